@@ -1,0 +1,27 @@
+namespace Engine.Memory;
+
+/// <summary>64-byte aligned native memory on the CPU.</summary>
+public sealed unsafe class CpuBuffer : DeviceBuffer
+{
+    private readonly CpuMemoryPool pool;
+
+    internal CpuBuffer(CpuMemoryPool pool, nint pointer, long bytes, long capacity)
+        : base(Device.Cpu, bytes)
+    {
+        this.pool = pool;
+        Pointer = pointer;
+        Capacity = capacity;
+    }
+
+    public nint Pointer { get; }
+
+    internal long Capacity { get; }
+
+    public Span<T> AsSpan<T>() where T : unmanaged
+    {
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        return new Span<T>((void*)Pointer, checked((int)(Bytes / sizeof(T))));
+    }
+
+    protected override void ReleaseCore() => pool.Return(Pointer, Capacity);
+}

@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+
+namespace Engine.Memory;
+
+/// <summary>
+/// A thread-safe caching pool of 64-byte aligned native memory. Requests are rounded up to a size class
+/// (64-byte multiples below 4 KiB, then four classes per power of two) so that freed blocks are reused by
+/// requests of similar size; cached blocks beyond <see cref="CacheLimitBytes"/> are released to the OS.
+/// </summary>
+public sealed unsafe class CpuMemoryPool
+{
+    public const int Alignment = 64;
+
+    private readonly object gate = new();
+    private readonly Dictionary<long, Stack<nint>> free = new();
+    private long inUse, cached, peak, allocations;
+
+    public static CpuMemoryPool Shared { get; } = new();
+
+    /// <summary>Cached bytes kept for reuse; above it, returned blocks are freed. Default 2 GiB.</summary>
+    public long CacheLimitBytes { get; set; } = 2L << 30;
+
+    public MemoryStats Stats
+    {
+        get
+        {
+            lock (gate) return new MemoryStats(inUse, cached, peak, allocations);
+        }
+    }
+
+    /// <summary>Rents a zero-length-safe buffer of at least <paramref name="bytes"/> bytes. Contents are undefined.</summary>
+    public CpuBuffer Rent(long bytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        long capacity = SizeClass(bytes);
+        nint p = 0;
+        lock (gate)
+        {
+            if (free.TryGetValue(capacity, out var stack) && stack.Count > 0)
+            {
+                p = stack.Pop();
+                cached -= capacity;
+            }
+            inUse += capacity;
+            peak = Math.Max(peak, inUse);
+            allocations++;
+        }
+        if (p == 0)
+        {
+            try
+            {
+                p = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
+            }
+            catch (OutOfMemoryException)
+            {
+                ReleaseCached();
+                p = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
+            }
+        }
+        return new CpuBuffer(this, p, bytes, capacity);
+    }
+
+    /// <summary>Rents a buffer and fills it with zeros.</summary>
+    public CpuBuffer RentZeroed(long bytes)
+    {
+        var b = Rent(bytes);
+        NativeMemory.Clear((void*)b.Pointer, (nuint)b.Bytes);
+        return b;
+    }
+
+    /// <summary>Frees every cached block.</summary>
+    public void ReleaseCached()
+    {
+        lock (gate)
+        {
+            foreach (var stack in free.Values)
+                while (stack.Count > 0) NativeMemory.AlignedFree((void*)stack.Pop());
+            cached = 0;
+        }
+    }
+
+    internal void Return(nint pointer, long capacity)
+    {
+        lock (gate)
+        {
+            inUse -= capacity;
+            if (cached + capacity <= CacheLimitBytes)
+            {
+                if (!free.TryGetValue(capacity, out var stack)) free[capacity] = stack = new Stack<nint>();
+                stack.Push(pointer);
+                cached += capacity;
+                return;
+            }
+        }
+        NativeMemory.AlignedFree((void*)pointer);
+    }
+
+    internal static long SizeClass(long bytes)
+    {
+        if (bytes <= 4096) return Math.Max(Alignment, (bytes + Alignment - 1) / Alignment * Alignment);
+        // Four classes per power of two bound the waste to 25% while letting similar sizes share blocks.
+        int log = 63 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(bytes - 1));
+        long step = 1L << (log - 2);
+        return (bytes + step - 1) / step * step;
+    }
+}

@@ -1,0 +1,72 @@
+namespace Engine;
+
+/// <summary>
+/// How an array's elements sit in its buffer: shape, strides in elements (0 for a broadcast dimension) and the
+/// offset of element [0, ..., 0]. Kernels that accept arbitrary layouts take this; the rest take contiguous spans.
+/// </summary>
+public sealed class TensorLayout
+{
+    public TensorLayout(Shape shape, long[] strides, long offset = 0)
+    {
+        ArgumentNullException.ThrowIfNull(strides);
+        if (strides.Length != shape.Rank)
+            throw new ArgumentException(
+                $"TensorLayout: {strides.Length} strides given for shape {shape} of rank {shape.Rank}.");
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        Shape = shape;
+        Strides = strides;
+        Offset = offset;
+    }
+
+    public static TensorLayout Contiguous(Shape shape) => new(shape, shape.ContiguousStrides());
+
+    public Shape Shape { get; }
+
+    public long[] Strides { get; }
+
+    public long Offset { get; }
+
+    public int Rank => Shape.Rank;
+
+    public bool IsContiguous
+    {
+        get
+        {
+            long s = 1;
+            for (int i = Rank - 1; i >= 0; i--)
+            {
+                if (Shape[i] != 1 && Strides[i] != s) return false;
+                s *= Shape[i];
+            }
+            return true;
+        }
+    }
+
+    /// <summary>One past the largest element index this layout touches (0 for an empty array).</summary>
+    public long Extent
+    {
+        get
+        {
+            if (Shape.Size == 0) return 0;
+            long max = Offset;
+            for (int i = 0; i < Rank; i++) max += (Shape[i] - 1) * Math.Max(0, Strides[i]);
+            return max + 1;
+        }
+    }
+
+    /// <summary>Throws unless every element lies inside a buffer of <paramref name="length"/> elements.</summary>
+    public void CheckFits(long length, string op)
+    {
+        for (int i = 0; i < Rank; i++)
+        {
+            if (Strides[i] < 0)
+                throw new ArgumentException($"{op}: negative stride {Strides[i]} on axis {i} is not supported.");
+        }
+        if (Extent > length)
+            throw new ArgumentException(
+                $"{op}: layout {Shape} with strides ({string.Join(", ", Strides)}) and offset {Offset} reaches " +
+                $"element {Extent - 1}, past the buffer of {length} elements.");
+    }
+
+    public override string ToString() => $"{Shape} strides ({string.Join(", ", Strides)}) offset {Offset}";
+}
