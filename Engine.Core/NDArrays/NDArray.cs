@@ -1,0 +1,164 @@
+using System.Runtime.InteropServices;
+using Engine.Kernels;
+using Engine.Memory;
+
+namespace Engine;
+
+/// <summary>
+/// An n-dimensional array on a device. Arrays are views (shape, strides, offset) over a shared buffer; the
+/// buffer returns to its pool when every view is disposed, or from the finalizer as a safety net, so code that
+/// never calls Dispose still runs in bounded memory. <c>using var scope = NDArray.Scope()</c> disposes the
+/// temporaries of a block.
+/// </summary>
+public sealed partial class NDArray : IDisposable
+{
+    private int disposed;
+
+    internal NDArray(Storage storage, Shape shape, DType dtype, long[] strides, long offset)
+    {
+        this.storage = storage;
+        Shape = shape;
+        DType = dtype;
+        Strides = strides;
+        Offset = offset;
+        NDArrayScope.Current?.Track(this);
+    }
+
+    private readonly Storage storage;
+
+    internal Storage Storage => storage;
+
+    public Shape Shape { get; }
+
+    public DType DType { get; }
+
+    public Device Device => storage.Device;
+
+    /// <summary>Strides in elements (0 on broadcast dimensions of internal views).</summary>
+    internal long[] Strides { get; }
+
+    /// <summary>Element offset of [0, ..., 0] in the buffer.</summary>
+    internal long Offset { get; }
+
+    public int Rank => Shape.Rank;
+
+    public long Size => Shape.Size;
+
+    public bool IsDisposed => Volatile.Read(ref disposed) != 0;
+
+    public bool IsContiguous => Layout.IsContiguous;
+
+    internal TensorLayout Layout => new(Shape, Strides, Offset);
+
+    /// <summary>A scope that disposes every array created inside it unless kept.</summary>
+    public static NDArrayScope Scope() => new();
+
+    /// <summary>A new, uninitialised contiguous array.</summary>
+    internal static NDArray Empty(Shape shape, DType dtype, Device device)
+    {
+        var storage = Storage.Allocate(device, shape.Size * dtype.SizeInBytes());
+        return new NDArray(storage, shape, dtype, shape.ContiguousStrides(), 0);
+    }
+
+    /// <summary>A view sharing this array's buffer.</summary>
+    internal NDArray View(Shape shape, long[] strides, long offset)
+    {
+        ThrowIfDisposed();
+        storage.AddReference();
+        return new NDArray(storage, shape, DType, strides, offset);
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0) return;
+        storage.Release();
+    }
+
+    internal void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(nameof(NDArray),
+                $"This NDArray of shape {Shape} was disposed (explicitly or by an NDArray.Scope that ended); " +
+                "keep it with scope.Keep(array) or copy it before the scope ends.");
+    }
+
+    /// <summary>The elements as a span over CPU memory. The array must be contiguous and on the CPU.</summary>
+    internal unsafe Span<T> AsSpan<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        CheckElementType<T>();
+        var buffer = (CpuBuffer)storage.Buffer;
+        return new Span<T>((T*)buffer.Pointer + Offset, checked((int)Math.Max(0, Layout.Extent - Offset)));
+    }
+
+    /// <summary>The whole buffer as a span (for kernels that take a layout with an offset).</summary>
+    internal unsafe Span<T> BufferAsSpan<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        CheckElementType<T>();
+        var buffer = (CpuBuffer)storage.Buffer;
+        return new Span<T>((void*)buffer.Pointer, checked((int)(buffer.Bytes / sizeof(T))));
+    }
+
+    private void CheckElementType<T>() where T : unmanaged
+    {
+        if (DTypeExtensions.Of<T>() != DType)
+            throw new InvalidOperationException(
+                $"NDArray: the array holds {DType.Name()}, not {DTypeExtensions.Of<T>().Name()}; " +
+                $"use AsType(DType.{DTypeExtensions.Of<T>()}) first.");
+    }
+
+    /// <summary>Copies the elements, in row-major order, to a new managed array.</summary>
+    public T[] ToArray<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        if (DTypeExtensions.Of<T>() != DType)
+        {
+            using var cast = AsType(DTypeExtensions.Of<T>());
+            return cast.ToArray<T>();
+        }
+        var c = AsContiguousCpu();
+        try
+        {
+            return c.AsSpan<T>()[..checked((int)Size)].ToArray();
+        }
+        finally
+        {
+            if (!ReferenceEquals(c, this)) c.Dispose();
+        }
+    }
+
+    /// <summary>The elements as float32.</summary>
+    public float[] ToArray() => ToArray<float>();
+
+    /// <summary>The single element of a size-1 array.</summary>
+    public T ToScalar<T>() where T : unmanaged
+    {
+        if (Size != 1)
+            throw new InvalidOperationException(
+                $"ToScalar: the array has shape {Shape} ({Size} elements); only a size-1 array converts to a scalar.");
+        return ToArray<T>()[0];
+    }
+
+    public float ToScalar() => ToScalar<float>();
+
+    /// <summary>This array if contiguous and on the CPU, else a contiguous CPU copy.</summary>
+    internal NDArray AsContiguousCpu()
+    {
+        if (Device.Kind == DeviceKind.Cpu && IsContiguous) return this;
+        return Nd.Copy(this);
+    }
+
+    /// <summary>This array if contiguous, else a contiguous copy (caller disposes when different).</summary>
+    internal NDArray AsContiguous() => IsContiguous ? this : Nd.Copy(this);
+
+    internal static NDArray FromSpan<T>(ReadOnlySpan<T> data, Shape shape, Device device) where T : unmanaged
+    {
+        if (data.Length != shape.Size)
+            throw new ArgumentException(
+                $"array: {data.Length} values cannot fill shape {shape}, which needs {shape.Size}.");
+        var a = Empty(shape, DTypeExtensions.Of<T>(), device);
+        DeviceRuntime.For(device).CopyFromHost(MemoryMarshal.AsBytes(data), a.storage.Buffer, 0);
+        return a;
+    }
+}

@@ -1,0 +1,33 @@
+using Engine.Kernels;
+using Engine.Memory;
+
+namespace Engine;
+
+/// <summary>
+/// The buffer behind one or more NDArray views. Each view holds a reference; the buffer goes back to its pool when
+/// the last view is disposed, or, as a safety net, when the buffer itself is finalized.
+/// </summary>
+internal sealed class Storage
+{
+    private int references = 1;
+
+    public Storage(DeviceBuffer buffer) => Buffer = buffer;
+
+    public DeviceBuffer Buffer { get; }
+
+    public Device Device => Buffer.Device;
+
+    public bool IsReleased => Buffer.IsDisposed;
+
+    /// <summary>Bumped by every write through an operator; autograd uses it to catch in-place writes.</summary>
+    public int Version;
+
+    public static Storage Allocate(Device device, long bytes) => new(DeviceRuntime.For(device).Allocate(bytes));
+
+    public void AddReference() => Interlocked.Increment(ref references);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref references) == 0) Buffer.Dispose();
+    }
+}

@@ -1,0 +1,112 @@
+using System.Runtime.InteropServices;
+using Engine.Ops;
+
+namespace Engine;
+
+/// <summary>
+/// The operator namespace, MXNet's <c>mx.nd</c>: array creation here, operators by family in the partial files.
+/// Every function validates its inputs and names itself in errors.
+/// </summary>
+public static partial class Nd
+{
+    public static NDArray Array(float[] data, Shape shape, Device? device = null) =>
+        NDArray.FromSpan<float>(data, shape, device ?? DefaultDevice.Current);
+
+    public static NDArray Array(double[] data, Shape shape, Device? device = null) =>
+        NDArray.FromSpan<double>(data, shape, device ?? DefaultDevice.Current);
+
+    public static NDArray Array(int[] data, Shape shape, Device? device = null) =>
+        NDArray.FromSpan<int>(data, shape, device ?? DefaultDevice.Current);
+
+    public static NDArray Array(long[] data, Shape shape, Device? device = null) =>
+        NDArray.FromSpan<long>(data, shape, device ?? DefaultDevice.Current);
+
+    public static NDArray Array(byte[] data, Shape shape, Device? device = null) =>
+        NDArray.FromSpan<byte>(data, shape, device ?? DefaultDevice.Current);
+
+    /// <summary>A 1-D float32 array.</summary>
+    public static NDArray Array(params float[] data) => Array(data, new Shape(data.Length));
+
+    /// <summary>A float32 array from a rectangular 2-D C# array.</summary>
+    public static NDArray Array(float[,] data, Device? device = null)
+    {
+        var flat = new float[data.Length];
+        System.Buffer.BlockCopy(data, 0, flat, 0, flat.Length * sizeof(float));
+        return Array(flat, new Shape(data.GetLength(0), data.GetLength(1)), device);
+    }
+
+    /// <summary>A float32 array from nested rows; ragged rows are an error that names the row.</summary>
+    public static NDArray Array(float[][] rows, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        int cols = rows.Length == 0 ? 0 : rows[0].Length;
+        var flat = new float[rows.Length * cols];
+        for (int r = 0; r < rows.Length; r++)
+        {
+            if (rows[r] is null || rows[r].Length != cols)
+                throw new ArgumentException(
+                    $"array: ragged data: row 0 has {cols} values but row {r} has {rows[r]?.Length ?? 0}; " +
+                    "every row must have the same length.");
+            rows[r].CopyTo(flat, r * cols);
+        }
+        return Array(flat, new Shape(rows.Length, cols), device);
+    }
+
+    public static NDArray Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null) =>
+        Full(shape, 0, dtype, device);
+
+    public static NDArray Ones(Shape shape, DType dtype = DType.Float32, Device? device = null) =>
+        Full(shape, 1, dtype, device);
+
+    public static NDArray Zeros(params int[] shape) => Zeros(new Shape(shape));
+
+    public static NDArray Ones(params int[] shape) => Ones(new Shape(shape));
+
+    public static NDArray ZerosLike(NDArray x) => Zeros(x.Shape, x.DType, x.Device);
+
+    public static NDArray OnesLike(NDArray x) => Ones(x.Shape, x.DType, x.Device);
+
+    /// <summary>An array filled with <paramref name="value"/>.</summary>
+    public static NDArray Full(Shape shape, double value, DType dtype = DType.Float32, Device? device = null)
+    {
+        var a = NDArray.Empty(shape, dtype, device ?? DefaultDevice.Current);
+        Fill(a, value);
+        return a;
+    }
+
+    /// <summary>A scalar (rank 0) array.</summary>
+    public static NDArray Scalar(double value, DType dtype = DType.Float32, Device? device = null) =>
+        Full(Shape.Scalar, value, dtype, device);
+
+    /// <summary>Evenly spaced values in [start, stop) as float32 (or <paramref name="dtype"/>).</summary>
+    public static NDArray Arange(double start, double stop, double step = 1, DType dtype = DType.Float32,
+        Device? device = null)
+    {
+        if (step == 0 || double.IsNaN(step))
+            throw new ArgumentException($"arange: step must be non-zero, got {step}.", nameof(step));
+        long n = Math.Max(0, (long)Math.Ceiling((stop - start) / step));
+        var values = new double[n];
+        for (long i = 0; i < n; i++) values[i] = start + i * step;
+        using var d = Array(values, new Shape(checked((int)n)), device);
+        return dtype == DType.Float64 ? d.Copy() : d.AsType(dtype);
+    }
+
+    /// <summary>A contiguous copy of <paramref name="x"/>.</summary>
+    public static NDArray Copy(NDArray x) => CopyOps.Copy.Call(NoAttrs.Instance, x);
+
+    internal static void Fill(NDArray a, double value)
+    {
+        switch (a.DType)
+        {
+            case DType.Float32: a.AsSpan<float>().Fill((float)value); break;
+            case DType.Float64: a.AsSpan<double>().Fill(value); break;
+            case DType.Float16: a.AsSpan<Half>().Fill((Half)value); break;
+            case DType.Int32: a.AsSpan<int>().Fill((int)value); break;
+            case DType.Int64: a.AsSpan<long>().Fill((long)value); break;
+            case DType.UInt8: a.AsSpan<byte>().Fill((byte)value); break;
+            case DType.Int8: a.AsSpan<sbyte>().Fill((sbyte)value); break;
+            case DType.Bool: MemoryMarshal.AsBytes(a.AsSpan<bool>()).Fill(value != 0 ? (byte)1 : (byte)0); break;
+            default: throw new NotSupportedException(a.DType.Name());
+        }
+    }
+}

@@ -1,0 +1,161 @@
+using Engine.Kernels;
+using Engine.Kernels.Cpu;
+
+namespace Engine.Ops;
+
+public sealed record ClipAttrs(double Min, double Max) : OpAttrs
+{
+    public override IReadOnlyDictionary<string, string> ToDictionary() =>
+        new Dictionary<string, string> { ["a_min"] = Format.Number(Min), ["a_max"] = Format.Number(Max) };
+}
+
+public sealed record LeakyReluAttrs(double Slope) : OpAttrs
+{
+    public override IReadOnlyDictionary<string, string> ToDictionary() =>
+        new Dictionary<string, string> { ["act_type"] = "leaky", ["slope"] = Format.Number(Slope) };
+}
+
+/// <summary>Elementwise and broadcast operators: one line each, the struct operators doing the math.</summary>
+[OpTable]
+public static class ElementwiseOps
+{
+    // Binary, broadcasting, numeric dtypes (float32, float64, int32, int64).
+    public static readonly OpDef<NoAttrs> Add = Numeric<AddOperator<float>, AddOperator<double>,
+        AddOperator<int>, AddOperator<long>>("add");
+    public static readonly OpDef<NoAttrs> Subtract = Numeric<SubtractOperator<float>, SubtractOperator<double>,
+        SubtractOperator<int>, SubtractOperator<long>>("subtract");
+    public static readonly OpDef<NoAttrs> Multiply = Numeric<MultiplyOperator<float>, MultiplyOperator<double>,
+        MultiplyOperator<int>, MultiplyOperator<long>>("multiply");
+    public static readonly OpDef<NoAttrs> Divide = Numeric<DivideOperator<float>, DivideOperator<double>,
+        DivideOperator<int>, DivideOperator<long>>("divide");
+    public static readonly OpDef<NoAttrs> Power = Numeric<PowerOperator<float>, PowerOperator<double>,
+        PowerOperator<int>, PowerOperator<long>>("power");
+    public static readonly OpDef<NoAttrs> Maximum = Numeric<MaximumOperator<float>, MaximumOperator<double>,
+        MaximumOperator<int>, MaximumOperator<long>>("maximum");
+    public static readonly OpDef<NoAttrs> Minimum = Numeric<MinimumOperator<float>, MinimumOperator<double>,
+        MinimumOperator<int>, MinimumOperator<long>>("minimum");
+    public static readonly OpDef<NoAttrs> Equal = Numeric<EqualOperator<float>, EqualOperator<double>,
+        EqualOperator<int>, EqualOperator<long>>("equal");
+    public static readonly OpDef<NoAttrs> NotEqual = Numeric<NotEqualOperator<float>, NotEqualOperator<double>,
+        NotEqualOperator<int>, NotEqualOperator<long>>("not_equal");
+    public static readonly OpDef<NoAttrs> Greater = Numeric<GreaterOperator<float>, GreaterOperator<double>,
+        GreaterOperator<int>, GreaterOperator<long>>("greater");
+    public static readonly OpDef<NoAttrs> GreaterEqual = Numeric<GreaterEqualOperator<float>,
+        GreaterEqualOperator<double>, GreaterEqualOperator<int>, GreaterEqualOperator<long>>("greater_equal");
+    public static readonly OpDef<NoAttrs> Lesser = Numeric<LessOperator<float>, LessOperator<double>,
+        LessOperator<int>, LessOperator<long>>("lesser");
+    public static readonly OpDef<NoAttrs> LesserEqual = Numeric<LessEqualOperator<float>,
+        LessEqualOperator<double>, LessEqualOperator<int>, LessEqualOperator<long>>("lesser_equal");
+
+    // Unary, numeric dtypes.
+    public static readonly OpDef<NoAttrs> Negative = UnaryNumeric<NegateOperator<float>, NegateOperator<double>,
+        NegateOperator<int>, NegateOperator<long>>("negative");
+    public static readonly OpDef<NoAttrs> Abs = UnaryNumeric<AbsOperator<float>, AbsOperator<double>,
+        AbsOperator<int>, AbsOperator<long>>("abs");
+    public static readonly OpDef<NoAttrs> Sign = UnaryNumeric<SignOperator<float>, SignOperator<double>,
+        SignOperator<int>, SignOperator<long>>("sign");
+    public static readonly OpDef<NoAttrs> Square = UnaryNumeric<SquareOperator<float>, SquareOperator<double>,
+        SquareOperator<int>, SquareOperator<long>>("square");
+    public static readonly OpDef<NoAttrs> Relu = UnaryNumeric<ReluOperator<float>, ReluOperator<double>,
+        ReluOperator<int>, ReluOperator<long>>("relu");
+
+    // Unary, float dtypes.
+    public static readonly OpDef<NoAttrs> Exp = UnaryFloat<ExpOperator<float>, ExpOperator<double>>("exp");
+    public static readonly OpDef<NoAttrs> Log = UnaryFloat<LogOperator<float>, LogOperator<double>>("log");
+    public static readonly OpDef<NoAttrs> Sqrt = UnaryFloat<SqrtOperator<float>, SqrtOperator<double>>("sqrt");
+    public static readonly OpDef<NoAttrs> Rsqrt = UnaryFloat<RsqrtOperator<float>, RsqrtOperator<double>>("rsqrt");
+    public static readonly OpDef<NoAttrs> Reciprocal =
+        UnaryFloat<ReciprocalOperator<float>, ReciprocalOperator<double>>("reciprocal");
+    public static readonly OpDef<NoAttrs> Sigmoid =
+        UnaryFloat<SigmoidOperator<float>, SigmoidOperator<double>>("sigmoid");
+    public static readonly OpDef<NoAttrs> Tanh = UnaryFloat<TanhOperator<float>, TanhOperator<double>>("tanh");
+    public static readonly OpDef<NoAttrs> SoftRelu =
+        UnaryFloat<SoftReluOperator<float>, SoftReluOperator<double>>("softrelu");
+    public static readonly OpDef<NoAttrs> SoftSign =
+        UnaryFloat<SoftSignOperator<float>, SoftSignOperator<double>>("softsign");
+
+    public static readonly OpDef<ClipAttrs> Clip = new("clip", 1, 1,
+        (a, t) =>
+        {
+            ShapeRules.RequireNumeric("clip", t[0]);
+            if (!(a.Min <= a.Max))
+                throw new ArgumentException($"clip: min {a.Min} must not exceed max {a.Max}.");
+            return [t[0]];
+        },
+        Cpu<ClipAttrs>((a, i, o) => ElementwiseDispatch.Unary(i[0], o[0],
+            new ClipOperator<float>((float)a.Min, (float)a.Max), new ClipOperator<double>(a.Min, a.Max),
+            new ClipOperator<int>(SaturateInt(a.Min), SaturateInt(a.Max)),
+            new ClipOperator<long>(SaturateLong(a.Min), SaturateLong(a.Max)))),
+        FusionClass.Elementwise, inPlace: [(0, 0)]);
+
+    public static readonly OpDef<LeakyReluAttrs> LeakyRelu = new("leaky_relu", 1, 1,
+        (a, t) =>
+        {
+            ShapeRules.RequireFloat("leaky_relu", t[0]);
+            return [t[0]];
+        },
+        Cpu<LeakyReluAttrs>((a, i, o) => ElementwiseDispatch.Unary(i[0], o[0],
+            new LeakyReluOperator<float>((float)a.Slope), new LeakyReluOperator<double>(a.Slope))),
+        FusionClass.Elementwise, inPlace: [(0, 0)]);
+
+    /// <summary>where(cond, x, y): x where cond != 0, else y; cond has x's dtype; all three broadcast.</summary>
+    public static readonly OpDef<NoAttrs> Where = new("where", 3, 1,
+        (_, t) =>
+        {
+            ShapeRules.RequireSameDType("where", t[1], t[2]);
+            if (t[0].DType != t[1].DType)
+                throw new ArgumentException(
+                    $"where: the condition is {t[0].DType.Name()} but x and y are {t[1].DType.Name()}; " +
+                    $"convert the condition with AsType(DType.{t[1].DType}).");
+            var shape = ShapeRules.Broadcast("where", ShapeRules.Broadcast("where", t[0].Shape, t[1].Shape),
+                t[2].Shape);
+            return [new TensorType(shape, t[1].DType)];
+        },
+        Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Ternary(i[0], i[1], i[2], o[0], new WhereOperator<float>(),
+            new WhereOperator<double>(), new WhereOperator<int>(), new WhereOperator<long>())),
+        FusionClass.Broadcast);
+
+    private static OpDef<NoAttrs> Numeric<TF, TD, TI, TL>(string name)
+        where TF : struct, IBinaryOperator<float> where TD : struct, IBinaryOperator<double>
+        where TI : struct, IBinaryOperator<int> where TL : struct, IBinaryOperator<long> =>
+        new(name, 2, 1,
+            (_, t) =>
+            {
+                ShapeRules.RequireNumeric(name, t[0]);
+                return ShapeRules.BroadcastBinary(name, t[0], t[1]);
+            },
+            Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Binary(i[0], i[1], o[0], default(TF), default(TD),
+                default(TI), default(TL))),
+            FusionClass.Broadcast, inPlace: [(0, 0), (1, 0)]);
+
+    private static OpDef<NoAttrs> UnaryNumeric<TF, TD, TI, TL>(string name)
+        where TF : struct, IUnaryOperator<float> where TD : struct, IUnaryOperator<double>
+        where TI : struct, IUnaryOperator<int> where TL : struct, IUnaryOperator<long> =>
+        new(name, 1, 1,
+            (_, t) =>
+            {
+                ShapeRules.RequireNumeric(name, t[0]);
+                return [t[0]];
+            },
+            Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Unary(i[0], o[0], default(TF), default(TD), default(TI),
+                default(TL))),
+            FusionClass.Elementwise, inPlace: [(0, 0)]);
+
+    private static OpDef<NoAttrs> UnaryFloat<TF, TD>(string name)
+        where TF : struct, IUnaryOperator<float> where TD : struct, IUnaryOperator<double> =>
+        new(name, 1, 1,
+            (_, t) =>
+            {
+                ShapeRules.RequireFloat(name, t[0]);
+                return [t[0]];
+            },
+            Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Unary(i[0], o[0], default(TF), default(TD))),
+            FusionClass.Elementwise, inPlace: [(0, 0)]);
+
+    internal static Dictionary<DeviceKind, Kernel<TAttrs>> Cpu<TAttrs>(Kernel<TAttrs> kernel) =>
+        new() { [DeviceKind.Cpu] = kernel };
+
+    private static int SaturateInt(double v) => (int)Math.Clamp(Math.Round(v), int.MinValue, int.MaxValue);
+
+    private static long SaturateLong(double v) => (long)Math.Clamp(Math.Round(v), long.MinValue, long.MaxValue);
+}

@@ -1,0 +1,38 @@
+using Engine.Memory;
+
+namespace Engine.Kernels;
+
+public sealed unsafe class CpuRuntime : DeviceRuntime
+{
+    public static CpuRuntime Instance { get; } = new();
+
+    private CpuRuntime() { }
+
+    public override Device Device => Device.Cpu;
+
+    public CpuMemoryPool Pool => CpuMemoryPool.Shared;
+
+    public override MemoryStats MemoryStats => Pool.Stats;
+
+    public override DeviceBuffer Allocate(long bytes) => Pool.Rent(bytes);
+
+    public override void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationOffset)
+    {
+        var dst = (CpuBuffer)destination;
+        if (destinationOffset < 0 || destinationOffset + source.Length > dst.Bytes)
+            throw new ArgumentOutOfRangeException(nameof(destinationOffset),
+                $"copy: {source.Length} bytes at offset {destinationOffset} do not fit a buffer of {dst.Bytes} bytes.");
+        source.CopyTo(new Span<byte>((byte*)dst.Pointer + destinationOffset, source.Length));
+    }
+
+    public override void CopyToHost(DeviceBuffer source, long sourceOffset, Span<byte> destination)
+    {
+        var src = (CpuBuffer)source;
+        if (sourceOffset < 0 || sourceOffset + destination.Length > src.Bytes)
+            throw new ArgumentOutOfRangeException(nameof(sourceOffset),
+                $"copy: {destination.Length} bytes at offset {sourceOffset} exceed a buffer of {src.Bytes} bytes.");
+        new ReadOnlySpan<byte>((byte*)src.Pointer + sourceOffset, destination.Length).CopyTo(destination);
+    }
+
+    public override void Synchronize() { }
+}
