@@ -12,7 +12,6 @@ public sealed class TensorLayout
         if (strides.Length != shape.Rank)
             throw new ArgumentException(
                 $"TensorLayout: {strides.Length} strides given for shape {shape} of rank {shape.Rank}.");
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
         Shape = shape;
         Strides = strides;
         Offset = offset;
@@ -42,7 +41,10 @@ public sealed class TensorLayout
         }
     }
 
-    /// <summary>One past the largest element index this layout touches (0 for an empty array).</summary>
+    /// <summary>
+    /// One past the largest element index this layout touches (0 for an empty array). Negative strides (reversed
+    /// slices) are allowed; <see cref="CheckFits"/> checks that they stay inside the buffer.
+    /// </summary>
     public long Extent
     {
         get
@@ -57,11 +59,13 @@ public sealed class TensorLayout
     /// <summary>Throws unless every element lies inside a buffer of <paramref name="length"/> elements.</summary>
     public void CheckFits(long length, string op)
     {
-        for (int i = 0; i < Rank; i++)
-        {
-            if (Strides[i] < 0)
-                throw new ArgumentException($"{op}: negative stride {Strides[i]} on axis {i} is not supported.");
-        }
+        if (Shape.Size == 0) return;
+        long min = Offset;
+        for (int i = 0; i < Rank; i++) min += (Shape[i] - 1) * Math.Min(0, Strides[i]);
+        if (min < 0)
+            throw new ArgumentException(
+                $"{op}: layout {Shape} with strides ({string.Join(", ", Strides)}) and offset {Offset} reaches " +
+                $"element {min}, before the start of the buffer.");
         if (Extent > length)
             throw new ArgumentException(
                 $"{op}: layout {Shape} with strides ({string.Join(", ", Strides)}) and offset {Offset} reaches " +

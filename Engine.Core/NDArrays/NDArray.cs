@@ -100,6 +100,22 @@ public sealed partial class NDArray : IDisposable
         return new Span<T>((void*)buffer.Pointer, checked((int)(buffer.Bytes / sizeof(T))));
     }
 
+    /// <summary>The whole buffer reinterpreted as T (for copies that only move bytes).</summary>
+    internal unsafe Span<T> RawBufferAsSpan<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        var buffer = (CpuBuffer)storage.Buffer;
+        return new Span<T>((void*)buffer.Pointer, checked((int)(buffer.Bytes / sizeof(T))));
+    }
+
+    /// <summary>This array's elements (from its offset) reinterpreted as T.</summary>
+    internal unsafe Span<T> RawAsSpan<T>() where T : unmanaged
+    {
+        ThrowIfDisposed();
+        var buffer = (CpuBuffer)storage.Buffer;
+        return new Span<T>((T*)buffer.Pointer + Offset, checked((int)Math.Max(0, Layout.Extent - Offset)));
+    }
+
     private void CheckElementType<T>() where T : unmanaged
     {
         if (DTypeExtensions.Of<T>() != DType)

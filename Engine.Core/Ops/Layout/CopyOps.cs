@@ -25,18 +25,18 @@ public static class CopyOps
         switch (x.DType.SizeInBytes())
         {
             case 1:
-                CpuElementwise.Unary(new IdentityOperator<byte>(), x.BufferAsSpan<byte>(), x.Layout, y.AsSpan<byte>());
+                CpuElementwise.Unary(new IdentityOperator<byte>(), x.RawBufferAsSpan<byte>(), x.Layout, y.RawAsSpan<byte>());
                 break;
             case 2:
-                CpuElementwise.Unary(new IdentityOperator<short>(), x.BufferAsSpan<short>(), x.Layout,
-                    y.AsSpan<short>());
+                CpuElementwise.Unary(new IdentityOperator<short>(), x.RawBufferAsSpan<short>(), x.Layout,
+                    y.RawAsSpan<short>());
                 break;
             case 4:
-                CpuElementwise.Unary(new IdentityOperator<int>(), x.BufferAsSpan<int>(), x.Layout, y.AsSpan<int>());
+                CpuElementwise.Unary(new IdentityOperator<int>(), x.RawBufferAsSpan<int>(), x.Layout, y.RawAsSpan<int>());
                 break;
             default:
-                CpuElementwise.Unary(new IdentityOperator<long>(), x.BufferAsSpan<long>(), x.Layout,
-                    y.AsSpan<long>());
+                CpuElementwise.Unary(new IdentityOperator<long>(), x.RawBufferAsSpan<long>(), x.Layout,
+                    y.RawAsSpan<long>());
                 break;
         }
     }
