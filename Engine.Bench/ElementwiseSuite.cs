@@ -1,0 +1,23 @@
+namespace Engine.Bench;
+
+/// <summary>Memory-bound elementwise operators on 1M and 16M floats: reports GB/s moved.</summary>
+public static class ElementwiseSuite
+{
+    public static IEnumerable<BenchResult> Run(BenchContext ctx)
+    {
+        foreach (int n in new[] { 1 << 20, 1 << 24 })
+        {
+            using var a = Nd.Ones(n);
+            using var b = Nd.Ones(n);
+            foreach (var (name, op) in new (string, Func<NDArray>)[]
+                     {
+                         ("add", () => Nd.Add(a, b)), ("exp", () => Nd.Exp(a)), ("relu", () => Nd.Relu(a)),
+                     })
+            {
+                double ms = ctx.MedianMilliseconds(() => op().Dispose());
+                double bytes = (name == "add" ? 3.0 : 2.0) * n * sizeof(float);
+                yield return new BenchResult(ctx.Suite, $"{name}_{n}", ctx.Threads, ms, GbPerS: bytes / ms / 1e6);
+            }
+        }
+    }
+}
