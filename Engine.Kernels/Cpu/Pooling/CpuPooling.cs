@@ -1,0 +1,389 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// Max and average pooling over contiguous NCHW data, forward and backward, as described by a
+/// <see cref="PoolingDescriptor"/> (MXNet semantics; see there). Each (n, c) plane is independent, so planes are
+/// the unit of parallel work and every plane is computed in one fixed order: results do not depend on the number of
+/// threads.
+/// </summary>
+/// <remarks>
+/// Max: padding never wins; NaN propagates, as in PyTorch; the gradient of a window goes to its first maximal
+/// element in row-major window order (its first NaN if it holds one), as in PyTorch. The forward pass takes an IEEE
+/// maximum, so a zero maximum may come out as +0 where the first maximal element is -0. The float 2x2 stride-2 max
+/// pool and global pooling have SIMD paths.
+/// </remarks>
+public static class CpuPooling
+{
+    // Element operations per parallel chunk: below about 32K, handing work to another thread costs more than it saves.
+    private const long GrainOps = 1 << 15;
+
+    /// <summary>y = pool(x). x is (N, C, H, W), y is (N, C, OutH, OutW); y is overwritten.</summary>
+    public static void Forward<T>(PoolingDescriptor desc, ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string op = desc.OpName;
+        CheckElementType<T>(op);
+        CheckLength(desc, "input x", x.Length, desc.InputLength, desc.InputShape);
+        CheckLength(desc, "output y", y.Length, desc.OutputLength, desc.OutputShape);
+        if (x.Overlaps(y))
+            throw new ArgumentException($"{op}: output y overlaps input x; pass a separate output buffer.");
+        ForwardCore(desc, x, y);
+    }
+
+    /// <summary>
+    /// dx = d(pool)/dx applied to dy; dx is overwritten. x and y are the forward input and output (max pooling
+    /// recomputes each window's arg-max from x, so y only has to have the right length; average pooling reads
+    /// neither).
+    /// </summary>
+    public static void Backward<T>(
+        PoolingDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string op = desc.OpName;
+        CheckElementType<T>(op);
+        CheckLength(desc, "input x", x.Length, desc.InputLength, desc.InputShape);
+        CheckLength(desc, "output y", y.Length, desc.OutputLength, desc.OutputShape);
+        CheckLength(desc, "output gradient dy", dy.Length, desc.OutputLength, desc.OutputShape);
+        CheckLength(desc, "input gradient dx", dx.Length, desc.InputLength, desc.InputShape);
+        ReadOnlySpan<T> dxRead = dx;
+        if (dxRead.Overlaps(x) || dxRead.Overlaps(y) || dxRead.Overlaps(dy))
+            throw new ArgumentException(
+                $"{op}: input gradient dx overlaps x, y or dy; pass a separate buffer for dx.");
+        BackwardCore(desc, x, dy, dx);
+    }
+
+    private static void CheckElementType<T>(string op)
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            throw new ArgumentException(
+                $"{op}: element type {typeof(T).Name} is not supported; use float or double.");
+    }
+
+    private static void CheckLength(PoolingDescriptor d, string what, int actual, long expected, Shape shape)
+    {
+        if (actual != expected)
+            throw new ArgumentException(
+                $"{d.OpName}: {what} has {actual} elements but {d} needs {expected} (shape {shape}); " +
+                "pass a buffer of exactly that length.");
+    }
+
+    private static unsafe void ForwardCore<T>(PoolingDescriptor d, ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long planes = (long)d.N * d.C;
+        if (planes == 0) return;
+        int inPlane = d.H * d.W, outPlane = d.OutH * d.OutW;
+        long grain = Math.Max(1, GrainOps / Math.Max(1, PlaneOps(d)));
+        fixed (T* px = x, py = y)
+        {
+            nint ax = (nint)px, ay = (nint)py;
+            CpuParallel.For(planes, grain, (start, end) =>
+            {
+                for (long p = start; p < end; p++)
+                {
+                    ForwardPlane(d,
+                        new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane),
+                        new Span<T>((T*)ay + p * outPlane, outPlane));
+                }
+            });
+        }
+    }
+
+    private static unsafe void BackwardCore<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long planes = (long)d.N * d.C;
+        if (planes == 0) return;
+        int inPlane = d.H * d.W, outPlane = d.OutH * d.OutW;
+        long grain = Math.Max(1, GrainOps / Math.Max(1, PlaneOps(d)));
+        fixed (T* px = x, pdy = dy, pdx = dx)
+        {
+            nint ax = (nint)px, ady = (nint)pdy, adx = (nint)pdx;
+            CpuParallel.For(planes, grain, (start, end) =>
+            {
+                for (long p = start; p < end; p++)
+                {
+                    BackwardPlane(d,
+                        new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane),
+                        new ReadOnlySpan<T>((T*)ady + p * outPlane, outPlane),
+                        new Span<T>((T*)adx + p * inPlane, inPlane));
+                }
+            });
+        }
+    }
+
+    // Rough cost of one plane: every input read once, plus every window element.
+    private static long PlaneOps(PoolingDescriptor d) =>
+        Math.Max((long)d.H * d.W, (long)d.OutH * d.OutW * d.KernelH * d.KernelW);
+
+    private static void ForwardPlane<T>(PoolingDescriptor d, ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (d.IsGlobal)
+        {
+            y[0] = d.Mode == PoolingMode.Max ? PlaneMax(x) : PlaneSum(x) / T.CreateChecked(x.Length);
+            return;
+        }
+        if (d.Mode == PoolingMode.Avg)
+        {
+            AvgWindows(d, x, y);
+            return;
+        }
+        bool is2x2 = d is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 };
+        if (typeof(T) == typeof(float) && is2x2 && Vector256.IsHardwareAccelerated)
+        {
+            // Windows wholly inside the input take the SIMD path; 'full' adds a clipped last row and column.
+            int rows = d.H / 2, cols = d.W / 2;
+            MaxPool2x2(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), d.W, d.OutW, rows, cols);
+            MaxWindows(d, x, y, rows, d.OutH, 0, d.OutW);
+            MaxWindows(d, x, y, 0, rows, cols, d.OutW);
+            return;
+        }
+        MaxWindows(d, x, y, 0, d.OutH, 0, d.OutW);
+    }
+
+    private static void BackwardPlane<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (d.IsGlobal && d.Mode == PoolingMode.Avg)
+        {
+            dx.Fill(dy[0] / T.CreateChecked(dx.Length));
+            return;
+        }
+        dx.Clear();
+        if (d.Mode == PoolingMode.Max)
+            MaxWindowsBackward(d, x, dy, dx);
+        else
+            AvgWindowsBackward(d, dy, dx);
+    }
+
+    // The window of output (oh, ow) along one axis, as [start, end) clipped to the input, and for averaging the
+    // window's extent clipped to the padded input (MXNet's divisor with count_include_pad).
+    private static (int Start, int End, int PaddedExtent) WindowRange(int o, int stride, int pad, int kernel, int size)
+    {
+        int start = o * stride - pad;
+        int paddedEnd = Math.Min(start + kernel, size + pad);
+        return (Math.Max(start, 0), Math.Min(paddedEnd, size), paddedEnd - start);
+    }
+
+    private static void MaxWindows<T>(
+        PoolingDescriptor d, ReadOnlySpan<T> x, Span<T> y, int oh0, int oh1, int ow0, int ow1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int oh = oh0; oh < oh1; oh++)
+        {
+            var (hs, he, _) = WindowRange(oh, d.StrideH, d.PadH, d.KernelH, d.H);
+            for (int ow = ow0; ow < ow1; ow++)
+            {
+                var (ws, we, _) = WindowRange(ow, d.StrideW, d.PadW, d.KernelW, d.W);
+                // A 'full' window past the input holds no element: it pools nothing (see PoolingDescriptor).
+                y[oh * d.OutW + ow] = hs < he && ws < we ? WindowMax(x, d.W, hs, he, ws, we) : T.Zero;
+            }
+        }
+    }
+
+    private static void MaxWindowsBackward<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int oh = 0; oh < d.OutH; oh++)
+        {
+            var (hs, he, _) = WindowRange(oh, d.StrideH, d.PadH, d.KernelH, d.H);
+            for (int ow = 0; ow < d.OutW; ow++)
+            {
+                var (ws, we, _) = WindowRange(ow, d.StrideW, d.PadW, d.KernelW, d.W);
+                if (hs < he && ws < we)
+                    dx[WindowArgMax(x, d.W, hs, he, ws, we)] += dy[oh * d.OutW + ow];
+            }
+        }
+    }
+
+    // The window's maximum: IEEE max, so NaN propagates. Branch-free, so several times faster on random data than
+    // the compare-and-remember-index scan of WindowArgMax, which mispredicts on every new maximum.
+    private static T WindowMax<T>(ReadOnlySpan<T> x, int width, int hs, int he, int ws, int we)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T max = x[hs * width + ws];
+        for (int h = hs; h < he; h++)
+        {
+            foreach (T v in x.Slice(h * width + ws, we - ws)) max = T.Max(max, v);
+        }
+        return max;
+    }
+
+    // Index of the window's first maximal element in row-major order, or of its first NaN: the element whose
+    // value WindowMax returns (up to the sign of a zero).
+    private static int WindowArgMax<T>(ReadOnlySpan<T> x, int width, int hs, int he, int ws, int we)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int best = hs * width + ws;
+        T max = x[best];
+        if (T.IsNaN(max)) return best;
+        for (int h = hs; h < he; h++)
+        {
+            int rowStart = h * width + ws;
+            ReadOnlySpan<T> row = x.Slice(rowStart, we - ws);
+            for (int i = 0; i < row.Length; i++)
+            {
+                T v = row[i];
+                if (v > max)
+                {
+                    max = v;
+                    best = rowStart + i;
+                }
+                else if (T.IsNaN(v))
+                {
+                    return rowStart + i;
+                }
+            }
+        }
+        return best;
+    }
+
+    private static void AvgWindows<T>(PoolingDescriptor d, ReadOnlySpan<T> x, Span<T> y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int oh = 0; oh < d.OutH; oh++)
+        {
+            var (hs, he, hp) = WindowRange(oh, d.StrideH, d.PadH, d.KernelH, d.H);
+            for (int ow = 0; ow < d.OutW; ow++)
+            {
+                var (ws, we, wp) = WindowRange(ow, d.StrideW, d.PadW, d.KernelW, d.W);
+                if (hs >= he || ws >= we)
+                {
+                    y[oh * d.OutW + ow] = T.Zero;
+                    continue;
+                }
+                T sum = T.Zero;
+                for (int h = hs; h < he; h++)
+                {
+                    foreach (T v in x.Slice(h * d.W + ws, we - ws)) sum += v;
+                }
+                int count = d.CountIncludePad ? hp * wp : (he - hs) * (we - ws);
+                y[oh * d.OutW + ow] = sum / T.CreateChecked(count);
+            }
+        }
+    }
+
+    private static void AvgWindowsBackward<T>(PoolingDescriptor d, ReadOnlySpan<T> dy, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int oh = 0; oh < d.OutH; oh++)
+        {
+            var (hs, he, hp) = WindowRange(oh, d.StrideH, d.PadH, d.KernelH, d.H);
+            for (int ow = 0; ow < d.OutW; ow++)
+            {
+                var (ws, we, wp) = WindowRange(ow, d.StrideW, d.PadW, d.KernelW, d.W);
+                if (hs >= he || ws >= we) continue;
+                int count = d.CountIncludePad ? hp * wp : (he - hs) * (we - ws);
+                T g = dy[oh * d.OutW + ow] / T.CreateChecked(count);
+                for (int h = hs; h < he; h++)
+                {
+                    Span<T> row = dx.Slice(h * d.W + ws, we - ws);
+                    for (int i = 0; i < row.Length; i++) row[i] += g;
+                }
+            }
+        }
+    }
+
+    // 2x2 stride-2 max over the first `rows` x `cols` outputs (windows wholly inside the input): the max of two
+    // input rows, then the max of each adjacent pair, which a shuffle splits into even and odd lanes.
+    private static void MaxPool2x2(ReadOnlySpan<float> x, Span<float> y, int width, int outW, int rows, int cols)
+    {
+        for (int oh = 0; oh < rows; oh++)
+        {
+            ref float r0 = ref MemoryMarshal.GetReference(x.Slice(2 * oh * width, width));
+            ref float r1 = ref MemoryMarshal.GetReference(x.Slice((2 * oh + 1) * width, width));
+            Span<float> outRow = y.Slice(oh * outW, cols);
+            ref float o = ref MemoryMarshal.GetReference(outRow);
+            int j = 0;
+            if (Vector512.IsHardwareAccelerated)
+            {
+                var evenOdd = Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+                for (; j <= cols - 16; j += 16)
+                {
+                    nuint i = (nuint)(2 * j);
+                    var a = Vector512.Shuffle(Vector512.Max(
+                        Vector512.LoadUnsafe(ref r0, i), Vector512.LoadUnsafe(ref r1, i)), evenOdd);
+                    var b = Vector512.Shuffle(Vector512.Max(
+                        Vector512.LoadUnsafe(ref r0, i + 16), Vector512.LoadUnsafe(ref r1, i + 16)), evenOdd);
+                    Vector512.Create(
+                        Vector256.Max(a.GetLower(), a.GetUpper()),
+                        Vector256.Max(b.GetLower(), b.GetUpper())).StoreUnsafe(ref o, (nuint)j);
+                }
+            }
+            var evenOdd8 = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+            for (; j <= cols - 8; j += 8)
+            {
+                nuint i = (nuint)(2 * j);
+                var a = Vector256.Shuffle(Vector256.Max(
+                    Vector256.LoadUnsafe(ref r0, i), Vector256.LoadUnsafe(ref r1, i)), evenOdd8);
+                var b = Vector256.Shuffle(Vector256.Max(
+                    Vector256.LoadUnsafe(ref r0, i + 8), Vector256.LoadUnsafe(ref r1, i + 8)), evenOdd8);
+                Vector256.Create(
+                    Vector128.Max(a.GetLower(), a.GetUpper()),
+                    Vector128.Max(b.GetLower(), b.GetUpper())).StoreUnsafe(ref o, (nuint)j);
+            }
+            ReadOnlySpan<float> row0 = x.Slice(2 * oh * width, width), row1 = x.Slice((2 * oh + 1) * width, width);
+            for (; j < cols; j++)
+                outRow[j] = Max4(row0[2 * j], row0[2 * j + 1], row1[2 * j], row1[2 * j + 1]);
+        }
+    }
+
+    // Same value as the vector path: IEEE maximum, NaN propagates.
+    private static float Max4(float a, float b, float c, float d) =>
+        float.Max(float.Max(a, c), float.Max(b, d));
+
+    private static T PlaneSum<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        T sum = T.Zero;
+        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<T>.Count)
+        {
+            var acc = Vector512<T>.Zero;
+            for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+                acc += Vector512.LoadUnsafe(ref r, (nuint)i);
+            sum = Vector512.Sum(acc);
+        }
+        else if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<T>.Count)
+        {
+            var acc = Vector256<T>.Zero;
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                acc += Vector256.LoadUnsafe(ref r, (nuint)i);
+            sum = Vector256.Sum(acc);
+        }
+        for (; i < x.Length; i++) sum += x[i];
+        return sum;
+    }
+
+    private static T PlaneMax<T>(ReadOnlySpan<T> x)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref T r = ref MemoryMarshal.GetReference(x);
+        int i = 0;
+        T max = T.NegativeInfinity;
+        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<T>.Count)
+        {
+            var acc = Vector512.Create(T.NegativeInfinity);
+            for (; i <= x.Length - Vector512<T>.Count; i += Vector512<T>.Count)
+                acc = Vector512.Max(acc, Vector512.LoadUnsafe(ref r, (nuint)i));
+            for (int k = 0; k < Vector512<T>.Count; k++) max = T.Max(max, acc[k]);
+        }
+        else if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<T>.Count)
+        {
+            var acc = Vector256.Create(T.NegativeInfinity);
+            for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+                acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)i));
+            for (int k = 0; k < Vector256<T>.Count; k++) max = T.Max(max, acc[k]);
+        }
+        for (; i < x.Length; i++) max = T.Max(max, x[i]);
+        return max;
+    }
+}
