@@ -14,14 +14,14 @@ public sealed partial class NDArray : IDisposable
 {
     private int disposed;
 
-    internal NDArray(Storage storage, Shape shape, DType dtype, long[] strides, long offset)
+    internal NDArray(Storage storage, Shape shape, DType dtype, long[] strides, long offset, bool track = true)
     {
         this.storage = storage;
         Shape = shape;
         DType = dtype;
         Strides = strides;
         Offset = offset;
-        NDArrayScope.Current?.Track(this);
+        if (track) NDArrayScope.Current?.Track(this);
     }
 
     private readonly Storage storage;
@@ -61,12 +61,15 @@ public sealed partial class NDArray : IDisposable
     }
 
     /// <summary>A view sharing this array's buffer.</summary>
-    internal NDArray View(Shape shape, long[] strides, long offset)
+    internal NDArray View(Shape shape, long[] strides, long offset, bool track = true)
     {
         ThrowIfDisposed();
         storage.AddReference();
-        return new NDArray(storage, shape, DType, strides, offset);
+        return new NDArray(storage, shape, DType, strides, offset, track);
     }
+
+    /// <summary>A view of the same elements that no scope tracks (the tape's saved values).</summary>
+    internal NDArray UntrackedAlias() => View(Shape, Strides, Offset, track: false);
 
     public void Dispose()
     {
@@ -162,11 +165,32 @@ public sealed partial class NDArray : IDisposable
     internal NDArray AsContiguousCpu()
     {
         if (Device.Kind == DeviceKind.Cpu && IsContiguous) return this;
-        return Nd.Copy(this);
+        var copy = Empty(Shape, DType, Device.Cpu);
+        Ops.CopyOps.CopyKernel(this, copy);
+        return copy;
     }
 
-    /// <summary>This array if contiguous, else a contiguous copy (caller disposes when different).</summary>
-    internal NDArray AsContiguous() => IsContiguous ? this : Nd.Copy(this);
+    /// <summary>
+    /// This array, or a contiguous copy of it when it is not contiguous; disposing the lease frees only a copy.
+    /// Kernels use it; the copy is not recorded by autograd.
+    /// </summary>
+    internal ContiguousLease Contiguous()
+    {
+        if (IsContiguous) return new ContiguousLease(this, false);
+        var copy = Empty(Shape, DType, Device);
+        Ops.CopyOps.CopyKernel(this, copy);
+        return new ContiguousLease(copy, true);
+    }
+
+    internal readonly struct ContiguousLease(NDArray array, bool owned) : IDisposable
+    {
+        public NDArray Array => array;
+
+        public void Dispose()
+        {
+            if (owned) array.Dispose();
+        }
+    }
 
     internal static NDArray FromSpan<T>(ReadOnlySpan<T> data, Shape shape, Device device) where T : unmanaged
     {

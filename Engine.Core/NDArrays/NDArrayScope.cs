@@ -27,6 +27,12 @@ public sealed class NDArrayScope : IDisposable
         return array;
     }
 
+    /// <summary>Stops tracking an array that something long-lived (a gradient buffer) now owns.</summary>
+    internal void Untrack(NDArray array)
+    {
+        for (var scope = this; scope is not null; scope = scope.parent) scope.created.Remove(array);
+    }
+
     internal void Track(NDArray array)
     {
         if (!disposed) created.Add(array);

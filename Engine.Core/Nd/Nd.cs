@@ -94,6 +94,19 @@ public static partial class Nd
     /// <summary>A contiguous copy of <paramref name="x"/>.</summary>
     public static NDArray Copy(NDArray x) => CopyOps.Copy.Call(NoAttrs.Instance, x);
 
+    /// <summary>Writes the values of <paramref name="source"/> into <paramref name="destination"/> (same shape).</summary>
+    internal static void CopyInto(NDArray source, NDArray destination)
+    {
+        if (source.Shape != destination.Shape || source.DType != destination.DType)
+            throw new ArgumentException(
+                $"copy: cannot copy {source.DType.Name()}{source.Shape} into {destination.DType.Name()}" +
+                $"{destination.Shape}; shapes and dtypes must match.");
+        if (!destination.IsContiguous)
+            throw new NotSupportedException("copy: the destination must be contiguous.");
+        CopyOps.CopyKernel(source, destination);
+        destination.Storage.Version++;
+    }
+
     internal static void Fill(NDArray a, double value)
     {
         switch (a.DType)

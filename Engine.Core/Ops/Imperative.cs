@@ -22,11 +22,20 @@ public static class Imperative
             types[i] = new TensorType(x.Shape, x.DType);
         }
         var outTypes = op.InferType(attrs, types);
-        if (op.View is not null) return [op.View(attrs, inputs[0], outTypes[0])];
-        var kernel = op.KernelFor(device);
-        var outputs = new NDArray[outTypes.Length];
-        for (int i = 0; i < outputs.Length; i++) outputs[i] = NDArray.Empty(outTypes[i].Shape, outTypes[i].DType, device);
-        kernel(attrs, inputs, outputs);
+        NDArray[] outputs;
+        if (op.View is not null)
+        {
+            outputs = [op.View(attrs, inputs[0], outTypes[0])];
+        }
+        else
+        {
+            var kernel = op.KernelFor(device);
+            outputs = new NDArray[outTypes.Length];
+            for (int i = 0; i < outputs.Length; i++)
+                outputs[i] = NDArray.Empty(outTypes[i].Shape, outTypes[i].DType, device);
+            kernel(attrs, inputs, outputs);
+        }
+        if (Autograd.IsRecording) Autograd.RecordOperation(op, attrs, inputs, outputs);
         return outputs;
     }
 }

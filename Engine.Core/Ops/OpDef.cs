@@ -58,6 +58,13 @@ public abstract class OpDef
 
     public abstract bool HasGradient { get; }
 
+    /// <summary>Runs the operator with untyped attributes (graph executors and table-driven tests).</summary>
+    public abstract NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs);
+
+    /// <summary>Runs the gradient rule with untyped attributes (the tape and the graph pass call this).</summary>
+    internal abstract NDArray?[] InvokeGradient(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
+        NDArray[] outputGradients, bool[] required);
+
     public abstract IReadOnlyCollection<DeviceKind> DeviceKinds { get; }
 
     public override string ToString() => Name;
@@ -72,8 +79,10 @@ public delegate void Kernel<in TAttrs>(TAttrs attrs, NDArray[] inputs, NDArray[]
 /// gradient of each input (null where an input gets none), written with NDArray operations so that it can be
 /// recorded (higher-order gradients) and traced into graphs.
 /// </summary>
+/// <remarks><paramref name="required"/>[i] is false when input i needs no gradient; the rule may return null
+/// there and skip the work (a network's input data, labels).</remarks>
 public delegate NDArray?[] GradientRule<in TAttrs>(TAttrs attrs, NDArray[] inputs, NDArray[] outputs,
-    NDArray[] outputGradients);
+    NDArray[] outputGradients, bool[] required);
 
 /// <summary>Produces an operator's output as a view of its input (reshape, transpose, slice): no copy.</summary>
 public delegate NDArray ViewKernel<in TAttrs>(TAttrs attrs, NDArray input, TensorType output);
@@ -113,6 +122,14 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
 
     public override bool HasGradient => Gradient is not null;
 
+    internal override NDArray?[] InvokeGradient(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
+        NDArray[] outputGradients, bool[] required)
+    {
+        if (Gradient is null)
+            throw new InvalidOperationException($"{Name}: this operator is not differentiable.");
+        return Gradient((TAttrs)attrs, inputs, outputs, outputGradients, required);
+    }
+
     public override IReadOnlyCollection<DeviceKind> DeviceKinds =>
         View is null ? kernels.Keys : [DeviceKind.Cpu, DeviceKind.Cuda];
 
@@ -123,6 +140,10 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
 
     /// <summary>Runs the operator eagerly (and records it when autograd is recording).</summary>
     public NDArray[] Invoke(TAttrs attrs, params NDArray[] inputs) => Imperative.Invoke(this, attrs, inputs);
+
+    public override NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs) =>
+        attrs is TAttrs typed ? Invoke(typed, inputs) : throw new ArgumentException(
+            $"{Name}: expects attributes of type {typeof(TAttrs).Name}, got {attrs.GetType().Name}.");
 
     /// <summary>Runs a single-output operator.</summary>
     public NDArray Call(TAttrs attrs, params NDArray[] inputs) => Imperative.Invoke(this, attrs, inputs)[0];

@@ -21,19 +21,26 @@ public static class ElementwiseOps
 {
     // Binary, broadcasting, numeric dtypes (float32, float64, int32, int64).
     public static readonly OpDef<NoAttrs> Add = Numeric<AddOperator<float>, AddOperator<double>,
-        AddOperator<int>, AddOperator<long>>("add");
+        AddOperator<int>, AddOperator<long>>("add",
+        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(g[0], i[0].Shape) : null, r[1] ? Gradients.SumTo(g[0], i[1].Shape) : null]);
     public static readonly OpDef<NoAttrs> Subtract = Numeric<SubtractOperator<float>, SubtractOperator<double>,
-        SubtractOperator<int>, SubtractOperator<long>>("subtract");
+        SubtractOperator<int>, SubtractOperator<long>>("subtract",
+        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(g[0], i[0].Shape) : null, r[1] ? Gradients.SumToNegated(g[0], i[1].Shape) : null]);
     public static readonly OpDef<NoAttrs> Multiply = Numeric<MultiplyOperator<float>, MultiplyOperator<double>,
-        MultiplyOperator<int>, MultiplyOperator<long>>("multiply");
+        MultiplyOperator<int>, MultiplyOperator<long>>("multiply",
+        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(g[0] * i[1], i[0].Shape, dispose: true) : null, r[1] ? Gradients.SumTo(g[0] * i[0], i[1].Shape, dispose: true) : null]);
     public static readonly OpDef<NoAttrs> Divide = Numeric<DivideOperator<float>, DivideOperator<double>,
-        DivideOperator<int>, DivideOperator<long>>("divide");
+        DivideOperator<int>, DivideOperator<long>>("divide",
+        static (_, i, o, g, r) => [r[0] ? Gradients.SumTo(g[0] / i[1], i[0].Shape, dispose: true) : null, r[1] ? Gradients.SumTo(Gradients.Scoped(() => -(g[0] * o[0] / i[1])), i[1].Shape, dispose: true) : null]);
     public static readonly OpDef<NoAttrs> Power = Numeric<PowerOperator<float>, PowerOperator<double>,
-        PowerOperator<int>, PowerOperator<long>>("power");
+        PowerOperator<int>, PowerOperator<long>>("power",
+        static (_, i, o, g, r) => [r[0] ? Gradients.SumTo(Gradients.Scoped(() => g[0] * i[1] * Nd.Power(i[0], i[1] - 1)), i[0].Shape, dispose: true) : null, r[1] ? Gradients.SumTo(Gradients.Scoped(() => g[0] * o[0] * Nd.Log(i[0])), i[1].Shape, dispose: true) : null]);
     public static readonly OpDef<NoAttrs> Maximum = Numeric<MaximumOperator<float>, MaximumOperator<double>,
-        MaximumOperator<int>, MaximumOperator<long>>("maximum");
+        MaximumOperator<int>, MaximumOperator<long>>("maximum",
+        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(Gradients.Scoped(() => g[0] * Nd.GreaterEqual(i[0], i[1])), i[0].Shape, dispose: true) : null, r[1] ? Gradients.SumTo(Gradients.Scoped(() => g[0] * Nd.Lesser(i[0], i[1])), i[1].Shape, dispose: true) : null]);
     public static readonly OpDef<NoAttrs> Minimum = Numeric<MinimumOperator<float>, MinimumOperator<double>,
-        MinimumOperator<int>, MinimumOperator<long>>("minimum");
+        MinimumOperator<int>, MinimumOperator<long>>("minimum",
+        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(Gradients.Scoped(() => g[0] * Nd.LesserEqual(i[0], i[1])), i[0].Shape, dispose: true) : null, r[1] ? Gradients.SumTo(Gradients.Scoped(() => g[0] * Nd.Greater(i[0], i[1])), i[1].Shape, dispose: true) : null]);
     public static readonly OpDef<NoAttrs> Equal = Numeric<EqualOperator<float>, EqualOperator<double>,
         EqualOperator<int>, EqualOperator<long>>("equal");
     public static readonly OpDef<NoAttrs> NotEqual = Numeric<NotEqualOperator<float>, NotEqualOperator<double>,
@@ -49,30 +56,43 @@ public static class ElementwiseOps
 
     // Unary, numeric dtypes.
     public static readonly OpDef<NoAttrs> Negative = UnaryNumeric<NegateOperator<float>, NegateOperator<double>,
-        NegateOperator<int>, NegateOperator<long>>("negative");
+        NegateOperator<int>, NegateOperator<long>>("negative",
+        static (_, _, _, g, _) => [-g[0]]);
     public static readonly OpDef<NoAttrs> Abs = UnaryNumeric<AbsOperator<float>, AbsOperator<double>,
-        AbsOperator<int>, AbsOperator<long>>("abs");
+        AbsOperator<int>, AbsOperator<long>>("abs",
+        static (_, i, _, g, _) => [Gradients.Scoped(() => g[0] * Nd.Sign(i[0]))]);
     public static readonly OpDef<NoAttrs> Sign = UnaryNumeric<SignOperator<float>, SignOperator<double>,
         SignOperator<int>, SignOperator<long>>("sign");
     public static readonly OpDef<NoAttrs> Square = UnaryNumeric<SquareOperator<float>, SquareOperator<double>,
-        SquareOperator<int>, SquareOperator<long>>("square");
+        SquareOperator<int>, SquareOperator<long>>("square",
+        static (_, i, _, g, _) => [Gradients.Scoped(() => g[0] * i[0] * 2)]);
     public static readonly OpDef<NoAttrs> Relu = UnaryNumeric<ReluOperator<float>, ReluOperator<double>,
-        ReluOperator<int>, ReluOperator<long>>("relu");
+        ReluOperator<int>, ReluOperator<long>>("relu",
+        static (_, _, o, g, _) => [Gradients.Scoped(() => g[0] * (o[0] > 0))]);
 
     // Unary, float dtypes.
-    public static readonly OpDef<NoAttrs> Exp = UnaryFloat<ExpOperator<float>, ExpOperator<double>>("exp");
-    public static readonly OpDef<NoAttrs> Log = UnaryFloat<LogOperator<float>, LogOperator<double>>("log");
-    public static readonly OpDef<NoAttrs> Sqrt = UnaryFloat<SqrtOperator<float>, SqrtOperator<double>>("sqrt");
-    public static readonly OpDef<NoAttrs> Rsqrt = UnaryFloat<RsqrtOperator<float>, RsqrtOperator<double>>("rsqrt");
+    public static readonly OpDef<NoAttrs> Exp = UnaryFloat<ExpOperator<float>, ExpOperator<double>>("exp",
+        static (_, _, o, g, _) => [g[0] * o[0]]);
+    public static readonly OpDef<NoAttrs> Log = UnaryFloat<LogOperator<float>, LogOperator<double>>("log",
+        static (_, i, _, g, _) => [g[0] / i[0]]);
+    public static readonly OpDef<NoAttrs> Sqrt = UnaryFloat<SqrtOperator<float>, SqrtOperator<double>>("sqrt",
+        static (_, _, o, g, _) => [Gradients.Scoped(() => g[0] * 0.5 / o[0])]);
+    public static readonly OpDef<NoAttrs> Rsqrt = UnaryFloat<RsqrtOperator<float>, RsqrtOperator<double>>("rsqrt",
+        static (_, _, o, g, _) => [Gradients.Scoped(() => g[0] * -0.5 * o[0] * o[0] * o[0])]);
     public static readonly OpDef<NoAttrs> Reciprocal =
-        UnaryFloat<ReciprocalOperator<float>, ReciprocalOperator<double>>("reciprocal");
+        UnaryFloat<ReciprocalOperator<float>, ReciprocalOperator<double>>("reciprocal",
+        static (_, _, o, g, _) => [Gradients.Scoped(() => -(g[0] * o[0] * o[0]))]);
     public static readonly OpDef<NoAttrs> Sigmoid =
-        UnaryFloat<SigmoidOperator<float>, SigmoidOperator<double>>("sigmoid");
-    public static readonly OpDef<NoAttrs> Tanh = UnaryFloat<TanhOperator<float>, TanhOperator<double>>("tanh");
+        UnaryFloat<SigmoidOperator<float>, SigmoidOperator<double>>("sigmoid",
+        static (_, _, o, g, _) => [Gradients.Scoped(() => g[0] * o[0] * (1 - o[0]))]);
+    public static readonly OpDef<NoAttrs> Tanh = UnaryFloat<TanhOperator<float>, TanhOperator<double>>("tanh",
+        static (_, _, o, g, _) => [Gradients.Scoped(() => g[0] * (1 - o[0] * o[0]))]);
     public static readonly OpDef<NoAttrs> SoftRelu =
-        UnaryFloat<SoftReluOperator<float>, SoftReluOperator<double>>("softrelu");
+        UnaryFloat<SoftReluOperator<float>, SoftReluOperator<double>>("softrelu",
+        static (_, i, _, g, _) => [Gradients.Scoped(() => g[0] * Nd.Sigmoid(i[0]))]);
     public static readonly OpDef<NoAttrs> SoftSign =
-        UnaryFloat<SoftSignOperator<float>, SoftSignOperator<double>>("softsign");
+        UnaryFloat<SoftSignOperator<float>, SoftSignOperator<double>>("softsign",
+        static (_, i, _, g, _) => [Gradients.Scoped(() => g[0] / Nd.Square(1 + Nd.Abs(i[0])))]);
 
     public static readonly OpDef<ClipAttrs> Clip = new("clip", 1, 1,
         (a, t) =>
@@ -86,7 +106,9 @@ public static class ElementwiseOps
             new ClipOperator<float>((float)a.Min, (float)a.Max), new ClipOperator<double>(a.Min, a.Max),
             new ClipOperator<int>(SaturateInt(a.Min), SaturateInt(a.Max)),
             new ClipOperator<long>(SaturateLong(a.Min), SaturateLong(a.Max)))),
-        FusionClass.Elementwise, inPlace: [(0, 0)]);
+        FusionClass.Elementwise,
+        static (a, i, _, g, _) => [Gradients.Scoped(() => g[0] * (i[0] >= a.Min) * (i[0] <= a.Max))],
+        inPlace: [(0, 0)]);
 
     public static readonly OpDef<LeakyReluAttrs> LeakyRelu = new("leaky_relu", 1, 1,
         (a, t) =>
@@ -96,7 +118,10 @@ public static class ElementwiseOps
         },
         Cpu<LeakyReluAttrs>((a, i, o) => ElementwiseDispatch.Unary(i[0], o[0],
             new LeakyReluOperator<float>((float)a.Slope), new LeakyReluOperator<double>(a.Slope))),
-        FusionClass.Elementwise, inPlace: [(0, 0)]);
+        FusionClass.Elementwise,
+        // d/dx = 1 for x > 0, slope otherwise: slope + (1 - slope) * (x > 0).
+        static (a, i, _, g, _) => [Gradients.Scoped(() => g[0] * ((i[0] > 0) * (1 - a.Slope) + a.Slope))],
+        inPlace: [(0, 0)]);
 
     /// <summary>where(cond, x, y): x where cond != 0, else y; cond has x's dtype; all three broadcast.</summary>
     public static readonly OpDef<NoAttrs> Where = new("where", 3, 1,
@@ -113,9 +138,17 @@ public static class ElementwiseOps
         },
         Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Ternary(i[0], i[1], i[2], o[0], new WhereOperator<float>(),
             new WhereOperator<double>(), new WhereOperator<int>(), new WhereOperator<long>())),
-        FusionClass.Broadcast);
+        FusionClass.Broadcast,
+        static (_, i, o, g, r) =>
+        [
+            null,
+            r[1] ? Gradients.SumTo(Gradients.Scoped(() => Nd.Where(i[0], g[0], Nd.ZerosLike(g[0]))), i[1].Shape,
+                dispose: true) : null,
+            r[2] ? Gradients.SumTo(Gradients.Scoped(() => Nd.Where(i[0], Nd.ZerosLike(g[0]), g[0])), i[2].Shape,
+                dispose: true) : null,
+        ]);
 
-    private static OpDef<NoAttrs> Numeric<TF, TD, TI, TL>(string name)
+    private static OpDef<NoAttrs> Numeric<TF, TD, TI, TL>(string name, GradientRule<NoAttrs>? gradient = null)
         where TF : struct, IBinaryOperator<float> where TD : struct, IBinaryOperator<double>
         where TI : struct, IBinaryOperator<int> where TL : struct, IBinaryOperator<long> =>
         new(name, 2, 1,
@@ -126,9 +159,9 @@ public static class ElementwiseOps
             },
             Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Binary(i[0], i[1], o[0], default(TF), default(TD),
                 default(TI), default(TL))),
-            FusionClass.Broadcast, inPlace: [(0, 0), (1, 0)]);
+            FusionClass.Broadcast, gradient, inPlace: [(0, 0), (1, 0)]);
 
-    private static OpDef<NoAttrs> UnaryNumeric<TF, TD, TI, TL>(string name)
+    private static OpDef<NoAttrs> UnaryNumeric<TF, TD, TI, TL>(string name, GradientRule<NoAttrs>? gradient = null)
         where TF : struct, IUnaryOperator<float> where TD : struct, IUnaryOperator<double>
         where TI : struct, IUnaryOperator<int> where TL : struct, IUnaryOperator<long> =>
         new(name, 1, 1,
@@ -139,9 +172,9 @@ public static class ElementwiseOps
             },
             Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Unary(i[0], o[0], default(TF), default(TD), default(TI),
                 default(TL))),
-            FusionClass.Elementwise, inPlace: [(0, 0)]);
+            FusionClass.Elementwise, gradient, inPlace: [(0, 0)]);
 
-    private static OpDef<NoAttrs> UnaryFloat<TF, TD>(string name)
+    private static OpDef<NoAttrs> UnaryFloat<TF, TD>(string name, GradientRule<NoAttrs>? gradient = null)
         where TF : struct, IUnaryOperator<float> where TD : struct, IUnaryOperator<double> =>
         new(name, 1, 1,
             (_, t) =>
@@ -150,7 +183,7 @@ public static class ElementwiseOps
                 return [t[0]];
             },
             Cpu<NoAttrs>((_, i, o) => ElementwiseDispatch.Unary(i[0], o[0], default(TF), default(TD))),
-            FusionClass.Elementwise, inPlace: [(0, 0)]);
+            FusionClass.Elementwise, gradient, inPlace: [(0, 0)]);
 
     internal static Dictionary<DeviceKind, Kernel<TAttrs>> Cpu<TAttrs>(Kernel<TAttrs> kernel) =>
         new() { [DeviceKind.Cpu] = kernel };

@@ -29,6 +29,14 @@ public sealed record SliceAxisAttrs(int Axis, int Begin, int End, int Step = 1) 
     };
 }
 
+public sealed record SliceAxisBackwardAttrs(SliceAxisAttrs Slice, int[] InputShape) : OpAttrs
+{
+    public bool Equals(SliceAxisBackwardAttrs? other) =>
+        other is not null && Slice == other.Slice && InputShape.SequenceEqual(other.InputShape);
+
+    public override int GetHashCode() => HashCode.Combine(Slice, InputShape.Length);
+}
+
 /// <summary>Operators that return a view of their input: reshape, transpose, slicing along an axis.</summary>
 [OpTable]
 public static class ViewOps
@@ -40,7 +48,8 @@ public static class ViewOps
             if (x.IsContiguous) return x.View(o.Shape, o.Shape.ContiguousStrides(), x.Offset);
             using var c = x.Copy();
             return c.View(o.Shape, o.Shape.ContiguousStrides(), c.Offset);
-        });
+        },
+        static (_, i, _, g, _) => [g[0].Reshape(i[0].Shape)]);
 
     public static readonly OpDef<TransposeAttrs> Transpose = new("transpose",
         (a, t) => [new TensorType(TransposedShape(t[0].Shape, a.Axes), t[0].DType)],
@@ -49,6 +58,13 @@ public static class ViewOps
             var axes = NormalizePermutation(x.Shape, a.Axes);
             var strides = axes.Select(ax => x.Strides[ax]).ToArray();
             return x.View(o.Shape, strides, x.Offset);
+        },
+        static (a, i, _, g, _) =>
+        {
+            var perm = NormalizePermutation(i[0].Shape, a.Axes);
+            var inverse = new int[perm.Length];
+            for (int k = 0; k < perm.Length; k++) inverse[perm[k]] = k;
+            return [g[0].Transpose(inverse)];
         });
 
     public static readonly OpDef<SliceAxisAttrs> SliceAxis = new("slice_axis",
@@ -63,7 +79,23 @@ public static class ViewOps
             var strides = (long[])x.Strides.Clone();
             strides[axis] *= a.Step;
             return x.View(o.Shape, strides, x.Offset + start * x.Strides[axis]);
-        });
+        },
+        static (a, i, _, g, _) => [SliceAxisBackward!.Call(new SliceAxisBackwardAttrs(a, i[0].Shape.ToArray()), g[0])]);
+
+    /// <summary>The gradient of slice_axis: zeros of the input's shape with the slice set to the gradient.</summary>
+    public static readonly OpDef<SliceAxisBackwardAttrs> SliceAxisBackward = new("_backward_slice_axis", 1, 1,
+        (a, t) => [new TensorType(new Shape(a.InputShape), t[0].DType)],
+        ElementwiseOps.Cpu<SliceAxisBackwardAttrs>((a, i, o) =>
+        {
+            Nd.Fill(o[0], 0);
+            var (axis, start, _) = ResolveSlice(o[0].Shape, a.Slice);
+            var strides = o[0].Shape.ContiguousStrides();
+            long offset = start * strides[axis];
+            strides[axis] *= a.Slice.Step;
+            CopyOps.StridedCopy(i[0], i[0].Layout, o[0], new TensorLayout(i[0].Shape, strides, offset));
+        }),
+        FusionClass.Injective,
+        static (a, _, _, g, _) => [g[0].SliceAxis(a.Slice.Axis, a.Slice.Begin, a.Slice.End, a.Slice.Step)]);
 
     /// <summary>
     /// MXNet's reshape codes: 0 copies the input dim at that position, -1 infers one dim, -2 copies all remaining

@@ -62,6 +62,7 @@ public static unsafe class CpuReduce
         Span<bool> reduce = shape.Rank <= 64 ? stackalloc bool[shape.Rank] : new bool[shape.Rank];
         MarkAxes(shape, axes, name, reduce);
         xLayout.CheckFits(x.Length, name);
+        RejectNegativeStrides(xLayout, name);
         var (outCount, reduceCount) = Counts(shape, reduce, name);
         if (y.Length != outCount)
             throw new ArgumentException(
@@ -102,6 +103,7 @@ public static unsafe class CpuReduce
         Span<bool> reduce = shape.Rank <= 64 ? stackalloc bool[shape.Rank] : new bool[shape.Rank];
         reduce[shape.NormalizeAxis(axis, name)] = true;
         xLayout.CheckFits(x.Length, name);
+        RejectNegativeStrides(xLayout, name);
         var (outCount, reduceCount) = Counts(shape, reduce, name);
         if (indices.Length != outCount)
             throw new ArgumentException(
@@ -235,4 +237,15 @@ public static unsafe class CpuReduce
     private static void Widened<TOp, TFinish>(ReducePlan plan, float* x, float* y)
         where TOp : IReduceOperator<double> where TFinish : IFinisher<double, float> =>
         ReduceDriver.Run<float, double, WideningReducer<TOp, TFinish>>(plan, x, y);
+
+    /// <summary>The canonical loop nest assumes non-negative strides; callers copy reversed views first.</summary>
+    private static void RejectNegativeStrides(TensorLayout layout, string name)
+    {
+        foreach (long stride in layout.Strides)
+        {
+            if (stride < 0)
+                throw new ArgumentException(
+                    $"{name}: negative stride {stride} in layout {layout} is not supported; copy the array first.");
+        }
+    }
 }
