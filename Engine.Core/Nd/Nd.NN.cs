@@ -27,4 +27,35 @@ public static partial class Nd
     public static NDArray GlobalAvgPool2D(NDArray x) => Pooling(x, [1, 1], PoolingMode.Avg, globalPool: true);
 
     public static NDArray GlobalMaxPool2D(NDArray x) => Pooling(x, [1, 1], PoolingMode.Max, globalPool: true);
+
+    /// <summary>
+    /// Batch normalisation over <paramref name="axis"/> (channels). While training (Autograd.IsTraining, unless
+    /// <paramref name="useGlobalStats"/>) it normalises with batch statistics and updates the running mean and
+    /// variance in place: running = running * momentum + batch * (1 - momentum), with the biased batch variance.
+    /// Otherwise it uses the running statistics.
+    /// </summary>
+    public static NDArray BatchNorm(NDArray x, NDArray gamma, NDArray beta, NDArray runningMean,
+        NDArray runningVar, double epsilon = 1e-5, double momentum = 0.9, bool fixGamma = false,
+        bool useGlobalStats = false, int axis = 1)
+    {
+        var attrs = new BatchNormAttrs(epsilon, momentum, fixGamma, useGlobalStats, axis,
+            Training: Autograd.IsTraining && !useGlobalStats);
+        var outputs = NormalizationOps.BatchNorm.Invoke(attrs, x, gamma, beta, runningMean, runningVar);
+        if (!Autograd.IsRecording)
+        {
+            outputs[1].Dispose();
+            outputs[2].Dispose();
+        }
+        return outputs[0];
+    }
+
+    public static NDArray Softmax(NDArray x, int axis = -1, double temperature = 1) =>
+        NormalizationOps.Softmax.Call(new SoftmaxAttrs(axis, temperature), x);
+
+    public static NDArray LogSoftmax(NDArray x, int axis = -1, double temperature = 1) =>
+        NormalizationOps.LogSoftmax.Call(new SoftmaxAttrs(axis, temperature), x);
+
+    /// <summary>Per-sample -log softmax(logits)[label] for logits (batch, classes) and integer labels.</summary>
+    public static NDArray SoftmaxCrossEntropy(NDArray logits, NDArray labels) =>
+        NormalizationOps.SoftmaxCrossEntropy.Call(NoAttrs.Instance, logits, labels);
 }

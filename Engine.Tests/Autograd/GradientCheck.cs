@@ -5,7 +5,7 @@ namespace Engine.Tests.Autograd;
 
 /// <summary>One finite-difference check: an operator, its attributes and float64 inputs.</summary>
 public sealed record GradientCase(string Op, OpAttrs Attrs, Func<Random, NDArray[]> Inputs, string Label = "",
-    int[]? NonDifferentiableInputs = null)
+    int[]? NonDifferentiableInputs = null, int? DifferentiableOutputs = null)
 {
     public override string ToString() => string.IsNullOrEmpty(Label) ? Op : $"{Op} {Label}";
 }
@@ -32,8 +32,9 @@ public static class GradientCheck
                 if (!skip.Contains(i)) x.AttachGrad();
             NDArray[] outputs;
             using (Engine.Autograd.Record()) outputs = op.Invoke(c.Attrs, inputs);
-            var weights = outputs.Select(o => Nd.Array(TestData.UniformDouble(rng, o.Size, 0.5, 1.5), o.Shape))
-                .ToArray();
+            // Hidden outputs (BatchNorm's saved statistics) get zero head gradient, as MXNet treats them.
+            var weights = outputs.Select((o, k) => k < (c.DifferentiableOutputs ?? outputs.Length)
+                ? Nd.Array(TestData.UniformDouble(rng, o.Size, 0.5, 1.5), o.Shape) : Nd.ZerosLike(o)).ToArray();
             Engine.Autograd.Backward(outputs, weights);
 
             for (int i = 0; i < inputs.Length; i++)

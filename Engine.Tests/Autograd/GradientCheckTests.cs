@@ -50,6 +50,7 @@ public class GradientCheckTests
         yield return new GradientCase("transpose", new TransposeAttrs([2, 0, 1]), r => [Rand(r, -1, 1, 2, 3, 4)]);
         yield return new GradientCase("slice_axis", new SliceAxisAttrs(1, 1, 5, 2), r => [Rand(r, -1, 1, 3, 6)]);
         foreach (var c in Extra()) yield return c;
+        foreach (var c in NormalizationCases()) yield return c;
     }
 
     /// <summary>Cases for operator families registered later (reductions, nn, layout).</summary>
@@ -88,6 +89,33 @@ public class GradientCheckTests
             [0, 0], GlobalPool: true), r => [Rand(r, -1, 1, 2, 3, 4, 4)], "global avg");
     }
 
+    private static IEnumerable<GradientCase> NormalizationCases()
+    {
+        NDArray[] BnInputs(Random r) =>
+        [
+            Rand(r, -1, 1, 4, 3, 2, 2), Rand(r, 0.5, 1.5, 3), Rand(r, -0.5, 0.5, 3), Rand(r, -0.1, 0.1, 3),
+            Rand(r, 0.5, 1.5, 3),
+        ];
+        yield return new GradientCase("batch_norm", new BatchNormAttrs(Training: true), BnInputs, "training",
+            NonDifferentiableInputs: [3, 4], DifferentiableOutputs: 1);
+        yield return new GradientCase("batch_norm", new BatchNormAttrs(Training: false), BnInputs, "inference",
+            NonDifferentiableInputs: [3, 4], DifferentiableOutputs: 1);
+        yield return new GradientCase("batch_norm", new BatchNormAttrs(Axis: -1, Training: true),
+            r => [Rand(r, -1, 1, 5, 3), Rand(r, 0.5, 1.5, 3), Rand(r, -0.5, 0.5, 3), Rand(r, -0.1, 0.1, 3),
+                Rand(r, 0.5, 1.5, 3)], "axis -1", NonDifferentiableInputs: [3, 4], DifferentiableOutputs: 1);
+        foreach (var op in new[] { "softmax", "log_softmax" })
+        {
+            yield return new GradientCase(op, new SoftmaxAttrs(-1), r => [Rand(r, -2, 2, 3, 5)], "last axis");
+            yield return new GradientCase(op, new SoftmaxAttrs(1, 2), r => [Rand(r, -2, 2, 2, 4, 3)], "axis 1 T=2");
+        }
+        yield return new GradientCase("_backward_softmax", new SoftmaxAttrs(-1),
+            r => [Nd.Softmax(Rand(r, -2, 2, 3, 4)), Rand(r, -1, 1, 3, 4)]);
+        yield return new GradientCase("_backward_log_softmax", new SoftmaxAttrs(1),
+            r => [Nd.LogSoftmax(Rand(r, -2, 2, 3, 4), 1), Rand(r, -1, 1, 3, 4)]);
+        yield return new GradientCase("softmax_cross_entropy", NoAttrs.Instance,
+            r => [Rand(r, -2, 2, 4, 5), Nd.Array([0.0, 4, 2, 2], new Shape(4))], NonDifferentiableInputs: [1]);
+    }
+
     /// <summary>Distinct values, well separated, so a max window never sees a tie within epsilon.</summary>
     private static NDArray Distinct(Random rng, params int[] shape)
     {
@@ -97,7 +125,14 @@ public class GradientCheckTests
     }
 
     /// <summary>Operators whose gradient is checked by a dedicated test rather than finite differences.</summary>
-    private static readonly string[] CheckedElsewhere = ["dropout"];
+    private static readonly string[] CheckedElsewhere =
+    [
+        "dropout",
+        // Its inputs are the forward's saved statistics, so perturbing them alone is not a valid function of the
+        // data; the training batch_norm case above differentiates through it.
+        "_backward_batch_norm",
+        "_backward_softmax_cross_entropy",
+    ];
 
     [Test]
     public void DropoutGradientIsTheMask()
