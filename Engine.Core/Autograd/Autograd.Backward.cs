@@ -17,7 +17,11 @@ public static partial class Autograd
         if (!any || !op.HasGradient) return;
         var entry = new TapeEntry(op, attrs, nodes, inputs.Select(x => x.UntrackedAlias()).ToArray(),
             outputs.Select(y => y.UntrackedAlias()).ToArray());
-        for (int i = 0; i < outputs.Length; i++) outputs[i].Node = AutogradNode.Output(entry, i);
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].Node = AutogradNode.Output(entry, i);
+            entry.Outputs[i].Node = outputs[i].Node;
+        }
     }
 
     /// <summary>

@@ -69,7 +69,14 @@ public sealed partial class NDArray : IDisposable
     }
 
     /// <summary>A view of the same elements that no scope tracks (the tape's saved values).</summary>
-    internal NDArray UntrackedAlias() => View(Shape, Strides, Offset, track: false);
+    /// <remarks>The alias keeps this array's place in the graph, so gradients computed from saved values with
+    /// createGraph still connect to the variables.</remarks>
+    internal NDArray UntrackedAlias()
+    {
+        var alias = View(Shape, Strides, Offset, track: false);
+        alias.Node = Node;
+        return alias;
+    }
 
     public void Dispose()
     {
