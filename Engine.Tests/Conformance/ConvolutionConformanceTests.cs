@@ -41,7 +41,11 @@ public class ConvolutionConformanceTests
         yield return ("empty_batch", new(0, 3, 8, 8, 4, 3, 3), true);
         yield return ("no_output_channels", new(2, 3, 5, 5, 0, 3, 3), false);
         yield return ("no_input_channels", new(2, 0, 5, 5, 3, 3, 3), true);
-        yield return ("multi_tile", new(1, 8, 40, 40, 4, 3, 3, padH: 1, padW: 1), true);
+        // Several column tiles per image, their edges in the middle of output rows.
+        yield return ("multi_tile", new(1, 16, 36, 36, 2, 3, 3, padH: 1, padW: 1), true);
+        yield return ("multi_tile_wide", new(1, 2, 48, 48, 3, 3, 3, padH: 1, padW: 1), true);
+        // K > 128: several depth slices in backward data, and column tails on more than TailRows rows.
+        yield return ("many_output_channels", new(1, 3, 5, 6, 136, 3, 3, padH: 1, padW: 1), true);
         yield return ("conv1d", ConvolutionDescriptor.Conv1D(2, 3, 20, 4, 3, stride: 2, pad: 1, dilation: 2), true);
         yield return ("conv1d_depthwise", ConvolutionDescriptor.Conv1D(3, 4, 17, 4, 5, pad: 2, groups: 4), true);
         yield return ("conv1d_pointwise", ConvolutionDescriptor.Conv1D(2, 5, 33, 3, 1), false);
@@ -209,7 +213,8 @@ public class ConvolutionConformanceTests
 
         var g = Should.Throw<ArgumentException>(() =>
             ConvolutionDescriptor.FromShapes(new Shape(1, 6, 8, 8), new Shape(4, 2, 3, 3), groups: 2));
-        g.Message.ShouldStartWith("conv2d: input has 6 channels but weight expects 4 (weight shape (4, 2, 3, 3), groups 2)");
+        g.Message.ShouldStartWith(
+            "conv2d: input has 6 channels but weight expects 4 (weight shape (4, 2, 3, 3), groups 2)");
 
         var c1 = Should.Throw<ArgumentException>(() =>
             ConvolutionDescriptor.FromShapes(new Shape(1, 3, 10), new Shape(2, 2, 3)));

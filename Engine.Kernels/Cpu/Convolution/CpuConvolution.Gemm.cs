@@ -32,9 +32,9 @@ public static unsafe partial class CpuConvolution
     /// </summary>
     private const int DepthSlice = 128;
 
-    // Columns in blocks of two vectors (outer, so the B panel stays in L1 across row blocks), rows in blocks of
-    // four: 8 accumulators, enough independent FMA chains to hide latency without spilling. Then one vector, then
-    // a scalar tail.
+    /// <summary>Rows of C the padded tail goes through at a time (a 4 KB stack buffer of floats).</summary>
+    private const int TailRows = 64;
+
     private static void GemmCore<T, TV, TOps>(int m, int n, int depth, T* a, nint lda, T* b, nint ldb, T* c,
         nint ldc, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -56,6 +56,9 @@ public static unsafe partial class CpuConvolution
         }
     }
 
+    // Columns in blocks of two vectors (outer, so the B panel stays in L1 across row blocks), rows in blocks of
+    // four: 8 accumulators, enough independent FMA chains to hide latency without spilling. Then one vector of
+    // columns, then the last few through a zero-padded copy.
     private static void GemmSlice<T, TV, TOps>(int m, int n, int depth, T* a, nint lda, T* b, nint ldb, T* c,
         nint ldc, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -72,22 +75,48 @@ public static unsafe partial class CpuConvolution
             for (; i < m; i++)
                 Block1x2<T, TV, TOps>(depth, a + i * lda, b + j, ldb, c + i * ldc + j, accumulate);
         }
-        for (; j + vc <= n; j += vc)
+        for (; j + vc <= n; j += vc) Columns1<T, TV, TOps>(m, depth, a, lda, b + j, ldb, c + j, ldc, accumulate);
+        int tail = n - j;
+        if (tail == 0) return;
+
+        // The last columns, fewer than a vector: copy them into a zero-padded panel (depth <= DepthSlice, so it
+        // fits on the stack) and run the vector code into a padded copy of C, rather than scalar FMA chains.
+        T* panel = stackalloc T[depth * vc];
+        for (int l = 0; l < depth; l++)
         {
-            for (int i = 0; i < m; i++)
-                Block1x1<T, TV, TOps>(depth, a + i * lda, b + j, ldb, c + i * ldc + j, accumulate);
+            var row = new Span<T>(panel + l * vc, vc);
+            new ReadOnlySpan<T>(b + l * ldb + j, tail).CopyTo(row);
+            row[tail..].Clear();
         }
-        for (; j < n; j++)
+        T* cPad = stackalloc T[TailRows * vc];
+        for (int i0 = 0; i0 < m; i0 += TailRows)
         {
-            for (int i = 0; i < m; i++)
+            int rows = Math.Min(TailRows, m - i0);
+            T* ci = c + i0 * ldc + j;
+            for (int i = 0; i < rows; i++)
             {
-                T* ai = a + i * lda;
-                T* bj = b + j;
-                T sum = accumulate ? c[i * ldc + j] : T.Zero;
-                for (int l = 0; l < depth; l++) sum = T.MultiplyAddEstimate(ai[l], bj[l * ldb], sum);
-                c[i * ldc + j] = sum;
+                var row = new Span<T>(cPad + i * vc, vc);
+                row.Clear();
+                if (accumulate) new ReadOnlySpan<T>(ci + i * ldc, tail).CopyTo(row);
             }
+            Columns1<T, TV, TOps>(rows, depth, a + i0 * lda, lda, panel, vc, cPad, vc, accumulate);
+            for (int i = 0; i < rows; i++)
+                new ReadOnlySpan<T>(cPad + i * vc, tail).CopyTo(new Span<T>(ci + i * ldc, tail));
         }
+    }
+
+    // One vector of columns for all m rows, four rows at a time.
+    private static void Columns1<T, TV, TOps>(int m, int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc,
+        bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : unmanaged
+        where TOps : ISimd<TV, T>
+    {
+        int i = 0;
+        for (; i + 4 <= m; i += 4)
+            Block4x1<T, TV, TOps>(depth, a + i * lda, lda, b, ldb, c + i * ldc, ldc, accumulate);
+        for (; i < m; i++)
+            Block1x1<T, TV, TOps>(depth, a + i * lda, b, ldb, c + i * ldc, accumulate);
     }
 
     /// <summary>
@@ -254,6 +283,35 @@ public static unsafe partial class CpuConvolution
         TOps.Store(c1, s10); TOps.Store(c1 + vc, s11);
         TOps.Store(c2, s20); TOps.Store(c2 + vc, s21);
         TOps.Store(c3, s30); TOps.Store(c3 + vc, s31);
+    }
+
+    private static void Block4x1<T, TV, TOps>(int depth, T* a, nint lda, T* b, nint ldb, T* c, nint ldc,
+        bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        where TV : unmanaged
+        where TOps : ISimd<TV, T>
+    {
+        T* c0 = c, c1 = c + ldc, c2 = c + 2 * ldc, c3 = c + 3 * ldc;
+        TV s0, s1, s2, s3;
+        if (accumulate)
+        {
+            s0 = TOps.Load(c0); s1 = TOps.Load(c1); s2 = TOps.Load(c2); s3 = TOps.Load(c3);
+        }
+        else
+        {
+            s0 = s1 = s2 = s3 = TOps.Zero;
+        }
+        T* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda;
+        for (int l = 0; l < depth; l++)
+        {
+            TV y = TOps.Load(b);
+            b += ldb;
+            s0 = TOps.MulAdd(TOps.Broadcast(a0[l]), y, s0);
+            s1 = TOps.MulAdd(TOps.Broadcast(a1[l]), y, s1);
+            s2 = TOps.MulAdd(TOps.Broadcast(a2[l]), y, s2);
+            s3 = TOps.MulAdd(TOps.Broadcast(a3[l]), y, s3);
+        }
+        TOps.Store(c0, s0); TOps.Store(c1, s1); TOps.Store(c2, s2); TOps.Store(c3, s3);
     }
 
     private static void Block1x2<T, TV, TOps>(int depth, T* a, T* b, nint ldb, T* c, bool accumulate)

@@ -72,7 +72,9 @@ public static unsafe partial class CpuConvolution
             BackwardDataCore(desc, pdy, pw, pdx);
     }
 
-    /// <summary>dw = d(loss)/dw given the input x and dy = d(loss)/dy; dw (K, C / groups, R, S) is overwritten.</summary>
+    /// <summary>
+    /// dw = d(loss)/dw given the input x and dy = d(loss)/dy; dw (K, C / groups, R, S) is overwritten.
+    /// </summary>
     public static void BackwardWeight<T>(ConvolutionDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> dy,
         Span<T> dw)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -216,8 +218,13 @@ public static unsafe partial class CpuConvolution
     }
 
     // Backward weight, per (group, block of weight columns): dw[k, (c, r, s)] is the sum over images and pixels
-    // of dy[k, p] * col[(c, r, s), p], dot products along p accumulated image by image and tile by tile in a
-    // fixed order. A block builds only its own rows of the im2col matrix, so no work is repeated.
+    // of dy[k, p] * col[(c, r, s), p], accumulated image by image and tile by tile in a fixed order. A block builds
+    // only its own rows of the im2col matrix, so no work is repeated. Two forms of the product:
+    // - dot products along p (GemmTransposedB) when images have many pixels or few output channels: long
+    //   contiguous runs, and the im2col tile is a plain copy;
+    // - otherwise the tile is built transposed (pixels x columns) and the product vectorizes over the columns,
+    //   which avoids reducing short vectors. Measured on one Zen 4 core: dots run LeNet's 5x5 layers 10x faster and
+    //   56x56 ResNet layers 3.5x faster; the transposed form runs 14x14 and 7x7 layers with 256+ channels 3x faster.
     private static void BackwardWeightCore<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -225,11 +232,12 @@ public static unsafe partial class CpuConvolution
         int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
         int depth = cg * d.KernelH * d.KernelW;
         int pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
+        bool dots = pixels >= 256 || kg < 16;
 
         // Narrower blocks when there are too few to keep the threads busy (a small kernel on few channels). The
         // tile is sized for the widest block whatever the width, so the summation order never depends on it.
         int wanted = CeilDiv(2 * CpuParallel.MaxThreads, groups);
-        int width = Math.Clamp(CeilDiv(depth, wanted), Math.Min(depth, 4), ColumnsPerBlock);
+        int width = Math.Clamp(CeilDiv(depth, wanted), Math.Min(depth, dots ? 4 : 32), ColumnsPerBlock);
         int blocks = CeilDiv(depth, width);
         int tile = TilePixels<T>(ColumnsPerBlock, pixels);
         long items = (long)groups * blocks;
@@ -252,8 +260,16 @@ public static unsafe partial class CpuConvolution
                         for (int p0 = 0; p0 < pixels; p0 += tile)
                         {
                             int count = Math.Min(tile, pixels - p0);
-                            Im2Col(d, xg, row0, rows, p0, count, col, count, 1);
-                            GemmTransposedB(kg, rows, count, dyg + p0, pixels, col, count, dwb, depth);
+                            if (dots)
+                            {
+                                Im2Col(d, xg, row0, rows, p0, count, col, count, 1);
+                                GemmTransposedB(kg, rows, count, dyg + p0, pixels, col, count, dwb, depth);
+                            }
+                            else
+                            {
+                                Im2Col(d, xg, row0, rows, p0, count, col, 1, rows);
+                                Gemm(kg, rows, count, dyg + p0, pixels, col, rows, dwb, depth, true);
+                            }
                         }
                     }
                 }
