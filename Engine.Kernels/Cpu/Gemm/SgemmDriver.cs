@@ -1,0 +1,160 @@
+using System.Runtime.InteropServices;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// The packed float GEMM (Goto/BLIS): five loops around a register-blocked micro-kernel. Inputs are validated by
+/// <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
+/// <code>
+/// for jc in 0..n step NC:          pack B[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
+///   for pc in 0..k step KC:
+///     for ic in 0..m step MC:      pack A[ic.., pc..] into MR-tall slivers
+///       for ir in 0..MC step MR:   one A sliver (MR x KC) stays in L1
+///         for jr in 0..NC step NR: micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
+/// </code>
+/// </summary>
+internal static unsafe class SgemmDriver
+{
+    /// <summary>
+    /// Multiply-adds one thread must have before the work is split: 2^20 is about 2 MFLOP, some 20 us of one
+    /// core, well above the few microseconds that waking a worker costs.
+    /// </summary>
+    internal const long MinWorkPerThread = 1L << 20;
+
+    /// <summary>
+    /// Splits C into row strips (or column strips when C is wide and short) across threads, each running the
+    /// whole serial algorithm on its part with its own packing buffers. Every element of C is summed in the same
+    /// order whatever the split, so results do not depend on the thread count.
+    /// </summary>
+    public static void Run<TKernel>(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+        where TKernel : ISgemmMicroKernel
+    {
+        long work = (long)m * n * k;
+        if (work < 2 * MinWorkPerThread || CpuParallel.MaxThreads == 1)
+        {
+            Serial<TKernel>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        int mr = TKernel.MR, nr = TKernel.NR;
+        int mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr;
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        if (mTiles >= nTiles)
+        {
+            long grain = Math.Max(1, MinWorkPerThread / ((long)mr * n * k));
+            CpuParallel.For(mTiles, grain, (s, e) =>
+            {
+                int r0 = (int)s * mr, rows = (int)Math.Min(e * mr, m) - r0;
+                float* a0 = (float*)pa + (transA ? r0 : r0 * lda);
+                Serial<TKernel>(transA, transB, rows, n, k, alpha, a0, lda, (float*)pb, ldb, beta,
+                    (float*)pc + r0 * ldc, ldc);
+            });
+        }
+        else
+        {
+            long grain = Math.Max(1, MinWorkPerThread / ((long)m * nr * k));
+            CpuParallel.For(nTiles, grain, (s, e) =>
+            {
+                int c0 = (int)s * nr, cols = (int)Math.Min(e * nr, n) - c0;
+                float* b0 = (float*)pb + (transB ? c0 * ldb : c0);
+                Serial<TKernel>(transA, transB, m, cols, k, alpha, (float*)pa, lda, b0, ldb, beta,
+                    (float*)pc + c0, ldc);
+            });
+        }
+    }
+
+    /// <summary>The five loops on one thread.</summary>
+    public static void Serial<TKernel>(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+        where TKernel : ISgemmMicroKernel
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        // Equal K blocks (k = 300 gives 150 + 150, not 256 + 44): the kernel's fixed cost per block is spread
+        // evenly. The blocks depend on k alone, so every thread sums in the same order.
+        int kBlocks = (k + TKernel.KC - 1) / TKernel.KC;
+        int kcMax = (k + kBlocks - 1) / kBlocks;
+        int mcMax = Math.Min(TKernel.MC, RoundUp(m, mr));
+        int ncMax = Math.Min(TKernel.NC, RoundUp(n, nr));
+        float* packA = (float*)NativeMemory.AlignedAlloc((nuint)((long)mcMax * kcMax * sizeof(float)), 64);
+        float* packB = (float*)NativeMemory.AlignedAlloc((nuint)((long)ncMax * kcMax * sizeof(float)), 64);
+        float* edge = stackalloc float[mr * nr];
+        try
+        {
+            for (int jc = 0; jc < n; jc += TKernel.NC)
+            {
+                int nc = Math.Min(TKernel.NC, n - jc);
+                for (int pc = 0; pc < k; pc += kcMax)
+                {
+                    int kc = Math.Min(kcMax, k - pc);
+                    // The first K block applies beta; later blocks accumulate onto what it wrote.
+                    float betaBlock = pc == 0 ? beta : 1f;
+                    SgemmPacking.PackB(transB, b + (transB ? jc * ldb + pc : pc * ldb + jc), ldb, kc, nc, nr, packB);
+                    for (int ic = 0; ic < m; ic += TKernel.MC)
+                    {
+                        int mc = Math.Min(TKernel.MC, m - ic);
+                        SgemmPacking.PackA(transA, a + (transA ? pc * lda + ic : ic * lda + pc), lda, mc, kc, mr,
+                            packA);
+                        MacroKernel<TKernel>(mc, nc, kc, alpha, packA, packB, betaBlock, c + ic * ldc + jc, ldc,
+                            edge);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(packA);
+            NativeMemory.AlignedFree(packB);
+        }
+    }
+
+    /// <summary>C[0:mc, 0:nc] = alpha * packed A * packed B + beta * C, tile by tile.</summary>
+    private static void MacroKernel<TKernel>(int mc, int nc, int kc, float alpha, float* packA, float* packB,
+        float beta, float* c, nint ldc, float* edge)
+        where TKernel : ISgemmMicroKernel
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            float* ap = packA + (nint)ir * kc;
+            for (int jr = 0; jr < nc; jr += nr)
+            {
+                int cols = Math.Min(nr, nc - jr);
+                float* bp = packB + (nint)jr * kc;
+                float* cp = c + ir * ldc + jr;
+                if (rows == mr && cols == nr)
+                {
+                    TKernel.Run(kc, ap, bp, cp, ldc, alpha, beta);
+                }
+                else
+                {
+                    // Edge tile: the kernel computes the padded tile into a scratch tile, and only the valid
+                    // part reaches C, so C is never written (nor read) out of bounds.
+                    TKernel.Run(kc, ap, bp, edge, nr, 1f, 0f);
+                    StoreEdge(edge, nr, cp, ldc, rows, cols, alpha, beta);
+                }
+            }
+        }
+    }
+
+    /// <summary>The micro-kernels' update rounded the same way, one element at a time.</summary>
+    private static void StoreEdge(float* tile, int ldt, float* c, nint ldc, int rows, int cols, float alpha,
+        float beta)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            float* t = tile + i * ldt;
+            float* ci = c + i * ldc;
+            if (beta == 0f)
+            {
+                for (int j = 0; j < cols; j++) ci[j] = alpha * t[j];
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++) ci[j] = MathF.FusedMultiplyAdd(t[j], alpha, beta * ci[j]);
+            }
+        }
+    }
+
+    private static int RoundUp(int x, int multiple) => (x + multiple - 1) / multiple * multiple;
+}

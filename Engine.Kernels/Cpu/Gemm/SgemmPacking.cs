@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// Copies blocks of op(A) and op(B) into the sliver layout the micro-kernels read: contiguous, in k order, padded
+/// with zeros to whole tiles, so the kernels never see a transpose, a leading dimension or an edge.
+/// </summary>
+internal static unsafe class SgemmPacking
+{
+    /// <summary>
+    /// Packs op(A)[0:mc, 0:kc] (<paramref name="a"/> points at op(A)[0, 0]) into ceil(mc / mr) slivers:
+    /// dst[s * kc * mr + p * mr + i] = op(A)[s * mr + i, p], zero for rows at or past mc.
+    /// </summary>
+    public static void PackA(bool trans, float* a, nint lda, int mc, int kc, int mr, float* dst)
+    {
+        for (int i0 = 0; i0 < mc; i0 += mr)
+        {
+            int rows = Math.Min(mr, mc - i0);
+            if (trans)
+            {
+                // op(A)[i, p] = a[p * lda + i]: each step copies up to mr contiguous values.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* src = a + p * lda + i0;
+                    float* d = dst + p * mr;
+                    for (int i = 0; i < rows; i++) d[i] = src[i];
+                    for (int i = rows; i < mr; i++) d[i] = 0f;
+                }
+            }
+            else
+            {
+                // op(A)[i, p] = a[i * lda + p]: walk the rows of the sliver side by side.
+                for (int i = 0; i < rows; i++)
+                {
+                    float* src = a + (i0 + i) * lda;
+                    float* d = dst + i;
+                    for (int p = 0; p < kc; p++) d[p * mr] = src[p];
+                }
+                for (int i = rows; i < mr; i++)
+                {
+                    float* d = dst + i;
+                    for (int p = 0; p < kc; p++) d[p * mr] = 0f;
+                }
+            }
+            dst += (nint)kc * mr;
+        }
+    }
+
+    /// <summary>
+    /// Packs op(B)[0:kc, 0:nc] (<paramref name="b"/> points at op(B)[0, 0]) into ceil(nc / nr) slivers:
+    /// dst[s * kc * nr + p * nr + j] = op(B)[p, s * nr + j], zero for columns at or past nc.
+    /// </summary>
+    public static void PackB(bool trans, float* b, nint ldb, int kc, int nc, int nr, float* dst)
+    {
+        for (int j0 = 0; j0 < nc; j0 += nr)
+        {
+            int cols = Math.Min(nr, nc - j0);
+            if (trans)
+            {
+                // op(B)[p, j] = b[j * ldb + p]. Sixteen steps of p at a time: one cache line of each stored row
+                // is read whole and scattered to sixteen packed rows, which stay in L1. A whole stored row at a
+                // time would scatter down kc packed rows 256 bytes apart, which map to a few L1 sets and thrash.
+                for (int p0 = 0; p0 < kc; p0 += 16)
+                {
+                    int steps = Math.Min(16, kc - p0);
+                    float* d0 = dst + (nint)p0 * nr;
+                    int j = 0;
+                    if (Avx512F.IsSupported && steps == 16)
+                    {
+                        for (; j + 16 <= cols; j += 16) Transpose16x16(b + (j0 + j) * ldb + p0, ldb, d0 + j, nr);
+                    }
+                    for (; j < cols; j++)
+                    {
+                        float* src = b + (j0 + j) * ldb + p0;
+                        float* d = d0 + j;
+                        for (int p = 0; p < steps; p++) d[p * nr] = src[p];
+                    }
+                }
+                if (cols < nr)
+                {
+                    for (int p = 0; p < kc; p++) Clear(dst + p * nr + cols, nr - cols);
+                }
+            }
+            else
+            {
+                // op(B)[p, j] = b[p * ldb + j]: each step is one contiguous run of a row.
+                for (int p = 0; p < kc; p++)
+                {
+                    float* d = dst + p * nr;
+                    Copy(b + p * ldb + j0, d, cols);
+                    if (cols < nr) Clear(d + cols, nr - cols);
+                }
+            }
+            dst += (nint)kc * nr;
+        }
+    }
+
+    /// <summary>dst[q * ldd + r] = src[r * lds + q] for a 16 x 16 block, in registers.</summary>
+    private static void Transpose16x16(float* src, nint lds, float* dst, nint ldd)
+    {
+        // Interleave row pairs, then pairs of pairs (64-bit), within each 128-bit lane: afterwards lane L of
+        // u[4g + c] holds rows 4g..4g+3 of column 4L + c.
+        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
+        for (int g = 0; g < 4; g++)
+        {
+            float* r = src + 4 * g * lds;
+            Vector512<float> r0 = Vector512.Load(r), r1 = Vector512.Load(r + lds);
+            Vector512<float> r2 = Vector512.Load(r + 2 * lds), r3 = Vector512.Load(r + 3 * lds);
+            Vector512<double> t0 = Avx512F.UnpackLow(r0, r1).AsDouble();
+            Vector512<double> t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+            Vector512<double> t2 = Avx512F.UnpackLow(r2, r3).AsDouble();
+            Vector512<double> t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+            u[4 * g] = Avx512F.UnpackLow(t0, t2).AsSingle();
+            u[4 * g + 1] = Avx512F.UnpackHigh(t0, t2).AsSingle();
+            u[4 * g + 2] = Avx512F.UnpackLow(t1, t3).AsSingle();
+            u[4 * g + 3] = Avx512F.UnpackHigh(t1, t3).AsSingle();
+        }
+        // Gather the four lanes of each column: 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1 and 3.
+        for (int col = 0; col < 4; col++)
+        {
+            Vector512<float> v0 = Avx512F.Shuffle4x128(u[col], u[4 + col], 0x88);
+            Vector512<float> v1 = Avx512F.Shuffle4x128(u[col], u[4 + col], 0xDD);
+            Vector512<float> v2 = Avx512F.Shuffle4x128(u[8 + col], u[12 + col], 0x88);
+            Vector512<float> v3 = Avx512F.Shuffle4x128(u[8 + col], u[12 + col], 0xDD);
+            Avx512F.Shuffle4x128(v0, v2, 0x88).Store(dst + col * ldd);
+            Avx512F.Shuffle4x128(v1, v3, 0x88).Store(dst + (4 + col) * ldd);
+            Avx512F.Shuffle4x128(v0, v2, 0xDD).Store(dst + (8 + col) * ldd);
+            Avx512F.Shuffle4x128(v1, v3, 0xDD).Store(dst + (12 + col) * ldd);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Copy(float* src, float* dst, int count) =>
+        new ReadOnlySpan<float>(src, count).CopyTo(new Span<float>(dst, count));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Clear(float* dst, int count) => new Span<float>(dst, count).Clear();
+}

@@ -1,0 +1,351 @@
+using Engine.Kernels.Cpu;
+using Engine.Tests.Conformance.Reference;
+using Engine.Tests.Support;
+
+namespace Engine.Tests.Conformance;
+
+[TestFixture]
+[Category("Conformance")]
+public class GemmConformanceTests
+{
+    /// <summary>
+    /// Float32 GEMM against the double reference. A sum of k products of values in [-1, 1] runs through partial
+    /// sums of size about sqrt(k) / 3 even when the result is near zero, so the absolute error of a near-zero
+    /// output grows like k * 2^-24 rather than staying at Float32Sum's fixed 1e-5 floor (which fits k &lt;= 128).
+    /// </summary>
+    private static Tolerance Float32Gemm(int k) => new(Tolerances.Float32Sum(k).Rtol, Math.Max(1e-5, 8e-8 * k));
+
+    public static IEnumerable<string> Kernels => ["Auto", "Avx512", "Avx2", "Generic"];
+
+    public static IEnumerable<string> GoldenCases => Golden.CaseNames("gemm");
+
+    private static readonly (int M, int N, int K)[] FixedShapes =
+    [
+        (1, 1, 1), (17, 33, 65), (127, 1, 17), (33, 65, 1), (65, 127, 33), (1, 127, 127), (7, 13, 5), (6, 64, 3),
+    ];
+
+    private static readonly int[] Sizes = [1, 2, 5, 17, 33, 65, 127];
+
+    private static readonly (double Alpha, double Beta)[] Scalings = [(1, 0), (1, 1), (-0.75, 0.5), (2.5, 0)];
+
+    [Test]
+    public void FloatMatchesReferenceOnRandomShapes([Values] bool transA, [Values] bool transB,
+        [ValueSource(nameof(Kernels))] string kernel)
+    {
+        var choice = Choose(kernel);
+        var rng = new Random(HashCode.Combine(transA, transB, kernel.Length) & 0xffff);
+        foreach (var (m, n, k) in Shapes(rng))
+        {
+            var (alpha, beta) = Scalings[rng.Next(Scalings.Length)];
+            CheckFloat(choice, rng, transA, transB, m, n, k, (float)alpha, (float)beta, rng.Next(3), rng.Next(3),
+                rng.Next(3));
+        }
+    }
+
+    [Test]
+    public void DoubleMatchesReferenceOnRandomShapes([Values] bool transA, [Values] bool transB)
+    {
+        var rng = new Random(100 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        foreach (var (m, n, k) in Shapes(rng))
+        {
+            var (alpha, beta) = Scalings[rng.Next(Scalings.Length)];
+            CheckDouble(rng, transA, transB, m, n, k, alpha, beta, rng.Next(3), rng.Next(3), rng.Next(3));
+        }
+    }
+
+    [Test]
+    public void FloatCrossesEveryBlockAndThreadSplit([ValueSource(nameof(Kernels))] string kernel)
+    {
+        // 150 > MC rows, 800 > NC columns, 300 > KC depth (two K blocks, the second accumulating onto the first);
+        // the first shape splits threads by rows, the second (short and wide) by columns.
+        var choice = Choose(kernel);
+        var rng = new Random(7);
+        CheckFloat(choice, rng, false, true, 150, 800, 300, 1f, 0f, 0, 3, 1);
+        CheckFloat(choice, rng, true, false, 20, 800, 300, 0.5f, 1f, 1, 0, 0);
+    }
+
+    [Test]
+    public void DoubleCrossesEveryBlock()
+    {
+        var rng = new Random(8);
+        CheckDouble(rng, true, true, 70, 300, 260, 1, 0.5, 2, 1, 3);
+    }
+
+    [Test]
+    public void ResultsDoNotDependOnTheThreadCount([Values(150, 20)] int m,
+        [ValueSource(nameof(Kernels))] string kernel)
+    {
+        var choice = Choose(kernel);
+        var rng = new Random(9);
+        int n = 800, k = 300;
+        float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n);
+        float[] c1 = new float[m * n], c2 = new float[m * n];
+        int saved = CpuParallel.MaxThreads;
+        try
+        {
+            CpuParallel.MaxThreads = 1;
+            CpuGemm.GemmCore(choice, false, false, m, n, k, 1f, a, k, b, n, 0f, c1, n);
+            CpuParallel.MaxThreads = 3;
+            CpuGemm.GemmCore(choice, false, false, m, n, k, 1f, a, k, b, n, 0f, c2, n);
+        }
+        finally
+        {
+            CpuParallel.MaxThreads = saved;
+        }
+        TensorAssert.Equal<float>(c2, c1, "gemm with 3 threads against 1");
+    }
+
+    [Test]
+    public void BetaZeroOverwritesNaN([ValueSource(nameof(Kernels))] string kernel)
+    {
+        var choice = Choose(kernel);
+        var rng = new Random(10);
+        int m = 13, n = 70, k = 9;
+        float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n);
+        float[] c = Enumerable.Repeat(float.NaN, m * n).ToArray();
+        CpuGemm.GemmCore(choice, false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+        c.ShouldAllBe(x => float.IsFinite(x));
+        double[] cd = Enumerable.Repeat(double.NaN, m * n).ToArray();
+        CpuGemm.Gemm(false, false, m, n, k, 1.0, ToDouble(a), k, ToDouble(b), n, 0.0, cd, n);
+        cd.ShouldAllBe(x => double.IsFinite(x));
+    }
+
+    [Test]
+    public void ZeroDepthScalesC()
+    {
+        float[] c = [1, 2, float.NaN, 4];
+        CpuGemm.Gemm(false, false, 2, 2, 0, 1f, [], 0, [], 2, 0f, c, 2);
+        c.ShouldBe([0f, 0, 0, 0]);
+        c = [1, 2, 3, 4];
+        CpuGemm.Gemm(true, true, 2, 2, 0, 1f, [], 2, [], 0, 2f, c, 2);
+        c.ShouldBe([2f, 4, 6, 8]);
+        double[] cd = [1, 2, 3, 4];
+        CpuGemm.Gemm(false, false, 2, 2, 0, 1.0, [], 0, [], 2, 1.0, cd, 2);
+        cd.ShouldBe([1.0, 2, 3, 4]);
+    }
+
+    [Test]
+    public void AlphaZeroDoesNotReadAOrB()
+    {
+        // As in BLAS: with alpha == 0 the product is skipped, so NaN in A or B does not reach C.
+        float[] a = [float.NaN, 1, 2, 3], b = [1, float.NaN, 1, 1], c = [1, 2, 3, 4];
+        CpuGemm.Gemm(false, false, 2, 2, 2, 0f, a, 2, b, 2, 0.5f, c, 2);
+        c.ShouldBe([0.5f, 1, 1.5f, 2]);
+    }
+
+    [Test]
+    public void EmptyMatricesDoNothing()
+    {
+        float[] c = [5, 6];
+        CpuGemm.Gemm(false, false, 0, 2, 3, 1f, [], 3, new float[6], 2, 0f, [], 2);
+        CpuGemm.Gemm(false, false, 2, 0, 3, 1f, new float[6], 3, [], 0, 0f, [], 0);
+        CpuGemm.Gemm(false, false, 1, 2, 0, 1f, [], 0, [], 2, 1f, c, 2);
+        c.ShouldBe([5f, 6]);
+        CpuGemm.BatchedGemm(0, false, false, 2, 2, 2, 1f, [], 4, [], 4, 0f, Span<float>.Empty, 4);
+        CpuGemm.BatchedGemm(3, false, false, 0, 2, 2, 1.0, [], 0, new double[4], 0, 0.0, Span<double>.Empty, 0);
+    }
+
+    [Test]
+    public void FloatBatchedMatchesReference([Values] bool transA, [Values] bool transB,
+        [Values("", "a", "b")] string broadcast)
+    {
+        var rng = new Random(20 + (transA ? 2 : 0) + (transB ? 1 : 0) + broadcast.Length * 4);
+        foreach (var (batch, m, n, k) in new[] { (1, 5, 7, 3), (3, 17, 33, 9), (4, 1, 65, 17), (64, 33, 33, 33) })
+        {
+            long sizeA = (long)m * k, sizeB = (long)k * n, sizeC = (long)m * n;
+            long strideA = broadcast == "a" ? 0 : sizeA, strideB = broadcast == "b" ? 0 : sizeB;
+            float[] a = TestData.Uniform(rng, (batch - 1) * strideA + sizeA);
+            float[] b = TestData.Uniform(rng, (batch - 1) * strideB + sizeB);
+            float[] c = TestData.Uniform(rng, batch * sizeC);
+            var expected = GemmReference.BatchedGemm(batch, transA, transB, m, n, k, 1.5, ToDouble(a), strideA,
+                ToDouble(b), strideB, -1, ToDouble(c), sizeC);
+            CpuGemm.BatchedGemm(batch, transA, transB, m, n, k, 1.5f, a, strideA, b, strideB, -1f, c, sizeC);
+            TensorAssert.AllClose(ToDouble(c), expected, Float32Gemm(k),
+                $"batched_gemm batch {batch} m {m} n {n} k {k} transA {transA} transB {transB} '{broadcast}'");
+        }
+    }
+
+    [Test]
+    public void DoubleBatchedMatchesReference([Values] bool transA, [Values] bool transB)
+    {
+        var rng = new Random(30 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        int batch = 5, m = 9, n = 17, k = 33;
+        double[] a = TestData.UniformDouble(rng, batch * m * k), b = TestData.UniformDouble(rng, k * n);
+        double[] c = Enumerable.Repeat(double.NaN, batch * m * n + 3).ToArray();
+        var expected = GemmReference.BatchedGemm(batch, transA, transB, m, n, k, 1, a, m * k, b, 0, 0, c, m * n);
+        CpuGemm.BatchedGemm(batch, transA, transB, m, n, k, 1.0, a, m * k, b, 0, 0.0, c, m * n);
+        TensorAssert.AllClose(c, expected, Tolerances.Float64, "batched_gemm float64, B broadcast");
+    }
+
+    [Test]
+    public void BatchedWritesOnlyItsOutputs()
+    {
+        // strideC larger than one matrix: the gaps between outputs keep their NaN.
+        var rng = new Random(40);
+        int batch = 3, m = 4, n = 5, k = 6;
+        float[] a = TestData.Uniform(rng, batch * m * k), b = TestData.Uniform(rng, batch * k * n);
+        float[] c = Enumerable.Repeat(float.NaN, 2 * m * n * batch).ToArray();
+        var expected = GemmReference.BatchedGemm(batch, false, false, m, n, k, 1, ToDouble(a), m * k, ToDouble(b),
+            k * n, 0, ToDouble(c), 2 * m * n);
+        CpuGemm.BatchedGemm(batch, false, false, m, n, k, 1f, a, m * k, b, k * n, 0f, c, 2 * m * n);
+        TensorAssert.AllClose(ToDouble(c), expected, Float32Gemm(k), "batched_gemm with gaps between outputs");
+    }
+
+    [Test]
+    public void RejectsBadDimensions()
+    {
+        float[] x = new float[16];
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.Gemm(false, false, -1, 2, 2, 1f, x, 2, x, 2, 0f,
+            new float[4], 2), "gemm: m must be non-negative");
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.Gemm(false, false, 2, 2, -3, 1f, x, 2, x, 2, 0f,
+            new float[4], 2), "k = -3");
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.Gemm(false, false, 2, 3, 4, 1f, x, 3, x, 3, 0f,
+            new float[6], 3), "gemm: lda 3 is smaller than the 4 columns of a");
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.Gemm(true, false, 2, 3, 4, 1f, x, 1, x, 3, 0f,
+            new float[6], 3), "transA is true");
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.Gemm(false, true, 2, 3, 4, 1f, x, 4, x, 3, 0f,
+            new float[6], 3), "gemm: ldb 3 is smaller than the 4 columns of b");
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.Gemm(false, false, 2, 3, 4, 1f, x, 4, x, 3, 0f,
+            new float[6], 2), "gemm: ldc 2 is smaller than the 3 columns of c");
+    }
+
+    [Test]
+    public void RejectsShortBuffers()
+    {
+        float[] x = new float[16];
+        Reject<ArgumentException>(() => CpuGemm.Gemm(false, false, 3, 2, 4, 1f, new float[11], 4, x, 2, 0f,
+            new float[6], 2), "gemm: a has 11 elements but a 3 x 4 matrix with lda 4 needs 12");
+        Reject<ArgumentException>(() => CpuGemm.Gemm(false, true, 3, 2, 4, 1f, x, 4, new float[8], 5, 0f,
+            new float[6], 2), "gemm: b has 8 elements but a 2 x 4 matrix with ldb 5 needs 9");
+        Reject<ArgumentException>(() => CpuGemm.Gemm(false, false, 3, 2, 4, 1f, x, 4, x, 2, 0f, new float[5], 2),
+            "gemm: c has 5 elements but a 3 x 2 matrix with ldc 2 needs 6");
+        Reject<ArgumentException>(() => CpuGemm.Gemm(false, false, 2, 2, 2, 1f, x, 2, x, 2, 0f, x, 2),
+            "gemm: c overlaps a");
+    }
+
+    [Test]
+    public void RejectsBadBatches()
+    {
+        float[] x = new float[64];
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.BatchedGemm(-1, false, false, 2, 2, 2, 1f, x, 4, x, 4,
+            0f, new float[8], 4), "batched_gemm: batch must be non-negative");
+        Reject<ArgumentOutOfRangeException>(() => CpuGemm.BatchedGemm(2, false, false, 2, 2, 2, 1f, x, -4, x, 4,
+            0f, new float[8], 4), "batched_gemm: strideA must be non-negative");
+        Reject<ArgumentException>(() => CpuGemm.BatchedGemm(2, false, false, 2, 2, 2, 1f, x, 4, x, 4, 0f,
+            new float[8], 0), "batched_gemm: strideC 0 is smaller than one 2 x 2 output matrix");
+        Reject<ArgumentException>(() => CpuGemm.BatchedGemm(3, false, false, 2, 3, 2, 1f, new float[11], 4, x, 0,
+            0f, new float[18], 6), "batched_gemm: a has 11 elements but 3 matrices of 2 x 2 at strideA 4 needs 12");
+        Reject<ArgumentException>(() => CpuGemm.BatchedGemm(3, false, false, 2, 3, 2, 1f, x, 0, x, 0, 0f,
+            new float[17], 6), "batched_gemm: c has 17 elements");
+    }
+
+    [Test]
+    public void GoldenCasesArePresent() => GoldenCases.ShouldNotBeEmpty("run tools/golden/gen_gemm.py");
+
+    [TestCaseSource(nameof(GoldenCases))]
+    public void MatchesPyTorch(string name)
+    {
+        var g = Golden.Load("gemm", name);
+        var attrs = g.Attrs;
+        int m = attrs.GetProperty("m").GetInt32(), n = attrs.GetProperty("n").GetInt32();
+        int k = attrs.GetProperty("k").GetInt32(), batch = attrs.GetProperty("batch").GetInt32();
+        bool transA = attrs.GetProperty("trans_a").GetBoolean(), transB = attrs.GetProperty("trans_b").GetBoolean();
+        double alpha = attrs.GetProperty("alpha").GetDouble(), beta = attrs.GetProperty("beta").GetDouble();
+        string broadcast = attrs.GetProperty("broadcast").GetString()!;
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        long strideA = broadcast == "a" ? 0 : (long)m * k, strideB = broadcast == "b" ? 0 : (long)k * n;
+        long sizeC = (long)Math.Max(1, batch) * m * n;
+        if (g["c"].DType == DType.Float64)
+        {
+            double[] a = g["a"].ToFloat64(), b = g["b"].ToFloat64();
+            double[] c = beta != 0 ? g["c0"].ToFloat64() : Enumerable.Repeat(double.NaN, (int)sizeC).ToArray();
+            if (batch == 0) CpuGemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+            else CpuGemm.BatchedGemm(batch, transA, transB, m, n, k, alpha, a, strideA, b, strideB, beta, c, m * n);
+            TensorAssert.AllClose(c, g["c"].ToFloat64(), Tolerances.Golden, name);
+        }
+        else
+        {
+            float[] a = g["a"].ToFloat32(), b = g["b"].ToFloat32();
+            float[] c = beta != 0 ? g["c0"].ToFloat32() : Enumerable.Repeat(float.NaN, (int)sizeC).ToArray();
+            float fa = (float)alpha, fb = (float)beta;
+            if (batch == 0) CpuGemm.Gemm(transA, transB, m, n, k, fa, a, lda, b, ldb, fb, c, n);
+            else CpuGemm.BatchedGemm(batch, transA, transB, m, n, k, fa, a, strideA, b, strideB, fb, c, m * n);
+            TensorAssert.AllClose(c, g["c"].ToFloat32(), Tolerances.Golden, name);
+        }
+    }
+
+    private static IEnumerable<(int M, int N, int K)> Shapes(Random rng)
+    {
+        foreach (var s in FixedShapes) yield return s;
+        for (int i = 0; i < 6; i++)
+            yield return (Sizes[rng.Next(Sizes.Length)], Sizes[rng.Next(Sizes.Length)], Sizes[rng.Next(Sizes.Length)]);
+        yield return (rng.Next(1, 100), rng.Next(1, 200), rng.Next(1, 100));
+    }
+
+    private static GemmKernelChoice Choose(string kernel)
+    {
+        var choice = Enum.Parse<GemmKernelChoice>(kernel);
+        if (choice == GemmKernelChoice.Avx512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            Assert.Ignore("Vector512 is not hardware accelerated on this machine");
+        if (choice == GemmKernelChoice.Avx2 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            Assert.Ignore("Vector256 is not hardware accelerated on this machine");
+        return choice;
+    }
+
+    /// <summary>
+    /// Random operands with extra columns past each leading dimension (NaN in A, B and C's padding, NaN in C when
+    /// beta is 0), through <see cref="CpuGemm.GemmCore{T}"/> or, for Auto, the validating public entry point.
+    /// </summary>
+    private static void CheckFloat(GemmKernelChoice choice, Random rng, bool transA, bool transB, int m, int n,
+        int k, float alpha, float beta, int padA, int padB, int padC)
+    {
+        int lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC;
+        float[] a = Padded(rng, transA ? k : m, transA ? m : k, lda);
+        float[] b = Padded(rng, transB ? n : k, transB ? k : n, ldb);
+        float[] c = Padded(rng, m, n, ldc);
+        if (beta == 0) Array.Fill(c, float.NaN);
+        var expected = GemmReference.Gemm(transA, transB, m, n, k, alpha, ToDouble(a), lda, ToDouble(b), ldb, beta,
+            ToDouble(c), ldc);
+        if (choice == GemmKernelChoice.Auto)
+            CpuGemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        else
+            CpuGemm.GemmCore(choice, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        TensorAssert.AllClose(ToDouble(c), expected, Float32Gemm(k),
+            $"gemm {choice} m {m} n {n} k {k} transA {transA} transB {transB} alpha {alpha} beta {beta} " +
+            $"lda {lda} ldb {ldb} ldc {ldc}");
+    }
+
+    private static void CheckDouble(Random rng, bool transA, bool transB, int m, int n, int k, double alpha,
+        double beta, int padA, int padB, int padC)
+    {
+        int lda = (transA ? m : k) + padA, ldb = (transB ? k : n) + padB, ldc = n + padC;
+        double[] a = ToDouble(Padded(rng, transA ? k : m, transA ? m : k, lda));
+        double[] b = ToDouble(Padded(rng, transB ? n : k, transB ? k : n, ldb));
+        double[] c = ToDouble(Padded(rng, m, n, ldc));
+        if (beta == 0) Array.Fill(c, double.NaN);
+        var expected = GemmReference.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        CpuGemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        TensorAssert.AllClose(c, expected, Tolerances.Float64,
+            $"gemm float64 m {m} n {n} k {k} transA {transA} transB {transB} lda {lda} ldb {ldb} ldc {ldc}");
+    }
+
+    /// <summary>A rows x cols matrix of uniform values in rows ld apart, NaN past column cols.</summary>
+    private static float[] Padded(Random rng, int rows, int cols, int ld)
+    {
+        var x = new float[rows * ld];
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < ld; j++) x[i * ld + j] = j < cols ? 2 * rng.NextSingle() - 1 : float.NaN;
+        }
+        return x;
+    }
+
+    private static double[] ToDouble(float[] x) => Array.ConvertAll(x, v => (double)v);
+
+    private static void Reject<TException>(Action call, string expected) where TException : ArgumentException
+    {
+        var e = Should.Throw<TException>(call);
+        e.Message.ShouldContain(expected);
+        e.Message.ShouldContain(expected.StartsWith("batched_gemm") ? "batched_gemm: " : "gemm: ");
+    }
+}
