@@ -58,4 +58,31 @@ public static partial class Nd
     /// <summary>Per-sample -log softmax(logits)[label] for logits (batch, classes) and integer labels.</summary>
     public static NDArray SoftmaxCrossEntropy(NDArray logits, NDArray labels) =>
         NormalizationOps.SoftmaxCrossEntropy.Call(NoAttrs.Instance, logits, labels);
+
+    /// <summary>Matrix product of 2-D arrays, either operand transposed (MXNet's dot).</summary>
+    public static NDArray Dot(NDArray a, NDArray b, bool transposeA = false, bool transposeB = false) =>
+        LinearAlgebraOps.Dot.Call(new DotAttrs(transposeA, transposeB), a, b);
+
+    /// <summary>Batched matrix product of (batch, m, k) and (batch, k, n) arrays.</summary>
+    public static NDArray BatchDot(NDArray a, NDArray b, bool transposeA = false, bool transposeB = false) =>
+        LinearAlgebraOps.BatchDot.Call(new DotAttrs(transposeA, transposeB), a, b);
+
+    /// <summary>MXNet's FullyConnected: y = flatten(x) W^T + b, W of shape (numHidden, inUnits).</summary>
+    public static NDArray FullyConnected(NDArray x, NDArray weight, NDArray? bias, int numHidden,
+        bool flatten = true) =>
+        LinearAlgebraOps.FullyConnected.Call(new FullyConnectedAttrs(numHidden, bias is null, flatten),
+            bias is null ? [x, weight] : [x, weight, bias]);
+
+    /// <summary>
+    /// 2-D convolution on NCHW data (1-D on NCW) with weight (K, C/groups, R, S): MXNet's Convolution.
+    /// Stride, pad and dilate take one value per spatial dim (default 1, 0, 1).
+    /// </summary>
+    public static NDArray Convolution(NDArray x, NDArray weight, NDArray? bias, int[]? stride = null,
+        int[]? pad = null, int[]? dilate = null, int groups = 1)
+    {
+        int spatial = Math.Max(1, x.Rank - 2);
+        var attrs = new ConvolutionAttrs(stride ?? Enumerable.Repeat(1, spatial).ToArray(),
+            pad ?? new int[spatial], dilate ?? Enumerable.Repeat(1, spatial).ToArray(), groups, bias is null);
+        return ConvolutionOps.Convolution.Call(attrs, bias is null ? [x, weight] : [x, weight, bias]);
+    }
 }

@@ -1,0 +1,113 @@
+using Engine.Kernels;
+using Engine.Kernels.Cpu;
+
+namespace Engine.Ops;
+
+/// <summary>MXNet Convolution attributes (NCHW or NCW); kernel size comes from the weight.</summary>
+public sealed record ConvolutionAttrs(int[] Stride, int[] Pad, int[] Dilate, int NumGroup = 1, bool NoBias = false)
+    : OpAttrs
+{
+    public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
+    {
+        ["stride"] = Format.Tuple(Stride), ["pad"] = Format.Tuple(Pad), ["dilate"] = Format.Tuple(Dilate),
+        ["num_group"] = NumGroup.ToString(), ["no_bias"] = Format.Bool(NoBias),
+    };
+
+    public bool Equals(ConvolutionAttrs? o) => o is not null && Stride.SequenceEqual(o.Stride) &&
+        Pad.SequenceEqual(o.Pad) && Dilate.SequenceEqual(o.Dilate) && NumGroup == o.NumGroup && NoBias == o.NoBias;
+
+    public override int GetHashCode() => HashCode.Combine(Stride.Length, NumGroup, NoBias);
+
+    internal ConvolutionDescriptor Describe(Shape x, Shape w) =>
+        ConvolutionDescriptor.FromShapes(x, w, Stride, Pad, Dilate, NumGroup);
+}
+
+public sealed record ConvolutionBackwardAttrs(ConvolutionAttrs Conv, int[] OtherShape) : OpAttrs
+{
+    public bool Equals(ConvolutionBackwardAttrs? o) =>
+        o is not null && Conv == o.Conv && OtherShape.SequenceEqual(o.OtherShape);
+
+    public override int GetHashCode() => HashCode.Combine(Conv, OtherShape.Length);
+}
+
+[OpTable]
+public static class ConvolutionOps
+{
+    /// <summary>Inputs data (N, C, H, W), weight (K, C/groups, R, S) and, unless NoBias, bias (K).</summary>
+    public static readonly OpDef<ConvolutionAttrs> Convolution = new("convolution", -1, 1,
+        (a, t) =>
+        {
+            int expected = a.NoBias ? 2 : 3;
+            if (t.Length != expected)
+                throw new ArgumentException(
+                    $"convolution: expects {expected} inputs (data, weight{(a.NoBias ? "" : ", bias")}), got {t.Length}.");
+            ShapeRules.RequireFloat("convolution", t[0]);
+            for (int k = 1; k < t.Length; k++) ShapeRules.RequireSameDType("convolution", t[0], t[k]);
+            var d = a.Describe(t[0].Shape, t[1].Shape);
+            if (!a.NoBias && t[2].Shape != d.BiasShape)
+                throw new ArgumentException($"{d.Op}: bias has shape {t[2].Shape} but needs {d.BiasShape}.");
+            return [new TensorType(d.OutputShape, t[0].DType)];
+        },
+        ElementwiseOps.Cpu<ConvolutionAttrs>((a, i, o) =>
+        {
+            var d = a.Describe(i[0].Shape, i[1].Shape);
+            using var xl = i[0].Contiguous();
+            using var wl = i[1].Contiguous();
+            using var bl = a.NoBias ? default : i[2].Contiguous();
+            if (i[0].DType == DType.Float32)
+                CpuConvolution.Forward(d, xl.Array.AsSpan<float>(), wl.Array.AsSpan<float>(),
+                    a.NoBias ? default : bl.Array.AsSpan<float>(), o[0].AsSpan<float>());
+            else
+                CpuConvolution.Forward(d, xl.Array.AsSpan<double>(), wl.Array.AsSpan<double>(),
+                    a.NoBias ? default : bl.Array.AsSpan<double>(), o[0].AsSpan<double>());
+        }),
+        FusionClass.Opaque,
+        static (a, i, _, g, r) =>
+        {
+            var result = new NDArray?[i.Length];
+            if (r[0])
+                result[0] = ConvolutionBackwardData!.Call(new ConvolutionBackwardAttrs(a, i[0].Shape.ToArray()), g[0], i[1]);
+            if (r[1])
+                result[1] = ConvolutionBackwardWeight!.Call(new ConvolutionBackwardAttrs(a, i[1].Shape.ToArray()), i[0],
+                    g[0]);
+            if (!a.NoBias && r[2])
+            {
+                var axes = Enumerable.Range(0, g[0].Rank).Where(k => k != 1).ToArray();
+                result[2] = Nd.Sum(g[0], axes);
+            }
+            return result;
+        });
+
+    /// <summary>Inputs dy and weight; output dx of the data shape given in the attributes.</summary>
+    public static readonly OpDef<ConvolutionBackwardAttrs> ConvolutionBackwardData = new(
+        "_backward_convolution_data", 2, 1,
+        (a, t) => [new TensorType(new Shape(a.OtherShape), t[0].DType)],
+        ElementwiseOps.Cpu<ConvolutionBackwardAttrs>((a, i, o) =>
+        {
+            var d = a.Conv.Describe(new Shape(a.OtherShape), i[1].Shape);
+            using var dyl = i[0].Contiguous();
+            using var wl = i[1].Contiguous();
+            if (i[0].DType == DType.Float32)
+                CpuConvolution.BackwardData(d, dyl.Array.AsSpan<float>(), wl.Array.AsSpan<float>(), o[0].AsSpan<float>());
+            else
+                CpuConvolution.BackwardData(d, dyl.Array.AsSpan<double>(), wl.Array.AsSpan<double>(),
+                    o[0].AsSpan<double>());
+        }));
+
+    /// <summary>Inputs x and dy; output dw of the weight shape given in the attributes.</summary>
+    public static readonly OpDef<ConvolutionBackwardAttrs> ConvolutionBackwardWeight = new(
+        "_backward_convolution_weight", 2, 1,
+        (a, t) => [new TensorType(new Shape(a.OtherShape), t[0].DType)],
+        ElementwiseOps.Cpu<ConvolutionBackwardAttrs>((a, i, o) =>
+        {
+            var d = a.Conv.Describe(i[0].Shape, new Shape(a.OtherShape));
+            using var xl = i[0].Contiguous();
+            using var dyl = i[1].Contiguous();
+            if (i[0].DType == DType.Float32)
+                CpuConvolution.BackwardWeight(d, xl.Array.AsSpan<float>(), dyl.Array.AsSpan<float>(),
+                    o[0].AsSpan<float>());
+            else
+                CpuConvolution.BackwardWeight(d, xl.Array.AsSpan<double>(), dyl.Array.AsSpan<double>(),
+                    o[0].AsSpan<double>());
+        }));
+}
