@@ -23,7 +23,6 @@ internal static unsafe class ReduceDriver
     /// <summary>Outputs per tile of the vertical path: an accumulator tile and a partial tile fit in L1.</summary>
     private const int Tile = 512;
 
-
     public static void Run<T, A, TR>(ReducePlan plan, T* x, T* y)
         where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
     {
