@@ -77,6 +77,8 @@ public class ReductionConformanceTests
         ([100, 2000], [0], "contiguous"),    // vertical tiles in parallel
         ([64, 3, 50], [0, 2], "broadcast"),
         ([9, 1100], [0], "sliced"),
+        ([700, 5, 24], [0, 1], "sliced"),    // vertical over two reduced axes that do not merge
+        ([2, 2000, 3, 13], [1, 3], "sliced"), // blocks that start inside a line of a two-axis reduction
     ];
 
     private static IEnumerable<TestCaseData> LargeCaseData() => LargeCases.Select((c, i) =>

@@ -23,7 +23,6 @@ internal static unsafe class ReduceDriver
     /// <summary>Outputs per tile of the vertical path: an accumulator tile and a partial tile fit in L1.</summary>
     private const int Tile = 512;
 
-
     public static void Run<T, A, TR>(ReducePlan plan, T* x, T* y)
         where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
     {
@@ -226,10 +225,40 @@ internal static unsafe class ReduceDriver
     private static void AccumulateRows<T, A, TR>(ReducePlan plan, T* x, long xBase, long start, long end, A* acc,
         int w) where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
     {
-        Span<long> coords = stackalloc long[plan.ReducedSizes.Length];
-        var rows = new Odometer(plan.ReducedSizes, plan.ReducedX, default, coords, start);
         T* origin = x + plan.Offset + xBase;
-        for (long r = start; r < end; r++, rows.Next()) TR.AccumulateLine(acc, origin + rows.X, w);
+        int r = plan.ReducedSizes.Length;
+        if (r == 0)
+        {
+            TR.AccumulateLine(acc, origin, w);
+            return;
+        }
+        // The innermost reduced axis is walked directly, the outer ones by an odometer, as in ReduceRange.
+        long length = plan.ReducedSizes[r - 1], stride = plan.ReducedX[r - 1];
+        Span<long> coords = stackalloc long[r - 1];
+        var lines = new Odometer(plan.ReducedSizes.AsSpan(0, r - 1), plan.ReducedX.AsSpan(0, r - 1), default,
+            coords, start / length);
+        long c = start % length, remaining = end - start;
+        while (true)
+        {
+            long n = Math.Min(length - c, remaining);
+            T* p = origin + lines.X + c * stride;
+            if (w >= 8)
+            {
+                for (long j = 0; j < n; j++) TR.AccumulateLine(acc, p + j * stride, w);
+            }
+            else
+            {
+                // Too narrow for a vector: a plain loop saves a call per row.
+                for (long j = 0; j < n; j++, p += stride)
+                {
+                    for (int i = 0; i < w; i++) acc[i] = TR.Combine(acc[i], TR.Map(p[i]));
+                }
+            }
+            remaining -= n;
+            if (remaining == 0) return;
+            c = 0;
+            lines.Next();
+        }
     }
 
     private static void Fill<A>(A* p, int n, A value) where A : unmanaged => new Span<A>(p, n).Fill(value);
