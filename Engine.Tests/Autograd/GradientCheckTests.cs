@@ -51,6 +51,7 @@ public class GradientCheckTests
         yield return new GradientCase("slice_axis", new SliceAxisAttrs(1, 1, 5, 2), r => [Rand(r, -1, 1, 3, 6)]);
         foreach (var c in Extra()) yield return c;
         foreach (var c in NormalizationCases()) yield return c;
+        foreach (var c in LinearCases()) yield return c;
     }
 
     /// <summary>Cases for operator families registered later (reductions, nn, layout).</summary>
@@ -114,6 +115,28 @@ public class GradientCheckTests
             r => [Nd.LogSoftmax(Rand(r, -2, 2, 3, 4), 1), Rand(r, -1, 1, 3, 4)]);
         yield return new GradientCase("softmax_cross_entropy", NoAttrs.Instance,
             r => [Rand(r, -2, 2, 4, 5), Nd.Array([0.0, 4, 2, 2], new Shape(4))], NonDifferentiableInputs: [1]);
+    }
+
+    private static IEnumerable<GradientCase> LinearCases()
+    {
+        foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            int[] a = ta ? [4, 3] : [3, 4], b = tb ? [5, 4] : [4, 5];
+            yield return new GradientCase("dot", new DotAttrs(ta, tb), r => [Rand(r, -1, 1, a), Rand(r, -1, 1, b)],
+                $"tA={ta} tB={tb}");
+            yield return new GradientCase("batch_dot", new DotAttrs(ta, tb),
+                r => [Rand(r, -1, 1, [2, .. a]), Rand(r, -1, 1, [2, .. b])], $"tA={ta} tB={tb}");
+        }
+        yield return new GradientCase("fully_connected", new FullyConnectedAttrs(4),
+            r => [Rand(r, -1, 1, 3, 2, 3), Rand(r, -1, 1, 4, 6), Rand(r, -1, 1, 4)], "flatten");
+        yield return new GradientCase("fully_connected", new FullyConnectedAttrs(4, NoBias: true, Flatten: false),
+            r => [Rand(r, -1, 1, 2, 3, 5), Rand(r, -1, 1, 4, 5)], "no bias, no flatten");
+        yield return new GradientCase("convolution", new ConvolutionAttrs([1, 1], [1, 1], [1, 1]),
+            r => [Rand(r, -1, 1, 2, 3, 5, 4), Rand(r, -1, 1, 4, 3, 3, 3), Rand(r, -1, 1, 4)], "3x3 pad 1");
+        yield return new GradientCase("convolution", new ConvolutionAttrs([2, 1], [0, 1], [1, 2], 2, true),
+            r => [Rand(r, -1, 1, 1, 4, 7, 6), Rand(r, -1, 1, 2, 2, 2, 3)], "stride, dilation, groups");
+        yield return new GradientCase("convolution", new ConvolutionAttrs([1], [1], [1]),
+            r => [Rand(r, -1, 1, 2, 2, 7), Rand(r, -1, 1, 3, 2, 3), Rand(r, -1, 1, 3)], "conv1d");
     }
 
     /// <summary>Distinct values, well separated, so a max window never sees a tie within epsilon.</summary>
