@@ -57,8 +57,14 @@ public sealed unsafe class CpuMemoryPool
                 p = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
             }
         }
+        // Tell the GC about native memory in use, so that arrays nobody disposed are collected (and their
+        // finalizers return buffers) before the process grows without bound.
+        if (capacity >= PressureThreshold) GC.AddMemoryPressure(capacity);
         return new CpuBuffer(this, p, bytes, capacity);
     }
+
+    /// <summary>Blocks below this size are not reported to the GC: the calls would cost more than they help.</summary>
+    private const long PressureThreshold = 64 * 1024;
 
     /// <summary>Rents a buffer and fills it with zeros.</summary>
     public CpuBuffer RentZeroed(long bytes)
@@ -81,6 +87,7 @@ public sealed unsafe class CpuMemoryPool
 
     internal void Return(nint pointer, long capacity)
     {
+        if (capacity >= PressureThreshold) GC.RemoveMemoryPressure(capacity);
         lock (gate)
         {
             inUse -= capacity;
