@@ -6,12 +6,15 @@ namespace Engine.Kernels.Cpu;
 /// The packed float GEMM (Goto/BLIS): five loops around a register-blocked micro-kernel. Inputs are validated by
 /// <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
 /// <code>
-/// for jc in 0..n step NC:          pack B[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
-///   for pc in 0..k step KC:
-///     for ic in 0..m step MC:      pack A[ic.., pc..] into MR-tall slivers
-///       for ir in 0..MC step MR:   one A sliver (MR x KC) stays in L1
-///         for jr in 0..NC step NR: micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
+/// for jc in 0..n step NC:
+///   for pc in 0..k step KC:          pack op(B)[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
+///     for ic in 0..m step MC:        pack op(A)[ic.., pc..] into MR-tall slivers
+///       for ir in 0..MC step MR:     one A sliver (MR x KC) stays in L1
+///         for jr in 0..NC step NR:   micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
 /// </code>
+/// The A sliver is the one kept in L1 (not BLIS's B sliver) because a 64-column B sliver of KC = 256 is 64 KB,
+/// more than L1 holds; the kernel streams B from L2 instead, which measured as fast as the BLIS order with a
+/// smaller KC.
 /// </summary>
 internal static unsafe class SgemmDriver
 {
