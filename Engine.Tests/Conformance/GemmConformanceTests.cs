@@ -15,7 +15,7 @@ public class GemmConformanceTests
     /// </summary>
     private static Tolerance Float32Gemm(int k) => new(Tolerances.Float32Sum(k).Rtol, Math.Max(1e-5, 8e-8 * k));
 
-    public static IEnumerable<string> Kernels => ["Auto", "Avx512", "Avx2", "Generic"];
+    public static IEnumerable<string> Kernels => ["Auto", "Avx512", "Avx2", "SmallM", "Generic"];
 
     public static IEnumerable<string> GoldenCases => Golden.CaseNames("gemm");
 
@@ -285,7 +285,8 @@ public class GemmConformanceTests
     private static GemmKernelChoice Choose(string kernel)
     {
         var choice = Enum.Parse<GemmKernelChoice>(kernel);
-        if (choice == GemmKernelChoice.Avx512 && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+        if (choice is GemmKernelChoice.Avx512 or GemmKernelChoice.SmallM
+            && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             Assert.Ignore("Vector512 is not hardware accelerated on this machine");
         if (choice == GemmKernelChoice.Avx2 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
             Assert.Ignore("Vector256 is not hardware accelerated on this machine");

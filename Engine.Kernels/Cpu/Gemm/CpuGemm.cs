@@ -7,8 +7,14 @@ namespace Engine.Kernels.Cpu;
 /// General matrix multiplication on row-major data, BLAS style: C = alpha * op(A) * op(B) + beta * C, where
 /// op(A) is m x k (A is stored k x m when transA), op(B) is k x n (stored n x k when transB) and C is m x n.
 /// Leading dimensions are the distance in elements between consecutive stored rows. beta == 0 overwrites C
-/// without reading it, so NaN in an uninitialised C does not survive. Float runs a packed, cache-blocked SIMD
-/// kernel; double (and any other IEEE type) runs a simpler blocked path.
+/// without reading it, so NaN in an uninitialised C does not survive; alpha == 0 or k == 0 reads neither A nor B
+/// (C = beta * C), as in BLAS.
+/// <para>
+/// Float runs a packed, cache-blocked SIMD kernel (SgemmDriver), or an unpacked row-by-row path when C has only
+/// one or two rows (SgemmSmallM); double (and any other IEEE type) runs a simpler blocked path (GenericGemm).
+/// Large products are split across CpuParallel's threads; every element is summed in the same order whatever
+/// the thread count, so results are bitwise reproducible.
+/// </para>
 /// </summary>
 public static class CpuGemm
 {
@@ -125,6 +131,13 @@ public static class CpuGemm
         }
         if (typeof(T) == typeof(float))
         {
+            if (kernel == GemmKernelChoice.SmallM
+                || (kernel == GemmKernelChoice.Auto && m <= SgemmSmallM.MaxRows && SgemmSmallM.IsSupported))
+            {
+                SgemmSmallM.Run(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha), (float*)a, lda,
+                    (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
+                return;
+            }
             if (kernel == GemmKernelChoice.Avx512 || (kernel == GemmKernelChoice.Auto && SgemmKernel6x64.IsSupported))
             {
                 SgemmDriver.Run<SgemmKernel6x64>(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha),

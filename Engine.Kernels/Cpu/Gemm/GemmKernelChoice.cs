@@ -3,8 +3,14 @@ namespace Engine.Kernels.Cpu;
 /// <summary>Which GEMM implementation runs; tests pin each one, everything else uses <see cref="Auto"/>.</summary>
 internal enum GemmKernelChoice
 {
-    /// <summary>The fastest the hardware runs: AVX-512, then AVX2, then the generic path.</summary>
+    /// <summary>
+    /// The fastest the hardware runs: for float, the unpacked AVX-512 path for a few rows, else the packed
+    /// AVX-512 kernel, then AVX2, then the generic path.
+    /// </summary>
     Auto,
+
+    /// <summary>Float through the unpacked Vector512 path meant for a few rows (any m works).</summary>
+    SmallM,
 
     /// <summary>Float through the 6 x 64 Vector512 micro-kernel.</summary>
     Avx512,

@@ -1,5 +1,5 @@
 using System.Numerics;
-using System.Runtime.InteropServices;
+using Engine.Memory;
 
 namespace Engine.Kernels.Cpu;
 
@@ -35,32 +35,26 @@ internal static unsafe class GenericGemm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int kcMax = Math.Min(KC, k), ncMax = Math.Min(NC, n);
-        T* pack = (T*)NativeMemory.AlignedAlloc((nuint)((long)kcMax * ncMax * sizeof(T)), 64);
-        try
+        using var buffer = CpuMemoryPool.Shared.Rent((long)kcMax * ncMax * sizeof(T));
+        T* pack = (T*)buffer.Pointer;
+        for (int jc = 0; jc < n; jc += NC)
         {
-            for (int jc = 0; jc < n; jc += NC)
+            int nc = Math.Min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += KC)
             {
-                int nc = Math.Min(NC, n - jc);
-                for (int pc = 0; pc < k; pc += KC)
+                int kc = Math.Min(KC, k - pc);
+                PackB(transB, b, ldb, pc, jc, kc, nc, pack);
+                for (int i = 0; i < m; i++)
                 {
-                    int kc = Math.Min(KC, k - pc);
-                    PackB(transB, b, ldb, pc, jc, kc, nc, pack);
-                    for (int i = 0; i < m; i++)
+                    T* ci = c + i * ldc + jc;
+                    if (pc == 0) ScaleRow(ci, nc, beta);
+                    for (int p = 0; p < kc; p++)
                     {
-                        T* ci = c + i * ldc + jc;
-                        if (pc == 0) ScaleRow(ci, nc, beta);
-                        for (int p = 0; p < kc; p++)
-                        {
-                            T aip = transA ? a[(pc + p) * lda + i] : a[i * lda + pc + p];
-                            Axpy(alpha * aip, pack + (nint)p * nc, ci, nc);
-                        }
+                        T aip = transA ? a[(pc + p) * lda + i] : a[i * lda + pc + p];
+                        Axpy(alpha * aip, pack + (nint)p * nc, ci, nc);
                     }
                 }
             }
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(pack);
         }
     }
 

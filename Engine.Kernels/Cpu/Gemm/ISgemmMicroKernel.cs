@@ -26,4 +26,10 @@ internal interface ISgemmMicroKernel
     static abstract bool IsSupported { get; }
 
     static abstract unsafe void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
+
+    /// <summary>
+    /// For a tile at the right edge of C: writes A * B for at least the first <paramref name="cols"/> columns of
+    /// the MR x NR tile into <paramref name="tile"/> (rows NR apart), skipping whole vectors of padding.
+    /// </summary>
+    static abstract unsafe void RunEdge(int kc, float* a, float* b, float* tile, int cols);
 }

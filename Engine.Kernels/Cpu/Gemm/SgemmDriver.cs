@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Engine.Memory;
 
 namespace Engine.Kernels.Cpu;
 
@@ -6,12 +6,15 @@ namespace Engine.Kernels.Cpu;
 /// The packed float GEMM (Goto/BLIS): five loops around a register-blocked micro-kernel. Inputs are validated by
 /// <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
 /// <code>
-/// for jc in 0..n step NC:          pack B[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
-///   for pc in 0..k step KC:
-///     for ic in 0..m step MC:      pack A[ic.., pc..] into MR-tall slivers
-///       for ir in 0..MC step MR:   one A sliver (MR x KC) stays in L1
-///         for jr in 0..NC step NR: micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
+/// for jc in 0..n step NC:
+///   for pc in 0..k step KC:          pack op(B)[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
+///     for ic in 0..m step MC:        pack op(A)[ic.., pc..] into MR-tall slivers
+///       for ir in 0..MC step MR:     one A sliver (MR x KC) stays in L1
+///         for jr in 0..NC step NR:   micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
 /// </code>
+/// The A sliver is the one kept in L1 (not BLIS's B sliver) because a 64-column B sliver of KC = 256 is 64 KB,
+/// more than L1 holds; the kernel streams B from L2 instead, which measured as fast as the BLIS order with a
+/// smaller KC.
 /// </summary>
 internal static unsafe class SgemmDriver
 {
@@ -75,35 +78,30 @@ internal static unsafe class SgemmDriver
         int kcMax = (k + kBlocks - 1) / kBlocks;
         int mcMax = Math.Min(TKernel.MC, RoundUp(m, mr));
         int ncMax = Math.Min(TKernel.NC, RoundUp(n, nr));
-        float* packA = (float*)NativeMemory.AlignedAlloc((nuint)((long)mcMax * kcMax * sizeof(float)), 64);
-        float* packB = (float*)NativeMemory.AlignedAlloc((nuint)((long)ncMax * kcMax * sizeof(float)), 64);
+        // Packing buffers come from the pool: a fresh native block this size would be mapped and page-faulted in
+        // on every call, which costs more than a small GEMM itself.
+        using var bufferA = CpuMemoryPool.Shared.Rent((long)mcMax * kcMax * sizeof(float));
+        using var bufferB = CpuMemoryPool.Shared.Rent((long)ncMax * kcMax * sizeof(float));
+        float* packA = (float*)bufferA.Pointer, packB = (float*)bufferB.Pointer;
         float* edge = stackalloc float[mr * nr];
-        try
+        for (int jc = 0; jc < n; jc += TKernel.NC)
         {
-            for (int jc = 0; jc < n; jc += TKernel.NC)
+            int nc = Math.Min(TKernel.NC, n - jc);
+            for (int pc = 0; pc < k; pc += kcMax)
             {
-                int nc = Math.Min(TKernel.NC, n - jc);
-                for (int pc = 0; pc < k; pc += kcMax)
+                int kc = Math.Min(kcMax, k - pc);
+                // The first K block applies beta; later blocks accumulate onto what it wrote.
+                float betaBlock = pc == 0 ? beta : 1f;
+                SgemmPacking.PackB(transB, b + (transB ? jc * ldb + pc : pc * ldb + jc), ldb, kc, nc, nr, packB);
+                for (int ic = 0; ic < m; ic += TKernel.MC)
                 {
-                    int kc = Math.Min(kcMax, k - pc);
-                    // The first K block applies beta; later blocks accumulate onto what it wrote.
-                    float betaBlock = pc == 0 ? beta : 1f;
-                    SgemmPacking.PackB(transB, b + (transB ? jc * ldb + pc : pc * ldb + jc), ldb, kc, nc, nr, packB);
-                    for (int ic = 0; ic < m; ic += TKernel.MC)
-                    {
-                        int mc = Math.Min(TKernel.MC, m - ic);
-                        SgemmPacking.PackA(transA, a + (transA ? pc * lda + ic : ic * lda + pc), lda, mc, kc, mr,
-                            packA);
-                        MacroKernel<TKernel>(mc, nc, kc, alpha, packA, packB, betaBlock, c + ic * ldc + jc, ldc,
-                            edge);
-                    }
+                    int mc = Math.Min(TKernel.MC, m - ic);
+                    SgemmPacking.PackA(transA, a + (transA ? pc * lda + ic : ic * lda + pc), lda, mc, kc, mr,
+                        packA);
+                    MacroKernel<TKernel>(mc, nc, kc, alpha, packA, packB, betaBlock, c + ic * ldc + jc, ldc,
+                        edge);
                 }
             }
-        }
-        finally
-        {
-            NativeMemory.AlignedFree(packA);
-            NativeMemory.AlignedFree(packB);
         }
     }
 
@@ -130,7 +128,7 @@ internal static unsafe class SgemmDriver
                 {
                     // Edge tile: the kernel computes the padded tile into a scratch tile, and only the valid
                     // part reaches C, so C is never written (nor read) out of bounds.
-                    TKernel.Run(kc, ap, bp, edge, nr, 1f, 0f);
+                    TKernel.RunEdge(kc, ap, bp, edge, cols);
                     StoreEdge(edge, nr, cp, ldc, rows, cols, alpha, beta);
                 }
             }

@@ -76,6 +76,10 @@ internal readonly struct SgemmKernel6x16 : ISgemmMicroKernel
         }
     }
 
+    // With 16 columns per tile the padding is at most one vector: nothing to skip.
+    public static unsafe void RunEdge(int kc, float* a, float* b, float* tile, int cols) =>
+        Run(kc, a, b, tile, NR, 1f, 0f);
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void StoreRow(float* c, Vector256<float> va, Vector256<float> x0, Vector256<float> x1)
     {

@@ -1,0 +1,151 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using Engine.Memory;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// Float GEMM for a few rows of C (batch-1 inference, a small last batch), without packing: with m rows the
+/// packed path would copy all of B to use it m times and fill micro-kernel tiles 6 rows tall, so here each row of
+/// C is computed straight from B's memory (one pass over B per row, like GEMV). Here m, n, k &gt; 0, alpha != 0.
+/// </summary>
+internal static unsafe class SgemmSmallM
+{
+    /// <summary>
+    /// Rows up to which this path beats packing. Measured at m x 784 x 256: 4x faster with one row, 2x with two,
+    /// even with four; at 4 x 1024 x 1024 B no longer fits in L2 and reading it once per row loses 2x.
+    /// </summary>
+    public const int MaxRows = 2;
+
+    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// Splits the columns of C across threads in blocks of 64 when the work is large; every column is computed
+    /// the same way wherever a split falls.
+    /// </summary>
+    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    {
+        long blocks = (n + 63) / 64;
+        long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / (64L * m * k));
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        CpuParallel.For(blocks, grain, (s, e) =>
+        {
+            int j0 = (int)s * 64, cols = (int)Math.Min(e * 64, n) - j0;
+            float* bj = (float*)pb + (transB ? j0 * ldb : j0);
+            Serial(transA, transB, m, cols, k, alpha, (float*)pa, lda, bj, ldb, beta, (float*)pc + j0, ldc);
+        });
+    }
+
+    private static void Serial(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
+    {
+        // Row i of op(A) is contiguous unless A is transposed; then it is a column of A, gathered first.
+        using var column = transA ? CpuMemoryPool.Shared.Rent((long)k * sizeof(float)) : null;
+        for (int i = 0; i < m; i++)
+        {
+            float* ai = a + i * lda;
+            if (column is not null)
+            {
+                ai = (float*)column.Pointer;
+                for (int p = 0; p < k; p++) ai[p] = a[p * lda + i];
+            }
+            if (transB) RowTimesBTransposed(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
+            else RowTimesB(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
+        }
+    }
+
+    /// <summary>c[0:n] = alpha * a[0:k] * B + beta * c, B k x n: 64 columns at a time down all of B's rows.</summary>
+    private static void RowTimesB(float* a, int n, int k, float alpha, float* b, nint ldb, float beta, float* c)
+    {
+        int j = 0;
+        for (; j + 64 <= n; j += 64)
+        {
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += ldb)
+            {
+                Vector512<float> ap = Vector512.Create(a[p]);
+                c0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj), c0);
+                c1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 16), c1);
+                c2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 32), c2);
+                c3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 48), c3);
+            }
+            Store(c + j, c0, alpha, beta);
+            Store(c + j + 16, c1, alpha, beta);
+            Store(c + j + 32, c2, alpha, beta);
+            Store(c + j + 48, c3, alpha, beta);
+        }
+        for (; j + 16 <= n; j += 16)
+        {
+            Vector512<float> c0 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += ldb)
+                c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[p]), Vector512.Load(bj), c0);
+            Store(c + j, c0, alpha, beta);
+        }
+        for (; j < n; j++)
+        {
+            float sum = 0f;
+            for (int p = 0; p < k; p++) sum = MathF.FusedMultiplyAdd(a[p], b[p * ldb + j], sum);
+            c[j] = beta == 0f ? alpha * sum : MathF.FusedMultiplyAdd(sum, alpha, beta * c[j]);
+        }
+    }
+
+    /// <summary>c[j] = alpha * dot(a, B row j) + beta * c[j], B n x k: four rows of B at a time.</summary>
+    private static void RowTimesBTransposed(float* a, int n, int k, float alpha, float* b, nint ldb, float beta,
+        float* c)
+    {
+        int j = 0;
+        for (; j + 4 <= n; j += 4)
+        {
+            float* b0 = b + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
+            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            int p = 0;
+            for (; p + 16 <= k; p += 16)
+            {
+                Vector512<float> ap = Vector512.Load(a + p);
+                s0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b0 + p), s0);
+                s1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b1 + p), s1);
+                s2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b2 + p), s2);
+                s3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b3 + p), s3);
+            }
+            float d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
+            for (; p < k; p++)
+            {
+                d0 = MathF.FusedMultiplyAdd(a[p], b0[p], d0);
+                d1 = MathF.FusedMultiplyAdd(a[p], b1[p], d1);
+                d2 = MathF.FusedMultiplyAdd(a[p], b2[p], d2);
+                d3 = MathF.FusedMultiplyAdd(a[p], b3[p], d3);
+            }
+            Store(c + j, d0, alpha, beta);
+            Store(c + j + 1, d1, alpha, beta);
+            Store(c + j + 2, d2, alpha, beta);
+            Store(c + j + 3, d3, alpha, beta);
+        }
+        for (; j < n; j++)
+        {
+            float* bj = b + j * ldb;
+            Vector512<float> s = default;
+            int p = 0;
+            for (; p + 16 <= k; p += 16)
+                s = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(bj + p), s);
+            float d = Vector512.Sum(s);
+            for (; p < k; p++) d = MathF.FusedMultiplyAdd(a[p], bj[p], d);
+            Store(c + j, d, alpha, beta);
+        }
+    }
+
+    // The same update as the micro-kernels: alpha * sum, or fma(sum, alpha, beta * c); beta == 0 never reads c.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector512<float> sum, float alpha, float beta)
+    {
+        Vector512<float> va = Vector512.Create(alpha);
+        if (beta == 0f) (va * sum).Store(c);
+        else Vector512.FusedMultiplyAdd(sum, va, Vector512.Create(beta) * Vector512.Load(c)).Store(c);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, float sum, float alpha, float beta) =>
+        *c = beta == 0f ? alpha * sum : MathF.FusedMultiplyAdd(sum, alpha, beta * *c);
+}
