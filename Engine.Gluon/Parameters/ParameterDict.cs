@@ -221,10 +221,20 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
 public sealed class Constant : Parameter
 {
     public Constant(string name, NDArray value)
-        : base(name, GradReq.Null, value.Shape, value.DType, init: new Initializers.Constant(value), differentiable: false)
+        : base(name, GradReq.Null, value.Shape, value.DType, init: new CopyInitializer(value), differentiable: false)
     {
         Value = value;
     }
 
     public NDArray Value { get; }
+
+    /// <summary>Initialises a constant with a copy of its value.</summary>
+    private sealed class CopyInitializer(NDArray value) : Initializer
+    {
+        public override string Name => "constant";
+
+        protected override IReadOnlyList<KeyValuePair<string, object>> Arguments => [];
+
+        protected override void InitializeCore(string name, NDArray array) => array.Assign(value);
+    }
 }
