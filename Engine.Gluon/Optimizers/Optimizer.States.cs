@@ -166,11 +166,7 @@ public abstract partial class Optimizer
         var created = new List<NDArray>();
         try
         {
-            using (zip)
-            {
-                var result = ReadArchive(zip, file, created);
-                return result;
-            }
+            using (zip) return ReadArchive(zip, file, created);
         }
         catch
         {
