@@ -24,7 +24,8 @@ internal sealed class PrefetchingEnumerator : IEnumerator<DataBatch>
         producer = new Producer(batches, make, capacity);
     }
 
-    ~PrefetchingEnumerator() => producer.Cancel();
+    // producer is null only when the constructor failed; a finalizer must not throw.
+    ~PrefetchingEnumerator() => producer?.Cancel();
 
     /// <summary>The producer's thread (tests check that it ends).</summary>
     internal Thread ProducerThread => producer.Thread;
