@@ -1,0 +1,88 @@
+using Engine.Memory;
+
+namespace Engine.Gluon.Data;
+
+/// <summary>Stacks samples into batches: MXNet's default batchify function, writing straight into CPU arrays.</summary>
+internal static class Batchify
+{
+    /// <summary>
+    /// Reads the samples at <paramref name="indices"/> and stacks each field along a new first axis. What the
+    /// reads create (views, transform results) is disposed once copied; arrays a dataset made earlier are not.
+    /// </summary>
+    public static DataBatch Stack(Dataset<Sample> dataset, int[] indices)
+    {
+        var fields = Array.Empty<NDArray>();
+        try
+        {
+            using var scope = NDArray.Scope();
+            var first = Read(dataset, indices[0]);
+            fields = new NDArray[first.Count];
+            for (int f = 0; f < fields.Length; f++)
+                fields[f] = scope.Keep(NDArray.Empty(new Shape([indices.Length, .. first[f].Shape.Dims]),
+                    first[f].DType, Device.Cpu));
+            CopySample(first, fields, 0);
+            for (int i = 1; i < indices.Length; i++)
+            {
+                var sample = Read(dataset, indices[i]);
+                CheckLike(sample, first, indices[i], indices[0]);
+                CopySample(sample, fields, i);
+            }
+        }
+        catch
+        {
+            foreach (var a in fields) a?.Dispose();
+            throw;
+        }
+        return new DataBatch(fields);
+    }
+
+    private static Sample Read(Dataset<Sample> dataset, int index) =>
+        dataset[index] ?? throw new InvalidOperationException(
+            $"DataLoader: {dataset.GetType().Name} returned null for sample {index}; a dataset must return a Sample.");
+
+    private static void CheckLike(Sample sample, Sample first, int index, int firstIndex)
+    {
+        if (sample.Count != first.Count)
+            throw new InvalidOperationException(
+                $"DataLoader: sample {index} has {sample.Count} field(s) but sample {firstIndex} has " +
+                $"{first.Count}; every sample of a dataset needs the same fields.");
+        for (int f = 0; f < first.Count; f++)
+            if (sample[f].Shape != first[f].Shape || sample[f].DType != first[f].DType)
+                throw new InvalidOperationException(
+                    $"DataLoader: field {f} of sample {index} is {sample[f].DType.Name()} {sample[f].Shape} but " +
+                    $"sample {firstIndex} has {first[f].DType.Name()} {first[f].Shape}; samples stacked into one " +
+                    "batch need the same shapes and dtypes (resize or pad them in a transform).");
+    }
+
+    private static void CopySample(Sample sample, NDArray[] fields, int row)
+    {
+        for (int f = 0; f < fields.Length; f++)
+        {
+            var c = sample[f].AsContiguousCpu();
+            long rowBytes = c.Size * c.DType.SizeInBytes();
+            CopyBytes(c, 0, fields[f], row * rowBytes, rowBytes);
+        }
+    }
+
+    /// <summary>Copies rows <paramref name="indices"/> of a contiguous CPU array into consecutive rows of
+    /// another; runs of consecutive indices copy as one block.</summary>
+    public static void CopyRows(NDArray source, NDArray destination, ReadOnlySpan<int> indices, long rowBytes)
+    {
+        for (int i = 0; i < indices.Length;)
+        {
+            int j = i + 1;
+            while (j < indices.Length && indices[j] == indices[j - 1] + 1) j++;
+            CopyBytes(source, indices[i] * rowBytes, destination, i * rowBytes, (j - i) * rowBytes);
+            i = j;
+        }
+    }
+
+    private static unsafe void CopyBytes(NDArray source, long sourceByte, NDArray destination, long destinationByte,
+        long bytes)
+    {
+        byte* src = (byte*)((CpuBuffer)source.Storage.Buffer).Pointer + source.Offset * source.DType.SizeInBytes();
+        byte* dst = (byte*)((CpuBuffer)destination.Storage.Buffer).Pointer +
+            destination.Offset * destination.DType.SizeInBytes();
+        Buffer.MemoryCopy(src + sourceByte, dst + destinationByte, bytes, bytes);
+    }
+}
