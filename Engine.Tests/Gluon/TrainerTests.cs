@@ -47,7 +47,7 @@ public class TrainerTests
         var before = unused.Weight.Data().ToArray();
         trainer.Step(1, ignoreStaleGrad: true);
         unused.Weight.Data().ToArray().ShouldBe(before);
-        Should.Throw<InvalidOperationException>(() => trainer.Step(1)).Message.ShouldContain(used.Weight.Name);
+        Should.Throw<InvalidOperationException>(() => trainer.Step(1)).Message.ShouldContain(used.Prefix);
     }
 
     [Test]
