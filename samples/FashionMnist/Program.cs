@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Engine;
+using Engine.Gluon;
+using Engine.Gluon.Data;
+using Engine.Gluon.Initializers;
+using Engine.Gluon.Losses;
+using Engine.Gluon.Metrics;
+using Engine.Samples.FashionMnist;
+
+// Trains an MLP or seed 003's LeNet on Fashion-MNIST and ends with "test accuracy: 0.NNNN".
+Options options;
+try
+{
+    options = Options.Parse(args);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine(e.Message);
+    return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
+}
+
+FashionMNIST train, test;
+try
+{
+    train = new FashionMNIST(train: true, root: options.Data, limit: options.Limit);
+    test = new FashionMNIST(train: false, root: options.Data, limit: options.Limit is { } l ? Math.Max(1, l / 6) : null);
+}
+catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 1;
+}
+
+RandomState.Seed(options.Seed);
+var net = options.Model == "lenet" ? Models.LeNet() : Models.Mlp();
+net.Initialize(new Xavier());
+var loss = new SoftmaxCrossEntropyLoss();
+var optimizerOptions = new Dictionary<string, object> { ["learning_rate"] = options.EffectiveLearningRate };
+if (options.Optimizer == "sgd") optimizerOptions["momentum"] = 0.9;
+var trainer = new Trainer(net.CollectParams(), options.Optimizer, optimizerOptions);
+var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
+var testLoader = new DataLoader(test, 1000);
+
+Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Count} test samples, batch " +
+                  $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, {options.Epochs} epochs");
+double testAccuracy = 0;
+var total = Stopwatch.StartNew();
+for (int epoch = 1; epoch <= options.Epochs; epoch++)
+{
+    var accuracy = new Accuracy();
+    var meanLoss = new Engine.Gluon.Metrics.Loss();
+    var clock = Stopwatch.StartNew();
+    int seen = 0, batchIndex = 0, batches = trainLoader.Count;
+    foreach (var batch in trainLoader)
+    {
+        using (batch)
+        using (var scope = NDArray.Scope())
+        {
+            NDArray output, l;
+            var data = Normalize(batch.Data);
+            using (Autograd.Record())
+            {
+                output = net.Call(data);
+                l = loss.Call(output, batch.Label);
+            }
+            l.Backward();
+            trainer.Step(batch.Size);
+            accuracy.Update(batch.Label, output);
+            meanLoss.Update(l);
+            seen += batch.Size;
+        }
+        batchIndex++;
+        if (batchIndex % 20 == 0 || batchIndex == batches)
+            Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, {seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
+    }
+    double seconds = clock.Elapsed.TotalSeconds;
+    testAccuracy = Evaluate(net, testLoader);
+    Console.WriteLine($"\repoch {epoch}: loss {meanLoss.Get().Value:F4}, train accuracy {accuracy.Get().Value:F4}, " +
+                      $"test accuracy {testAccuracy:F4}, {seen / seconds:F0} samples/s ({seconds:F1} s)");
+}
+if (options.Save is { } path)
+{
+    net.SaveParameters(path);
+    Console.WriteLine($"saved parameters to {path}");
+}
+Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
+Console.WriteLine($"test accuracy: {testAccuracy:F4}");
+return 0;
+
+static double Evaluate(Block net, DataLoader loader)
+{
+    var accuracy = new Accuracy();
+    foreach (var batch in loader)
+    {
+        using (batch)
+        using (var scope = NDArray.Scope())
+            accuracy.Update(batch.Label, net.Call(Normalize(batch.Data)));
+    }
+    return accuracy.Get().Value;
+}
+
+// Fashion-MNIST's pixel mean and standard deviation over the training set (of values scaled to [0, 1]).
+static NDArray Normalize(NDArray x) => (x - 0.2860) / 0.3530;
