@@ -7,9 +7,9 @@ public sealed record Options
 {
     public string Model { get; init; } = "mlp";
     public int Epochs { get; init; } = 5;
-    public int BatchSize { get; init; } = 256;
+    public int BatchSize { get; init; } = 64;
     public double? LearningRate { get; init; }
-    public string Optimizer { get; init; } = "sgd";
+    public string Optimizer { get; init; } = "adam";
     public string? Data { get; init; }
     public int? Limit { get; init; }
     public int Seed { get; init; } = 42;
@@ -19,7 +19,7 @@ public sealed record Options
         "usage: dotnet run -c Release --project samples/FashionMnist -- [--model mlp|lenet] [--epochs N] " +
         "[--batch-size B] [--lr X] [--optimizer sgd|adam] [--data DIR] [--limit N] [--seed S] [--save FILE]";
 
-    public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : Model == "lenet" ? 0.1 : 0.1);
+    public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : 0.05);
 
     public static Options Parse(string[] args)
     {
@@ -27,24 +27,35 @@ public sealed record Options
         for (int i = 0; i < args.Length; i++)
         {
             string flag = args[i];
-            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value.\n{Usage}");
-            int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
-                ? v : throw new ArgumentException($"{flag} needs a positive integer.\n{Usage}");
+            string Value() => i + 1 < args.Length ? args[++i] : throw Error($"{flag} needs a value.");
             o = flag switch
             {
-                "--model" => o with { Model = Value() is "mlp" or "lenet" ? args[i] : throw new ArgumentException($"--model must be mlp or lenet.\n{Usage}") },
-                "--epochs" => o with { Epochs = Int() },
-                "--batch-size" => o with { BatchSize = Int() },
-                "--lr" => o with { LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double lr) && lr > 0 ? lr : throw new ArgumentException($"--lr needs a positive number.\n{Usage}") },
-                "--optimizer" => o with { Optimizer = Value() is "sgd" or "adam" ? args[i] : throw new ArgumentException($"--optimizer must be sgd or adam.\n{Usage}") },
+                "--model" => o with { Model = OneOf(flag, Value(), "mlp", "lenet") },
+                "--epochs" => o with { Epochs = PositiveInt(flag, Value()) },
+                "--batch-size" => o with { BatchSize = PositiveInt(flag, Value()) },
+                "--lr" => o with { LearningRate = PositiveDouble(flag, Value()) },
+                "--optimizer" => o with { Optimizer = OneOf(flag, Value(), "sgd", "adam") },
                 "--data" => o with { Data = Value() },
-                "--limit" => o with { Limit = Int() },
-                "--seed" => o with { Seed = int.TryParse(Value(), out int s) ? s : throw new ArgumentException($"--seed needs an integer.\n{Usage}") },
+                "--limit" => o with { Limit = PositiveInt(flag, Value()) },
+                "--seed" => o with { Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer.") },
                 "--save" => o with { Save = Value() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
-                _ => throw new ArgumentException($"unknown option '{flag}'.\n{Usage}"),
+                _ => throw Error($"unknown option '{flag}'."),
             };
         }
         return o;
     }
+
+    private static ArgumentException Error(string message) => new($"{message}\n{Usage}");
+
+    private static string OneOf(string flag, string value, params string[] allowed) =>
+        allowed.Contains(value) ? value : throw Error($"{flag} must be one of {string.Join(", ", allowed)}, not '{value}'.");
+
+    private static int PositiveInt(string flag, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
+            ? v : throw Error($"{flag} needs a positive integer, not '{value}'.");
+
+    private static double PositiveDouble(string flag, string value) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0
+            ? v : throw Error($"{flag} needs a positive number, not '{value}'.");
 }
