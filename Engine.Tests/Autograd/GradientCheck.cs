@@ -16,7 +16,7 @@ public sealed record GradientCase(string Op, OpAttrs Attrs, Func<Random, NDArray
 /// </summary>
 public static class GradientCheck
 {
-    public static readonly Tolerance Tolerance = new(1e-5, 1e-7);
+    public static readonly Tolerance Tolerance = Tolerances.FiniteDifference;
 
     public const double Epsilon = 1e-6;
 

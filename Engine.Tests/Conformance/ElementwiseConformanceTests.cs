@@ -46,7 +46,7 @@ public class ElementwiseConformanceTests
             }
             using (var a = Nd.Array(x, shape))
             using (var y = def.Call(NoAttrs.Instance, a))
-                TensorAssert.AllClose(y.ToArray<double>(), expected, new Tolerance(1e-14, 1e-15), $"{op} float64 {shape}");
+                TensorAssert.AllClose(y.ToArray<double>(), expected, Tolerances.Float64Elementwise, $"{op} float64 {shape}");
         }
     }
 
@@ -98,7 +98,7 @@ public class ElementwiseConformanceTests
             using (var xa = Nd.Array(a, sa))
             using (var xb = Nd.Array(b, sb))
             using (var y = def.Call(NoAttrs.Instance, xa, xb))
-                TensorAssert.AllClose(y.ToArray<double>(), expected, new Tolerance(1e-14, 1e-15), $"{op} f64 {sa} {sb}");
+                TensorAssert.AllClose(y.ToArray<double>(), expected, Tolerances.Float64Elementwise, $"{op} f64 {sa} {sb}");
         }
     }
 

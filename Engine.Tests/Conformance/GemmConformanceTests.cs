@@ -13,7 +13,7 @@ public class GemmConformanceTests
     /// sums of size about sqrt(k) / 3 even when the result is near zero, so the absolute error of a near-zero
     /// output grows like k * 2^-24 rather than staying at Float32Sum's fixed 1e-5 floor (which fits k &lt;= 128).
     /// </summary>
-    private static Tolerance Float32Gemm(int k) => new(Tolerances.Float32Sum(k).Rtol, Math.Max(1e-5, 8e-8 * k));
+    private static Tolerance Float32Gemm(int k) => Tolerances.Float32Gemm(k);
 
     public static IEnumerable<string> Kernels => ["Auto", "Avx512", "Avx2", "SmallM", "Generic"];
 

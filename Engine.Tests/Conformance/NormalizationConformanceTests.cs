@@ -12,7 +12,7 @@ public class NormalizationConformanceTests
 {
     /// <summary>Central differences in double with h = 1e-6: truncation error ~h^2 and rounding ~1e-16 / h, both
     /// far below this bound for the O(1) values used.</summary>
-    private static readonly Tolerance FiniteDifference = new(1e-5, 1e-7);
+    private static readonly Tolerance FiniteDifference = Tolerances.FiniteDifference;
 
     /// <summary>Float32 kernels against the double reference: one float rounding of the inputs to each formula
     /// (mean, scale, the three backward coefficients) on O(1) values, plus float sums for the gradients.</summary>
@@ -127,9 +127,9 @@ public class NormalizationConformanceTests
         var invStd = new float[3];
         CpuBatchNorm.ForwardTraining<float>(d, x, [1f, 1, 1], [0f, 0, 0], y, mean, invStd, new float[3],
             new float[3]);
-        TensorAssert.AllClose(D(mean), r.Mean, new Tolerance(1e-7, 0), "mean");
+        TensorAssert.AllClose(D(mean), r.Mean, Tolerances.Float32Statistics, "mean");
         TensorAssert.AllClose(D(invStd), r.Var.Select(v => 1 / Math.Sqrt(v + 1e-5)).ToArray(),
-            new Tolerance(1e-6, 0), "inverse std");
+            Tolerances.Float32Statistics, "inverse std");
     }
 
     [Test]

@@ -20,7 +20,7 @@ public class ReductionConformanceTests
     /// Float64 sums against the sequential float64 reference: both round at about 2^-53 per term, so the bound
     /// grows like the float32 one (sqrt of the number of terms), scaled to float64.
     /// </summary>
-    private static Tolerance Float64Sum(long terms) => new(Math.Max(1e-12, 1e-15 * Math.Sqrt(terms)), 1e-12);
+    private static Tolerance Float64Sum(long terms) => Tolerances.Float64Sum(terms);
 
     private static readonly string[] LayoutKinds = ["contiguous", "transposed", "sliced", "broadcast", "mixed"];
 

@@ -10,7 +10,7 @@ namespace Engine.Tests.Conformance;
 public class SoftmaxConformanceTests
 {
     /// <summary>Central differences in double with h = 1e-6 (see NormalizationConformanceTests).</summary>
-    private static readonly Tolerance FiniteDifference = new(1e-5, 1e-7);
+    private static readonly Tolerance FiniteDifference = Tolerances.FiniteDifference;
 
     /// <summary>Float32 against the double reference: a vector exp (about 1 ulp) per element and a float sum of
     /// the axis for the normaliser or the backward dot product.</summary>

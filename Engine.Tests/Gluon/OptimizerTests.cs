@@ -8,7 +8,7 @@ namespace Engine.Tests.Gluon;
 public class OptimizerTests
 {
     // Several float32 update steps against the double reference: a few roundings per step, no long sums.
-    private static readonly Tolerance Float32Steps = new(2e-5, 2e-6);
+    private static readonly Tolerance Float32Steps = Tolerances.Float32OptimizerSteps;
 
     // Every case: the engine optimizer and the naive reference with the same settings.
     private static readonly Dictionary<string, Func<(Optimizer, NaiveOptimizer)>> Cases = new()
