@@ -17,38 +17,12 @@ public class Sequential : Block, IEnumerable<Block>
     public int Count => Children.Count;
 
     /// <summary>The child at an index (negative counts from the end).</summary>
-    public Block this[int index]
-    {
-        get
-        {
-            int n = Count;
-            if (index < -n || index >= n)
-                throw new IndexOutOfRangeException(
-                    $"{GetType().Name} '{Name}': index {index} is out of range for {n} children.");
-            return Children[index < 0 ? index + n : index].Child;
-        }
-    }
+    public Block this[int index] => Containers.At(this, index);
 
     /// <summary>A new container of the same type, with the same prefix, holding the same child objects.</summary>
-    public Sequential this[Range range]
-    {
-        get
-        {
-            var (start, length) = range.GetOffsetAndLength(Count);
-            var copy = (Sequential)Activator.CreateInstance(GetType(), Prefix, null)!;
-            for (int i = start; i < start + length; i++) copy.RegisterChild(Children[i].Child);
-            return copy;
-        }
-    }
+    public Sequential this[Range range] => Containers.Slice(this, range);
 
-    public override NDArray Forward(NDArray x)
-    {
-        var children = Children;
-        if (children.Count == 0) return x;
-        NDArray current = x;
-        foreach (var (_, child) in children) current = child.Call(current);
-        return current;
-    }
+    public override NDArray Forward(NDArray x) => Containers.Chain(this, x);
 
     public override void Hybridize(bool active = true, HybridizeOptions? options = null)
     {
@@ -76,37 +50,42 @@ public class HybridSequential : HybridBlock, IEnumerable<Block>
 
     public int Count => Children.Count;
 
-    public Block this[int index]
-    {
-        get
-        {
-            int n = Count;
-            if (index < -n || index >= n)
-                throw new IndexOutOfRangeException(
-                    $"{GetType().Name} '{Name}': index {index} is out of range for {n} children.");
-            return Children[index < 0 ? index + n : index].Child;
-        }
-    }
+    public Block this[int index] => Containers.At(this, index);
 
-    public HybridSequential this[Range range]
-    {
-        get
-        {
-            var (start, length) = range.GetOffsetAndLength(Count);
-            var copy = (HybridSequential)Activator.CreateInstance(GetType(), Prefix, null)!;
-            for (int i = start; i < start + length; i++) copy.RegisterChild(Children[i].Child);
-            return copy;
-        }
-    }
+    public HybridSequential this[Range range] => Containers.Slice(this, range);
 
-    public override NDArray Forward(NDArray x)
-    {
-        NDArray current = x;
-        foreach (var (_, child) in Children) current = child.Call(current);
-        return current;
-    }
+    public override NDArray Forward(NDArray x) => Containers.Chain(this, x);
 
     public IEnumerator<Block> GetEnumerator() => Children.Select(c => c.Child).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+}
+
+/// <summary>What Sequential and HybridSequential share (they derive from different bases).</summary>
+internal static class Containers
+{
+    public static Block At(Block owner, int index)
+    {
+        var children = owner.Children;
+        int n = children.Count;
+        if (index < -n || index >= n)
+            throw new IndexOutOfRangeException(
+                $"{owner.GetType().Name} '{owner.Name}': index {index} is out of range for {n} children.");
+        return children[index < 0 ? index + n : index].Child;
+    }
+
+    public static T Slice<T>(T owner, Range range) where T : Block
+    {
+        var children = owner.Children;
+        var (start, length) = range.GetOffsetAndLength(children.Count);
+        var copy = (T)Activator.CreateInstance(owner.GetType(), owner.Prefix, null)!;
+        for (int i = start; i < start + length; i++) copy.RegisterChild(children[i].Child);
+        return copy;
+    }
+
+    public static NDArray Chain(Block owner, NDArray x)
+    {
+        foreach (var (_, child) in owner.Children) x = child.Call(x);
+        return x;
+    }
 }
