@@ -33,7 +33,9 @@ public static class Imperative
             outputs = new NDArray[outTypes.Length];
             for (int i = 0; i < outputs.Length; i++)
                 outputs[i] = NDArray.Empty(outTypes[i].Shape, outTypes[i].DType, device);
+            long started = Diagnostics.OpProfiler.Begin();
             kernel(attrs, inputs, outputs);
+            Diagnostics.OpProfiler.End(op.Name, started);
         }
         if (Autograd.IsRecording) Autograd.RecordOperation(op, attrs, inputs, outputs);
         return outputs;

@@ -40,6 +40,8 @@ public class GradientCheckTests
         }
         yield return Binary("power", [3, 4], [3, 4], 0.5, 2);
         yield return Binary("power", [3, 4], [4], 0.5, 2);
+        yield return new GradientCase("_backward_relu", NoAttrs.Instance,
+            r => [AwayFromZero(r, 3, 4), Rand(r, -1, 1, 3, 4)], NonDifferentiableInputs: [0]);
         yield return new GradientCase("clip", new ClipAttrs(-1, 1), r => [AwayFromZero(r, 4, 5)]);
         yield return new GradientCase("leaky_relu", new LeakyReluAttrs(0.1), r => [AwayFromZero(r, 4, 5)]);
         yield return new GradientCase("where", NoAttrs.Instance,
@@ -135,6 +137,7 @@ public class GradientCheckTests
             r => [Rand(r, -1, 1, 2, 3, 5, 4), Rand(r, -1, 1, 4, 3, 3, 3), Rand(r, -1, 1, 4)], "3x3 pad 1");
         yield return new GradientCase("convolution", new ConvolutionAttrs([2, 1], [0, 1], [1, 2], 2, true),
             r => [Rand(r, -1, 1, 1, 4, 7, 6), Rand(r, -1, 1, 2, 2, 2, 3)], "stride, dilation, groups");
+        yield return new GradientCase("_backward_convolution_bias", NoAttrs.Instance, r => [Rand(r, -1, 1, 2, 3, 4, 5)]);
         yield return new GradientCase("convolution", new ConvolutionAttrs([1], [1], [1]),
             r => [Rand(r, -1, 1, 2, 2, 7), Rand(r, -1, 1, 3, 2, 3), Rand(r, -1, 1, 3)], "conv1d");
     }

@@ -45,6 +45,7 @@ Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Coun
                   $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, {options.Epochs} epochs");
 double testAccuracy = 0;
 var total = Stopwatch.StartNew();
+using var profiler = Environment.GetEnvironmentVariable("ENGINE_PROFILE") == "1" ? Engine.Diagnostics.OpProfiler.Start() : null;
 for (int epoch = 1; epoch <= options.Epochs; epoch++)
 {
     var accuracy = new Accuracy();
@@ -84,6 +85,7 @@ if (options.Save is { } path)
     Console.WriteLine($"saved parameters to {path}");
 }
 Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
+if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report());
 Console.WriteLine($"test accuracy: {testAccuracy:F4}");
 return 0;
 

@@ -68,7 +68,13 @@ public static class ElementwiseOps
         static (_, i, _, g, _) => [Gradients.Scoped(() => g[0] * i[0] * 2)]);
     public static readonly OpDef<NoAttrs> Relu = UnaryNumeric<ReluOperator<float>, ReluOperator<double>,
         ReluOperator<int>, ReluOperator<long>>("relu",
-        static (_, _, o, g, _) => [Gradients.Scoped(() => g[0] * (o[0] > 0))]);
+        static (_, _, o, g, _) => [ReluBackward!.Call(NoAttrs.Instance, o[0], g[0])]);
+
+    /// <summary>Inputs y (relu's output) and dy: dy where y &gt; 0, else 0, in one pass.</summary>
+    public static readonly OpDef<NoAttrs> ReluBackward = Numeric<ReluBackwardOperator<float>,
+        ReluBackwardOperator<double>, ReluBackwardOperator<int>, ReluBackwardOperator<long>>("_backward_relu",
+        // relu'' = 0: only dy carries a gradient, masked the same way.
+        static (_, i, _, g, r) => [null, r[1] ? ReluBackward!.Call(NoAttrs.Instance, i[0], g[0]) : null]);
 
     // Unary, float dtypes.
     public static readonly OpDef<NoAttrs> Exp = UnaryFloat<ExpOperator<float>, ExpOperator<double>>("exp",

@@ -70,12 +70,37 @@ public static class ConvolutionOps
             if (r[1])
                 result[1] = ConvolutionBackwardWeight!.Call(new ConvolutionBackwardAttrs(a, i[1].Shape.ToArray()), i[0],
                     g[0]);
-            if (!a.NoBias && r[2])
-            {
-                var axes = Enumerable.Range(0, g[0].Rank).Where(k => k != 1).ToArray();
-                result[2] = Nd.Sum(g[0], axes);
-            }
+            if (!a.NoBias && r[2]) result[2] = ConvolutionBackwardBias!.Call(NoAttrs.Instance, g[0]);
             return result;
+        });
+
+    /// <summary>Input dy (N, K, spatial...); output the bias gradient (K): dy summed over batch and space.</summary>
+    public static readonly OpDef<NoAttrs> ConvolutionBackwardBias = new("_backward_convolution_bias", 1, 1,
+        (_, t) =>
+        {
+            ShapeRules.RequireFloat("convolution", t[0]);
+            if (t[0].Shape.Rank < 3)
+                throw new ArgumentException($"convolution: the output gradient must be (N, K, ...), got {t[0].Shape}.");
+            return [new TensorType(new Shape(t[0].Shape[1]), t[0].DType)];
+        },
+        ElementwiseOps.Cpu<NoAttrs>((_, i, o) =>
+        {
+            var s = i[0].Shape;
+            int n = s[0], k = s[1], space = checked((int)s.SizeOf(2, s.Rank));
+            // A 1x1 convolution with K channels and a 1 x space plane has exactly dy's layout.
+            var d = new ConvolutionDescriptor(n, k, 1, space, k, 1, 1);
+            using var dyl = i[0].Contiguous();
+            if (i[0].DType == DType.Float32) CpuConvolution.BackwardBias(d, dyl.Array.AsSpan<float>(), o[0].AsSpan<float>());
+            else CpuConvolution.BackwardBias(d, dyl.Array.AsSpan<double>(), o[0].AsSpan<double>());
+        }),
+        FusionClass.Reduction,
+        // The bias gradient is linear in dy: its gradient broadcasts g back over batch and space.
+        static (_, i, _, g, _) =>
+        {
+            var shape = Enumerable.Repeat(1, i[0].Rank).ToArray();
+            shape[1] = i[0].Shape[1];
+            using var scope = NDArray.Scope();
+            return [scope.Keep(Nd.BroadcastTo(g[0].Reshape(shape), i[0].Shape))];
         });
 
     /// <summary>Inputs dy and weight; output dx of the data shape given in the attributes.</summary>

@@ -55,6 +55,15 @@ public readonly struct ReluOperator<T> : IUnaryOperator<T> where T : unmanaged, 
     public Vector512<T> Invoke(Vector512<T> x) => Vector512.Max(x, Vector512<T>.Zero);
 }
 
+/// <summary>The gradient of relu from its output: (y, dy) gives dy where y &gt; 0, else 0.</summary>
+public readonly struct ReluBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, INumber<T>
+{
+    public T Invoke(T y, T dy) => y > T.Zero ? dy : T.Zero;
+
+    public Vector512<T> Invoke(Vector512<T> y, Vector512<T> dy) =>
+        Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<T>.Zero), dy, Vector512<T>.Zero);
+}
+
 /// <summary>1 / (1 + exp(-x)).</summary>
 public readonly struct SigmoidOperator<T> : IUnaryOperator<T> where T : unmanaged, IFloatingPointIeee754<T>
 {

@@ -157,10 +157,53 @@ public static class CpuPooling
             return;
         }
         dx.Clear();
-        if (d.Mode == PoolingMode.Max)
-            MaxWindowsBackward(d, x, dy, dx);
-        else
+        if (d.Mode == PoolingMode.Avg)
+        {
             AvgWindowsBackward(d, dy, dx);
+            return;
+        }
+        bool is2x2 = d is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, IsGlobal: false };
+        if (typeof(T) == typeof(float) && is2x2)
+        {
+            int rows = d.H / 2, cols = d.W / 2;
+            MaxPool2x2Backward(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy),
+                MemoryMarshal.Cast<T, float>(dx), d.W, d.OutW, rows, cols);
+            MaxWindowsBackward(d, x, dy, dx, rows, d.OutH, 0, d.OutW);
+            MaxWindowsBackward(d, x, dy, dx, 0, rows, cols, d.OutW);
+            return;
+        }
+        MaxWindowsBackward(d, x, dy, dx, 0, d.OutH, 0, d.OutW);
+    }
+
+    // 2x2 stride-2 windows wholly inside the input: pick the first maximum of the four without a data-dependent
+    // branch (ties keep the earlier element; rows before columns), and fall back to the scan when a NaN is present.
+    private static void MaxPool2x2Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int width,
+        int outW, int rows, int cols)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            var x0 = x.Slice(2 * r * width, width);
+            var x1 = x.Slice((2 * r + 1) * width, width);
+            var d0 = dx.Slice(2 * r * width, width);
+            var d1 = dx.Slice((2 * r + 1) * width, width);
+            var g = dy.Slice(r * outW, cols);
+            for (int c = 0; c < cols; c++)
+            {
+                float a = x0[2 * c], b = x0[2 * c + 1], e = x1[2 * c], f = x1[2 * c + 1];
+                if (float.IsNaN(a + b + e + f) && (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) ||
+                                                   float.IsNaN(f)))
+                {
+                    int i = WindowArgMax(x, width, 2 * r, 2 * r + 2, 2 * c, 2 * c + 2);
+                    dx[i] = g[c];
+                    continue;
+                }
+                bool top = b > a, bottom = f > e;
+                float mTop = top ? b : a, mBottom = bottom ? f : e;
+                int col = 2 * c;
+                if (mBottom > mTop) d1[col + (bottom ? 1 : 0)] = g[c];
+                else d0[col + (top ? 1 : 0)] = g[c];
+            }
+        }
     }
 
     // The window of output (oh, ow) along one axis, as [start, end) clipped to the input, and for averaging the
@@ -188,13 +231,14 @@ public static class CpuPooling
         }
     }
 
-    private static void MaxWindowsBackward<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
+    private static void MaxWindowsBackward<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx,
+        int oh0, int oh1, int ow0, int ow1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        for (int oh = 0; oh < d.OutH; oh++)
+        for (int oh = oh0; oh < oh1; oh++)
         {
             var (hs, he, _) = WindowRange(oh, d.StrideH, d.PadH, d.KernelH, d.H);
-            for (int ow = 0; ow < d.OutW; ow++)
+            for (int ow = ow0; ow < ow1; ow++)
             {
                 var (ws, we, _) = WindowRange(ow, d.StrideW, d.PadW, d.KernelW, d.W);
                 if (hs < he && ws < we)

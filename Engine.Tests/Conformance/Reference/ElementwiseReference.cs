@@ -37,6 +37,7 @@ public static class ElementwiseReference
             ["greater_equal"] = (a, b) => a >= b ? 1 : 0,
             ["lesser"] = (a, b) => a < b ? 1 : 0,
             ["lesser_equal"] = (a, b) => a <= b ? 1 : 0,
+            ["_backward_relu"] = (y, dy) => y > 0 ? dy : 0,
         };
 
     /// <summary>Broadcasts a and b (row-major data of shapes sa, sb) and applies f.</summary>
