@@ -33,6 +33,13 @@ public sealed class SGD : Optimizer
     protected override void UpdateCore(NDArray weight, NDArray grad, IReadOnlyList<NDArray> state, double lr,
         double wd, int t)
     {
+        if (FusedUpdate.CanRun(weight, grad, state))
+        {
+            FusedUpdate.Run(weight, state, () => Engine.Kernels.Cpu.CpuOptimizers.Sgd(weight.AsSpan<float>(),
+                grad.AsSpan<float>(), state.Count == 0 ? default : state[0].AsSpan<float>(), (float)RescaleGrad,
+                (float)lr, (float)wd, (float)Momentum, (float)(ClipGradient ?? 0)));
+            return;
+        }
         var g = Clip(grad * RescaleGrad);
         if (state.Count == 0)
         {
