@@ -4,9 +4,10 @@ namespace Engine.Bench;
 
 /// <summary>
 /// How every case is timed (tools/bench/torch_baseline.py does the same, so medians compare like with like):
-/// warm up for at least <see cref="WarmupCalls"/> calls and <see cref="WarmupSeconds"/>; group calls so one sample
-/// lasts at least <see cref="MinSampleMs"/>; take between <see cref="MinSamples"/> and Repeat samples, as many as
-/// fit in the time budget; report the median time per call with the quartiles and the fastest sample.
+/// warm up for at least <see cref="WarmupCalls"/> calls and <see cref="WarmupSeconds"/>, and on until
+/// <see cref="SettleCalls"/> calls or <see cref="SettleSeconds"/>; group calls so one sample lasts at least
+/// <see cref="MinSampleMs"/>; take between <see cref="MinSamples"/> and Repeat samples, as many as fit in the time
+/// budget; report the median time per call with the quartiles and the fastest sample.
 /// </summary>
 public sealed class BenchContext(BenchOptions options)
 {
@@ -14,6 +15,16 @@ public sealed class BenchContext(BenchOptions options)
     public const int WarmupCalls = 2;
 
     public const double WarmupSeconds = 0.3;
+
+    /// <summary>
+    /// Tiered compilation reaches its final code only after a method has run about 60 times (tier 0, then an
+    /// instrumented tier, then optimised with the profile): a LeNet training step takes 400 ms on its first call,
+    /// 50 ms at the tenth and 28 ms from about the fiftieth. Warm-up goes on to this many calls unless
+    /// <see cref="SettleSeconds"/> pass first; slow cases call their hot methods many times per call anyway.
+    /// </summary>
+    public const int SettleCalls = 60;
+
+    public const double SettleSeconds = 5;
 
     /// <summary>Timer and scheduler jitter is a few microseconds; 20 ms samples make it negligible.</summary>
     public const double MinSampleMs = 20;
@@ -42,8 +53,12 @@ public sealed class BenchContext(BenchOptions options)
     {
         double fastest = double.MaxValue;
         long warmStart = Stopwatch.GetTimestamp();
-        for (int i = 0; i < WarmupCalls || Stopwatch.GetElapsedTime(warmStart).TotalSeconds < WarmupSeconds; i++)
+        for (int i = 0; ; i++)
         {
+            double elapsed = Stopwatch.GetElapsedTime(warmStart).TotalSeconds;
+            bool warm = i >= WarmupCalls && elapsed >= WarmupSeconds;
+            bool settled = i >= SettleCalls || elapsed >= SettleSeconds;
+            if (warm && settled) break;
             long t0 = Stopwatch.GetTimestamp();
             body();
             fastest = Math.Min(fastest, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);

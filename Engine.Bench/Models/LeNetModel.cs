@@ -23,7 +23,7 @@ public sealed class LeNetModel : TrainModel
         f3b = Bias(10);
     }
 
-    public override string Name => $"lenet b{Batch} step";
+    public override string Name => $"lenet b{Batch}";
 
     public override Shape InputShape => new(Batch, 1, 28, 28);
 

@@ -14,7 +14,7 @@ public sealed class MlpModel : TrainModel
         b2 = Bias(10);
     }
 
-    public override string Name => $"mlp 784-256-10 b{Batch} step";
+    public override string Name => $"mlp 784-256-10 b{Batch}";
 
     public override Shape InputShape => new(Batch, 784);
 

@@ -37,7 +37,7 @@ public sealed class ResNet18Model : TrainModel
         fcBias = Bias(10);
     }
 
-    public override string Name => $"resnet18 b{Batch} step";
+    public override string Name => $"resnet18 b{Batch}";
 
     public override Shape InputShape => new(Batch, 3, 32, 32);
 

@@ -9,7 +9,7 @@ public abstract class TrainModel : IDisposable
     private readonly List<NDArray> parameters = [];
     private readonly List<NDArray> state = [];
 
-    /// <summary>The case name in the JSON output, e.g. "lenet b256 step".</summary>
+    /// <summary>The model and batch, e.g. "lenet b256"; cases append "step" or "fwd".</summary>
     public abstract string Name { get; }
 
     /// <summary>The input batch shape, (N, features) or (N, C, H, W).</summary>

@@ -24,10 +24,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SUITES = ("elementwise", "gemm", "conv", "layers", "train")
 
-# Timing, as Engine.Bench/BenchContext.cs does it: warm up for WARMUP_CALLS calls and WARMUP_SECONDS, group calls
-# so a sample lasts MIN_SAMPLE_MS, take between MIN_SAMPLES and --repeat samples within --budget seconds.
+# Timing, as Engine.Bench/BenchContext.cs does it: warm up for WARMUP_CALLS calls and WARMUP_SECONDS and on until
+# SETTLE_CALLS calls or SETTLE_SECONDS (the engine's JIT needs that; torch is timed the same way), group calls so a
+# sample lasts MIN_SAMPLE_MS, take between MIN_SAMPLES and --repeat samples within --budget seconds.
 WARMUP_CALLS = 2
 WARMUP_SECONDS = 0.3
+SETTLE_CALLS = 60
+SETTLE_SECONDS = 5.0
 MIN_SAMPLE_MS = 20.0
 MIN_SAMPLES = 5
 
@@ -65,7 +68,12 @@ class Bench:
         fastest = float("inf")
         start = time.perf_counter()
         i = 0
-        while i < WARMUP_CALLS or time.perf_counter() - start < WARMUP_SECONDS:
+        while True:
+            elapsed = time.perf_counter() - start
+            warm = i >= WARMUP_CALLS and elapsed >= WARMUP_SECONDS
+            settled = i >= SETTLE_CALLS or elapsed >= SETTLE_SECONDS
+            if warm and settled:
+                break
             t0 = time.perf_counter()
             body()
             fastest = min(fastest, (time.perf_counter() - t0) * 1e3)
@@ -248,7 +256,7 @@ class Params:
 def mlp_model(torch, F):
     p = Params(torch)
     w1, b1, w2, b2 = p.weight(256, 784), p.bias(256), p.weight(10, 256), p.bias(10)
-    return "mlp 784-256-10 b256 step", (256, 784), p.list, lambda x: F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)
+    return "mlp 784-256-10 b256", (256, 784), p.list, lambda x: F.linear(F.relu(F.linear(x, w1, b1)), w2, b2)
 
 
 def lenet_model(torch, F):
@@ -263,7 +271,7 @@ def lenet_model(torch, F):
         h = F.relu(F.linear(h, f1, f1b))
         h = F.relu(F.linear(h, f2, f2b))
         return F.linear(h, f3, f3b)
-    return "lenet b256 step", (256, 1, 28, 28), p.list, forward
+    return "lenet b256", (256, 1, 28, 28), p.list, forward
 
 
 def resnet18_model(torch, F):
@@ -299,14 +307,17 @@ def resnet18_model(torch, F):
             shortcut = h if cd is None else bn(nd, conv(cd, h))
             h = F.relu(r + shortcut)
         return F.linear(F.adaptive_avg_pool2d(h, 1).flatten(1), fc, fc_bias)
-    return "resnet18 b32 step", (32, 3, 32, 32), p.list, forward
+    return "resnet18 b32", (32, 3, 32, 32), p.list, forward
 
 
 def suite_train(bench, torch):
+    """Per model, "NAME step" (forward, backward, SGD update) and "NAME fwd" (forward and loss, no graph)."""
     import torch.nn.functional as F
     for build in (mlp_model, lenet_model, resnet18_model):
         name, shape, params, forward = build(torch, F)
-        if not bench.wants(name):
+        step_case, forward_case = f"{name} step", f"{name} fwd"
+        want_step, want_forward = bench.wants(step_case), bench.wants(forward_case)
+        if not want_step and not want_forward:
             continue
         x = torch.randn(*shape)
         rng = random.Random(4)
@@ -320,9 +331,17 @@ def suite_train(bench, torch):
             loss.backward()
             opt.step()
             losses.append(loss.item())
-        bench.measure(name, step)
-        # The same batch every step, so the loss must fall: a check that the step really trains.
-        print(f"{name}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over the timed steps", file=sys.stderr)
+
+        def loss_only():
+            with torch.no_grad():
+                return F.cross_entropy(forward(x), labels).item()
+
+        if want_step:
+            bench.measure(step_case, step)
+            # The same batch every step, so the loss must fall: a check that the step really trains.
+            print(f"{step_case}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over the timed steps", file=sys.stderr)
+        if want_forward:
+            bench.measure(forward_case, loss_only)
 
 
 # Prints the core OpenBLAS picks on this machine; run in a child process, because OpenBLAS reads
