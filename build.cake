@@ -46,14 +46,69 @@ Task("Bench")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    var output = artifacts + File($"bench-{suite}.jsonl");
-    EnsureDirectoryExists(artifacts);
-    int code = StartProcess("dotnet", new ProcessSettings
+    // --suite=gemm|conv|layers|train|elementwise, several comma-separated, or all (gemm,conv,layers,train);
+    // --threads=1 or 1,2; optional --repeat=R and --budget=SECONDS per case, --rounds=N (engine and torch run
+    // alternately N times; compare.py keeps each case's best median). Results: artifacts/bench/*.jsonl, compare.md.
+    var suites = suite == "all" ? new[] { "gemm", "conv", "layers", "train" } : suite.Split(',');
+    var threadCounts = threads.Split(',');
+    var repeat = Argument("repeat", "");
+    var budget = Argument("budget", "");
+    int rounds = Argument("rounds", 1);
+    var benchDir = artifacts + Directory("bench");
+    EnsureDirectoryExists(benchDir);
+    CleanDirectory(benchDir);
+    string options = (repeat == "" ? "" : $" --repeat {repeat}") + (budget == "" ? "" : $" --budget {budget}");
+
+    const string python = "/usr/bin/python3";
+    bool hasPython = FileExists(python);
+    bool hasTorch = hasPython && StartProcess(python, new ProcessSettings
     {
-        Arguments = $"run -c {configuration} --no-build --project Engine.Bench -- {suite} --threads {threads} " +
-                    $"--baseline --out {output}",
+        Arguments = "-c \"import torch\"", RedirectStandardOutput = true, RedirectStandardError = true,
+    }) == 0;
+    if (!hasTorch)
+        Warning($"No PyTorch baseline: {(hasPython ? "torch does not import in " + python : python + " is missing")}" +
+                " (install Debian's python3-torch). Showing the engine's numbers only.");
+
+    var engineFiles = new List<string>();
+    var torchFiles = new List<string>();
+    for (int round = 1; round <= rounds; round++)
+    {
+        foreach (var s in suites)
+        {
+            foreach (var t in threadCounts)
+            {
+                string tag = $"{s}-t{t}-r{round}";
+                string engineOut = (benchDir + File($"engine-{tag}.jsonl")).ToString();
+                Information($"Engine.Bench {s} --threads {t} (round {round} of {rounds})");
+                int code = StartProcess("dotnet", new ProcessSettings
+                {
+                    Arguments = $"run -c {configuration} --no-build --project Engine.Bench -- {s} --threads {t}" +
+                                $"{options} --out {engineOut}",
+                });
+                if (code != 0) throw new Exception($"Engine.Bench {s} failed with exit code {code}");
+                engineFiles.Add(engineOut);
+                if (!hasTorch) continue;
+                string torchOut = (benchDir + File($"torch-{tag}.jsonl")).ToString();
+                Information($"torch_baseline.py {s} --threads {t} (round {round} of {rounds})");
+                code = StartProcess(python, new ProcessSettings
+                {
+                    Arguments = $"tools/bench/torch_baseline.py {s} --threads {t}{options} --out {torchOut}",
+                });
+                if (code != 0) throw new Exception($"torch_baseline.py {s} failed with exit code {code}");
+                torchFiles.Add(torchOut);
+            }
+        }
+    }
+
+    if (!hasPython) return; // Engine.Bench printed its JSON lines above; the table needs python3.
+    string markdown = (benchDir + File("compare.md")).ToString();
+    string torchArgs = torchFiles.Count == 0 ? "" : " --torch " + string.Join(" ", torchFiles);
+    int compare = StartProcess(python, new ProcessSettings
+    {
+        Arguments = $"tools/bench/compare.py --engine {string.Join(" ", engineFiles)}{torchArgs} --markdown {markdown}",
     });
-    if (code != 0) throw new Exception($"Engine.Bench failed with exit code {code}");
+    if (compare != 0) throw new Exception($"compare.py failed with exit code {compare}");
+    Information($"Table written to {markdown}");
 });
 
 Task("Pack")

@@ -1,6 +1,6 @@
 namespace Engine.Bench;
 
-/// <summary>Memory-bound elementwise operators on 1M and 16M floats: reports GB/s moved.</summary>
+/// <summary>Memory-bound elementwise operators through Nd on 1M and 16M floats: reports GB/s moved.</summary>
 public static class ElementwiseSuite
 {
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
@@ -14,9 +14,10 @@ public static class ElementwiseSuite
                          ("add", () => Nd.Add(a, b)), ("exp", () => Nd.Exp(a)), ("relu", () => Nd.Relu(a)),
                      })
             {
-                double ms = ctx.MedianMilliseconds(() => op().Dispose());
+                string caseName = $"{name}_{n}";
+                if (!ctx.Wants(caseName)) continue;
                 double bytes = (name == "add" ? 3.0 : 2.0) * n * sizeof(float);
-                yield return new BenchResult(ctx.Suite, $"{name}_{n}", ctx.Threads, ms, GbPerS: bytes / ms / 1e6);
+                yield return ctx.Measure(caseName, () => op().Dispose(), bytes: bytes);
             }
         }
     }

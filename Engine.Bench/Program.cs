@@ -1,85 +1,65 @@
-using System.Diagnostics;
-using System.Text.Json;
 using Engine.Kernels.Cpu;
 
 namespace Engine.Bench;
 
 /// <summary>
-/// Benchmarks print one JSON object per line: suite, case, threads, median_ms and gflops where it applies.
-/// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--repeat R] [--out FILE]
+/// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
+/// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda] [--repeat R]
+/// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train.
+/// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
 {
     private static readonly Dictionary<string, Func<BenchContext, IEnumerable<BenchResult>>> Suites = new()
     {
         ["elementwise"] = ElementwiseSuite.Run,
+        ["gemm"] = GemmSuite.Run,
+        ["conv"] = ConvSuite.Run,
+        ["layers"] = LayersSuite.Run,
+        ["train"] = TrainSuite.Run,
     };
 
     public static int Main(string[] args)
     {
+        string suites = string.Join(", ", Suites.Keys);
         if (args.Length == 0 || args[0] is "-h" or "--help")
         {
-            Console.Error.WriteLine($"usage: Engine.Bench SUITE [--threads N] [--repeat R] [--out FILE]; " +
-                                    $"suites: {string.Join(", ", Suites.Keys)}");
+            Console.Error.WriteLine($"{BenchOptions.Usage}\nsuites: {suites}");
             return args.Length == 0 ? 2 : 0;
         }
         if (!Suites.TryGetValue(args[0], out var suite))
         {
-            Console.Error.WriteLine($"unknown suite '{args[0]}'; suites: {string.Join(", ", Suites.Keys)}");
+            Console.Error.WriteLine($"Engine.Bench: unknown suite '{args[0]}'; suites: {suites}.");
             return 2;
         }
-        int threads = 1, repeat = 20;
-        string? outFile = null;
-        for (int i = 1; i < args.Length; i++)
+        BenchOptions options;
+        try
         {
-            switch (args[i])
-            {
-                case "--threads": threads = int.Parse(args[++i]); break;
-                case "--repeat": repeat = int.Parse(args[++i]); break;
-                case "--out": outFile = args[++i]; break;
-                case "--baseline": break;
-                default:
-                    Console.Error.WriteLine($"unknown option '{args[i]}'");
-                    return 2;
-            }
+            options = BenchOptions.Parse(args[0], args[1..]);
         }
-        CpuParallel.MaxThreads = threads;
-        var context = new BenchContext(args[0], threads, repeat);
-        using var writer = outFile is null ? null : new StreamWriter(outFile);
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"Engine.Bench: {e.Message}");
+            return 2;
+        }
+        if (options.Device == "cuda")
+        {
+            Console.Error.WriteLine(
+                "Engine.Bench: --device cuda: there is no CUDA backend in this build; the GPU backend is not " +
+                "written yet. Run with --device cpu (the default).");
+            return 3;
+        }
+
+        CpuParallel.MaxThreads = options.Threads;
+        var context = new BenchContext(options);
+        using var writer = options.OutFile is null ? null : new StreamWriter(options.OutFile);
         foreach (var result in suite(context))
         {
-            string line = JsonSerializer.Serialize(result, BenchResult.JsonOptions);
+            string line = result.ToJson();
             Console.WriteLine(line);
             writer?.WriteLine(line);
+            writer?.Flush();
         }
         return 0;
     }
-}
-
-public sealed record BenchContext(string Suite, int Threads, int Repeat)
-{
-    /// <summary>Runs <paramref name="body"/> a few times to warm up, then <see cref="Repeat"/> times; the median.</summary>
-    public double MedianMilliseconds(Action body)
-    {
-        for (int i = 0; i < 3; i++) body();
-        var times = new double[Repeat];
-        for (int i = 0; i < Repeat; i++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            body();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return times[times.Length / 2];
-    }
-}
-
-public sealed record BenchResult(string Suite, string Case, int Threads, double MedianMs, double? Gflops = null,
-    double? GbPerS = null)
-{
-    public static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
 }

@@ -1,0 +1,86 @@
+using System.Diagnostics;
+
+namespace Engine.Bench;
+
+/// <summary>
+/// How every case is timed (tools/bench/torch_baseline.py does the same, so medians compare like with like):
+/// warm up for at least <see cref="WarmupCalls"/> calls and <see cref="WarmupSeconds"/>, and on until
+/// <see cref="SettleCalls"/> calls or <see cref="SettleSeconds"/>; group calls so one sample lasts at least
+/// <see cref="MinSampleMs"/>; take between <see cref="MinSamples"/> and Repeat samples, as many as fit in the time
+/// budget; report the median time per call with the quartiles and the fastest sample.
+/// </summary>
+public sealed class BenchContext(BenchOptions options)
+{
+    /// <summary>Calls before timing starts: the JIT tiers up, caches, memory pools and thread pools warm.</summary>
+    public const int WarmupCalls = 2;
+
+    public const double WarmupSeconds = 0.3;
+
+    /// <summary>
+    /// Tiered compilation reaches its final code only after a method has run about 60 times (tier 0, then an
+    /// instrumented tier, then optimised with the profile): a LeNet training step takes 400 ms on its first call,
+    /// 50 ms at the tenth and 28 ms from about the fiftieth. Warm-up goes on to this many calls unless
+    /// <see cref="SettleSeconds"/> pass first; slow cases call their hot methods many times per call anyway.
+    /// </summary>
+    public const int SettleCalls = 60;
+
+    public const double SettleSeconds = 5;
+
+    /// <summary>Timer and scheduler jitter is a few microseconds; 20 ms samples make it negligible.</summary>
+    public const double MinSampleMs = 20;
+
+    /// <summary>Fewest samples behind a median, however slow the case.</summary>
+    public const int MinSamples = 5;
+
+    public string Suite => options.Suite;
+
+    public int Threads => options.Threads;
+
+    /// <summary>
+    /// Whether to run <paramref name="caseName"/>: it passes --filter (a case-insensitive substring). With --list,
+    /// prints the name of every case that passes and runs none.
+    /// </summary>
+    public bool Wants(string caseName)
+    {
+        bool wanted = options.Filter is null || caseName.Contains(options.Filter, StringComparison.OrdinalIgnoreCase);
+        if (wanted && options.ListOnly) Console.WriteLine(caseName);
+        return wanted && !options.ListOnly;
+    }
+
+    /// <summary>Times <paramref name="body"/>; <paramref name="flops"/> or <paramref name="bytes"/> per call, when
+    /// given, turn the median into GFLOP/s or GB/s.</summary>
+    public BenchResult Measure(string caseName, Action body, double flops = 0, double bytes = 0)
+    {
+        double fastest = double.MaxValue;
+        long warmStart = Stopwatch.GetTimestamp();
+        for (int i = 0; ; i++)
+        {
+            double elapsed = Stopwatch.GetElapsedTime(warmStart).TotalSeconds;
+            bool warm = i >= WarmupCalls && elapsed >= WarmupSeconds;
+            bool settled = i >= SettleCalls || elapsed >= SettleSeconds;
+            if (warm && settled) break;
+            long t0 = Stopwatch.GetTimestamp();
+            body();
+            fastest = Math.Min(fastest, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+
+        int calls = (int)Math.Clamp(Math.Ceiling(MinSampleMs / Math.Max(fastest, 1e-6)), 1, 1_000_000);
+        int fewest = Math.Min(MinSamples, options.Repeat);
+        int samples = (int)Math.Clamp(Math.Floor(options.BudgetSeconds * 1000 / (calls * fastest)), fewest,
+            options.Repeat);
+        var times = new double[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int c = 0; c < calls; c++) body();
+            times[s] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls;
+        }
+        Array.Sort(times);
+        int n = times.Length;
+        double median = (times[(n - 1) / 2] + times[n / 2]) / 2;
+        return new BenchResult(Suite, caseName, Threads, median, times[0], times[(n - 1) / 4],
+            times[3 * (n - 1) / 4], samples, calls,
+            Gflops: flops > 0 ? flops / median / 1e6 : null,
+            GbPerS: bytes > 0 ? bytes / median / 1e6 : null);
+    }
+}

@@ -1,0 +1,54 @@
+namespace Engine.Bench;
+
+/// <summary>
+/// The command line: SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] [--filter TEXT]
+/// [--out FILE] [--list]. <see cref="Parse"/> validates everything and explains what is wrong.
+/// </summary>
+public sealed record BenchOptions(string Suite, int Threads, string Device, int Repeat, double BudgetSeconds,
+    string? Filter, string? OutFile, bool ListOnly = false)
+{
+    public const string Usage =
+        "usage: Engine.Bench SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] " +
+        "[--filter TEXT] [--out FILE] [--list]";
+
+    /// <summary>Parses the arguments after the suite name; throws <see cref="ArgumentException"/> on bad input.</summary>
+    public static BenchOptions Parse(string suite, IReadOnlyList<string> args)
+    {
+        int threads = 1, repeat = 30;
+        double budget = 2.0;
+        string device = "cpu";
+        string? filter = null, outFile = null;
+        bool listOnly = false;
+        for (int i = 0; i < args.Count; i++)
+        {
+            string name = args[i];
+            string Value() => i + 1 < args.Count
+                ? args[++i]
+                : throw new ArgumentException($"option {name} needs a value; {Usage}");
+            switch (name)
+            {
+                case "--threads": threads = PositiveInt(name, Value()); break;
+                case "--repeat": repeat = PositiveInt(name, Value()); break;
+                case "--budget": budget = PositiveDouble(name, Value()); break;
+                case "--device": device = Value().ToLowerInvariant(); break;
+                case "--filter": filter = Value(); break;
+                case "--out": outFile = Value(); break;
+                case "--list": listOnly = true; break;
+                default: throw new ArgumentException($"unknown option '{name}'; {Usage}");
+            }
+        }
+        if (device is not ("cpu" or "cuda"))
+            throw new ArgumentException($"--device must be cpu or cuda, got '{device}'.");
+        return new BenchOptions(suite, threads, device, repeat, budget, filter, outFile, listOnly);
+    }
+
+    private static int PositiveInt(string option, string text) =>
+        int.TryParse(text, out int value) && value >= 1
+            ? value
+            : throw new ArgumentException($"option {option} needs a positive integer, got '{text}'.");
+
+    private static double PositiveDouble(string option, string text) =>
+        double.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, out double value) && value > 0
+            ? value
+            : throw new ArgumentException($"option {option} needs a positive number of seconds, got '{text}'.");
+}

@@ -1,0 +1,27 @@
+using Engine.Kernels.Cpu;
+
+namespace Engine.Bench;
+
+/// <summary>
+/// SGEMM through <see cref="CpuGemm.Gemm{T}"/> on the shapes of cases.json: squares, and the dense layers of the
+/// MLP and LeNet in the three forms FullyConnected runs (fwd NT, dx NN, dw TN). Reports GFLOP/s (2 m n k).
+/// </summary>
+public static class GemmSuite
+{
+    public static IEnumerable<BenchResult> Run(BenchContext ctx)
+    {
+        var random = new Random(1);
+        foreach (var g in BenchCases.Current.Gemm)
+        {
+            if (!ctx.Wants(g.Case)) continue;
+            // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k when transposed).
+            using var a = new NativeFloats((long)g.M * g.K, random);
+            using var b = new NativeFloats((long)g.K * g.N, random);
+            using var c = new NativeFloats((long)g.M * g.N);
+            int lda = g.TransA ? g.M : g.K, ldb = g.TransB ? g.K : g.N;
+            yield return ctx.Measure(g.Case,
+                () => CpuGemm.Gemm(g.TransA, g.TransB, g.M, g.N, g.K, 1f, a.Span, lda, b.Span, ldb, 0f, c.Span, g.N),
+                g.Flops);
+        }
+    }
+}

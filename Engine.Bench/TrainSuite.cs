@@ -1,0 +1,77 @@
+using Engine.Bench.Models;
+
+namespace Engine.Bench;
+
+/// <summary>
+/// One training step (forward, backward, SGD update) per model, built from Nd operators and Autograd:
+/// <code>
+///   using (Autograd.Record()) loss = Nd.Mean(Nd.SoftmaxCrossEntropy(model.Forward(x), labels));
+///   loss.Backward();
+///   using (Autograd.Pause()) foreach (var w in parameters) w.Assign(w - lr * w.Grad);
+/// </code>
+/// on the MLP 784-256-10 and seed 003's LeNet at batch 256 and ResNet-18 (32x32) at batch 32, with fixed random
+/// inputs and labels ("... step"); and the forward pass with the loss alone, in training mode without recording
+/// ("... fwd"), which splits a step's time into forward and backward + update. Temporaries of a step are disposed
+/// by an NDArray scope, as a training loop should.
+/// </summary>
+public static class TrainSuite
+{
+    private const double LearningRate = 0.01;
+
+    public static IEnumerable<BenchResult> Run(BenchContext ctx)
+    {
+        Func<TrainModel>[] models = [() => new MlpModel(), () => new LeNetModel(), () => new ResNet18Model()];
+        foreach (var create in models)
+        {
+            using var model = create();
+            string step = $"{model.Name} step", forward = $"{model.Name} fwd";
+            bool wantStep = ctx.Wants(step), wantForward = ctx.Wants(forward);
+            if (!wantStep && !wantForward) continue;
+            using var x = Nd.RandomNormal(0, 1, model.InputShape);
+            var random = new Random(4);
+            using var labels = Nd.Array(
+                Enumerable.Range(0, model.InputShape[0]).Select(_ => (long)random.Next(10)).ToArray(),
+                new Shape(model.InputShape[0]));
+            if (wantStep)
+            {
+                float first = float.NaN, last = float.NaN;
+                var result = ctx.Measure(step, () =>
+                {
+                    last = Step(model, x, labels);
+                    if (float.IsNaN(first)) first = last;
+                });
+                // The same batch every step, so the loss must fall: a check that the step really trains.
+                Console.Error.WriteLine($"{step}: loss {first:0.####} -> {last:0.####} over the timed steps");
+                yield return result;
+            }
+            if (wantForward) yield return ctx.Measure(forward, () => Loss(model, x, labels));
+        }
+    }
+
+    /// <summary>One SGD step; returns the loss before the update.</summary>
+    public static float Step(TrainModel model, NDArray x, NDArray labels)
+    {
+        using var scope = NDArray.Scope();
+        NDArray loss;
+        using (Autograd.Record())
+        {
+            loss = Nd.Mean(Nd.SoftmaxCrossEntropy(model.Forward(x), labels));
+        }
+        loss.Backward();
+        using (Autograd.Pause())
+        {
+            foreach (var w in model.Parameters) w.Assign(w - LearningRate * w.Grad!);
+        }
+        return loss.ToScalar();
+    }
+
+    /// <summary>The forward pass and the loss in training mode (batch statistics), recording nothing.</summary>
+    public static float Loss(TrainModel model, NDArray x, NDArray labels)
+    {
+        using var scope = NDArray.Scope();
+        using (Autograd.TrainMode())
+        {
+            return Nd.Mean(Nd.SoftmaxCrossEntropy(model.Forward(x), labels)).ToScalar();
+        }
+    }
+}

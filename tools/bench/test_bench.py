@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""Tests of the benchmark harness: both sides list the same cases, the command lines fail clearly, the JSON lines
+carry their fields, and compare.py matches, merges and ranks rows.
+
+    dotnet build Engine.Bench -c Release && /usr/bin/python3 -m unittest discover -s tools/bench -v
+
+Tests that need the built Engine.Bench or PyTorch skip, saying why, when either is missing.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+ENGINE_DLL = os.path.join(ROOT, "Engine.Bench", "bin", "Release", "net10.0", "Engine.Bench.dll")
+TORCH_SCRIPT = os.path.join(HERE, "torch_baseline.py")
+COMPARE = os.path.join(HERE, "compare.py")
+SUITES = ("elementwise", "gemm", "conv", "layers", "train")
+FIELDS = ("suite", "case", "threads", "median_ms", "min_ms", "q1_ms", "q3_ms", "samples", "calls_per_sample")
+
+sys.path.insert(0, HERE)
+import compare  # noqa: E402
+
+
+def has_torch():
+    return subprocess.run([sys.executable, "-c", "import torch"], capture_output=True).returncode == 0
+
+
+def engine(*args):
+    return subprocess.run(["dotnet", ENGINE_DLL, *args], capture_output=True, text=True, timeout=600)
+
+
+def torch_baseline(*args):
+    return subprocess.run([sys.executable, TORCH_SCRIPT, *args], capture_output=True, text=True, timeout=600)
+
+
+need_engine = unittest.skipUnless(os.path.exists(ENGINE_DLL),
+                                  "Engine.Bench is not built: run dotnet build Engine.Bench -c Release")
+need_torch = unittest.skipUnless(has_torch(), f"{sys.executable} cannot import torch")
+
+
+class HarnessTests(unittest.TestCase):
+    @need_engine
+    @need_torch
+    def test_both_sides_list_the_same_cases_in_the_same_order(self):
+        for suite in SUITES:
+            with self.subTest(suite=suite):
+                e = engine(suite, "--list")
+                t = torch_baseline(suite, "--list")
+                self.assertEqual(e.returncode, 0, e.stderr)
+                self.assertEqual(t.returncode, 0, t.stderr)
+                self.assertGreater(len(e.stdout.splitlines()), 2)
+                self.assertEqual(e.stdout.splitlines(), t.stdout.splitlines())
+
+    @need_engine
+    def test_list_honours_the_filter(self):
+        e = engine("conv", "--list", "--filter", "resnet.l2a")
+        self.assertEqual([line.split()[-1] for line in e.stdout.splitlines()], ["fwd", "bwd_data", "bwd_weight"])
+
+    @need_engine
+    def test_cuda_device_fails_with_a_clear_message(self):
+        e = engine("gemm", "--device", "cuda")
+        self.assertNotEqual(e.returncode, 0)
+        self.assertIn("no CUDA backend in this build", e.stderr)
+        self.assertEqual(e.stdout, "")
+
+    @need_engine
+    def test_bad_arguments_fail_and_say_why(self):
+        cases = [(["nosuch"], "unknown suite 'nosuch'"), (["gemm", "--threads", "0"], "positive integer"),
+                 (["gemm", "--bogus"], "unknown option '--bogus'"), (["gemm", "--device", "tpu"], "cpu or cuda"),
+                 (["gemm", "--repeat"], "needs a value")]
+        for args, message in cases:
+            with self.subTest(args=args):
+                e = engine(*args)
+                self.assertEqual(e.returncode, 2)
+                self.assertIn(message, e.stderr)
+
+    @need_engine
+    def test_engine_prints_and_writes_json_lines(self):
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "e.jsonl")
+            e = engine("gemm", "--filter", "square NN 256x", "--repeat", "2", "--budget", "0.01", "--threads", "2",
+                       "--out", out)
+            self.assertEqual(e.returncode, 0, e.stderr)
+            with open(out) as f:
+                self.assertEqual(f.read().splitlines(), e.stdout.splitlines())
+        rows = [json.loads(line) for line in e.stdout.splitlines()]
+        self.assertEqual(len(rows), 1)
+        row = rows[0]
+        for field in FIELDS + ("gflops",):
+            self.assertIn(field, row)
+        self.assertEqual((row["suite"], row["case"], row["threads"]), ("gemm", "square NN 256x256x256", 2))
+        self.assertLessEqual(row["min_ms"], row["median_ms"])
+        self.assertAlmostEqual(row["gflops"], 2 * 256 ** 3 / row["median_ms"] / 1e6, delta=row["gflops"] * 0.01)
+
+    @need_torch
+    def test_torch_prints_json_lines_marked_as_its_own(self):
+        t = torch_baseline("conv", "--filter", "lenet.conv2", "--repeat", "2", "--budget", "0.01")
+        self.assertEqual(t.returncode, 0, t.stderr)
+        rows = [json.loads(line) for line in t.stdout.splitlines()]
+        self.assertEqual([r["case"].split()[-1] for r in rows], ["fwd", "bwd_data", "bwd_weight"])
+        for row in rows:
+            self.assertEqual(row["peer"], "torch")
+            for field in FIELDS + ("gflops",):
+                self.assertIn(field, row)
+
+    @need_engine
+    def test_train_steps_reduce_the_loss(self):
+        e = engine("train", "--filter", "mlp", "--repeat", "3", "--budget", "0.01")
+        self.assertEqual(e.returncode, 0, e.stderr)
+        first, last = (float(v) for v in e.stderr.split("loss ")[1].split(" over")[0].split(" -> "))
+        self.assertLess(last, first)
+
+
+class CompareTests(unittest.TestCase):
+    def write(self, d, name, rows):
+        path = os.path.join(d, name)
+        with open(path, "w") as f:
+            f.writelines(json.dumps(r) + "\n" for r in rows)
+        return path
+
+    def row(self, case, ms, threads=1, suite="gemm", **extra):
+        return {"suite": suite, "case": case, "threads": threads, "median_ms": ms, **extra}
+
+    def test_keeps_the_best_round_and_divides_engine_by_torch(self):
+        with tempfile.TemporaryDirectory() as d:
+            e1 = self.write(d, "e1", [self.row("a", 4.0, gflops=1.0), self.row("b", 1.0)])
+            e2 = self.write(d, "e2", [self.row("a", 3.0, gflops=2.0), self.row("b", 2.0)])
+            t1 = self.write(d, "t1", [self.row("a", 1.5), self.row("b", 4.0), self.row("c", 1.0, threads=2)])
+            rows = compare.build_rows(compare.read([e1, e2], "engine"), compare.read([t1], "torch"))
+        by_case = {(r["case"], r["threads"]): r for r in rows}
+        self.assertEqual(by_case[("a", 1)]["engine"]["median_ms"], 3.0)
+        self.assertEqual(by_case[("a", 1)]["engine"]["gflops"], 2.0)
+        self.assertAlmostEqual(by_case[("a", 1)]["ratio"], 2.0)
+        self.assertAlmostEqual(by_case[("b", 1)]["ratio"], 0.25)
+        self.assertIsNone(by_case[("c", 2)]["ratio"])
+        self.assertEqual([(r["case"], r["threads"]) for r in rows], [("a", 1), ("b", 1), ("c", 2)])
+
+    def test_orders_suites_then_threads_then_file_order(self):
+        with tempfile.TemporaryDirectory() as d:
+            e = self.write(d, "e", [self.row("z", 1, suite="train"), self.row("y", 1, threads=2),
+                                    self.row("x", 1), self.row("w", 1, suite="conv")])
+            rows = compare.build_rows(compare.read([e], "engine"), {})
+        self.assertEqual([r["case"] for r in rows], ["x", "y", "w", "z"])
+
+    def test_writes_markdown_with_the_worst_ratios_first(self):
+        with tempfile.TemporaryDirectory() as d:
+            e = self.write(d, "e", [self.row("fast", 1.0), self.row("slow", 9.0), self.row("mid", 2.0)])
+            t = self.write(d, "t", [self.row("fast", 2.0), self.row("slow", 1.0), self.row("mid", 1.0)])
+            md = os.path.join(d, "c.md")
+            out = subprocess.run([sys.executable, COMPARE, "--engine", e, "--torch", t, "--markdown", md,
+                                  "--worst", "2"], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            with open(md) as f:
+                text = f.read()
+        worst = text.split("Worst 2 ratios:")[1]
+        self.assertLess(worst.index("| slow |"), worst.index("| mid |"))
+        self.assertNotIn("| fast |", worst)
+        self.assertIn("| gemm | slow | 1 | 9.000 | 1.000 | 9.00 |", text)
+
+    def test_engine_only_when_there_is_no_torch_file(self):
+        with tempfile.TemporaryDirectory() as d:
+            e = self.write(d, "e", [self.row("a", 1.0, gflops=5.0)])
+            out = subprocess.run([sys.executable, COMPARE, "--engine", e], capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("engine numbers only", out.stdout)
+        self.assertNotIn("torch ms", out.stdout)
+
+    def test_rejects_a_line_that_is_not_a_result(self):
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bad")
+            with open(bad, "w") as f:
+                f.write('{"suite": "gemm"}\n')
+            out = subprocess.run([sys.executable, COMPARE, "--engine", bad], capture_output=True, text=True)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("line 1 is not a benchmark JSON line", out.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
