@@ -405,6 +405,24 @@ public class PoolingConformanceTests
 
     // Float kernels against the double reference on float inputs: max is exact, and a sum over a window (or the
     // gradients of overlapping windows) rounds like any float sum of that many terms.
+    [Test]
+    public void MaxPool2x2BackwardVectorPathHandlesTiesAndNaN()
+    {
+        // Width 72: two 16-window vector blocks and a scalar tail per row pair; ReLU-like zeros make ties.
+        var d = new PoolingDescriptor(PoolingMode.Max, 2, 3, 6, 72, 2, 2, 2, 2);
+        var rng = new Random(5);
+        var x = new float[d.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = Math.Max(0, MathF.Round(rng.NextSingle() * 4 - 2));
+        x[72 * 2 + 10] = float.NaN;
+        x[72 * 4 + 70] = float.NaN;
+        var dy = new float[d.OutputLength];
+        for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextSingle() + 0.5f;
+        var (_, dx) = Run(d, x, dy);
+        var expected = PoolingReference.Backward(d, x.Select(v => (double)v).ToArray(),
+            dy.Select(v => (double)v).ToArray());
+        TensorAssert.AllClose(dx, expected.Select(v => (float)v).ToArray(), Tolerances.Exact, "2x2 backward");
+    }
+
     private static void CheckFloat(PoolingDescriptor d, int seed)
     {
         var rng = new Random(seed);

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -175,8 +176,10 @@ public static class CpuPooling
         MaxWindowsBackward(d, x, dy, dx, 0, d.OutH, 0, d.OutW);
     }
 
-    // 2x2 stride-2 windows wholly inside the input: pick the first maximum of the four without a data-dependent
-    // branch (ties keep the earlier element; rows before columns), and fall back to the scan when a NaN is present.
+    // 2x2 stride-2 windows wholly inside the input: the gradient goes to the first maximum of the four (ties keep
+    // the earlier element, the top row before the bottom one). Random data makes any branch on the comparison
+    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512 (deinterleave, compare,
+    // select, interleave), else one window at a time with integer arithmetic. Windows holding a NaN take the scan.
     private static void MaxPool2x2Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int width,
         int outW, int rows, int cols)
     {
@@ -187,23 +190,62 @@ public static class CpuPooling
             var d0 = dx.Slice(2 * r * width, width);
             var d1 = dx.Slice((2 * r + 1) * width, width);
             var g = dy.Slice(r * outW, cols);
-            for (int c = 0; c < cols; c++)
+            int c = Avx512F.IsSupported ? MaxPool2x2BackwardRow16(x0, x1, g, d0, d1, cols) : 0;
+            for (; c < cols; c++)
             {
                 float a = x0[2 * c], b = x0[2 * c + 1], e = x1[2 * c], f = x1[2 * c + 1];
-                if (float.IsNaN(a + b + e + f) && (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) ||
-                                                   float.IsNaN(f)))
+                if (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) || float.IsNaN(f))
                 {
-                    int i = WindowArgMax(x, width, 2 * r, 2 * r + 2, 2 * c, 2 * c + 2);
-                    dx[i] = g[c];
+                    dx[WindowArgMax(x, width, 2 * r, 2 * r + 2, 2 * c, 2 * c + 2)] = g[c];
                     continue;
                 }
-                bool top = b > a, bottom = f > e;
-                float mTop = top ? b : a, mBottom = bottom ? f : e;
-                int col = 2 * c;
-                if (mBottom > mTop) d1[col + (bottom ? 1 : 0)] = g[c];
-                else d0[col + (top ? 1 : 0)] = g[c];
+                int top = b > a ? 1 : 0, bottom = f > e ? 1 : 0;
+                int lower = MathF.Max(e, f) > MathF.Max(a, b) ? 1 : 0;
+                int k = 2 * c + (1 - lower) * top + lower * bottom;
+                (lower == 0 ? d0 : d1)[k] = g[c];
             }
         }
+    }
+
+    private static readonly Vector512<int> EvenLanes =
+        Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static readonly Vector512<int> OddLanes = EvenLanes + Vector512<int>.One;
+    private static readonly Vector512<int> InterleaveLow =
+        Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    private static readonly Vector512<int> InterleaveHigh = InterleaveLow + Vector512.Create(8);
+
+    /// <summary>Windows 0 .. 16k of a row pair; returns how many windows it handled.</summary>
+    private static int MaxPool2x2BackwardRow16(ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> g,
+        Span<float> d0, Span<float> d1, int cols)
+    {
+        int c = 0;
+        for (; c + 16 <= cols; c += 16)
+        {
+            var r0lo = Vector512.Create(x0.Slice(2 * c, 16));
+            var r0hi = Vector512.Create(x0.Slice(2 * c + 16, 16));
+            var r1lo = Vector512.Create(x1.Slice(2 * c, 16));
+            var r1hi = Vector512.Create(x1.Slice(2 * c + 16, 16));
+            var nan = ~(Vector512.Equals(r0lo, r0lo) & Vector512.Equals(r0hi, r0hi) & Vector512.Equals(r1lo, r1lo) &
+                        Vector512.Equals(r1hi, r1hi));
+            if (nan != Vector512<float>.Zero) break;
+            var a = Avx512F.PermuteVar16x32x2(r0lo, EvenLanes, r0hi);
+            var b = Avx512F.PermuteVar16x32x2(r0lo, OddLanes, r0hi);
+            var e = Avx512F.PermuteVar16x32x2(r1lo, EvenLanes, r1hi);
+            var f = Avx512F.PermuteVar16x32x2(r1lo, OddLanes, r1hi);
+            var top = Vector512.GreaterThan(b, a);
+            var bottom = Vector512.GreaterThan(f, e);
+            var lower = Vector512.GreaterThan(Vector512.Max(e, f), Vector512.Max(a, b));
+            var grad = Vector512.Create(g.Slice(c, 16));
+            var ga = Vector512.AndNot(Vector512.AndNot(grad, lower), top);
+            var gb = Vector512.AndNot(grad & top, lower);
+            var ge = Vector512.AndNot(grad & lower, bottom);
+            var gf = grad & lower & bottom;
+            Avx512F.PermuteVar16x32x2(ga, InterleaveLow, gb).CopyTo(d0.Slice(2 * c, 16));
+            Avx512F.PermuteVar16x32x2(ga, InterleaveHigh, gb).CopyTo(d0.Slice(2 * c + 16, 16));
+            Avx512F.PermuteVar16x32x2(ge, InterleaveLow, gf).CopyTo(d1.Slice(2 * c, 16));
+            Avx512F.PermuteVar16x32x2(ge, InterleaveHigh, gf).CopyTo(d1.Slice(2 * c + 16, 16));
+        }
+        return c;
     }
 
     // The window of output (oh, ow) along one axis, as [start, end) clipped to the input, and for averaging the
