@@ -36,6 +36,9 @@ public sealed class BenchContext(BenchOptions options)
 
     public int Threads => options.Threads;
 
+    /// <summary>--profile: suites that run Nd operators also print a per-operator profile to stderr.</summary>
+    public bool Profile => options.Profile;
+
     /// <summary>
     /// Whether to run <paramref name="caseName"/>: it passes --filter (a case-insensitive substring). With --list,
     /// prints the name of every case that passes and runs none.

@@ -2,14 +2,14 @@ namespace Engine.Bench;
 
 /// <summary>
 /// The command line: SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] [--filter TEXT]
-/// [--out FILE] [--list]. <see cref="Parse"/> validates everything and explains what is wrong.
+/// [--out FILE] [--list] [--profile]. <see cref="Parse"/> validates everything and explains what is wrong.
 /// </summary>
 public sealed record BenchOptions(string Suite, int Threads, string Device, int Repeat, double BudgetSeconds,
-    string? Filter, string? OutFile, bool ListOnly = false)
+    string? Filter, string? OutFile, bool ListOnly = false, bool Profile = false)
 {
     public const string Usage =
         "usage: Engine.Bench SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] " +
-        "[--filter TEXT] [--out FILE] [--list]";
+        "[--filter TEXT] [--out FILE] [--list] [--profile]";
 
     /// <summary>Parses the arguments after the suite name; throws <see cref="ArgumentException"/> on bad input.</summary>
     public static BenchOptions Parse(string suite, IReadOnlyList<string> args)
@@ -18,7 +18,7 @@ public sealed record BenchOptions(string Suite, int Threads, string Device, int 
         double budget = 2.0;
         string device = "cpu";
         string? filter = null, outFile = null;
-        bool listOnly = false;
+        bool listOnly = false, profile = false;
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
@@ -34,12 +34,13 @@ public sealed record BenchOptions(string Suite, int Threads, string Device, int 
                 case "--filter": filter = Value(); break;
                 case "--out": outFile = Value(); break;
                 case "--list": listOnly = true; break;
+                case "--profile": profile = true; break;
                 default: throw new ArgumentException($"unknown option '{name}'; {Usage}");
             }
         }
         if (device is not ("cpu" or "cuda"))
             throw new ArgumentException($"--device must be cpu or cuda, got '{device}'.");
-        return new BenchOptions(suite, threads, device, repeat, budget, filter, outFile, listOnly);
+        return new BenchOptions(suite, threads, device, repeat, budget, filter, outFile, listOnly, profile);
     }
 
     private static int PositiveInt(string option, string text) =>

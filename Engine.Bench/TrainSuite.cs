@@ -1,4 +1,5 @@
 using Engine.Bench.Models;
+using Engine.Diagnostics;
 
 namespace Engine.Bench;
 
@@ -12,11 +13,14 @@ namespace Engine.Bench;
 /// on the MLP 784-256-10 and seed 003's LeNet at batch 256 and ResNet-18 (32x32) at batch 32, with fixed random
 /// inputs and labels ("... step"); and the forward pass with the loss alone, in training mode without recording
 /// ("... fwd"), which splits a step's time into forward and backward + update. Temporaries of a step are disposed
-/// by an NDArray scope, as a training loop should.
+/// by an NDArray scope, as a training loop should. With --profile, each case runs <see cref="ProfiledCalls"/> more
+/// times under <see cref="OpProfiler"/> and prints its per-operator table to stderr.
 /// </summary>
 public static class TrainSuite
 {
     private const double LearningRate = 0.01;
+
+    private const int ProfiledCalls = 10;
 
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
@@ -42,10 +46,25 @@ public static class TrainSuite
                 });
                 // The same batch every step, so the loss must fall: a check that the step really trains.
                 Console.Error.WriteLine($"{step}: loss {first:0.####} -> {last:0.####} over the timed steps");
+                if (ctx.Profile) PrintProfile(step, () => Step(model, x, labels));
                 yield return result;
             }
-            if (wantForward) yield return ctx.Measure(forward, () => Loss(model, x, labels));
+            if (wantForward)
+            {
+                var result = ctx.Measure(forward, () => Loss(model, x, labels));
+                if (ctx.Profile) PrintProfile(forward, () => Loss(model, x, labels));
+                yield return result;
+            }
         }
+    }
+
+    private static void PrintProfile(string caseName, Action body)
+    {
+        using (OpProfiler.Start())
+        {
+            for (int i = 0; i < ProfiledCalls; i++) body();
+        }
+        Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n{OpProfiler.Report()}");
     }
 
     /// <summary>One SGD step; returns the loss before the update.</summary>

@@ -7,8 +7,8 @@
 Cases are matched on (suite, case, threads). When a case appears in several files of one side (several rounds of
 the same suite, run alternately with the other side), the round with the lowest median counts: on a shared machine
 a load burst only ever slows a round down. Prints a table (suite, case, threads, engine ms, torch ms, engine/torch,
-GFLOP/s of both; GB/s for bandwidth cases) and the worst ratios; --markdown writes the same as markdown. Without
-torch files it shows the engine's numbers alone.
+GFLOP/s of both; GB/s for bandwidth cases) and the worst ratios; --markdown writes the same as markdown, one table
+per suite. Without torch files it shows the engine's numbers alone.
 """
 
 import argparse
@@ -137,10 +137,11 @@ def main(argv):
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(f"Median ms per call; the lower median of {rounds} round(s) per side. engine/torch > 1 means "
-                    "the engine is slower.\n\n")
-            f.write(markdown_table(HEADER, body) + "\n\n")
-            f.write(f"Worst {len(worst)} ratios:\n\n" + markdown_table(HEADER, worst_body) + "\n")
-
+                    "the engine is slower.\n")
+            for suite in dict.fromkeys(r["suite"] for r in rows):
+                f.write(f"\n### {suite}\n\n")
+                f.write(markdown_table(HEADER, [cells(r) for r in rows if r["suite"] == suite]) + "\n")
+            f.write(f"\n### Worst {len(worst)} ratios\n\n" + markdown_table(HEADER, worst_body) + "\n")
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -157,7 +157,7 @@ class CompareTests(unittest.TestCase):
             self.assertEqual(out.returncode, 0, out.stderr)
             with open(md) as f:
                 text = f.read()
-        worst = text.split("Worst 2 ratios:")[1]
+        worst = text.split("### Worst 2 ratios")[1]
         self.assertLess(worst.index("| slow |"), worst.index("| mid |"))
         self.assertNotIn("| fast |", worst)
         self.assertIn("| gemm | slow | 1 | 9.000 | 1.000 | 9.00 |", text)
