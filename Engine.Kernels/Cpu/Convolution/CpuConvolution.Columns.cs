@@ -1,4 +1,7 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Cpu;
 
@@ -93,6 +96,207 @@ public static unsafe partial class CpuConvolution
             }
         }
     }
+
+    /// <summary>
+    /// Row <paramref name="row"/> of the im2col matrix of one image-group (first channel at <paramref name="x"/>),
+    /// output pixels [p0, p0 + count), into dst[0, count).
+    /// </summary>
+    private static void ColumnRow<T>(ConvolutionDescriptor d, int row, T* x, int p0, int count, T* dst)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = d.InHeight, w = d.InWidth, ow = d.OutWidth, sh = d.StrideH, sw = d.StrideW;
+        int taps = d.KernelH * d.KernelW;
+        int ch = row / taps, r = row % taps / d.KernelW, s = row % d.KernelW;
+        int offH = r * d.DilationH - d.PadH, offW = s * d.DilationW - d.PadW;
+        var (lo, hi) = ValidColumns(offW, sw, w, ow);
+        T* xc = x + (nint)ch * h * w;
+        for (int p = p0, end = p0 + count; p < end;)
+        {
+            // One output row at a time: ih is fixed, and ow in [lo, hi) reads inside the input row.
+            int oh = p / ow, ow0 = p - oh * ow, ow1 = Math.Min(ow, ow0 + (end - p));
+            int ih = oh * sh + offH;
+            T* seg = dst + (p - p0);
+            if ((uint)ih < (uint)h)
+            {
+                int a = Math.Clamp(lo, ow0, ow1), b = Math.Clamp(hi, a, ow1);
+                GatherSegment(xc + (nint)ih * w + offW, sw, ow0, ow1, a, b, seg);
+            }
+            else
+            {
+                new Span<T>(seg, ow1 - ow0).Clear();
+            }
+            p += ow1 - ow0;
+        }
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="ColumnRow{T}"/>: adds src[0, count) onto the input-gradient plane of the row's
+    /// channel (<paramref name="plane"/> is that channel's plane).
+    /// </summary>
+    private static void AddColumnRow<T>(ConvolutionDescriptor d, int row, T* src, int p0, int count, T* plane)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int h = d.InHeight, w = d.InWidth, ow = d.OutWidth, sh = d.StrideH, sw = d.StrideW;
+        int taps = d.KernelH * d.KernelW;
+        int r = row % taps / d.KernelW, s = row % d.KernelW;
+        int offH = r * d.DilationH - d.PadH, offW = s * d.DilationW - d.PadW;
+        var (lo, hi) = ValidColumns(offW, sw, w, ow);
+        for (int p = p0, end = p0 + count; p < end;)
+        {
+            int oh = p / ow, ow0 = p - oh * ow, ow1 = Math.Min(ow, ow0 + (end - p));
+            int ih = oh * sh + offH;
+            if ((uint)ih < (uint)h)
+            {
+                int a = Math.Clamp(lo, ow0, ow1), b = Math.Clamp(hi, a, ow1);
+                ScatterAddSegment(src + (p - p0), sw, ow0, a, b, plane + (nint)ih * w + offW);
+            }
+            p += ow1 - ow0;
+        }
+    }
+
+    /// <summary>
+    /// seg[q - ow0] = xRow[q * stride] for q in [a, b) and 0 for the rest of [ow0, ow1). Floats with AVX-512 use
+    /// masked loads, 16 outputs at a time: lanes outside [a, b) are neither read nor faulted on.
+    /// </summary>
+    private static void GatherSegment<T>(T* xRow, int stride, int ow0, int ow1, int a, int b, T* seg)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported && stride <= 2)
+        {
+            GatherSegment512((float*)xRow, stride, ow0, ow1, a, b, (float*)seg);
+            return;
+        }
+        new Span<T>(seg, a - ow0).Clear();
+        if (stride == 1)
+            new ReadOnlySpan<T>(xRow + a, b - a).CopyTo(new Span<T>(seg + (a - ow0), b - a));
+        else
+            for (int q = a; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
+        new Span<T>(seg + (b - ow0), ow1 - b).Clear();
+    }
+
+    private static void GatherSegment512(float* xRow, int stride, int ow0, int ow1, int a, int b, float* seg)
+    {
+        for (int q0 = ow0; q0 < ow1; q0 += 16)
+        {
+            int n = Math.Min(16, ow1 - q0);
+            int va = Math.Clamp(a - q0, 0, n), vb = Math.Clamp(b - q0, va, n);
+            Vector512<float> v;
+            if (stride == 1)
+            {
+                v = Avx512F.MaskLoad(xRow + q0, LaneMask(va, vb), Vector512<float>.Zero);
+            }
+            else
+            {
+                // Inputs 2 * va .. 2 * (vb - 1) of two vectors, then the even lanes of the pair.
+                float* src = xRow + 2 * q0;
+                var low = Avx512F.MaskLoad(src, LaneMask(2 * va, 2 * vb - 1), Vector512<float>.Zero);
+                var high = Avx512F.MaskLoad(src + 16, LaneMask(2 * va - 16, 2 * vb - 17), Vector512<float>.Zero);
+                v = Avx512F.PermuteVar16x32x2(low, EvenLanes, high);
+            }
+            float* dst = seg + (q0 - ow0);
+            if (n == 16) v.Store(dst);
+            else Avx512F.MaskStore(dst, LaneMask(0, n), v);
+        }
+    }
+
+    /// <summary>dxRow[q * stride] += src[q - ow0] for q in [a, b).</summary>
+    private static void ScatterAddSegment<T>(T* src, int stride, int ow0, int a, int b, T* dxRow)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported && stride <= 2)
+        {
+            ScatterAddSegment512((float*)src, stride, ow0, a, b, (float*)dxRow);
+            return;
+        }
+        for (int q = a; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
+    }
+
+    private static void ScatterAddSegment512(float* src, int stride, int ow0, int a, int b, float* dxRow)
+    {
+        for (int q0 = a; q0 < b; q0 += 16)
+        {
+            int n = Math.Min(16, b - q0);
+            var mask = LaneMask(0, n);
+            var v = Avx512F.MaskLoad(src + (q0 - ow0), mask, Vector512<float>.Zero);
+            if (stride == 1)
+            {
+                float* dst = dxRow + q0;
+                Avx512F.MaskStore(dst, mask, Avx512F.MaskLoad(dst, mask, Vector512<float>.Zero) + v);
+            }
+            else
+            {
+                // Spread the values onto the even lanes of two vectors; the odd lanes in between add zero.
+                float* dst = dxRow + 2 * q0;
+                var lowMask = LaneMask(0, 2 * n - 1);
+                var highMask = LaneMask(-16, 2 * n - 17);
+                var low = Avx512F.PermuteVar16x32x2(v, SpreadLow, Vector512<float>.Zero);
+                var high = Avx512F.PermuteVar16x32x2(v, SpreadHigh, Vector512<float>.Zero);
+                Avx512F.MaskStore(dst, lowMask, Avx512F.MaskLoad(dst, lowMask, Vector512<float>.Zero) + low);
+                Avx512F.MaskStore(dst + 16, highMask,
+                    Avx512F.MaskLoad(dst + 16, highMask, Vector512<float>.Zero) + high);
+            }
+        }
+    }
+
+    /// <summary>dst[0, n) = src[0, n).</summary>
+    private static void CopyRun<T>(T* src, T* dst, int n) where T : unmanaged
+    {
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            float* s = (float*)src, t = (float*)dst;
+            int i = 0;
+            for (; i + 16 <= n; i += 16) Vector512.Load(s + i).Store(t + i);
+            if (i < n)
+            {
+                var mask = LaneMask(0, n - i);
+                Avx512F.MaskStore(t + i, mask, Avx512F.MaskLoad(s + i, mask, Vector512<float>.Zero));
+            }
+            return;
+        }
+        new ReadOnlySpan<T>(src, n).CopyTo(new Span<T>(dst, n));
+    }
+
+    /// <summary>dst[0, n) = src[0, n) + value.</summary>
+    private static void AddRun<T>(T* src, T value, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        {
+            float* s = (float*)src, t = (float*)dst;
+            var add = Vector512.Create(Unsafe.BitCast<T, float>(value));
+            int i = 0;
+            for (; i + 16 <= n; i += 16) (Vector512.Load(s + i) + add).Store(t + i);
+            if (i < n)
+            {
+                var mask = LaneMask(0, n - i);
+                Avx512F.MaskStore(t + i, mask, Avx512F.MaskLoad(s + i, mask, Vector512<float>.Zero) + add);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) dst[i] = src[i] + value;
+    }
+
+    /// <summary>A float mask of the lanes in [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> LaneMask(int lo, int hi)
+    {
+        var lanes = Vector512<int>.Indices;
+        return (Vector512.GreaterThanOrEqual(lanes, Vector512.Create(lo))
+            & Vector512.LessThan(lanes, Vector512.Create(hi))).AsSingle();
+    }
+
+    /// <summary>Lanes 0, 2, ..., 30 of a pair of vectors: every other input of a stride-2 row.</summary>
+    private static Vector512<int> EvenLanes => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+
+    /// <summary>Values 0..7 onto the even lanes, zero (lane 16: the second operand's first) onto the odd ones.</summary>
+    private static Vector512<int> SpreadLow => Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+
+    /// <summary>Values 0..7 onto the odd lanes, zero onto the even ones.</summary>
+    private static Vector512<int> SpreadLowOdd =>
+        Vector512.Create(16, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7);
+
+    /// <summary>Values 8..15 onto the even lanes, zero onto the odd ones.</summary>
+    private static Vector512<int> SpreadHigh =>
+        Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
 
     /// <summary>The output columns [lo, hi) whose input column ow * stride + offset lies in [0, width).</summary>
     private static (int Lo, int Hi) ValidColumns(int offset, int stride, int width, int outWidth)

@@ -5,34 +5,19 @@ namespace Engine.Kernels.Cpu;
 
 /// <summary>
 /// 2-D (and 1-D) convolution on the CPU, NCHW, as described by a <see cref="ConvolutionDescriptor"/>: forward,
-/// and the three gradients of backward. Every pass works on tiles of the im2col matrix (CpuConvolution.Columns.cs)
-/// built into a small reused buffer and multiplied with a register-blocked product (CpuConvolution.Gemm.cs); a
-/// 1x1, stride-1, unpadded convolution reads its input directly. Work is split over (image, group, tile) or over
-/// blocks of the result that threads never share, so results are the same for any thread count.
+/// and the three gradients of backward. Two implementations of each pass, chosen per layer:
+/// <list type="bullet">
+/// <item>packed (CpuConvolution.Packed.cs): im2col of a block of images into a reused buffer, then the engine's
+/// packed GEMM (<see cref="CpuGemm"/>) over the whole block; the fast path for every layer with a few output
+/// channels per group or more;</item>
+/// <item>tiles (CpuConvolution.Tiles.cs): small im2col tiles multiplied by an unpacked register-blocked product
+/// (CpuConvolution.Gemm.cs), for layers whose products are too thin to repay packing (depthwise ones).</item>
+/// </list>
+/// Both split work so that every result element is summed in an order fixed by the descriptor alone: results are
+/// the same for any thread count.
 /// </summary>
 public static unsafe partial class CpuConvolution
 {
-    /// <summary>
-    /// Column tiles hold at most this many bytes: a quarter of the 1 MB L2 of the Zen 4 cores this runs on, so the
-    /// tile stays in L2 next to the weights and the output rows it is multiplied into.
-    /// </summary>
-    private const int TileBytes = 256 * 1024;
-
-    /// <summary>Tiles are at least this many pixels wide: two float vectors of 512 bits, one register block.</summary>
-    private const int MinTilePixels = 32;
-
-    /// <summary>Backward-data handles this many im2col rows (channels x taps) per work item.</summary>
-    private const int RowsPerBlock = 128;
-
-    /// <summary>Backward-weight handles at most this many weight columns (channel x tap) per work item.</summary>
-    private const int ColumnsPerBlock = 64;
-
-    /// <summary>
-    /// Multiply-adds a thread must get before work is split: handing a chunk to another thread costs a few
-    /// microseconds, about what 64K multiply-adds take.
-    /// </summary>
-    private const long MinWorkPerChunk = 1 << 16;
-
     /// <summary>
     /// y = conv(x, w) + bias. x is (N, C, H, W), w is (K, C / groups, R, S), bias is (K,) or empty for none, and
     /// y (N, K, OH, OW) is overwritten.
@@ -54,7 +39,12 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, y, "output", w, "weight", nameof(y));
         RequireDisjoint(desc, y, "output", bias, "bias", nameof(y));
         fixed (T* px = x, pw = w, pb = bias, py = y)
-            ForwardCore(desc, px, pw, bias.IsEmpty ? null : pb, py);
+            {
+            var plan = Path == CpuConvolutionPath.Direct && typeof(T) == typeof(float) ? DirectPlan.Create(desc) : null;
+            if (plan != null) ForwardDirect(desc, plan, (float*)px, (float*)pw, bias.IsEmpty ? null : (float*)pb, (float*)py);
+            else if (UsePacked(desc)) ForwardPacked(desc, px, pw, bias.IsEmpty ? null : pb, py);
+            else ForwardTiles(desc, px, pw, bias.IsEmpty ? null : pb, py);
+        }
     }
 
     /// <summary>dx = d(loss)/dx given dy = d(loss)/dy and the weight; dx (N, C, H, W) is overwritten.</summary>
@@ -69,7 +59,10 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, dx, "input gradient (dx)", dy, "output gradient (dy)", nameof(dx));
         RequireDisjoint(desc, dx, "input gradient (dx)", w, "weight", nameof(dx));
         fixed (T* pdy = dy, pw = w, pdx = dx)
-            BackwardDataCore(desc, pdy, pw, pdx);
+            {
+            if (UsePacked(desc)) BackwardDataPacked(desc, pdy, pw, pdx);
+            else BackwardDataTiles(desc, pdy, pw, pdx);
+        }
     }
 
     /// <summary>
@@ -87,7 +80,10 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, dw, "weight gradient (dw)", x, "input", nameof(dw));
         RequireDisjoint(desc, dw, "weight gradient (dw)", dy, "output gradient (dy)", nameof(dw));
         fixed (T* px = x, pdy = dy, pdw = dw)
-            BackwardWeightCore(desc, px, pdy, pdw);
+            {
+            if (UsePacked(desc)) BackwardWeightPacked(desc, px, pdy, pdw);
+            else BackwardWeightTiles(desc, px, pdy, pdw);
+        }
     }
 
     /// <summary>db = d(loss)/d(bias): dy summed over the batch and the output pixels; db (K,) is overwritten.</summary>
@@ -101,184 +97,6 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, db, "bias gradient (db)", dy, "output gradient (dy)", nameof(db));
         fixed (T* pdy = dy, pdb = db)
             BackwardBiasCore(desc, pdy, pdb);
-    }
-
-    // Forward, per (image, group, tile of output pixels): y[k, p] = bias[k] + sum over (c, r, s) of
-    // w[k, (c, r, s)] * col[(c, r, s), p], a (K/g x CRS) by (CRS x tile) product written straight into y.
-    private static void ForwardCore<T>(ConvolutionDescriptor d, T* x, T* w, T* bias, T* y)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (d.OutputSize == 0) return;
-        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
-        int depth = cg * d.KernelH * d.KernelW;
-        int pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
-        bool direct = IsPointwise(d);
-        int tile = direct ? pixels : TilePixels<T>(depth, pixels);
-        int tiles = CeilDiv(pixels, tile);
-        long items = (long)d.Batch * groups * tiles;
-        nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
-        CpuParallel.For(items, Grain((long)kg * depth * tile), (start, end) =>
-        {
-            T* col = direct ? null : Allocate<T>((long)depth * tile);
-            try
-            {
-                for (long item = start; item < end; item++)
-                {
-                    int t = (int)(item % tiles), g = (int)(item / tiles % groups), n = (int)(item / tiles / groups);
-                    int p0 = t * tile, count = Math.Min(tile, pixels - p0);
-                    T* xg = (T*)xs + ((long)n * d.InChannels + (long)g * cg) * hw;
-                    T* yt = (T*)ys + ((long)n * d.OutChannels + (long)g * kg) * pixels + p0;
-                    for (int k = 0; k < kg; k++)
-                        new Span<T>(yt + (long)k * pixels, count).Fill(bs == 0 ? T.Zero : ((T*)bs)[g * kg + k]);
-                    T* b = xg + p0;
-                    nint ldb = hw;
-                    if (!direct)
-                    {
-                        Im2Col(d, xg, 0, depth, p0, count, col, count, 1);
-                        b = col;
-                        ldb = count;
-                    }
-                    Gemm(kg, count, depth, (T*)ws + (long)g * kg * depth, depth, b, ldb, yt, pixels, true);
-                }
-            }
-            finally
-            {
-                Free(col);
-            }
-        });
-    }
-
-    // Backward data, per (image, group, block of input channels): dcol = w^T dy, a (rows x K/g) by (K/g x tile)
-    // product, then scattered back onto dx by col2im. The blocks own disjoint channels of dx.
-    private static void BackwardDataCore<T>(ConvolutionDescriptor d, T* dy, T* w, T* dx)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (d.InputSize == 0) return;
-        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
-        int taps = d.KernelH * d.KernelW, depth = cg * taps;
-        int pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
-        bool direct = IsPointwise(d);
-        int channelsPerBlock = Math.Clamp(RowsPerBlock / taps, 1, cg);
-        int blocks = CeilDiv(cg, channelsPerBlock);
-        int rowsPerBlock = channelsPerBlock * taps;
-        int tile = direct ? pixels : TilePixels<T>(rowsPerBlock, pixels);
-        long items = (long)d.Batch * groups * blocks;
-
-        // w^T per group: wt[g][(c, r, s)][k] = w[g * K/g + k][(c, r, s)], so a block's rows are contiguous.
-        T* wt = Allocate<T>(d.WeightSize);
-        try
-        {
-            for (int g = 0; g < groups; g++)
-            {
-                for (int k = 0; k < kg; k++)
-                {
-                    T* src = w + ((long)g * kg + k) * depth;
-                    T* dst = wt + (long)g * depth * kg + k;
-                    for (int row = 0; row < depth; row++) dst[(long)row * kg] = src[row];
-                }
-            }
-            nint dys = (nint)dy, wts = (nint)wt, dxs = (nint)dx;
-            CpuParallel.For(items, Grain((long)rowsPerBlock * kg * pixels), (start, end) =>
-            {
-                T* col = direct ? null : Allocate<T>((long)rowsPerBlock * tile);
-                try
-                {
-                    for (long item = start; item < end; item++)
-                    {
-                        int blk = (int)(item % blocks), g = (int)(item / blocks % groups);
-                        int n = (int)(item / blocks / groups);
-                        int c0 = blk * channelsPerBlock, rows = Math.Min(channelsPerBlock, cg - c0) * taps;
-                        T* dxg = (T*)dxs + ((long)n * d.InChannels + (long)g * cg) * hw;
-                        T* dyg = (T*)dys + ((long)n * d.OutChannels + (long)g * kg) * pixels;
-                        T* a = (T*)wts + ((long)g * depth + (long)c0 * taps) * kg;
-                        if (direct)
-                        {
-                            Gemm(rows, pixels, kg, a, kg, dyg, pixels, dxg + (long)c0 * hw, hw, false);
-                            continue;
-                        }
-                        new Span<T>(dxg + (long)c0 * hw, rows / taps * hw).Clear();
-                        for (int p0 = 0; p0 < pixels; p0 += tile)
-                        {
-                            int count = Math.Min(tile, pixels - p0);
-                            Gemm(rows, count, kg, a, kg, dyg + p0, pixels, col, count, false);
-                            Col2ImAdd(d, col, c0 * taps, rows, p0, count, dxg);
-                        }
-                    }
-                }
-                finally
-                {
-                    Free(col);
-                }
-            });
-        }
-        finally
-        {
-            Free(wt);
-        }
-    }
-
-    // Backward weight, per (group, block of weight columns): dw[k, (c, r, s)] is the sum over images and pixels
-    // of dy[k, p] * col[(c, r, s), p], accumulated image by image and tile by tile in a fixed order. A block builds
-    // only its own rows of the im2col matrix, so no work is repeated. Two forms of the product:
-    // - dot products along p (GemmTransposedB) when images have many pixels or few output channels: long
-    //   contiguous runs, and the im2col tile is a plain copy;
-    // - otherwise the tile is built transposed (pixels x columns) and the product vectorizes over the columns,
-    //   which avoids reducing short vectors. Measured on one Zen 4 core: dots run LeNet's 5x5 layers 10x faster and
-    //   56x56 ResNet layers 3.5x faster; the transposed form runs 14x14 and 7x7 layers with 256+ channels 3x faster.
-    private static void BackwardWeightCore<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (d.WeightSize == 0) return;
-        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
-        int depth = cg * d.KernelH * d.KernelW;
-        int pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
-        bool dots = pixels >= 256 || kg < 16;
-
-        // Narrower blocks when there are too few to keep the threads busy (a small kernel on few channels). The
-        // tile is sized for the widest block whatever the width, so the summation order never depends on it.
-        int wanted = CeilDiv(2 * CpuParallel.MaxThreads, groups);
-        int width = Math.Clamp(CeilDiv(depth, wanted), Math.Min(depth, dots ? 4 : 32), ColumnsPerBlock);
-        int blocks = CeilDiv(depth, width);
-        int tile = TilePixels<T>(ColumnsPerBlock, pixels);
-        long items = (long)groups * blocks;
-        nint xs = (nint)x, dys = (nint)dy, dws = (nint)dw;
-        CpuParallel.For(items, Grain((long)kg * width * d.Batch * pixels), (start, end) =>
-        {
-            T* col = Allocate<T>((long)width * tile);
-            try
-            {
-                for (long item = start; item < end; item++)
-                {
-                    int blk = (int)(item % blocks), g = (int)(item / blocks);
-                    int row0 = blk * width, rows = Math.Min(width, depth - row0);
-                    T* dwb = (T*)dws + (long)g * kg * depth + row0;
-                    for (int k = 0; k < kg; k++) new Span<T>(dwb + (long)k * depth, rows).Clear();
-                    for (int n = 0; n < d.Batch; n++)
-                    {
-                        T* xg = (T*)xs + ((long)n * d.InChannels + (long)g * cg) * hw;
-                        T* dyg = (T*)dys + ((long)n * d.OutChannels + (long)g * kg) * pixels;
-                        for (int p0 = 0; p0 < pixels; p0 += tile)
-                        {
-                            int count = Math.Min(tile, pixels - p0);
-                            if (dots)
-                            {
-                                Im2Col(d, xg, row0, rows, p0, count, col, count, 1);
-                                GemmTransposedB(kg, rows, count, dyg + p0, pixels, col, count, dwb, depth);
-                            }
-                            else
-                            {
-                                Im2Col(d, xg, row0, rows, p0, count, col, 1, rows);
-                                Gemm(kg, rows, count, dyg + p0, pixels, col, rows, dwb, depth, true);
-                            }
-                        }
-                    }
-                }
-            }
-            finally
-            {
-                Free(col);
-            }
-        });
     }
 
     // Backward bias, per output channel: the sum of its dy plane over the batch, image by image.
@@ -298,19 +116,23 @@ public static unsafe partial class CpuConvolution
         });
     }
 
+    /// <summary>Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.</summary>
+    internal static CpuConvolutionPath Path { get; set; } = CpuConvolutionPath.Auto;
+
+    /// <summary>
+    /// Whether the packed GEMM path runs this layer. It needs a few output channels per group to fill the GEMM's
+    /// 6-row micro-kernel, and enough depth (input channels x taps per group) to repay packing.
+    /// </summary>
+    private static bool UsePacked(ConvolutionDescriptor d) => Path switch
+    {
+        CpuConvolutionPath.Packed or CpuConvolutionPath.Direct => true,
+        CpuConvolutionPath.Tiles => false,
+        _ => d.OutChannelsPerGroup >= PackedMinOutChannels,
+    };
+
     /// <summary>A 1x1 convolution with stride 1 and no padding: its im2col matrix is the input itself.</summary>
     private static bool IsPointwise(ConvolutionDescriptor d) =>
         d.KernelH == 1 && d.KernelW == 1 && d.StrideH == 1 && d.StrideW == 1 && d.PadH == 0 && d.PadW == 0;
-
-    /// <summary>Pixels per column tile of <paramref name="rows"/> rows: as many as fit in TileBytes.</summary>
-    private static int TilePixels<T>(int rows, int pixels) where T : unmanaged
-    {
-        long fit = TileBytes / Math.Max(1L, (long)rows * sizeof(T));
-        long tile = Math.Max(MinTilePixels, fit / MinTilePixels * MinTilePixels);
-        return (int)Math.Clamp(tile, 1, Math.Max(1, pixels));
-    }
-
-    private static long Grain(long workPerItem) => Math.Max(1, MinWorkPerChunk / Math.Max(1, workPerItem));
 
     private static T* Allocate<T>(long count) where T : unmanaged =>
         (T*)NativeMemory.AlignedAlloc((nuint)Math.Max(1, count * sizeof(T)), 64);

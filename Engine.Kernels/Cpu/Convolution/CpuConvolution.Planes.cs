@@ -1,0 +1,169 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Engine.Kernels.Cpu;
+
+// im2col and col2im of whole float images through a zero-padded copy of one input plane at a time, with AVX-512.
+// The padding makes every output row's run of inputs a plain (or stride-2) vector copy with no bounds to test, which
+// is what small planes need: a 4x4 output has runs of 4, and per-run bookkeeping would cost more than the copy.
+// Each plane's copy sits in a small per-thread buffer (on the stack) with slack after it, so that full-vector loads
+// past a run's end stay inside it; stores to the column matrix are masked to the run.
+public static unsafe partial class CpuConvolution
+{
+    /// <summary>Largest padded plane (elements) handled here: 32 KB of floats, on the stack.</summary>
+    private const int MaxPaddedPlane = 8192;
+
+    /// <summary>Most (16-wide run of an input row, tap column) pairs col2im keeps masks for, on the stack.</summary>
+    private const int MaxRunTaps = 256;
+
+    /// <summary>Elements after the padded plane that vector loads may touch: two vectors of a stride-2 run.</summary>
+    private const int PlaneSlack = 48;
+
+    /// <summary>Whether whole images of this float layer go through the padded-plane kernels.</summary>
+    private static bool UsePaddedPlanes<T>(ConvolutionDescriptor d)
+    {
+        if (typeof(T) != typeof(float) || !Avx512F.IsSupported) return false;
+        if (d.StrideW > 2) return false;
+        long plane = (long)(d.InHeight + 2 * d.PadH) * (d.InWidth + 2 * d.PadW);
+        long runTaps = (d.InWidth + 15L) / 16 * d.KernelW;
+        return plane <= MaxPaddedPlane && runTaps <= MaxRunTaps;
+    }
+
+    /// <summary>
+    /// The im2col matrix of whole images: image i of the block (group's first channel at x + i * imageStride)
+    /// fills columns [i * P, (i + 1) * P) of rows [0, C/g * R * S) of col. Split over input channels.
+    /// </summary>
+    private static void BuildColumnsPadded(ConvolutionDescriptor d, float* x, long imageStride, int images,
+        float* col, int ld)
+    {
+        int taps = d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth;
+        nint xs = (nint)x, cs = (nint)col;
+        CpuParallel.For(d.InChannelsPerGroup, CopyGrain((long)taps * images * pixels), (start, end) =>
+        {
+            int wp = d.InWidth + 2 * d.PadW, hp = d.InHeight + 2 * d.PadH;
+            float* pad = stackalloc float[hp * wp + PlaneSlack];
+            new Span<float>(pad, hp * wp + PlaneSlack).Clear();
+            for (long c = start; c < end; c++)
+            {
+                for (int i = 0; i < images; i++)
+                {
+                    FillPaddedPlane(d, (float*)xs + i * imageStride + c * d.InHeight * d.InWidth, pad);
+                    for (int t = 0; t < taps; t++)
+                    {
+                        float* dst = (float*)cs + (c * taps + t) * ld + (long)i * pixels;
+                        PlaneToColumnRow(d, pad, wp, t, dst);
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>
+    /// The adjoint of <see cref="BuildColumnsPadded"/>: dx of the block's images (overwritten) from their column
+    /// matrix, written once per element: each 16-wide run of an input row sums, in tap order, the column elements
+    /// that were read from it (masked loads, spread onto every other lane for stride 2). Gathering rather than
+    /// scattering avoids the store-to-load stalls of adding overlapping runs into one plane tap after tap.
+    /// </summary>
+    private static void AddColumnsGathered(ConvolutionDescriptor d, float* col, int ld, int images, float* dx,
+        long imageStride)
+    {
+        int taps = d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth;
+        int chunks = (d.InWidth + 15) / 16, kw = d.KernelW, sw = d.StrideW;
+        nint cs = (nint)col, dxs = (nint)dx;
+        CpuParallel.For(d.InChannelsPerGroup, CopyGrain((long)taps * images * pixels), (start, end) =>
+        {
+            // Per (run, tap column s): where the run's first lane reads in a column row, and which lanes read.
+            int* offset = stackalloc int[chunks * kw];
+            var masks = stackalloc Vector512<float>[chunks * kw];
+            var spread = stackalloc Vector512<int>[chunks * kw];
+            for (int q = 0; q < chunks; q++)
+            {
+                for (int s = 0; s < kw; s++)
+                {
+                    // Padded column q * 16 + lane + PadW is read by output column ow with ow * sw = e + lane.
+                    int e = q * 16 + d.PadW - s * d.DilationW, k = q * kw + s;
+                    if (sw == 1)
+                    {
+                        offset[k] = e;
+                        masks[k] = LaneMask(-e, d.OutWidth - e);
+                    }
+                    else
+                    {
+                        // Lanes of e's parity read nothing; the others read consecutive output columns from o.
+                        int first = e & 1, o = (e + first) >> 1;
+                        offset[k] = o;
+                        masks[k] = LaneMask(-o, d.OutWidth - o);
+                        spread[k] = first == 0 ? SpreadLow : SpreadLowOdd;
+                    }
+                }
+            }
+            int h = d.InHeight, w = d.InWidth;
+            var tail = LaneMask(0, (w - 1) % 16 + 1);
+            for (long c = start; c < end; c++)
+            {
+                for (int i = 0; i < images; i++)
+                {
+                    float* rows = (float*)cs + c * taps * ld + (long)i * pixels;
+                    float* plane = (float*)dxs + i * imageStride + c * h * w;
+                    for (int ih = 0; ih < h; ih++)
+                    {
+                        for (int q = 0; q < chunks; q++)
+                        {
+                            var acc = Vector512<float>.Zero;
+                            for (int r = 0; r < d.KernelH; r++)
+                            {
+                                int num = ih + d.PadH - r * d.DilationH;
+                                if (num < 0 || num % d.StrideH != 0 || num / d.StrideH >= d.OutHeight) continue;
+                                float* src = rows + (long)r * kw * ld + num / d.StrideH * d.OutWidth;
+                                for (int s = 0; s < kw; s++, src += ld)
+                                {
+                                    int k = q * kw + s;
+                                    var v = Avx512F.MaskLoad(src + offset[k], masks[k], Vector512<float>.Zero);
+                                    acc += sw == 1 ? v : Avx512F.PermuteVar16x32x2(v, spread[k], Vector512<float>.Zero);
+                                }
+                            }
+                            float* dst = plane + ih * w + q * 16;
+                            if (q * 16 + 16 <= w) acc.Store(dst);
+                            else Avx512F.MaskStore(dst, tail, acc);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Copies an input plane into the interior of the padded plane; the border stays zero.</summary>
+    private static void FillPaddedPlane(ConvolutionDescriptor d, float* plane, float* pad)
+    {
+        int h = d.InHeight, w = d.InWidth, wp = w + 2 * d.PadW;
+        float* dst = pad + d.PadH * wp + d.PadW;
+        for (int ih = 0; ih < h; ih++) CopyRun(plane + ih * w, dst + ih * wp, w);
+    }
+
+    /// <summary>Tap t's row of the im2col matrix of one image-channel, from its padded plane.</summary>
+    private static void PlaneToColumnRow(ConvolutionDescriptor d, float* pad, int wp, int t, float* dst)
+    {
+        int oh = d.OutHeight, ow = d.OutWidth, sh = d.StrideH, sw = d.StrideW;
+        int r = t / d.KernelW, s = t % d.KernelW;
+        float* src = pad + r * d.DilationH * wp + s * d.DilationW;
+        var tail = LaneMask(0, (ow - 1) % 16 + 1);
+        for (int y = 0; y < oh; y++, src += sh * wp, dst += ow)
+        {
+            int j = 0;
+            if (sw == 1)
+            {
+                for (; j + 16 < ow; j += 16) Vector512.Load(src + j).Store(dst + j);
+                Avx512F.MaskStore(dst + j, tail, Vector512.Load(src + j));
+            }
+            else
+            {
+                for (; j + 16 < ow; j += 16) EvenOf(src + 2 * j).Store(dst + j);
+                Avx512F.MaskStore(dst + j, tail, EvenOf(src + 2 * j));
+            }
+        }
+    }
+
+    /// <summary>The even elements of p[0, 32).</summary>
+    private static Vector512<float> EvenOf(float* p) =>
+        Avx512F.PermuteVar16x32x2(Vector512.Load(p), EvenLanes, Vector512.Load(p + 16));
+}
