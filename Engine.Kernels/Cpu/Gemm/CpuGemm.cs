@@ -138,10 +138,10 @@ public static class CpuGemm
                     (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
                 return;
             }
-            if (kernel == GemmKernelChoice.Avx512 || (kernel == GemmKernelChoice.Auto && SgemmKernel6x64.IsSupported))
+            if (kernel == GemmKernelChoice.Avx512 || (kernel == GemmKernelChoice.Auto && SgemmKernel6xN.IsSupported))
             {
-                SgemmDriver.Run<SgemmKernel6x64>(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha),
-                    (float*)a, lda, (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
+                SgemmAvx512Driver.Run(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha), (float*)a, lda,
+                    (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
                 return;
             }
             if (kernel == GemmKernelChoice.Avx2 || (kernel == GemmKernelChoice.Auto && SgemmKernel6x16.IsSupported))
