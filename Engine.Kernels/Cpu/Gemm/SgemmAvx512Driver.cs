@@ -1,5 +1,3 @@
-using Engine.Memory;
-
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
@@ -28,16 +26,30 @@ internal static unsafe class SgemmAvx512Driver
     internal static int NC = 768;
 
     /// <summary>
-    /// Stored-transposed A is read in place up to this lda: then the kc rows of an A sliver span at most
-    /// kc * 256 bytes, consecutive and spread over the L1 sets.
+    /// Stored-transposed A is read in place up to this lda: the kernel then reads one row of A per k step, at most
+    /// 2 KB apart, a stride the L1 prefetcher follows. Past it (lda 1024 and up, a 4 KB stride) the rows also
+    /// share a few L1 sets, and A is packed instead, a block of rows at a time.
     /// </summary>
-    internal static int DirectTransposedLda = 64;
+    internal static int DirectTransposedLda = 512;
 
     /// <summary>
-    /// Row-major B is read in place when C has at most this many rows: each B value is then used by at most
-    /// two tiles, too few to repay copying it.
+    /// Row-major B is read in place while its rows are less than this many floats apart (4 KB): a kc x 64 sliver
+    /// is then as good a stream as a packed one, and packing it would copy k x n values for nothing. From 4 KB on,
+    /// each row is another page and the rows share a few L1 and L2 sets, which packing avoids.
+    /// </summary>
+    internal static int DirectBLdb = 1024;
+
+    /// <summary>
+    /// Row-major B is read in place whatever its stride when C has at most this many rows: each B value is then
+    /// used by at most two tiles, too few to repay copying it.
     /// </summary>
     internal static int DirectBRows = 12;
+
+    /// <summary>K blocks up to this deep run B sliver by B sliver (64 x 128 floats is 32 KB of L1).</summary>
+    internal static int RowsInnerDepth = 128;
+
+    /// <summary>Rows of A that stream past one B sliver in a shallow block: 256 x 128 floats is 128 KB of L2.</summary>
+    internal static int MC = 252;
 
     /// <summary>
     /// Splits C into row strips (or column strips when C is short and wide) across threads, each running the whole
@@ -51,7 +63,7 @@ internal static unsafe class SgemmAvx512Driver
         int kcMax = (k + kBlocks - 1) / kBlocks;
         // Read-in-place choices depend on the whole problem, not on a thread's part (they change no result bit).
         bool directA = !transA || lda <= DirectTransposedLda;
-        bool directB = !transB && m <= DirectBRows;
+        bool directB = !transB && (ldb < DirectBLdb || m <= DirectBRows);
         var plan = new Plan(transA, transB, kcMax, directA, directB);
         long work = (long)m * n * k;
         if (work < 2 * SgemmDriver.MinWorkPerThread || CpuParallel.MaxThreads == 1)
@@ -84,6 +96,28 @@ internal static unsafe class SgemmAvx512Driver
         }
     }
 
+    // DEV-ONLY tuning hook (removed before commit).
+    static SgemmAvx512Driver()
+    {
+        string? t = Environment.GetEnvironmentVariable("SGEMM_TUNE");
+        if (t is null) return;
+        foreach (var kv in t.Split(','))
+        {
+            var p = kv.Split('=');
+            int v = int.Parse(p[1]);
+            switch (p[0])
+            {
+                case "KC": KC = v; break;
+                case "NC": NC = v; break;
+                case "MC": MC = v / 6 * 6; break;
+                case "DTL": DirectTransposedLda = v; break;
+                case "DBR": DirectBRows = v; break;
+                case "DBL": DirectBLdb = v; break;
+                case "RID": RowsInnerDepth = v; break;
+            }
+        }
+    }
+
     /// <summary>How a whole problem is run: its layouts, its K block and what is read in place.</summary>
     private readonly record struct Plan(bool TransA, bool TransB, int KcMax, bool DirectA, bool DirectB);
 
@@ -97,12 +131,27 @@ internal static unsafe class SgemmAvx512Driver
         int ncMax = Math.Min(NC, n);
         // Read in place, B still needs a packed copy of a ragged last sliver (its last vector would read past n).
         long packedB = plan.DirectB ? (n % 16 == 0 ? 0 : nr) : (ncMax + nr - 1) / nr * nr;
-        // Packing buffers come from the pool: a fresh native block would be mapped and page-faulted in on every
-        // call, which costs more than a small GEMM itself.
-        using var bufferB = packedB > 0 ? CpuMemoryPool.Shared.Rent(packedB * kcMax * sizeof(float)) : null;
-        using var bufferA = plan.DirectA ? null : CpuMemoryPool.Shared.Rent(((long)mr * kcMax + 8) * sizeof(float));
-        float* packB = bufferB is null ? null : (float*)bufferB.Pointer;
-        float* packA = bufferA is null ? null : (float*)bufferA.Pointer;
+        long packedA = plan.DirectA ? 0
+            : (long)(Math.Min(MC, m) + mr - 1) / mr * SgemmPanelPacking.TransposedASliverStride(kcMax);
+        long floatsB = (packedB * kcMax + 15) & ~15L;
+        var scratch = SgemmScratch.Rent();
+        try
+        {
+            float* packB = scratch.Floats(floatsB + packedA);
+            Loops(plan, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, packB, packB + floatsB);
+        }
+        finally
+        {
+            scratch.Return();
+        }
+    }
+
+    private static void Loops(Plan plan, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
+        float beta, float* c, nint ldc, float* packB, float* packA)
+    {
+        const int mr = SgemmKernel6xN.MR, nr = SgemmPanelPacking.SliverColumns;
+        int kcMax = plan.KcMax;
+        bool transA = plan.TransA, transB = plan.TransB;
         for (int jc = 0; jc < n; jc += NC)
         {
             int nc = Math.Min(NC, n - jc);
@@ -122,50 +171,80 @@ internal static unsafe class SgemmAvx512Driver
                 {
                     SgemmPanelPacking.PackB(transB, bBlock, ldb, kc, nc, packB);
                 }
-                for (int ir = 0; ir < m; ir += mr)
+                // Element (i, p) of op(A) is aBlock[i * rsA + p * csA].
+                float* aBlock = transA ? a + pc * lda : a + pc;
+                nint rsA = transA ? 1 : lda, csA = transA ? lda : 1;
+                bool rowsInner = kc <= RowsInnerDepth;
+                for (int ic = 0; ic < m; ic += MC)
                 {
-                    int rows = Math.Min(mr, m - ir);
-                    // Element (i, p) of the A sliver is ap[i * rsA + p * csA].
-                    float* ap = transA ? a + pc * lda + ir : a + ir * lda + pc;
-                    nint rsA = transA ? 1 : lda, csA = transA ? lda : 1;
+                    int mc = Math.Min(MC, m - ic);
+                    // The A block: in place, or packed as slivers (the sliver of rows 6t.. at ap + t * tsA).
+                    float* ap = aBlock + ic * rsA;
+                    nint rs = rsA, cs = csA, ts = mr * rsA;
                     if (!plan.DirectA)
                     {
-                        SgemmPanelPacking.PackTransposedA(ap, lda, rows, kc, packA);
+                        SgemmPanelPacking.PackTransposedA(ap, lda, mc, kc, packA);
                         ap = packA;
-                        csA = mr;
+                        rs = 1;
+                        cs = mr;
+                        ts = SgemmPanelPacking.TransposedASliverStride(kc);
                     }
-                    float* ci = c + ir * ldc + jc;
-                    for (int jr = 0; jr < nc; jr += nr)
+                    float* cBlock = c + ic * ldc + jc;
+                    if (rowsInner)
                     {
-                        int cols = Math.Min(nr, nc - jr);
-                        // Full vectors of B read in place; a packed sliver otherwise.
-                        bool inPlace = plan.DirectB && cols % 16 == 0;
-                        float* bp = inPlace ? bBlock + jr : plan.DirectB ? packB : packB + (nint)jr * kc;
-                        nint csB = inPlace ? ldb : SgemmPanelPacking.SliverWidth(cols);
-                        Tile(kc, ap, rsA, csA, bp, csB, ci + jr, ldc, rows, cols, alpha, betaBlock);
+                        // Shallow blocks: each B sliver (kc x 64, at most 32 KB) stays in L1 while the block's rows
+                        // of A stream past it, and one kernel call covers them all.
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            Sliver(plan, packB, bBlock, ldb, kc, jr, cols, out float* bp, out nint csB);
+                            Panel(kc, mc, ap, rs, cs, ts, bp, csB, cBlock + jr, ldc, cols, alpha, betaBlock);
+                        }
+                        continue;
+                    }
+                    // Deep blocks: one A sliver (6 x kc) stays in L1 while the kernel walks the B panel in L2.
+                    for (int ir = 0; ir < mc; ir += mr)
+                    {
+                        int rows = Math.Min(mr, mc - ir);
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            Sliver(plan, packB, bBlock, ldb, kc, jr, cols, out float* bp, out nint csB);
+                            Panel(kc, rows, ap + ir / mr * ts, rs, cs, ts, bp, csB, cBlock + ir * ldc + jr, ldc, cols,
+                                alpha, betaBlock);
+                        }
                     }
                 }
             }
         }
     }
 
-    /// <summary>One tile through the kernel as wide as its sliver.</summary>
-    private static void Tile(int kc, float* a, nint rsA, nint csA, float* b, nint csB, float* c, nint ldc, int rows,
-        int cols, float alpha, float beta)
+    /// <summary>Where the B sliver of columns jr.. lies: in place (whole vectors of row-major B) or packed.</summary>
+    private static void Sliver(Plan plan, float* packB, float* bBlock, nint ldb, int kc, int jr, int cols,
+        out float* bp, out nint csB)
+    {
+        bool inPlace = plan.DirectB && cols % 16 == 0;
+        bp = inPlace ? bBlock + jr : plan.DirectB ? packB : packB + (nint)jr * kc;
+        csB = inPlace ? ldb : SgemmPanelPacking.SliverWidth(cols);
+    }
+
+    /// <summary>Rows of C down one B sliver through the kernel as wide as the sliver.</summary>
+    private static void Panel(int kc, int m, float* a, nint rsA, nint csA, nint tsA, float* b, nint csB, float* c,
+        nint ldc, int cols, float alpha, float beta)
     {
         switch ((cols + 15) >> 4)
         {
             case 4:
-                SgemmKernel6xN.Run<SgemmWidth64>(kc, a, rsA, csA, b, csB, c, ldc, rows, cols, alpha, beta);
+                SgemmKernel6xN.Run<SgemmWidth64>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
                 break;
             case 3:
-                SgemmKernel6xN.Run<SgemmWidth48>(kc, a, rsA, csA, b, csB, c, ldc, rows, cols, alpha, beta);
+                SgemmKernel6xN.Run<SgemmWidth48>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
                 break;
             case 2:
-                SgemmKernel6xN.Run<SgemmWidth32>(kc, a, rsA, csA, b, csB, c, ldc, rows, cols, alpha, beta);
+                SgemmKernel6xN.Run<SgemmWidth32>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
                 break;
             default:
-                SgemmKernel6xN.Run<SgemmWidth16>(kc, a, rsA, csA, b, csB, c, ldc, rows, cols, alpha, beta);
+                SgemmKernel6xN.Run<SgemmWidth16>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
                 break;
         }
     }

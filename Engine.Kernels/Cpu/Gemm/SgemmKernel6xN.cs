@@ -28,12 +28,22 @@ internal static unsafe class SgemmKernel6xN
     public static bool IsSupported => Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
 
     /// <summary>
-    /// C[0:rows, 0:cols] = alpha * A[0:rows, 0:kc] * B[0:kc, 0:cols] + beta * C, with rows &lt;= 6 and cols &lt;= the
-    /// tile width; rows past <paramref name="rows"/> are neither read nor written.
+    /// C[0:m, 0:cols] = alpha * A[0:m, 0:kc] * B[0:kc, 0:cols] + beta * C, cols &lt;= the tile width, six rows at a
+    /// time down one B sliver: the A sliver of rows 6t.. starts at a + t * tsA.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<TWidth>(int kc, float* a, nint rsA, nint csA, float* b, nint csB, float* c, nint ldc,
-        int rows, int cols, float alpha, float beta)
+    public static void Run<TWidth>(int kc, int m, float* a, nint rsA, nint csA, nint tsA, float* b, nint csB,
+        float* c, nint ldc, int cols, float alpha, float beta)
+        where TWidth : ISgemmTileWidth
+    {
+        for (int i = 0; i < m; i += MR)
+            Tile<TWidth>(kc, Math.Min(MR, m - i), a + i / MR * tsA, rsA, csA, b, csB, c + i * ldc, ldc, cols, alpha,
+                beta);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile<TWidth>(int kc, int rows, float* a, nint rsA, nint csA, float* b, nint csB, float* c,
+        nint ldc, int cols, float alpha, float beta)
         where TWidth : ISgemmTileWidth
     {
         int v = TWidth.Vectors;
@@ -44,6 +54,13 @@ internal static unsafe class SgemmKernel6xN
         float* a3 = rows > 3 ? a + 3 * rsA : a;
         float* a4 = rows > 4 ? a + 4 * rsA : a;
         float* a5 = rows > 5 ? a + 5 * rsA : a;
+        // Start fetching the C tile now: its lines arrive while the k loop runs, not when it ends.
+        PrefetchRow<TWidth>(c);
+        if (rows > 1) PrefetchRow<TWidth>(c + ldc);
+        if (rows > 2) PrefetchRow<TWidth>(c + 2 * ldc);
+        if (rows > 3) PrefetchRow<TWidth>(c + 3 * ldc);
+        if (rows > 4) PrefetchRow<TWidth>(c + 4 * ldc);
+        if (rows > 5) PrefetchRow<TWidth>(c + 5 * ldc);
         Vector512<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector512<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector512<float> c20 = default, c21 = default, c22 = default, c23 = default;
@@ -94,83 +111,90 @@ internal static unsafe class SgemmKernel6xN
         Vector512<float> va = Vector512.Create(alpha);
         if (rows == MR && cols == 16 * v)
         {
-            if (beta == 0f)
-            {
-                StoreRow<TWidth>(c, va, c00, c01, c02, c03);
-                StoreRow<TWidth>(c + ldc, va, c10, c11, c12, c13);
-                StoreRow<TWidth>(c + 2 * ldc, va, c20, c21, c22, c23);
-                StoreRow<TWidth>(c + 3 * ldc, va, c30, c31, c32, c33);
-                StoreRow<TWidth>(c + 4 * ldc, va, c40, c41, c42, c43);
-                StoreRow<TWidth>(c + 5 * ldc, va, c50, c51, c52, c53);
-            }
-            else
-            {
-                Vector512<float> vb = Vector512.Create(beta);
-                UpdateRow<TWidth>(c, va, vb, c00, c01, c02, c03);
-                UpdateRow<TWidth>(c + ldc, va, vb, c10, c11, c12, c13);
-                UpdateRow<TWidth>(c + 2 * ldc, va, vb, c20, c21, c22, c23);
-                UpdateRow<TWidth>(c + 3 * ldc, va, vb, c30, c31, c32, c33);
-                UpdateRow<TWidth>(c + 4 * ldc, va, vb, c40, c41, c42, c43);
-                UpdateRow<TWidth>(c + 5 * ldc, va, vb, c50, c51, c52, c53);
-            }
+            // alpha == 1 skips the multiply and beta == 1 (later K blocks) the one of C: both are exact, so the
+            // result is the same bits as the general update's.
+            int mode = beta == 0f ? (alpha == 1f ? Store : ScaledStore) : alpha == 1f && beta == 1f ? Add : Update;
+            Vector512<float> vb = Vector512.Create(beta);
+            WriteRow<TWidth>(c, mode, va, vb, c00, c01, c02, c03);
+            WriteRow<TWidth>(c + ldc, mode, va, vb, c10, c11, c12, c13);
+            WriteRow<TWidth>(c + 2 * ldc, mode, va, vb, c20, c21, c22, c23);
+            WriteRow<TWidth>(c + 3 * ldc, mode, va, vb, c30, c31, c32, c33);
+            WriteRow<TWidth>(c + 4 * ldc, mode, va, vb, c40, c41, c42, c43);
+            WriteRow<TWidth>(c + 5 * ldc, mode, va, vb, c50, c51, c52, c53);
             return;
         }
-        EdgeRow<TWidth>(c, cols, va, beta, c00, c01, c02, c03);
-        if (rows > 1) EdgeRow<TWidth>(c + ldc, cols, va, beta, c10, c11, c12, c13);
-        if (rows > 2) EdgeRow<TWidth>(c + 2 * ldc, cols, va, beta, c20, c21, c22, c23);
-        if (rows > 3) EdgeRow<TWidth>(c + 3 * ldc, cols, va, beta, c30, c31, c32, c33);
-        if (rows > 4) EdgeRow<TWidth>(c + 4 * ldc, cols, va, beta, c40, c41, c42, c43);
-        if (rows > 5) EdgeRow<TWidth>(c + 5 * ldc, cols, va, beta, c50, c51, c52, c53);
+        // Edge tile: every vector stored through a mask of its valid columns (empty past cols).
+        Vector512<int> left = Vector512.Create(cols) - Vector512<int>.Indices;
+        Vector512<float> m0 = Vector512.GreaterThan(left, Vector512<int>.Zero).AsSingle();
+        Vector512<float> m1 = Vector512.GreaterThan(left, Vector512.Create(16)).AsSingle();
+        Vector512<float> m2 = Vector512.GreaterThan(left, Vector512.Create(32)).AsSingle();
+        Vector512<float> m3 = Vector512.GreaterThan(left, Vector512.Create(48)).AsSingle();
+        EdgeRow<TWidth>(c, m0, m1, m2, m3, va, beta, c00, c01, c02, c03);
+        if (rows > 1) EdgeRow<TWidth>(c + ldc, m0, m1, m2, m3, va, beta, c10, c11, c12, c13);
+        if (rows > 2) EdgeRow<TWidth>(c + 2 * ldc, m0, m1, m2, m3, va, beta, c20, c21, c22, c23);
+        if (rows > 3) EdgeRow<TWidth>(c + 3 * ldc, m0, m1, m2, m3, va, beta, c30, c31, c32, c33);
+        if (rows > 4) EdgeRow<TWidth>(c + 4 * ldc, m0, m1, m2, m3, va, beta, c40, c41, c42, c43);
+        if (rows > 5) EdgeRow<TWidth>(c + 5 * ldc, m0, m1, m2, m3, va, beta, c50, c51, c52, c53);
     }
 
-    // C = alpha * acc: C is never read.
+    // A prefetch is a hint: it never faults, so the tile's last line may lie past the end of C.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow<TWidth>(float* c, Vector512<float> va, Vector512<float> x0, Vector512<float> x1,
+    private static void PrefetchRow<TWidth>(float* c)
+        where TWidth : ISgemmTileWidth
+    {
+        int v = TWidth.Vectors;
+        Sse.Prefetch0(c);
+        if (v > 1) Sse.Prefetch0(c + 16);
+        if (v > 2) Sse.Prefetch0(c + 32);
+        if (v > 3) Sse.Prefetch0(c + 48);
+    }
+
+    // How a full tile row reaches C.
+    private const int Store = 0, ScaledStore = 1, Add = 2, Update = 3;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteRow<TWidth>(float* c, int mode, Vector512<float> va, Vector512<float> vb,
+        Vector512<float> x0, Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
+        where TWidth : ISgemmTileWidth
+    {
+        int v = TWidth.Vectors;
+        Write(c, mode, va, vb, x0);
+        if (v > 1) Write(c + 16, mode, va, vb, x1);
+        if (v > 2) Write(c + 32, mode, va, vb, x2);
+        if (v > 3) Write(c + 48, mode, va, vb, x3);
+    }
+
+    // C = alpha * acc (C never read when beta == 0), or fma(acc, alpha, beta * C).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Write(float* c, int mode, Vector512<float> va, Vector512<float> vb, Vector512<float> acc)
+    {
+        switch (mode)
+        {
+            case Store: acc.Store(c); break;
+            case ScaledStore: (va * acc).Store(c); break;
+            case Add: (acc + Vector512.Load(c)).Store(c); break;
+            default: Vector512.FusedMultiplyAdd(acc, va, vb * Vector512.Load(c)).Store(c); break;
+        }
+    }
+
+    // One row of an edge tile: C is read (beta != 0) and written only under the masks.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EdgeRow<TWidth>(float* c, Vector512<float> m0, Vector512<float> m1, Vector512<float> m2,
+        Vector512<float> m3, Vector512<float> va, float beta, Vector512<float> x0, Vector512<float> x1,
         Vector512<float> x2, Vector512<float> x3)
         where TWidth : ISgemmTileWidth
     {
         int v = TWidth.Vectors;
-        (va * x0).Store(c);
-        if (v > 1) (va * x1).Store(c + 16);
-        if (v > 2) (va * x2).Store(c + 32);
-        if (v > 3) (va * x3).Store(c + 48);
+        EdgeVector(c, m0, va, beta, x0);
+        if (v > 1) EdgeVector(c + 16, m1, va, beta, x1);
+        if (v > 2) EdgeVector(c + 32, m2, va, beta, x2);
+        if (v > 3) EdgeVector(c + 48, m3, va, beta, x3);
     }
 
-    // C = alpha * acc + beta * C, rounded as fma(acc, alpha, beta * C) everywhere.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void UpdateRow<TWidth>(float* c, Vector512<float> va, Vector512<float> vb, Vector512<float> x0,
-        Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
-        where TWidth : ISgemmTileWidth
+    private static void EdgeVector(float* c, Vector512<float> mask, Vector512<float> va, float beta,
+        Vector512<float> acc)
     {
-        int v = TWidth.Vectors;
-        Vector512.FusedMultiplyAdd(x0, va, vb * Vector512.Load(c)).Store(c);
-        if (v > 1) Vector512.FusedMultiplyAdd(x1, va, vb * Vector512.Load(c + 16)).Store(c + 16);
-        if (v > 2) Vector512.FusedMultiplyAdd(x2, va, vb * Vector512.Load(c + 32)).Store(c + 32);
-        if (v > 3) Vector512.FusedMultiplyAdd(x3, va, vb * Vector512.Load(c + 48)).Store(c + 48);
-    }
-
-    // One row of an edge tile: whole vectors while they fit, the last one masked, nothing past cols.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void EdgeRow<TWidth>(float* c, int cols, Vector512<float> va, float beta, Vector512<float> x0,
-        Vector512<float> x1, Vector512<float> x2, Vector512<float> x3)
-        where TWidth : ISgemmTileWidth
-    {
-        int v = TWidth.Vectors;
-        EdgeVector(c, cols, va, beta, x0);
-        if (v > 1 && cols > 16) EdgeVector(c + 16, cols - 16, va, beta, x1);
-        if (v > 2 && cols > 32) EdgeVector(c + 32, cols - 32, va, beta, x2);
-        if (v > 3 && cols > 48) EdgeVector(c + 48, cols - 48, va, beta, x3);
-    }
-
-    private static void EdgeVector(float* c, int cols, Vector512<float> va, float beta, Vector512<float> acc)
-    {
-        if (cols >= 16)
-        {
-            if (beta == 0f) (va * acc).Store(c);
-            else Vector512.FusedMultiplyAdd(acc, va, Vector512.Create(beta) * Vector512.Load(c)).Store(c);
-            return;
-        }
-        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(cols)).AsSingle();
         Vector512<float> result = beta == 0f
             ? va * acc
             : Vector512.FusedMultiplyAdd(acc, va, Vector512.Create(beta) * Avx512F.MaskLoad(c, mask, default));

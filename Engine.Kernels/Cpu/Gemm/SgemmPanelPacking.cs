@@ -57,14 +57,37 @@ internal static unsafe class SgemmPanelPacking
     }
 
     /// <summary>
-    /// Packs rows [0, rows) of a stored-transposed A sliver (op(A)[i, p] = a[p * lda + i], rows &lt;= 6):
-    /// dst[p * 6 + i]. Writes up to two floats past dst + 6 kc, so the buffer needs 6 kc + 2 floats.
+    /// Floats from one packed A sliver to the next: 6 kc, plus a spare cache line that the eight-wide moves of
+    /// <see cref="PackTransposedA"/> may write into.
     /// </summary>
-    public static void PackTransposedA(float* a, nint lda, int rows, int kc, float* dst)
+    public static nint TransposedASliverStride(int kc) => (nint)SgemmKernel6xN.MR * kc + 16;
+
+    /// <summary>
+    /// Packs op(A)[0:mc, 0:kc] of stored-transposed A (op(A)[i, p] = a[p * lda + i]) as 6-row slivers: sliver t at
+    /// dst + t * TransposedASliverStride(kc), element (i, p) at p * 6 + i. Each stored row is read as one
+    /// contiguous run (a stride the prefetchers follow); rows of the last sliver past mc are left unset.
+    /// </summary>
+    public static void PackTransposedA(float* a, nint lda, int mc, int kc, float* dst)
     {
-        // Eight-wide moves, each overwriting the two spare floats of the one before it.
-        Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(rows)).AsSingle();
-        for (int p = 0; p < kc; p++) Avx.MaskLoad(a + p * lda, mask).Store(dst + p * SgemmKernel6xN.MR);
+        const int mr = SgemmKernel6xN.MR;
+        nint stride = TransposedASliverStride(kc);
+        // Eight-wide moves: each overwrites the two spare floats of the one before it, and the last one of a sliver
+        // lands in the spare line. Only the last sliver's move may read past mc, so it alone is masked.
+        // Only the last one or two moves would read past mc; they are masked.
+        int whole = mc >= 8 ? (mc - 8) / mr + 1 : 0;
+        int slivers = (mc + mr - 1) / mr;
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = a + p * lda, d = dst + p * mr;
+            int t = 0;
+            for (; t < whole; t++) Vector256.Load(src + t * mr).Store(d + t * stride);
+            for (; t < slivers; t++)
+            {
+                Vector256<float> mask = Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(mc - t * mr))
+                    .AsSingle();
+                Avx.MaskLoad(src + t * mr, mask).Store(d + t * stride);
+            }
+        }
     }
 
     /// <summary>The first <paramref name="count"/> floats at <paramref name="src"/> (all 16 when count &gt;= 16),
