@@ -29,9 +29,12 @@ public static class CpuGemm
         long needA = MatrixSpan(transA ? k : m, transA ? m : k, lda);
         long needB = MatrixSpan(transB ? n : k, transB ? k : n, ldb);
         long needC = MatrixSpan(m, n, ldc);
-        ValidateLength(op, "a", a.Length, needA, $"a {Dims(transA ? k : m, transA ? m : k)} matrix with lda {lda}");
-        ValidateLength(op, "b", b.Length, needB, $"a {Dims(transB ? n : k, transB ? k : n)} matrix with ldb {ldb}");
-        ValidateLength(op, "c", c.Length, needC, $"a {Dims(m, n)} matrix with ldc {ldc}");
+        // The messages are built only on failure: formatting them on every call cost as much as a small GEMM.
+        if (a.Length < needA)
+            ThrowShort(op, "a", a.Length, needA, $"a {Dims(transA ? k : m, transA ? m : k)} matrix with lda {lda}");
+        if (b.Length < needB)
+            ThrowShort(op, "b", b.Length, needB, $"a {Dims(transB ? n : k, transB ? k : n)} matrix with ldb {ldb}");
+        if (c.Length < needC) ThrowShort(op, "c", c.Length, needC, $"a {Dims(m, n)} matrix with ldc {ldc}");
         ValidateNoAlias(op, a, b, c);
         GemmCore(GemmKernelChoice.Auto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
@@ -60,12 +63,16 @@ public static class CpuGemm
             throw new ArgumentException(
                 $"{op}: strideC {strideC} is smaller than one {m} x {n} output matrix ({needC} elements), so " +
                 $"the outputs of different batch items would overlap; pass strideC >= {needC}.", nameof(strideC));
-        ValidateLength(op, "a", a.Length, BatchSpan(batch, strideA, needA),
-            $"{batch} matrices of {Dims(transA ? k : m, lda)} at strideA {strideA}");
-        ValidateLength(op, "b", b.Length, BatchSpan(batch, strideB, needB),
-            $"{batch} matrices of {Dims(transB ? n : k, ldb)} at strideB {strideB}");
-        ValidateLength(op, "c", c.Length, BatchSpan(batch, strideC, needC),
-            $"{batch} matrices of {Dims(m, n)} at strideC {strideC}");
+        long spanA = BatchSpan(batch, strideA, needA), spanB = BatchSpan(batch, strideB, needB);
+        long spanC = BatchSpan(batch, strideC, needC);
+        if (a.Length < spanA)
+            ThrowShort(op, "a", a.Length, spanA,
+                $"{batch} matrices of {Dims(transA ? k : m, lda)} at strideA {strideA}");
+        if (b.Length < spanB)
+            ThrowShort(op, "b", b.Length, spanB,
+                $"{batch} matrices of {Dims(transB ? n : k, ldb)} at strideB {strideB}");
+        if (c.Length < spanC)
+            ThrowShort(op, "c", c.Length, spanC, $"{batch} matrices of {Dims(m, n)} at strideC {strideC}");
         ValidateNoAlias(op, a, b, c);
         BatchedGemmCore(GemmKernelChoice.Auto, batch, transA, transB, m, n, k, alpha, a, strideA, b, strideB, beta,
             c, strideC);
@@ -138,10 +145,10 @@ public static class CpuGemm
                     (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
                 return;
             }
-            if (kernel == GemmKernelChoice.Avx512 || (kernel == GemmKernelChoice.Auto && SgemmKernel6x64.IsSupported))
+            if (kernel == GemmKernelChoice.Avx512 || (kernel == GemmKernelChoice.Auto && SgemmKernel6xN.IsSupported))
             {
-                SgemmDriver.Run<SgemmKernel6x64>(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha),
-                    (float*)a, lda, (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
+                SgemmAvx512Driver.Run(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha), (float*)a, lda,
+                    (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
                 return;
             }
             if (kernel == GemmKernelChoice.Avx2 || (kernel == GemmKernelChoice.Auto && SgemmKernel6x16.IsSupported))
@@ -197,13 +204,10 @@ public static class CpuGemm
                 "use 0 to broadcast one matrix over the batch.");
     }
 
-    private static void ValidateLength(string op, string matrix, int length, long need, string what)
-    {
-        if (length < need)
-            throw new ArgumentException(
-                $"{op}: {matrix} has {length} elements but {what} needs {need}; pass a larger buffer or check " +
-                "the dimensions, leading dimension and stride.", matrix);
-    }
+    private static void ThrowShort(string op, string matrix, int length, long need, string what) =>
+        throw new ArgumentException(
+            $"{op}: {matrix} has {length} elements but {what} needs {need}; pass a larger buffer or check " +
+            "the dimensions, leading dimension and stride.", matrix);
 
     /// <summary>Elements from the start of item 0 to the end of the last item.</summary>
     private static long BatchSpan(int batch, long stride, long need) =>

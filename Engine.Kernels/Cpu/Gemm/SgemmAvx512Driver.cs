@@ -1,0 +1,251 @@
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// The AVX-512 float GEMM: Goto's loops around <see cref="SgemmKernel6xN"/>, with A read where it lies. Inputs are
+/// validated by <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
+/// <code>
+/// for jc in 0..n step NC:
+///   for pc in 0..k step kc:          B[pc.., jc..] as slivers of up to 64 columns (packed; KC x NC stays in L2)
+///     for ir in 0..m step 6:         the A sliver, 6 rows x kc, stays in L1 while ...
+///       for each B sliver:           ... the kernel walks the B panel: C[6 x 16..64] = alpha A B + beta C
+/// </code>
+/// Packing A, as the classic algorithm does, copies m x k values to save nothing here: the kernel broadcasts A one
+/// value at a time, and six rows of row-major A (or six columns of stored-transposed A) are as good a stream as a
+/// packed sliver. Only stored-transposed A with long rows is packed, one sliver at a time, because its kc values
+/// of a row lie lda apart and with a power-of-two lda they would share a few L1 sets. B is packed except where a
+/// few rows of C would use it too few times to repay the copy.
+/// </summary>
+internal static unsafe class SgemmAvx512Driver
+{
+    /// <summary>
+    /// Depth of one block. A 6 x 256 A sliver is 6 KB of L1, a 256 x 768 B panel 768 KB of the 2 MiB L2.
+    /// </summary>
+    internal static int KC = 256;
+
+    /// <summary>Columns of one B panel.</summary>
+    internal static int NC = 768;
+
+    /// <summary>
+    /// Stored-transposed A is read in place up to this lda: the kernel then reads one row of A per k step, at most
+    /// 2 KB apart, a stride the L1 prefetcher follows. Past it (lda 1024 and up, a 4 KB stride) the rows also
+    /// share a few L1 sets, and A is packed instead, a block of rows at a time.
+    /// </summary>
+    internal static int DirectTransposedLda = 512;
+
+    /// <summary>
+    /// Row-major B is read in place while its rows are less than this many floats apart (4 KB): a kc x 64 sliver
+    /// is then as good a stream as a packed one, and packing it would copy k x n values for nothing. From 4 KB on,
+    /// each row is another page and the rows share a few L1 and L2 sets, which packing avoids.
+    /// </summary>
+    internal static int DirectBLdb = 1024;
+
+    /// <summary>
+    /// Row-major B is read in place whatever its stride when C has at most this many rows: each B value is then
+    /// used by at most two tiles, too few to repay copying it.
+    /// </summary>
+    internal static int DirectBRows = 12;
+
+    /// <summary>K blocks up to this deep run B sliver by B sliver (64 x 128 floats is 32 KB of L1).</summary>
+    internal static int RowsInnerDepth = 128;
+
+    /// <summary>Rows of A that stream past one B sliver in a shallow block: 256 x 128 floats is 128 KB of L2.</summary>
+    internal static int MC = 252;
+
+    /// <summary>
+    /// Splits C into row strips (or column strips when C is short and wide) across threads, each running the whole
+    /// serial algorithm on its part. The K blocks depend on k alone, so every element of C is summed in the same
+    /// order whatever the split.
+    /// </summary>
+    public static void Run(bool transA, bool transB, int m, int n, int k, float alpha, float* a, nint lda,
+        float* b, nint ldb, float beta, float* c, nint ldc)
+    {
+        int kBlocks = (k + KC - 1) / KC;
+        int kcMax = (k + kBlocks - 1) / kBlocks;
+        // Read-in-place choices depend on the whole problem, not on a thread's part (they change no result bit).
+        bool directA = !transA || lda <= DirectTransposedLda;
+        bool directB = !transB && (ldb < DirectBLdb || m <= DirectBRows);
+        var plan = new Plan(transA, transB, kcMax, directA, directB);
+        long work = (long)m * n * k;
+        if (work < 2 * SgemmDriver.MinWorkPerThread || CpuParallel.MaxThreads == 1)
+        {
+            Serial(plan, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        const int mr = SgemmKernel6xN.MR, nr = SgemmPanelPacking.SliverColumns;
+        int mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr;
+        nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
+        if (mTiles >= nTiles)
+        {
+            long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)mr * n * k));
+            CpuParallel.For(mTiles, grain, (s, e) =>
+            {
+                int r0 = (int)s * mr, rows = (int)Math.Min(e * mr, m) - r0;
+                float* a0 = (float*)pa + (transA ? r0 : r0 * lda);
+                Serial(plan, rows, n, k, alpha, a0, lda, (float*)pb, ldb, beta, (float*)pc + r0 * ldc, ldc);
+            });
+        }
+        else
+        {
+            long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)m * nr * k));
+            CpuParallel.For(nTiles, grain, (s, e) =>
+            {
+                int c0 = (int)s * nr, cols = (int)Math.Min(e * nr, n) - c0;
+                float* b0 = (float*)pb + (transB ? c0 * ldb : c0);
+                Serial(plan, m, cols, k, alpha, (float*)pa, lda, b0, ldb, beta, (float*)pc + c0, ldc);
+            });
+        }
+    }
+
+    // DEV-ONLY tuning hook (removed before commit).
+    static SgemmAvx512Driver()
+    {
+        string? t = Environment.GetEnvironmentVariable("SGEMM_TUNE");
+        if (t is null) return;
+        foreach (var kv in t.Split(','))
+        {
+            var p = kv.Split('=');
+            int v = int.Parse(p[1]);
+            switch (p[0])
+            {
+                case "KC": KC = v; break;
+                case "NC": NC = v; break;
+                case "MC": MC = v / 6 * 6; break;
+                case "DTL": DirectTransposedLda = v; break;
+                case "DBR": DirectBRows = v; break;
+                case "DBL": DirectBLdb = v; break;
+                case "RID": RowsInnerDepth = v; break;
+            }
+        }
+    }
+
+    /// <summary>How a whole problem is run: its layouts, its K block and what is read in place.</summary>
+    private readonly record struct Plan(bool TransA, bool TransB, int KcMax, bool DirectA, bool DirectB);
+
+    /// <summary>The loops on one thread.</summary>
+    private static void Serial(Plan plan, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
+        float beta, float* c, nint ldc)
+    {
+        const int mr = SgemmKernel6xN.MR, nr = SgemmPanelPacking.SliverColumns;
+        int kcMax = plan.KcMax;
+        bool transA = plan.TransA, transB = plan.TransB;
+        int ncMax = Math.Min(NC, n);
+        // Read in place, B still needs a packed copy of a ragged last sliver (its last vector would read past n).
+        long packedB = plan.DirectB ? (n % 16 == 0 ? 0 : nr) : (ncMax + nr - 1) / nr * nr;
+        long packedA = plan.DirectA ? 0
+            : (long)(Math.Min(MC, m) + mr - 1) / mr * SgemmPanelPacking.TransposedASliverStride(kcMax);
+        long floatsB = (packedB * kcMax + 15) & ~15L;
+        var scratch = SgemmScratch.Rent();
+        try
+        {
+            float* packB = scratch.Floats(floatsB + packedA);
+            Loops(plan, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, packB, packB + floatsB);
+        }
+        finally
+        {
+            scratch.Return();
+        }
+    }
+
+    private static void Loops(Plan plan, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
+        float beta, float* c, nint ldc, float* packB, float* packA)
+    {
+        const int mr = SgemmKernel6xN.MR, nr = SgemmPanelPacking.SliverColumns;
+        int kcMax = plan.KcMax;
+        bool transA = plan.TransA, transB = plan.TransB;
+        for (int jc = 0; jc < n; jc += NC)
+        {
+            int nc = Math.Min(NC, n - jc);
+            for (int pc = 0; pc < k; pc += kcMax)
+            {
+                int kc = Math.Min(kcMax, k - pc);
+                // The first K block applies beta; later blocks accumulate onto what it wrote.
+                float betaBlock = pc == 0 ? beta : 1f;
+                float* bBlock = b + (transB ? jc * ldb + pc : pc * ldb + jc);
+                if (plan.DirectB)
+                {
+                    int ragged = nc % nr;
+                    if (ragged % 16 != 0)
+                        SgemmPanelPacking.PackSliverB(false, bBlock + (nc - ragged), ldb, kc, ragged, packB);
+                }
+                else
+                {
+                    SgemmPanelPacking.PackB(transB, bBlock, ldb, kc, nc, packB);
+                }
+                // Element (i, p) of op(A) is aBlock[i * rsA + p * csA].
+                float* aBlock = transA ? a + pc * lda : a + pc;
+                nint rsA = transA ? 1 : lda, csA = transA ? lda : 1;
+                bool rowsInner = kc <= RowsInnerDepth;
+                for (int ic = 0; ic < m; ic += MC)
+                {
+                    int mc = Math.Min(MC, m - ic);
+                    // The A block: in place, or packed as slivers (the sliver of rows 6t.. at ap + t * tsA).
+                    float* ap = aBlock + ic * rsA;
+                    nint rs = rsA, cs = csA, ts = mr * rsA;
+                    if (!plan.DirectA)
+                    {
+                        SgemmPanelPacking.PackTransposedA(ap, lda, mc, kc, packA);
+                        ap = packA;
+                        rs = 1;
+                        cs = mr;
+                        ts = SgemmPanelPacking.TransposedASliverStride(kc);
+                    }
+                    float* cBlock = c + ic * ldc + jc;
+                    if (rowsInner)
+                    {
+                        // Shallow blocks: each B sliver (kc x 64, at most 32 KB) stays in L1 while the block's rows
+                        // of A stream past it, and one kernel call covers them all.
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            Sliver(plan, packB, bBlock, ldb, kc, jr, cols, out float* bp, out nint csB);
+                            Panel(kc, mc, ap, rs, cs, ts, bp, csB, cBlock + jr, ldc, cols, alpha, betaBlock);
+                        }
+                        continue;
+                    }
+                    // Deep blocks: one A sliver (6 x kc) stays in L1 while the kernel walks the B panel in L2.
+                    for (int ir = 0; ir < mc; ir += mr)
+                    {
+                        int rows = Math.Min(mr, mc - ir);
+                        for (int jr = 0; jr < nc; jr += nr)
+                        {
+                            int cols = Math.Min(nr, nc - jr);
+                            Sliver(plan, packB, bBlock, ldb, kc, jr, cols, out float* bp, out nint csB);
+                            Panel(kc, rows, ap + ir / mr * ts, rs, cs, ts, bp, csB, cBlock + ir * ldc + jr, ldc, cols,
+                                alpha, betaBlock);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Where the B sliver of columns jr.. lies: in place (whole vectors of row-major B) or packed.</summary>
+    private static void Sliver(Plan plan, float* packB, float* bBlock, nint ldb, int kc, int jr, int cols,
+        out float* bp, out nint csB)
+    {
+        bool inPlace = plan.DirectB && cols % 16 == 0;
+        bp = inPlace ? bBlock + jr : plan.DirectB ? packB : packB + (nint)jr * kc;
+        csB = inPlace ? ldb : SgemmPanelPacking.SliverWidth(cols);
+    }
+
+    /// <summary>Rows of C down one B sliver through the kernel as wide as the sliver.</summary>
+    private static void Panel(int kc, int m, float* a, nint rsA, nint csA, nint tsA, float* b, nint csB, float* c,
+        nint ldc, int cols, float alpha, float beta)
+    {
+        switch ((cols + 15) >> 4)
+        {
+            case 4:
+                SgemmKernel6xN.Run<SgemmWidth64>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
+                break;
+            case 3:
+                SgemmKernel6xN.Run<SgemmWidth48>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
+                break;
+            case 2:
+                SgemmKernel6xN.Run<SgemmWidth32>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
+                break;
+            default:
+                SgemmKernel6xN.Run<SgemmWidth16>(kc, m, a, rsA, csA, tsA, b, csB, c, ldc, cols, alpha, beta);
+                break;
+        }
+    }
+}
