@@ -174,6 +174,7 @@ public static unsafe partial class CpuConvolution
         new Span<T>(seg + (b - ow0), ow1 - b).Clear();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void GatherSegment512(float* xRow, int stride, int ow0, int ow1, int a, int b, float* seg)
     {
         for (int q0 = ow0; q0 < ow1; q0 += 16)

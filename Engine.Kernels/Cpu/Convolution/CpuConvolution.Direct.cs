@@ -1,414 +1,429 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Engine.Memory;
 
 namespace Engine.Kernels.Cpu;
 
-// The direct path (float, AVX-512): forward as an implicit GEMM, y (K/g x P) = w (K/g x CRS/g) * col, where the
-// im2col matrix is never stored: each 16-pixel vector of a column row is assembled in a register from a zero-padded
-// copy of the input plane, with two loads and one two-register permute, and used at once by a block of output
-// channels. Every pixel vector's inputs for a tap lie within 32 consecutive elements of the padded plane when the
-// plan exists (see DirectPlan), which holds for stride 1 with small padding and for stride 2 with one output row
-// per vector. Results: each output element is one chain of FMAs in (c, r, s) order, the same whatever the threads.
+// The direct path (float, AVX-512): the passes as implicit GEMMs over the im2col matrix, which is never stored.
+// Each input channel is staged once per image (DirectPlan) so that any 16 consecutive output pixels of any column
+// row are one plain load, used at once by a block of output channels held in registers (CpuConvolution.
+// DirectKernels.cs):
+// - forward:          y (K/g x P) = w (K/g x CRS/g) * col, each output one chain of FMAs in (c, r, s) order;
+// - backward data:    for stride 1, the forward pass of the transposed convolution (dy with the flipped weights);
+// - backward weight:  dw (K/g x CRS/g) = dy * col^T, lane-wise sums over each chunk of images, then across lanes,
+//                     added chunk after chunk.
+// Work is split over images or over blocks of output channels and weight rows, never inside a sum, so results do
+// not depend on the thread count.
 public static unsafe partial class CpuConvolution
 {
     /// <summary>Weights up to this size stay in L2 while the pixel vectors of an image go by.</summary>
     private const long DirectWeightBytes = 512 * 1024;
 
-    /// <summary>Padded input per chunk of images when the weights are the outer loop: half of a 2 MB L2.</summary>
+    /// <summary>Staged input per chunk of images when the weights are the outer loop: half of a 2 MB L2.</summary>
     private const long DirectInputBytes = 1024 * 1024;
 
+    /// <summary>Weight gradients (per group) up to this many elements go through the direct kernel by default.</summary>
+    private const long DirectWeightGradientElements = 16 * 1024;
+
+    /// <summary>Elements after the staged input that the last, partial pixel vector may read.</summary>
+    private const int StageSlack = 16;
+
     /// <summary>
-    /// Where each 16-pixel vector of the output plane reads the padded input plane: from Start[v] on, lanes picked
-    /// by Lanes[v] out of the 32 elements there (for the tap at r = s = 0; other taps shift Start by a constant).
+    /// Staged images are this many elements more than their channels apart, so that the pixel vectors of a
+    /// block, which come from several images, do not all map to the same L1 sets.
     /// </summary>
-    private sealed class DirectPlan
+    private const int ImageSkew = 16;
+
+    /// <summary>Forward through the direct kernel, or false when this layer has no direct plan.</summary>
+    private static bool TryForwardDirect<T>(ConvolutionDescriptor d, T* x, T* w, T* bias, T* y)
+        where T : unmanaged
     {
-        public required int PaddedWidth { get; init; }
+        var plan = typeof(T) == typeof(float) ? DirectPlan.Create(d) : null;
+        if (plan == null) return false;
+        ForwardDirect(d, plan, (float*)x, (float*)w, (float*)bias, (float*)y);
+        return true;
+    }
 
-        public required int PaddedPlane { get; init; }
-
-        public required int[] Start { get; init; }
-
-        public required int[] Lanes { get; init; }
-
-        public required int[] TapOffset { get; init; }
-
-        /// <summary>Whether vector v reads 16 consecutive elements (lanes 0..15), so that a plain load does.</summary>
-        public required bool[] Contiguous { get; init; }
-
-        public int Vectors => Start.Length;
-
-        /// <summary>The plan for a layer, or null when some pixel vector spans more than 32 padded elements.</summary>
-        public static DirectPlan? Create(ConvolutionDescriptor d)
+    /// <summary>
+    /// Backward data of a stride-1 layer as the forward pass of its transpose: dx = conv(dy, w') with
+    /// w'[g, c, k, r, s] = w[g, k, c, R - 1 - r, S - 1 - s] and padding (R - 1) * dilation - pad, which puts every
+    /// output pixel that read an input over it. False when the layer is strided or has no direct plan.
+    /// </summary>
+    private static bool TryBackwardDataDirect<T>(ConvolutionDescriptor d, T* dy, T* w, T* dx)
+        where T : unmanaged
+    {
+        if (typeof(T) != typeof(float) || d.StrideH != 1 || d.StrideW != 1) return false;
+        int padH = (d.KernelH - 1) * d.DilationH - d.PadH, padW = (d.KernelW - 1) * d.DilationW - d.PadW;
+        if (padH < 0 || padW < 0 || d.InputSize == 0) return false;
+        var t = new ConvolutionDescriptor(d.Batch, d.OutChannels, d.OutHeight, d.OutWidth, d.InChannels, d.KernelH,
+            d.KernelW, 1, 1, padH, padW, d.DilationH, d.DilationW, d.Groups);
+        var plan = DirectPlan.Create(t);
+        if (plan == null) return false;
+        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup, taps = d.KernelH * d.KernelW;
+        using var flipped = Rent<float>(d.WeightSize);
+        float* wf = (float*)flipped.Pointer, src = (float*)w;
+        for (int g = 0; g < groups; g++)
         {
-            if (!Avx512F.IsSupported) return null;
-            int wp = d.InWidth + 2 * d.PadW, hp = d.InHeight + 2 * d.PadH;
-            int pixels = d.OutHeight * d.OutWidth, vectors = (pixels + 15) / 16;
-            var start = new int[vectors];
-            var lanes = new int[vectors * 16];
-            var contiguous = new bool[vectors];
-            for (int v = 0; v < vectors; v++)
+            for (int k = 0; k < kg; k++)
             {
-                int first = Offset(d, 16 * v, wp);
-                start[v] = first;
-                for (int j = 0; j < 16; j++)
+                for (int c = 0; c < cg; c++)
                 {
-                    int p = 16 * v + j;
-                    int lane = p < pixels ? Offset(d, p, wp) - first : 0;
-                    if (lane > 31) return null;
-                    lanes[16 * v + j] = lane;
+                    float* from = src + (((long)g * kg + k) * cg + c) * taps;
+                    float* to = wf + (((long)g * cg + c) * kg + k) * taps;
+                    for (int i = 0; i < taps; i++) to[i] = from[taps - 1 - i];
                 }
-                contiguous[v] = true;
-                for (int j = 0; j < 16; j++) contiguous[v] &= lanes[16 * v + j] == j || 16 * v + j >= pixels;
             }
-            var taps = new int[d.KernelH * d.KernelW];
-            for (int t = 0; t < taps.Length; t++)
-                taps[t] = t / d.KernelW * d.DilationH * wp + t % d.KernelW * d.DilationW;
-            return new DirectPlan
-            {
-                PaddedWidth = wp, PaddedPlane = hp * wp, Start = start, Lanes = lanes, TapOffset = taps,
-                Contiguous = contiguous,
-            };
         }
+        ForwardDirect(t, plan, (float*)dy, wf, null, (float*)dx);
+        return true;
+    }
 
-        private static int Offset(ConvolutionDescriptor d, int p, int wp) =>
-            p / d.OutWidth * d.StrideH * wp + p % d.OutWidth * d.StrideW;
+    /// <summary>Backward weight through the direct kernel, or false when this layer has no direct plan.</summary>
+    private static bool TryBackwardWeightDirect<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
+        where T : unmanaged
+    {
+        var plan = typeof(T) == typeof(float) ? DirectPlan.Create(d) : null;
+        if (plan == null) return false;
+        BackwardWeightDirect(d, plan, (float*)x, (float*)dy, (float*)dw);
+        return true;
     }
 
     private static void ForwardDirect(ConvolutionDescriptor d, DirectPlan plan, float* x, float* w, float* bias,
         float* y)
     {
         if (d.OutputSize == 0) return;
-        var (tk, tv) = DirectBlock(d.OutChannelsPerGroup, plan.Vectors);
-        switch (tk)
+        var s = DirectSchedule.Create(d, plan);
+        switch (s.Channels)
         {
-            case 1: ForwardDirect<Count1>(tv, d, plan, x, w, bias, y); break;
-            case 2: ForwardDirect<Count2>(tv, d, plan, x, w, bias, y); break;
-            case 4: ForwardDirect<Count4>(tv, d, plan, x, w, bias, y); break;
-            case 5: ForwardDirect<Count5>(tv, d, plan, x, w, bias, y); break;
-            default: ForwardDirect<Count8>(tv, d, plan, x, w, bias, y); break;
+            case 1: ForwardDirect<Count1>(s, d, plan, x, w, bias, y); break;
+            case 2: ForwardDirect<Count2>(s, d, plan, x, w, bias, y); break;
+            case 4: ForwardDirect<Count4>(s, d, plan, x, w, bias, y); break;
+            case 5: ForwardDirect<Count5>(s, d, plan, x, w, bias, y); break;
+            case 6: ForwardDirect<Count6>(s, d, plan, x, w, bias, y); break;
+            default: ForwardDirect<Count8>(s, d, plan, x, w, bias, y); break;
+        }
+    }
+
+    private static void ForwardDirect<TK>(DirectSchedule s, ConvolutionDescriptor d, DirectPlan plan, float* x,
+        float* w, float* bias, float* y)
+        where TK : struct, IConstant
+    {
+        switch (s.Vectors)
+        {
+            case 1: ForwardDirect<TK, Count1>(s, d, plan, x, w, bias, y); break;
+            case 2: ForwardDirect<TK, Count2>(s, d, plan, x, w, bias, y); break;
+            case 3: ForwardDirect<TK, Count3>(s, d, plan, x, w, bias, y); break;
+            default: ForwardDirect<TK, Count4>(s, d, plan, x, w, bias, y); break;
         }
     }
 
     /// <summary>
-    /// The register block (channels, pixel vectors) that covers kg x vectors in the fewest cycles, counting a
-    /// cycle per two FMAs or permutes (they share the two vector ports).
+    /// Forward over chunks of images. Weights that fit in L2 stay there while the pixel vectors of an image go by
+    /// (each vector's input rows staying in L1 for all the channel blocks): threads take whole images, staging
+    /// their own. Larger weights are the outer loop over a chunk of images staged together, so that they are read
+    /// once per chunk: the chunk is staged by all threads, then threads take blocks of output channels.
     /// </summary>
-    private static (int Channels, int Vectors) DirectBlock(int kg, int vectors)
+    private static void ForwardDirect<TK, TV>(DirectSchedule s, ConvolutionDescriptor d, DirectPlan plan,
+        float* x, float* w, float* bias, float* y)
+        where TK : struct, IConstant
+        where TV : struct, IConstant
+    {
+        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
+        int depth = cg * d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
+        int tk = TK.Value, tv = TV.Value;
+        long inImage = (long)d.InChannels * hw, outImage = (long)d.OutChannels * pixels;
+        int[] offsets = plan.Offsets(cg);
+        if (!s.WeightsOuter)
+        {
+            nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
+            CpuParallel.For((long)d.Batch * groups, 1, (first, last) =>
+            {
+                using var chunk = new StagedChunk(d, plan, 1);
+                fixed (int* offset = offsets)
+                {
+                    for (long item = first; item < last; item++)
+                    {
+                        int g = (int)(item % groups), n = (int)(item / groups);
+                        chunk.Stage((float*)xs + n * inImage + (long)g * cg * hw, inImage, 1, parallel: false);
+                        float* yg = (float*)ys + n * outImage + (long)g * kg * pixels;
+                        float* wg = (float*)ws + (long)g * kg * depth;
+                        float* bg = bs == 0 ? null : (float*)bs + g * kg;
+                        for (int v0 = 0; v0 < chunk.Vectors; v0 += tv)
+                        {
+                            for (int k0 = 0; k0 < kg; k0 += tk)
+                                DirectKernel<TK, TV>(chunk.Input, offset, chunk.Start + v0, chunk.Output + v0,
+                                    chunk.Left + v0, Math.Min(tv, chunk.Vectors - v0), wg + (long)k0 * depth, depth,
+                                    Math.Min(tk, kg - k0), bg == null ? null : bg + k0, yg + (long)k0 * pixels,
+                                    pixels);
+                        }
+                    }
+                }
+            });
+            return;
+        }
+        using (var chunk = new StagedChunk(d, plan, s.Images))
+        {
+            nint ws = (nint)w, bs = (nint)bias;
+            int blocks = CeilDiv(kg, tk);
+            for (int n0 = 0; n0 < d.Batch; n0 += s.Images)
+            {
+                int nb = Math.Min(s.Images, d.Batch - n0);
+                for (int g = 0; g < groups; g++)
+                {
+                    chunk.Stage(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
+                    nint ys = (nint)(y + n0 * outImage + (long)g * kg * pixels);
+                    float* wg = (float*)ws + (long)g * kg * depth;
+                    float* bg = bs == 0 ? null : (float*)bs + g * kg;
+                    nint wgs = (nint)wg, bgs = (nint)bg;
+                    var c = chunk;
+                    CpuParallel.For(blocks, 1, (first, last) =>
+                    {
+                        fixed (int* offset = offsets)
+                        {
+                            for (long b = first; b < last; b++)
+                            {
+                                int k0 = (int)b * tk;
+                                for (int v0 = 0; v0 < c.Vectors; v0 += tv)
+                                    DirectKernel<TK, TV>(c.Input, offset, c.Start + v0, c.Output + v0, c.Left + v0,
+                                        Math.Min(tv, c.Vectors - v0), (float*)wgs + (long)k0 * depth, depth,
+                                        Math.Min(tk, kg - k0), bgs == 0 ? null : (float*)bgs + k0,
+                                        (float*)ys + (long)k0 * pixels, pixels);
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    }
+
+    private static void BackwardWeightDirect(ConvolutionDescriptor d, DirectPlan plan, float* x, float* dy,
+        float* dw)
+    {
+        if (d.WeightSize == 0) return;
+        var (tk, ti) = DirectWeightBlock(d.OutChannelsPerGroup, d.InChannelsPerGroup * d.KernelH * d.KernelW);
+        switch (tk)
+        {
+            case 1: BackwardWeightDirect<Count1>(ti, d, plan, x, dy, dw); break;
+            case 2: BackwardWeightDirect<Count2>(ti, d, plan, x, dy, dw); break;
+            case 4: BackwardWeightDirect<Count4>(ti, d, plan, x, dy, dw); break;
+            case 5: BackwardWeightDirect<Count5>(ti, d, plan, x, dy, dw); break;
+            default: BackwardWeightDirect<Count6>(ti, d, plan, x, dy, dw); break;
+        }
+    }
+
+    /// <summary>
+    /// The weight-gradient register block (output channels TK, column rows TI) that covers kg x depth in the
+    /// fewest estimated cycles: a step issues TK * TI FMAs (two a cycle) among TK * TI + TK + TI + 6 instructions
+    /// (four a cycle), and TK * TI + TK + 1 registers must fit in 32.
+    /// </summary>
+    private static (int Channels, int Rows) DirectWeightBlock(int kg, int depth)
     {
         (int, int) best = (1, 1);
-        long bestCost = long.MaxValue;
-        foreach (int tk in (ReadOnlySpan<int>)[8, 5, 4, 2, 1])
+        double bestCost = double.MaxValue;
+        foreach (int tk in (ReadOnlySpan<int>)[6, 5, 4, 2, 1])
         {
-            foreach (int tv in (ReadOnlySpan<int>)[4, 3, 2, 1])
+            foreach (int ti in (ReadOnlySpan<int>)[6, 5, 4, 2, 1])
             {
-                if (tk * tv + 2 * tv + 1 > 32) continue;
-                long cost = (long)CeilDiv(kg, tk) * CeilDiv(vectors, tv) * (tk * tv + tv);
+                if (tk * ti + tk + 1 > 31) continue;
+                double step = Math.Max(tk * ti / 2.0, (tk * ti + tk + ti + 6) / 4.0);
+                double cost = (double)CeilDiv(kg, tk) * CeilDiv(depth, ti) * step;
                 if (cost < bestCost)
                 {
                     bestCost = cost;
-                    best = (tk, tv);
+                    best = (tk, ti);
                 }
             }
         }
         return best;
     }
 
-    private static void ForwardDirect<TK>(int tv, ConvolutionDescriptor d, DirectPlan plan, float* x, float* w,
-        float* bias, float* y)
+    private static void BackwardWeightDirect<TK>(int ti, ConvolutionDescriptor d, DirectPlan plan, float* x,
+        float* dy, float* dw)
         where TK : struct, IConstant
     {
-        switch (tv)
+        switch (ti)
         {
-            case 1: ForwardDirect<TK, Count1>(d, plan, x, w, bias, y); break;
-            case 2: ForwardDirect<TK, Count2>(d, plan, x, w, bias, y); break;
-            case 3: ForwardDirect<TK, Count3>(d, plan, x, w, bias, y); break;
-            default: ForwardDirect<TK, Count4>(d, plan, x, w, bias, y); break;
+            case 1: BackwardWeightDirect<TK, Count1>(d, plan, x, dy, dw); break;
+            case 2: BackwardWeightDirect<TK, Count2>(d, plan, x, dy, dw); break;
+            case 4: BackwardWeightDirect<TK, Count4>(d, plan, x, dy, dw); break;
+            case 5: BackwardWeightDirect<TK, Count5>(d, plan, x, dy, dw); break;
+            default: BackwardWeightDirect<TK, Count6>(d, plan, x, dy, dw); break;
         }
-    }
-
-    private static void ForwardDirect<TK, TV>(ConvolutionDescriptor d, DirectPlan plan, float* x, float* w,
-        float* bias, float* y)
-        where TK : struct, IConstant
-        where TV : struct, IConstant
-    {
-        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
-        int taps = d.KernelH * d.KernelW, depth = cg * taps, pixels = d.OutHeight * d.OutWidth;
-        int hw = d.InHeight * d.InWidth, tk = TK.Value, tv = TV.Value, vectors = plan.Vectors;
-        long inImage = (long)d.InChannels * hw, outImage = (long)d.OutChannels * pixels;
-        long imagePlanes = (long)cg * plan.PaddedPlane;
-        // Weights that fit in L2 stay there while the pixel vectors go by, each vector's input rows staying in L1
-        // for all the channel blocks; larger weights are read once per chunk of images instead of once per image.
-        bool weightsOuter = (long)kg * depth * sizeof(float) > DirectWeightBytes;
-        int images = weightsOuter ? (int)Math.Clamp(DirectInputBytes / (imagePlanes * sizeof(float)), 1, d.Batch) : 1;
-        int chunks = CeilDiv(d.Batch, images), total = images * vectors;
-        long padded = images * imagePlanes + PlaneSlack;
-        nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
-        CpuParallel.For((long)chunks * groups, 1, (first, last) =>
-        {
-            using var buffer = CpuMemoryPool.Shared.Rent(padded * sizeof(float));
-            using var table = CpuMemoryPool.Shared.Rent((long)total * (64 + 4 * sizeof(int)));
-            float* xp = (float*)buffer.Pointer;
-            new Span<float>(xp, (int)padded).Clear();
-            var lanes = (Vector512<int>*)table.Pointer;
-            int* start = (int*)(lanes + total), output = start + total, left = output + total, plain = left + total;
-            fixed (int* tapOffset = plan.TapOffset, planLanes = plan.Lanes)
-            {
-                for (long item = first; item < last; item++)
-                {
-                    int g = (int)(item % groups), n0 = (int)(item / groups) * images;
-                    int nb = Math.Min(images, d.Batch - n0), count = nb * vectors;
-                    float* xg = (float*)xs + n0 * inImage + (long)g * cg * hw;
-                    for (int i = 0; i < nb; i++)
-                    {
-                        for (int c = 0; c < cg; c++)
-                            FillPaddedPlane(d, xg + i * inImage + (long)c * hw,
-                                xp + i * imagePlanes + (long)c * plan.PaddedPlane);
-                        for (int v = 0; v < vectors; v++)
-                        {
-                            int iv = i * vectors + v;
-                            lanes[iv] = Vector512.Load(planLanes + 16 * v);
-                            start[iv] = (int)(i * imagePlanes) + plan.Start[v];
-                            output[iv] = (int)(i * outImage) + 16 * v;
-                            left[iv] = pixels - 16 * v;
-                            plain[iv] = plan.Contiguous[v] ? 1 : 0;
-                        }
-                    }
-                    float* yg = (float*)ys + n0 * outImage + (long)g * kg * pixels;
-                    float* wg = (float*)ws + (long)g * kg * depth;
-                    float* bg = bs == 0 ? null : (float*)bs + g * kg;
-                    if (weightsOuter)
-                    {
-                        for (int k0 = 0; k0 < kg; k0 += tk)
-                        {
-                            for (int v0 = 0; v0 < count; v0 += tv)
-                                DirectBlock<TK, TV>(xp, plan.PaddedPlane, cg, taps, tapOffset, lanes, start, output,
-                                    left, plain, v0, Math.Min(tv, count - v0), wg, depth, k0, Math.Min(tk, kg - k0),
-                                    bg, yg, pixels);
-                        }
-                    }
-                    else
-                    {
-                        for (int v0 = 0; v0 < count; v0 += tv)
-                        {
-                            for (int k0 = 0; k0 < kg; k0 += tk)
-                                DirectBlock<TK, TV>(xp, plan.PaddedPlane, cg, taps, tapOffset, lanes, start, output,
-                                    left, plain, v0, Math.Min(tv, count - v0), wg, depth, k0, Math.Min(tk, kg - k0),
-                                    bg, yg, pixels);
-                        }
-                    }
-                }
-            }
-        });
-    }
-
-    /// <summary>One register block: output channels [k0, k0 + kCount) by vectors [v0, v0 + vCount).</summary>
-    private static void DirectBlock<TK, TV>(float* xp, int plane, int cg, int taps, int* tapOffset,
-        Vector512<int>* lanes, int* start, int* output, int* left, int* plain, int v0, int vCount, float* w,
-        int depth, int k0, int kCount, float* bias, float* y, int ldy)
-        where TK : struct, IConstant
-        where TV : struct, IConstant
-    {
-        bool permute = false;
-        for (int v = v0; v < v0 + vCount; v++) permute |= plain[v] == 0;
-        float* wk = w + (long)k0 * depth, yk = y + (long)k0 * ldy, bk = bias == null ? null : bias + k0;
-        if (permute)
-            DirectKernel<TK, TV, Count1>(xp, plane, cg, taps, tapOffset, lanes + v0, start + v0, output + v0,
-                left + v0, vCount, wk, depth, kCount, bk, yk, ldy);
-        else
-            DirectKernel<TK, TV, Count0>(xp, plane, cg, taps, tapOffset, lanes + v0, start + v0, output + v0,
-                left + v0, vCount, wk, depth, kCount, bk, yk, ldy);
     }
 
     /// <summary>
-    /// y[k, output[v] + j] = bias[k] + sum over (c, t) of w[k, c * taps + t] * xp[c * plane + tapOffset[t] +
-    /// start[v] + lanes[v][j]] for k &lt; kCount, v &lt; vCount, j &lt; left[v]: a block of TK channels by TV pixel
-    /// vectors held in registers (TK * TV accumulators, TV assembled vectors, their TV lane maps and a broadcast:
-    /// at most 32 registers). Rows and vectors past the counts compute duplicates of the last valid ones and are
-    /// not stored. TPermute 0 means every vector's lanes are 0..15 (a plain load assembles it).
+    /// Backward weight over chunks of images that fit DirectInputBytes, in batch order: each chunk is staged by
+    /// all threads, then threads take blocks of the weight gradient, each summing over every pixel vector of the
+    /// chunk and adding the result (storing it for the first chunk).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DirectKernel<TK, TV, TPermute>(float* xp, int plane, int cg, int taps, int* tapOffset,
-        Vector512<int>* lanes, int* start, int* output, int* left, int vCount, float* w, int depth, int kCount,
-        float* bias, float* y, int ldy)
+    private static void BackwardWeightDirect<TK, TI>(ConvolutionDescriptor d, DirectPlan plan, float* x, float* dy,
+        float* dw)
         where TK : struct, IConstant
-        where TV : struct, IConstant
-        where TPermute : struct, IConstant
+        where TI : struct, IConstant
     {
-        float* w0 = w + (long)Math.Min(0, kCount - 1) * depth;
-        float* w1 = w + (long)Math.Min(1, kCount - 1) * depth;
-        float* w2 = w + (long)Math.Min(2, kCount - 1) * depth;
-        float* w3 = w + (long)Math.Min(3, kCount - 1) * depth;
-        float* w4 = w + (long)Math.Min(4, kCount - 1) * depth;
-        float* w5 = w + (long)Math.Min(5, kCount - 1) * depth;
-        float* w6 = w + (long)Math.Min(6, kCount - 1) * depth;
-        float* w7 = w + (long)Math.Min(7, kCount - 1) * depth;
-        int s0 = start[Math.Min(0, vCount - 1)];
-        var l0 = lanes[Math.Min(0, vCount - 1)];
-        int s1 = start[Math.Min(1, vCount - 1)];
-        var l1 = lanes[Math.Min(1, vCount - 1)];
-        int s2 = start[Math.Min(2, vCount - 1)];
-        var l2 = lanes[Math.Min(2, vCount - 1)];
-        int s3 = start[Math.Min(3, vCount - 1)];
-        var l3 = lanes[Math.Min(3, vCount - 1)];
-        Vector512<float> a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33;
-        Vector512<float> a40, a41, a42, a43, a50, a51, a52, a53, a60, a61, a62, a63, a70, a71, a72, a73;
-        a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = Vector512<float>.Zero;
-        a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = a60 = a61 = a62 = a63 = a70 = a71 = a72 = a73 = Vector512<float>.Zero;
-        Vector512<float> x1 = default, x2 = default, x3 = default;
-        for (int c = 0; c < cg; c++)
+        int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
+        int depth = cg * d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
+        int tk = TK.Value, ti = TI.Value;
+        long inImage = (long)d.InChannels * hw, outImage = (long)d.OutChannels * pixels;
+        if (d.Batch == 0)
         {
-            float* xc = xp + (long)c * plane;
-            int wc = c * taps;
-            for (int t = 0; t < taps; t++)
+            new Span<float>(dw, (int)d.WeightSize).Clear();
+            return;
+        }
+        int[] offsets = plan.Offsets(cg);
+        long image = ((long)cg * plan.ChannelStride + ImageSkew) * sizeof(float);
+        int images = (int)Math.Clamp(DirectInputBytes / image, 1, d.Batch);
+        int kBlocks = CeilDiv(kg, tk), iBlocks = CeilDiv(depth, ti);
+        using var chunk = new StagedChunk(d, plan, images);
+        for (int n0 = 0; n0 < d.Batch; n0 += images)
+        {
+            int nb = Math.Min(images, d.Batch - n0);
+            bool accumulate = n0 > 0;
+            for (int g = 0; g < groups; g++)
             {
-                float* p = xc + tapOffset[t];
-                var x0 = Assemble<TPermute>(p + s0, l0);
-                if (TV.Value > 1) x1 = Assemble<TPermute>(p + s1, l1);
-                if (TV.Value > 2) x2 = Assemble<TPermute>(p + s2, l2);
-                if (TV.Value > 3) x3 = Assemble<TPermute>(p + s3, l3);
-                int i = wc + t;
-                var b0 = Vector512.Create(w0[i]);
-                a00 = Avx512F.FusedMultiplyAdd(b0, x0, a00);
-                if (TV.Value > 1) a01 = Avx512F.FusedMultiplyAdd(b0, x1, a01);
-                if (TV.Value > 2) a02 = Avx512F.FusedMultiplyAdd(b0, x2, a02);
-                if (TV.Value > 3) a03 = Avx512F.FusedMultiplyAdd(b0, x3, a03);
-                if (TK.Value > 1)
+                chunk.Stage(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
+                nint dys = (nint)(dy + n0 * outImage + (long)g * kg * pixels), dws = (nint)(dw + (long)g * kg * depth);
+                var c = chunk;
+                CpuParallel.For((long)kBlocks * iBlocks, 1, (first, last) =>
                 {
-                    var b1 = Vector512.Create(w1[i]);
-                    a10 = Avx512F.FusedMultiplyAdd(b1, x0, a10);
-                    if (TV.Value > 1) a11 = Avx512F.FusedMultiplyAdd(b1, x1, a11);
-                    if (TV.Value > 2) a12 = Avx512F.FusedMultiplyAdd(b1, x2, a12);
-                    if (TV.Value > 3) a13 = Avx512F.FusedMultiplyAdd(b1, x3, a13);
-                }
-                if (TK.Value > 2)
-                {
-                    var b2 = Vector512.Create(w2[i]);
-                    a20 = Avx512F.FusedMultiplyAdd(b2, x0, a20);
-                    if (TV.Value > 1) a21 = Avx512F.FusedMultiplyAdd(b2, x1, a21);
-                    if (TV.Value > 2) a22 = Avx512F.FusedMultiplyAdd(b2, x2, a22);
-                    if (TV.Value > 3) a23 = Avx512F.FusedMultiplyAdd(b2, x3, a23);
-                }
-                if (TK.Value > 3)
-                {
-                    var b3 = Vector512.Create(w3[i]);
-                    a30 = Avx512F.FusedMultiplyAdd(b3, x0, a30);
-                    if (TV.Value > 1) a31 = Avx512F.FusedMultiplyAdd(b3, x1, a31);
-                    if (TV.Value > 2) a32 = Avx512F.FusedMultiplyAdd(b3, x2, a32);
-                    if (TV.Value > 3) a33 = Avx512F.FusedMultiplyAdd(b3, x3, a33);
-                }
-                if (TK.Value > 4)
-                {
-                    var b4 = Vector512.Create(w4[i]);
-                    a40 = Avx512F.FusedMultiplyAdd(b4, x0, a40);
-                    if (TV.Value > 1) a41 = Avx512F.FusedMultiplyAdd(b4, x1, a41);
-                    if (TV.Value > 2) a42 = Avx512F.FusedMultiplyAdd(b4, x2, a42);
-                    if (TV.Value > 3) a43 = Avx512F.FusedMultiplyAdd(b4, x3, a43);
-                }
-                if (TK.Value > 5)
-                {
-                    var b5 = Vector512.Create(w5[i]);
-                    a50 = Avx512F.FusedMultiplyAdd(b5, x0, a50);
-                    if (TV.Value > 1) a51 = Avx512F.FusedMultiplyAdd(b5, x1, a51);
-                    if (TV.Value > 2) a52 = Avx512F.FusedMultiplyAdd(b5, x2, a52);
-                    if (TV.Value > 3) a53 = Avx512F.FusedMultiplyAdd(b5, x3, a53);
-                }
-                if (TK.Value > 6)
-                {
-                    var b6 = Vector512.Create(w6[i]);
-                    a60 = Avx512F.FusedMultiplyAdd(b6, x0, a60);
-                    if (TV.Value > 1) a61 = Avx512F.FusedMultiplyAdd(b6, x1, a61);
-                    if (TV.Value > 2) a62 = Avx512F.FusedMultiplyAdd(b6, x2, a62);
-                    if (TV.Value > 3) a63 = Avx512F.FusedMultiplyAdd(b6, x3, a63);
-                }
-                if (TK.Value > 7)
-                {
-                    var b7 = Vector512.Create(w7[i]);
-                    a70 = Avx512F.FusedMultiplyAdd(b7, x0, a70);
-                    if (TV.Value > 1) a71 = Avx512F.FusedMultiplyAdd(b7, x1, a71);
-                    if (TV.Value > 2) a72 = Avx512F.FusedMultiplyAdd(b7, x2, a72);
-                    if (TV.Value > 3) a73 = Avx512F.FusedMultiplyAdd(b7, x3, a73);
-                }
+                    fixed (int* offset = offsets)
+                    {
+                        for (long b = first; b < last; b++)
+                        {
+                            // Column rows outer: their TI rows of the chunk stay in L1 while the gradient rows
+                            // of every channel block stream past from L2.
+                            int i0 = (int)(b / kBlocks) * ti, k0 = (int)(b % kBlocks) * tk;
+                            DirectWeightKernel<TK, TI>(c.Input, offset + i0, c.Start, c.Output, c.Left, c.Vectors,
+                                (float*)dys + (long)k0 * pixels, pixels, Math.Min(tk, kg - k0),
+                                Math.Min(ti, depth - i0), (float*)dws + (long)k0 * depth + i0, depth, accumulate);
+                        }
+                    }
+                });
             }
         }
-        StoreRow(y + 0 * ldy, bias, 0, kCount, vCount, output, left, a00, a01, a02, a03);
-        if (TK.Value > 1) StoreRow(y + 1 * ldy, bias, 1, kCount, vCount, output, left, a10, a11, a12, a13);
-        if (TK.Value > 2) StoreRow(y + 2 * ldy, bias, 2, kCount, vCount, output, left, a20, a21, a22, a23);
-        if (TK.Value > 3) StoreRow(y + 3 * ldy, bias, 3, kCount, vCount, output, left, a30, a31, a32, a33);
-        if (TK.Value > 4) StoreRow(y + 4 * ldy, bias, 4, kCount, vCount, output, left, a40, a41, a42, a43);
-        if (TK.Value > 5) StoreRow(y + 5 * ldy, bias, 5, kCount, vCount, output, left, a50, a51, a52, a53);
-        if (TK.Value > 6) StoreRow(y + 6 * ldy, bias, 6, kCount, vCount, output, left, a60, a61, a62, a63);
-        if (TK.Value > 7) StoreRow(y + 7 * ldy, bias, 7, kCount, vCount, output, left, a70, a71, a72, a73);
     }
 
-    /// <summary>16 elements from p: lanes[j] picks p[lanes[j]] out of p[0, 32), or p[0, 16) as they are.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Assemble<TPermute>(float* p, Vector512<int> lanes)
-        where TPermute : struct, IConstant =>
-        TPermute.Value == 0
-            ? Vector512.Load(p)
-            : Avx512F.PermuteVar16x32x2(Vector512.Load(p), lanes, Vector512.Load(p + 16));
-
-    /// <summary>Row k of a kernel block: its valid vectors plus the bias, each masked to its plane's end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(float* y, float* bias, int k, int kCount, int vCount, int* output, int* left,
-        Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3)
+    /// <summary>
+    /// How the direct kernel covers a forward pass: register blocks of Channels output channels by Vectors pixel
+    /// vectors, over chunks of Images images, with the weights in the outer loop or not.
+    /// </summary>
+    private readonly record struct DirectSchedule(int Channels, int Vectors, int Images, bool WeightsOuter)
     {
-        if (k >= kCount) return;
-        var b = bias == null ? Vector512<float>.Zero : Vector512.Create(bias[k]);
-        StoreVector(y + output[0], v0 + b, left[0]);
-        if (vCount > 1) StoreVector(y + output[1], v1 + b, left[1]);
-        if (vCount > 2) StoreVector(y + output[2], v2 + b, left[2]);
-        if (vCount > 3) StoreVector(y + output[3], v3 + b, left[3]);
+        /// <summary>
+        /// Weights that fit DirectWeightBytes go one image at a time; larger ones over chunks of images that fit
+        /// DirectInputBytes. The block is the one with the fewest estimated cycles per image: a step issues
+        /// TK * TV FMAs (two a cycle) among TK * TV + TK + TV + 6 instructions (four a cycle), and TK * TV + TV + 1
+        /// registers must fit in 32; the chunk is trimmed to a whole number of blocks where that costs at most
+        /// half of it.
+        /// </summary>
+        public static DirectSchedule Create(ConvolutionDescriptor d, DirectPlan plan)
+        {
+            int kg = d.OutChannelsPerGroup, vectors = plan.Vectors;
+            long weights = (long)kg * d.InChannelsPerGroup * d.KernelH * d.KernelW * sizeof(float);
+            long image = ((long)d.InChannelsPerGroup * plan.ChannelStride + ImageSkew) * sizeof(float);
+            bool weightsOuter = weights > DirectWeightBytes;
+            int most = weightsOuter ? (int)Math.Clamp(DirectInputBytes / image, 1, Math.Max(1, d.Batch)) : 1;
+            var best = new DirectSchedule(1, 1, 1, weightsOuter);
+            double bestCost = double.MaxValue;
+            foreach (int tk in (ReadOnlySpan<int>)[8, 6, 5, 4, 2, 1])
+            {
+                foreach (int tv in (ReadOnlySpan<int>)[4, 3, 2, 1])
+                {
+                    if (tk * tv + tv + 1 > 30) continue;
+                    int images = most;
+                    for (int i = most; i > most / 2; i--)
+                    {
+                        if (i * vectors % tv == 0)
+                        {
+                            images = i;
+                            break;
+                        }
+                    }
+                    double step = Math.Max(tk * tv / 2.0, (tk * tv + tk + tv + 6) / 4.0);
+                    double cost = (double)CeilDiv(kg, tk) * CeilDiv(images * vectors, tv) * step / images;
+                    if (cost < bestCost)
+                    {
+                        bestCost = cost;
+                        best = new DirectSchedule(tk, tv, images, weightsOuter);
+                    }
+                }
+            }
+            return best;
+        }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreVector(float* y, Vector512<float> v, int left)
+    /// <summary>
+    /// A staging buffer for up to a fixed number of images (one group's channels each), and the table of their
+    /// pixel vectors: vector i * V + v of the chunk starts at Start[] in Input, its outputs sit at Output[] from
+    /// the chunk's first image's plane, and Left[] of its lanes are in the plane.
+    /// </summary>
+    private sealed class StagedChunk : IDisposable
     {
-        if (left >= 16) v.Store(y);
-        else Avx512F.MaskStore(y, LaneMask(0, left), v);
-    }
+        private readonly ConvolutionDescriptor d;
+        private readonly DirectPlan plan;
+        private readonly long imageStride;
+        private readonly CpuBuffer input, table;
 
-    /// <summary>A compile-time count: the JIT specializes generic code over these structs and folds the tests.</summary>
-    private interface IConstant
-    {
-        static abstract int Value { get; }
-    }
+        public StagedChunk(ConvolutionDescriptor d, DirectPlan plan, int images)
+        {
+            this.d = d;
+            this.plan = plan;
+            imageStride = (long)d.InChannelsPerGroup * plan.ChannelStride + ImageSkew;
+            long size = images * imageStride + StageSlack;
+            input = CpuMemoryPool.Shared.Rent(size * sizeof(float));
+            table = CpuMemoryPool.Shared.Rent(3L * images * plan.Vectors * sizeof(int));
+            Input = (float*)input.Pointer;
+            Start = (int*)table.Pointer;
+            Output = Start + images * plan.Vectors;
+            Left = Output + images * plan.Vectors;
+            // The padded layout stages only the interior of each plane: its border, and the slack, stay zero.
+            new Span<float>(Input, (int)size).Clear();
+        }
 
-    private readonly struct Count0 : IConstant
-    {
-        public static int Value => 0;
-    }
+        public float* Input { get; }
 
-    private readonly struct Count1 : IConstant
-    {
-        public static int Value => 1;
-    }
+        public int* Start { get; }
 
-    private readonly struct Count2 : IConstant
-    {
-        public static int Value => 2;
-    }
+        public int* Output { get; }
 
-    private readonly struct Count3 : IConstant
-    {
-        public static int Value => 3;
-    }
+        public int* Left { get; }
 
-    private readonly struct Count4 : IConstant
-    {
-        public static int Value => 4;
-    }
+        /// <summary>Pixel vectors of the images staged last.</summary>
+        public int Vectors { get; private set; }
 
-    private readonly struct Count5 : IConstant
-    {
-        public static int Value => 5;
-    }
+        /// <summary>
+        /// Stages images [0, count) whose group's first channel is at x + i * inImage, and fills the vector table
+        /// (outputs relative to the first image, planes d.OutputSize / d.Batch apart).
+        /// </summary>
+        public void Stage(float* x, long inImage, int count, bool parallel)
+        {
+            int cg = d.InChannelsPerGroup, hw = d.InHeight * d.InWidth, pixels = d.OutHeight * d.OutWidth;
+            long outImage = (long)d.OutChannels * pixels;
+            nint xs = (nint)x;
+            long items = (long)count * cg;
+            CpuParallel.For(items, parallel ? Math.Max(1, items / CpuParallel.MaxThreads) : items, (first, last) =>
+            {
+                for (long item = first; item < last; item++)
+                {
+                    long i = item / cg, c = item % cg;
+                    plan.Stage(d, (float*)xs + i * inImage + c * hw, Input + i * imageStride + c * plan.ChannelStride);
+                }
+            });
+            int vectors = plan.Vectors;
+            for (int i = 0; i < count; i++)
+            {
+                for (int v = 0; v < vectors; v++)
+                {
+                    Start[i * vectors + v] = (int)(i * imageStride) + plan.VectorStart[v];
+                    Output[i * vectors + v] = (int)(i * outImage) + 16 * v;
+                    Left[i * vectors + v] = pixels - 16 * v;
+                }
+            }
+            Vectors = count * vectors;
+        }
 
-    private readonly struct Count8 : IConstant
-    {
-        public static int Value => 8;
+        public void Dispose()
+        {
+            input.Dispose();
+            table.Dispose();
+        }
     }
 }

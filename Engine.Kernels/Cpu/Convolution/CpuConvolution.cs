@@ -39,11 +39,11 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, y, "output", w, "weight", nameof(y));
         RequireDisjoint(desc, y, "output", bias, "bias", nameof(y));
         fixed (T* px = x, pw = w, pb = bias, py = y)
-            {
-            var plan = Path == CpuConvolutionPath.Direct && typeof(T) == typeof(float) ? DirectPlan.Create(desc) : null;
-            if (plan != null) ForwardDirect(desc, plan, (float*)px, (float*)pw, bias.IsEmpty ? null : (float*)pb, (float*)py);
-            else if (UsePacked(desc)) ForwardPacked(desc, px, pw, bias.IsEmpty ? null : pb, py);
-            else ForwardTiles(desc, px, pw, bias.IsEmpty ? null : pb, py);
+        {
+            T* pbias = bias.IsEmpty ? null : pb;
+            if (UseDirect(desc, Pass.Forward) && TryForwardDirect(desc, px, pw, pbias, py)) return;
+            if (UsePacked(desc)) ForwardPacked(desc, px, pw, pbias, py);
+            else ForwardTiles(desc, px, pw, pbias, py);
         }
     }
 
@@ -59,7 +59,8 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, dx, "input gradient (dx)", dy, "output gradient (dy)", nameof(dx));
         RequireDisjoint(desc, dx, "input gradient (dx)", w, "weight", nameof(dx));
         fixed (T* pdy = dy, pw = w, pdx = dx)
-            {
+        {
+            if (UseDirect(desc, Pass.BackwardData) && TryBackwardDataDirect(desc, pdy, pw, pdx)) return;
             if (UsePacked(desc)) BackwardDataPacked(desc, pdy, pw, pdx);
             else BackwardDataTiles(desc, pdy, pw, pdx);
         }
@@ -80,7 +81,8 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, dw, "weight gradient (dw)", x, "input", nameof(dw));
         RequireDisjoint(desc, dw, "weight gradient (dw)", dy, "output gradient (dy)", nameof(dw));
         fixed (T* px = x, pdy = dy, pdw = dw)
-            {
+        {
+            if (UseDirect(desc, Pass.BackwardWeight) && TryBackwardWeightDirect(desc, px, pdy, pdw)) return;
             if (UsePacked(desc)) BackwardWeightPacked(desc, px, pdy, pdw);
             else BackwardWeightTiles(desc, px, pdy, pdw);
         }
@@ -120,12 +122,41 @@ public static unsafe partial class CpuConvolution
     internal static CpuConvolutionPath Path { get; set; } = CpuConvolutionPath.Auto;
 
     /// <summary>
-    /// Whether the packed GEMM path runs this layer. It needs a few output channels per group to fill the GEMM's
-    /// 6-row micro-kernel, and enough depth (input channels x taps per group) to repay packing.
+    /// Whether the direct kernels may run this pass of this layer (they run it when it also has a direct plan: float
+    /// with AVX-512). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass; backward data
+    /// except with few input channels and no groups (LeNet's layers: the transposed convolution then has a 1- to
+    /// 6-channel output, whose input staging costs more than the product); and backward weight while the weight
+    /// gradient is small (LeNet, ResNet's stem and downsampling layers, depthwise): larger ones stream the column
+    /// rows from L2 for each block, where the packed GEMM is faster.
+    /// </summary>
+    private static bool UseDirect(ConvolutionDescriptor d, Pass pass) => Path switch
+    {
+        CpuConvolutionPath.Direct => true,
+        CpuConvolutionPath.Auto => pass switch
+        {
+            Pass.BackwardData => d.InChannelsPerGroup >= 8 || d.Groups > 1,
+            Pass.BackwardWeight => d.WeightSize / d.Groups <= DirectWeightGradientElements,
+            _ => true,
+        },
+        _ => false,
+    };
+
+    /// <summary>The passes, for <see cref="UseDirect"/>.</summary>
+    private enum Pass
+    {
+        Forward,
+        BackwardData,
+        BackwardWeight,
+    }
+
+    /// <summary>
+    /// Whether the packed GEMM path runs this layer (when the direct one does not). It needs a few output channels
+    /// per group to fill the GEMM's 6-row micro-kernel, and enough depth (input channels x taps per group) to repay
+    /// packing.
     /// </summary>
     private static bool UsePacked(ConvolutionDescriptor d) => Path switch
     {
-        CpuConvolutionPath.Packed or CpuConvolutionPath.Direct => true,
+        CpuConvolutionPath.Packed => true,
         CpuConvolutionPath.Tiles => false,
         _ => d.OutChannelsPerGroup >= PackedMinOutChannels,
     };
