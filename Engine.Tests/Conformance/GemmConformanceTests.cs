@@ -95,6 +95,80 @@ public class GemmConformanceTests
         TensorAssert.Equal<float>(c2, c1, "gemm with 3 threads against 1");
     }
 
+    /// <summary>
+    /// Shapes that take each way through the AVX-512 driver, built from its tuning constants so that they keep
+    /// crossing its boundaries when those are retuned: m, n, k and the padding past each leading dimension.
+    /// </summary>
+    public static IEnumerable<TestCaseData> Avx512Paths()
+    {
+        int kc = SgemmAvx512Driver.KC, nc = SgemmAvx512Driver.NC, mc = SgemmAvx512Driver.MC;
+        int shallow = SgemmAvx512Driver.RowsInnerDepth;
+        // Padding that puts lda past the in-place limit for stored-transposed A (when transA) and ldb past the one
+        // for row-major B (when not transB), so both get packed.
+        int FarA(int m) => SgemmAvx512Driver.DirectTransposedLda + 1 - m;
+        int farB = SgemmAvx512Driver.DirectBLdb;
+        yield return Case("narrow C: one ragged 16-column sliver", 50, 10, 84, 0, 0, 0);
+        yield return Case("a few rows of C (B in place whatever its stride)", 10, 84, shallow + 72, 0, farB, 1);
+        yield return Case("depth 1", 40, 70, 1, 2, 0, 0);
+        yield return Case("every sliver width and tile height", 23, 64 + 48 + 32 + 16 - 3, 33, 1, 2, 3);
+        yield return Case("two K blocks", 20, 100, kc + 37, 1, 3, 2);
+        yield return Case("row blocks and B panels, shallow", mc + 9, nc + 21, shallow - 3, 0, 1, 5);
+        yield return Case("row blocks and B panels, deep", mc + 9, nc + 21, shallow + 3, 3, 0, 0);
+        yield return Case("packed A and B, shallow", mc + 9, 40, 30, FarA(mc + 9), farB, 0);
+        yield return Case("packed A and B, deep", 40, 70, shallow + 3, FarA(40), farB, 1);
+
+        static TestCaseData Case(string what, int m, int n, int k, int padA, int padB, int padC) =>
+            new TestCaseData(m, n, k, padA, padB, padC).SetArgDisplayNames(what);
+    }
+
+    [TestCaseSource(nameof(Avx512Paths))]
+    public void Avx512DriverMatchesReference(int m, int n, int k, int padA, int padB, int padC)
+    {
+        var choice = Choose("Avx512");
+        var rng = new Random(m * 31 + n * 7 + k);
+        foreach (bool transA in new[] { false, true })
+        {
+            foreach (bool transB in new[] { false, true })
+            {
+                // Plain store (NaN in C must not survive), scaled store, C += acc (later K blocks), general update.
+                var (alpha, beta) = Scalings[rng.Next(Scalings.Length)];
+                CheckFloat(choice, rng, transA, transB, m, n, k, 1f, 0f, padA, padB, padC);
+                CheckFloat(choice, rng, transA, transB, m, n, k, (float)alpha, (float)beta, padA, padB, padC);
+            }
+        }
+    }
+
+    [Test]
+    public void Avx512DriverDoesNotDependOnTheThreadCount([Values] bool transA, [Values] bool transB,
+        [Values(false, true)] bool far, [Values(261, 20)] int m)
+    {
+        // 261 rows split by rows, 20 by columns; far leading dimensions take the packed A and B paths.
+        var choice = Choose("Avx512");
+        var rng = new Random(11 + m);
+        int n = 2 * SgemmAvx512Driver.NC + 5, k = SgemmAvx512Driver.KC + 37;
+        int lda = (transA ? m : k) + (far ? SgemmAvx512Driver.DirectTransposedLda : 0);
+        int ldb = (transB ? k : n) + (far ? SgemmAvx512Driver.DirectBLdb : 0);
+        float[] a = TestData.Uniform(rng, (transA ? k : m) * lda), b = TestData.Uniform(rng, (transB ? n : k) * ldb);
+        var results = new List<float[]>();
+        int saved = CpuParallel.MaxThreads;
+        try
+        {
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                CpuParallel.MaxThreads = threads;
+                var c = new float[m * n];
+                CpuGemm.GemmCore(choice, transA, transB, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
+                results.Add(c);
+            }
+        }
+        finally
+        {
+            CpuParallel.MaxThreads = saved;
+        }
+        TensorAssert.Equal<float>(results[1], results[0], "gemm with 2 threads against 1");
+        TensorAssert.Equal<float>(results[2], results[0], "gemm with 3 threads against 1");
+    }
+
     [Test]
     public void BetaZeroOverwritesNaN([ValueSource(nameof(Kernels))] string kernel)
     {

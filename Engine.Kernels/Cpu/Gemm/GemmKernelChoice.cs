@@ -12,7 +12,7 @@ internal enum GemmKernelChoice
     /// <summary>Float through the unpacked Vector512 path meant for a few rows (any m works).</summary>
     SmallM,
 
-    /// <summary>Float through the 6 x 64 Vector512 micro-kernel.</summary>
+    /// <summary>Float through <see cref="SgemmAvx512Driver"/> and its 6 x 16..64 Vector512 micro-kernels.</summary>
     Avx512,
 
     /// <summary>Float through the 6 x 16 Vector256 micro-kernel.</summary>

@@ -1,5 +1,3 @@
-using Engine.Memory;
-
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
@@ -78,11 +76,25 @@ internal static unsafe class SgemmDriver
         int kcMax = (k + kBlocks - 1) / kBlocks;
         int mcMax = Math.Min(TKernel.MC, RoundUp(m, mr));
         int ncMax = Math.Min(TKernel.NC, RoundUp(n, nr));
-        // Packing buffers come from the pool: a fresh native block this size would be mapped and page-faulted in
-        // on every call, which costs more than a small GEMM itself.
-        using var bufferA = CpuMemoryPool.Shared.Rent((long)mcMax * kcMax * sizeof(float));
-        using var bufferB = CpuMemoryPool.Shared.Rent((long)ncMax * kcMax * sizeof(float));
-        float* packA = (float*)bufferA.Pointer, packB = (float*)bufferB.Pointer;
+        long floatsA = ((long)mcMax * kcMax + 15) & ~15L;
+        var scratch = SgemmScratch.Rent();
+        try
+        {
+            float* packA = scratch.Floats(floatsA + (long)ncMax * kcMax);
+            Loops<TKernel>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kcMax, packA,
+                packA + floatsA);
+        }
+        finally
+        {
+            scratch.Return();
+        }
+    }
+
+    private static void Loops<TKernel>(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int kcMax, float* packA, float* packB)
+        where TKernel : ISgemmMicroKernel
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
         float* edge = stackalloc float[mr * nr];
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {

@@ -104,52 +104,67 @@ internal static unsafe class SgemmPanelPacking
     /// dst[q * ldd + r] = src[r * lds + q] for r &lt; 16, q &lt; <paramref name="steps"/>: rows at or past
     /// <paramref name="rows"/> give zeros and nothing past them or past <paramref name="steps"/> is read.
     /// </summary>
+    [SkipLocalsInit]
     private static void Transpose16(float* src, nint lds, int rows, int steps, float* dst, nint ldd)
     {
-        // Interleave row pairs, then pairs of pairs (64-bit), within each 128-bit lane: afterwards lane L of
-        // u[4g + c] holds rows 4g..4g+3 of column 4L + c.
-        Vector512<float> mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(steps)).AsSingle();
-        bool whole = steps == 16;
-        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
-        for (int g = 0; g < 4; g++)
+        if (rows == 16 && steps == 16)
         {
-            int r = 4 * g;
-            Vector512<float> r0 = Row(src, lds, r, rows, whole, mask), r1 = Row(src, lds, r + 1, rows, whole, mask);
-            Vector512<float> r2 = Row(src, lds, r + 2, rows, whole, mask);
-            Vector512<float> r3 = Row(src, lds, r + 3, rows, whole, mask);
-            Vector512<double> t0 = Avx512F.UnpackLow(r0, r1).AsDouble();
-            Vector512<double> t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
-            Vector512<double> t2 = Avx512F.UnpackLow(r2, r3).AsDouble();
-            Vector512<double> t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
-            u[r] = Avx512F.UnpackLow(t0, t2).AsSingle();
-            u[r + 1] = Avx512F.UnpackHigh(t0, t2).AsSingle();
-            u[r + 2] = Avx512F.UnpackLow(t1, t3).AsSingle();
-            u[r + 3] = Avx512F.UnpackHigh(t1, t3).AsSingle();
+            Transpose16x16(src, lds, dst, ldd);
+            return;
         }
+        // An edge block goes through a zero-padded 16 x 16 tile on the stack.
+        float* tile = stackalloc float[16 * 16];
+        float* result = stackalloc float[16 * 16];
+        for (int r = 0; r < 16; r++) (r < rows ? LoadPartial(src + r * lds, steps) : default).Store(tile + 16 * r);
+        Transpose16x16(tile, 16, result, 16);
+        for (int q = 0; q < steps; q++) Vector512.Load(result + 16 * q).Store(dst + q * ldd);
+    }
+
+    /// <summary>dst[q * ldd + r] = src[r * lds + q] for a whole 16 x 16 block, in registers.</summary>
+    private static void Transpose16x16(float* src, nint lds, float* dst, nint ldd)
+    {
+        // Interleave row pairs (32-bit), then pairs of pairs (64-bit), within each 128-bit lane: afterwards lane L
+        // of u[4g + c] holds rows 4g..4g+3 of column 4L + c.
+        Vector512<float> u0, u1, u2, u3, u4, u5, u6, u7, u8, u9, u10, u11, u12, u13, u14, u15;
+        Quad(src, lds, out u0, out u1, out u2, out u3);
+        Quad(src + 4 * lds, lds, out u4, out u5, out u6, out u7);
+        Quad(src + 8 * lds, lds, out u8, out u9, out u10, out u11);
+        Quad(src + 12 * lds, lds, out u12, out u13, out u14, out u15);
         // Gather the four lanes of each column: 0x88 takes lanes 0 and 2 of each source, 0xDD lanes 1 and 3.
-        for (int col = 0; col < 4; col++)
-        {
-            Vector512<float> v0 = Avx512F.Shuffle4x128(u[col], u[4 + col], 0x88);
-            Vector512<float> v1 = Avx512F.Shuffle4x128(u[col], u[4 + col], 0xDD);
-            Vector512<float> v2 = Avx512F.Shuffle4x128(u[8 + col], u[12 + col], 0x88);
-            Vector512<float> v3 = Avx512F.Shuffle4x128(u[8 + col], u[12 + col], 0xDD);
-            StoreStep(dst, ldd, col, steps, Avx512F.Shuffle4x128(v0, v2, 0x88));
-            StoreStep(dst, ldd, 4 + col, steps, Avx512F.Shuffle4x128(v1, v3, 0x88));
-            StoreStep(dst, ldd, 8 + col, steps, Avx512F.Shuffle4x128(v0, v2, 0xDD));
-            StoreStep(dst, ldd, 12 + col, steps, Avx512F.Shuffle4x128(v1, v3, 0xDD));
-        }
+        Lanes(u0, u4, u8, u12, dst, ldd);
+        Lanes(u1, u5, u9, u13, dst + ldd, ldd);
+        Lanes(u2, u6, u10, u14, dst + 2 * ldd, ldd);
+        Lanes(u3, u7, u11, u15, dst + 3 * ldd, ldd);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Row(float* src, nint lds, int r, int rows, bool whole, Vector512<float> mask)
+    private static void Quad(float* src, nint lds, out Vector512<float> c0, out Vector512<float> c1,
+        out Vector512<float> c2, out Vector512<float> c3)
     {
-        if (r >= rows) return default;
-        return whole ? Vector512.Load(src + r * lds) : Avx512F.MaskLoad(src + r * lds, mask, default);
+        Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + lds);
+        Vector512<float> r2 = Vector512.Load(src + 2 * lds), r3 = Vector512.Load(src + 3 * lds);
+        Vector512<double> t0 = Avx512F.UnpackLow(r0, r1).AsDouble();
+        Vector512<double> t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+        Vector512<double> t2 = Avx512F.UnpackLow(r2, r3).AsDouble();
+        Vector512<double> t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+        c0 = Avx512F.UnpackLow(t0, t2).AsSingle();
+        c1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        c2 = Avx512F.UnpackLow(t1, t3).AsSingle();
+        c3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
     }
 
+    // Column c of every lane: output rows c, 4 + c, 8 + c and 12 + c (dst points at row c).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreStep(float* dst, nint ldd, int q, int steps, Vector512<float> value)
+    private static void Lanes(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3,
+        float* dst, nint ldd)
     {
-        if (q < steps) value.Store(dst + q * ldd);
+        Vector512<float> v0 = Avx512F.Shuffle4x128(g0, g1, 0x88);
+        Vector512<float> v1 = Avx512F.Shuffle4x128(g0, g1, 0xDD);
+        Vector512<float> v2 = Avx512F.Shuffle4x128(g2, g3, 0x88);
+        Vector512<float> v3 = Avx512F.Shuffle4x128(g2, g3, 0xDD);
+        Avx512F.Shuffle4x128(v0, v2, 0x88).Store(dst);
+        Avx512F.Shuffle4x128(v1, v3, 0x88).Store(dst + 4 * ldd);
+        Avx512F.Shuffle4x128(v0, v2, 0xDD).Store(dst + 8 * ldd);
+        Avx512F.Shuffle4x128(v1, v3, 0xDD).Store(dst + 12 * ldd);
     }
 }

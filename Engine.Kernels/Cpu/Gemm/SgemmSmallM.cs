@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using Engine.Memory;
 
 namespace Engine.Kernels.Cpu;
 
@@ -41,17 +40,25 @@ internal static unsafe class SgemmSmallM
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
         // Row i of op(A) is contiguous unless A is transposed; then it is a column of A, gathered first.
-        using var column = transA ? CpuMemoryPool.Shared.Rent((long)k * sizeof(float)) : null;
-        for (int i = 0; i < m; i++)
+        var scratch = transA ? SgemmScratch.Rent() : null;
+        try
         {
-            float* ai = a + i * lda;
-            if (column is not null)
+            float* column = scratch is null ? null : scratch.Floats(k);
+            for (int i = 0; i < m; i++)
             {
-                ai = (float*)column.Pointer;
-                for (int p = 0; p < k; p++) ai[p] = a[p * lda + i];
+                float* ai = a + i * lda;
+                if (column != null)
+                {
+                    ai = column;
+                    for (int p = 0; p < k; p++) ai[p] = a[p * lda + i];
+                }
+                if (transB) RowTimesBTransposed(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
+                else RowTimesB(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
             }
-            if (transB) RowTimesBTransposed(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
-            else RowTimesB(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
+        }
+        finally
+        {
+            scratch?.Return();
         }
     }
 
