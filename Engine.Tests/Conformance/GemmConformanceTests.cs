@@ -111,9 +111,9 @@ public class GemmConformanceTests
         yield return Case("a few rows of C (B in place whatever its stride)", 10, 84, shallow + 72, 0, farB, 1);
         yield return Case("depth 1", 40, 70, 1, 2, 0, 0);
         yield return Case("every sliver width and tile height", 23, 64 + 48 + 32 + 16 - 3, 33, 1, 2, 3);
-        yield return Case("two K blocks", 20, 100, kc + 37, 1, 3, 2);
-        yield return Case("row blocks and B panels, shallow", mc + 9, nc + 21, shallow - 3, 0, 1, 5);
-        yield return Case("row blocks and B panels, deep", mc + 9, nc + 21, shallow + 3, 3, 0, 0);
+        yield return Case("two K blocks and two B panels", 13, nc + 21, kc + 37, 1, 3, 2);
+        yield return Case("row blocks and B panels, shallow", mc + 9, nc + 21, 5, 0, 1, 5);
+        yield return Case("row blocks, deep", mc + 9, 70, shallow + 3, 3, 0, 0);
         yield return Case("packed A and B, shallow", mc + 9, 40, 30, FarA(mc + 9), farB, 0);
         yield return Case("packed A and B, deep", 40, 70, shallow + 3, FarA(40), farB, 1);
 
@@ -145,7 +145,7 @@ public class GemmConformanceTests
         // 261 rows split by rows, 20 by columns; far leading dimensions take the packed A and B paths.
         var choice = Choose("Avx512");
         var rng = new Random(11 + m);
-        int n = 2 * SgemmAvx512Driver.NC + 5, k = SgemmAvx512Driver.KC + 37;
+        int n = SgemmAvx512Driver.NC + 5, k = SgemmAvx512Driver.KC + 37;
         int lda = (transA ? m : k) + (far ? SgemmAvx512Driver.DirectTransposedLda : 0);
         int ldb = (transB ? k : n) + (far ? SgemmAvx512Driver.DirectBLdb : 0);
         float[] a = TestData.Uniform(rng, (transA ? k : m) * lda), b = TestData.Uniform(rng, (transB ? n : k) * ldb);

@@ -10,8 +10,9 @@ namespace Engine.Kernels.Cpu;
 /// without reading it, so NaN in an uninitialised C does not survive; alpha == 0 or k == 0 reads neither A nor B
 /// (C = beta * C), as in BLAS.
 /// <para>
-/// Float runs a packed, cache-blocked SIMD kernel (SgemmDriver), or an unpacked row-by-row path when C has only
-/// one or two rows (SgemmSmallM); double (and any other IEEE type) runs a simpler blocked path (GenericGemm).
+/// Float runs the cache-blocked AVX-512 kernels (SgemmAvx512Driver; SgemmDriver with AVX2 elsewhere), or an
+/// unpacked row-by-row path when C has only one or two rows (SgemmSmallM); double (and any other IEEE type) runs a
+/// simpler blocked path (GenericGemm).
 /// Large products are split across CpuParallel's threads; every element is summed in the same order whatever
 /// the thread count, so results are bitwise reproducible.
 /// </para>

@@ -4,8 +4,8 @@ namespace Engine.Kernels.Cpu;
 internal enum GemmKernelChoice
 {
     /// <summary>
-    /// The fastest the hardware runs: for float, the unpacked AVX-512 path for a few rows, else the packed
-    /// AVX-512 kernel, then AVX2, then the generic path.
+    /// The fastest the hardware runs: for float, the unpacked AVX-512 path for a few rows, else the AVX-512
+    /// driver, then AVX2, then the generic path.
     /// </summary>
     Auto,
 

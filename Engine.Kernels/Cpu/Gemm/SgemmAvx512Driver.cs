@@ -1,19 +1,21 @@
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// The AVX-512 float GEMM: Goto's loops around <see cref="SgemmKernel6xN"/>, with A read where it lies. Inputs are
-/// validated by <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
+/// The AVX-512 float GEMM: Goto's loops around <see cref="SgemmKernel6xN"/>, reading A (and row-major B) where it
+/// lies. Inputs are validated by <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
 /// <code>
 /// for jc in 0..n step NC:
-///   for pc in 0..k step kc:          B[pc.., jc..] as slivers of up to 64 columns (packed; KC x NC stays in L2)
-///     for ir in 0..m step 6:         the A sliver, 6 rows x kc, stays in L1 while ...
-///       for each B sliver:           ... the kernel walks the B panel: C[6 x 16..64] = alpha A B + beta C
+///   for pc in 0..k step kc:            B[pc.., jc..]: slivers of up to 64 columns, packed or in place
+///     for ic in 0..m step MC:          A[ic.., pc..]: in place, or packed when stored transposed far apart
+///       deep block (kc &gt; 128):        for each 6-row A sliver (in L1), for each B sliver (B panel in L2): tile
+///       shallow block (kc &lt;= 128):     for each B sliver (in L1): every 6-row tile of the block in one call
 /// </code>
-/// Packing A, as the classic algorithm does, copies m x k values to save nothing here: the kernel broadcasts A one
-/// value at a time, and six rows of row-major A (or six columns of stored-transposed A) are as good a stream as a
-/// packed sliver. Only stored-transposed A with long rows is packed, one sliver at a time, because its kc values
-/// of a row lie lda apart and with a power-of-two lda they would share a few L1 sets. B is packed except where a
-/// few rows of C would use it too few times to repay the copy.
+/// The classic algorithm packs A too, but here that copies m x k values to save nothing: the kernel broadcasts A
+/// one value at a time, and six rows of row-major A (or six columns of stored-transposed A) are as good a stream as
+/// a packed sliver. Packing is kept only where the memory layout would hurt (see <see cref="DirectTransposedLda"/>
+/// and <see cref="DirectBLdb"/>) and for stored-transposed B, which the kernel cannot read in rows. Slivers are
+/// only as wide as their columns need (16, 32, 48 or 64), so a 10-column C costs a 16-column kernel, not 64.
+/// Every element of C is summed in the same order whatever the path, split or thread count.
 /// </summary>
 internal static unsafe class SgemmAvx512Driver
 {
@@ -23,41 +25,44 @@ internal static unsafe class SgemmAvx512Driver
     /// that traffic goes to memory (KC 128 lost 15%, 256 about 4%). Measured on a 2 MiB-L2 Xeon: KC 512 with NC
     /// 384 to 512 were best; NC 768 lost 5% and KC 512 x NC 1024 (a 2 MiB panel) more.
     /// </summary>
-    internal static int KC = 512;
+    internal const int KC = 512;
 
-    /// <summary>Columns of one B panel.</summary>
-    internal static int NC = 384;
+    /// <summary>Columns of one B panel (a multiple of 64: only the last sliver of C may be narrow).</summary>
+    internal const int NC = 384;
 
     /// <summary>
     /// Stored-transposed A is read in place up to this lda: the kernel then reads one row of A per k step, at most
     /// 2 KB apart, a stride the L1 prefetcher follows. Past it (lda 1024 and up, a 4 KB stride) the rows also
     /// share a few L1 sets, and A is packed instead, a block of rows at a time.
     /// </summary>
-    internal static int DirectTransposedLda = 512;
+    internal const int DirectTransposedLda = 512;
 
     /// <summary>
     /// Row-major B is read in place while its rows are less than this many floats apart (4 KB): a kc x 64 sliver
     /// is then as good a stream as a packed one, and packing it would copy k x n values for nothing. From 4 KB on,
     /// each row is another page and the rows share a few L1 and L2 sets, which packing avoids.
     /// </summary>
-    internal static int DirectBLdb = 1024;
+    internal const int DirectBLdb = 1024;
 
     /// <summary>
     /// Row-major B is read in place whatever its stride when C has at most this many rows: each B value is then
     /// used by at most two tiles, too few to repay copying it.
     /// </summary>
-    internal static int DirectBRows = 12;
+    internal const int DirectBRows = 12;
 
     /// <summary>K blocks up to this deep run B sliver by B sliver (64 x 128 floats is 32 KB of L1).</summary>
-    internal static int RowsInnerDepth = 128;
-
-    /// <summary>Rows of A that stream past one B sliver in a shallow block: 256 x 128 floats is 128 KB of L2.</summary>
-    internal static int MC = 252;
+    internal const int RowsInnerDepth = 128;
 
     /// <summary>
-    /// Splits C into row strips (or column strips when C is short and wide) across threads, each running the whole
-    /// serial algorithm on its part. The K blocks depend on k alone, so every element of C is summed in the same
-    /// order whatever the split.
+    /// Rows of A per block (a multiple of 6): in a shallow block they stream past each B sliver, 252 x 128 floats
+    /// (126 KB) from L2; a packed A block is 252 x 512 floats, 504 KB.
+    /// </summary>
+    internal const int MC = 252;
+
+    /// <summary>
+    /// Runs one GEMM, split into row or column strips across threads when it is large enough (see
+    /// <see cref="RunParallel"/>), each strip running the whole serial algorithm. The K blocks depend on k alone, so
+    /// every element of C is summed in the same order whatever the split.
     /// </summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha, float* a, nint lda,
         float* b, nint ldb, float beta, float* c, nint ldc)
@@ -74,13 +79,34 @@ internal static unsafe class SgemmAvx512Driver
             Serial(plan, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
+        RunParallel(plan, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
+    /// Packing costs about a third of a cycle per value and the kernel 1/32 of a cycle per multiply-add, so packing
+    /// one operand in full costs this many divided by the other dimension (m for B, n for A) of the whole product.
+    /// </summary>
+    private const double PackCost = 32.0 / 3;
+
+    /// <summary>
+    /// Splits C by rows or by columns, whichever costs the slowest thread less: a row split packs all of B in every
+    /// thread (when B is packed), a column split all of A, and a column split works in whole 64-column slivers.
+    /// </summary>
+    private static void RunParallel(Plan plan, int m, int n, int k, float alpha, float* a, nint lda, float* b,
+        nint ldb, float beta, float* c, nint ldc)
+    {
         const int mr = SgemmKernel6xN.MR, nr = SgemmPanelPacking.SliverColumns;
         int mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr;
+        long rowGrain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)mr * n * k));
+        long colGrain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)m * nr * k));
+        int rowParts = Parts(mTiles, rowGrain), colParts = Parts(nTiles, colGrain);
+        double rowCost = (double)((mTiles + rowParts - 1) / rowParts) / mTiles + (plan.DirectB ? 0 : PackCost / m);
+        double colCost = LargestPart(n, nTiles, colParts) + (plan.DirectA ? 0 : PackCost / n);
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
-        if (mTiles >= nTiles)
+        bool transA = plan.TransA, transB = plan.TransB;
+        if (rowCost <= colCost)
         {
-            long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)mr * n * k));
-            CpuParallel.For(mTiles, grain, (s, e) =>
+            CpuParallel.For(mTiles, rowGrain, (s, e) =>
             {
                 int r0 = (int)s * mr, rows = (int)Math.Min(e * mr, m) - r0;
                 float* a0 = (float*)pa + (transA ? r0 : r0 * lda);
@@ -89,8 +115,7 @@ internal static unsafe class SgemmAvx512Driver
         }
         else
         {
-            long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)m * nr * k));
-            CpuParallel.For(nTiles, grain, (s, e) =>
+            CpuParallel.For(nTiles, colGrain, (s, e) =>
             {
                 int c0 = (int)s * nr, cols = (int)Math.Min(e * nr, n) - c0;
                 float* b0 = (float*)pb + (transB ? c0 * ldb : c0);
@@ -99,26 +124,24 @@ internal static unsafe class SgemmAvx512Driver
         }
     }
 
-    // DEV-ONLY tuning hook (removed before commit).
-    static SgemmAvx512Driver()
+    /// <summary>How many chunks CpuParallel.For makes of <paramref name="count"/> items.</summary>
+    private static int Parts(int count, long grain) =>
+        (int)Math.Max(1, Math.Min(CpuParallel.MaxThreads, count / grain));
+
+    /// <summary>
+    /// The share of the kernel work (in 16-column vectors) of the largest of <paramref name="parts"/> contiguous
+    /// runs of 64-column slivers, as CpuParallel.For cuts them.
+    /// </summary>
+    private static double LargestPart(int n, int slivers, int parts)
     {
-        string? t = Environment.GetEnvironmentVariable("SGEMM_TUNE");
-        if (t is null) return;
-        foreach (var kv in t.Split(','))
+        int total = (n + 15) / 16, largest = 0;
+        for (int p = 0; p < parts; p++)
         {
-            var p = kv.Split('=');
-            int v = int.Parse(p[1]);
-            switch (p[0])
-            {
-                case "KC": KC = v; break;
-                case "NC": NC = v; break;
-                case "MC": MC = v / 6 * 6; break;
-                case "DTL": DirectTransposedLda = v; break;
-                case "DBR": DirectBRows = v; break;
-                case "DBL": DirectBLdb = v; break;
-                case "RID": RowsInnerDepth = v; break;
-            }
+            int first = (int)((long)slivers * p / parts) * 64;
+            int end = (int)Math.Min((long)slivers * (p + 1) / parts * 64, n);
+            largest = Math.Max(largest, (end + 15) / 16 - first / 16);
         }
+        return (double)largest / total;
     }
 
     /// <summary>How a whole problem is run: its layouts, its K block and what is read in place.</summary>
@@ -130,7 +153,6 @@ internal static unsafe class SgemmAvx512Driver
     {
         const int mr = SgemmKernel6xN.MR, nr = SgemmPanelPacking.SliverColumns;
         int kcMax = plan.KcMax;
-        bool transA = plan.TransA, transB = plan.TransB;
         int ncMax = Math.Min(NC, n);
         // Read in place, B still needs a packed copy of a ragged last sliver (its last vector would read past n).
         long packedB = plan.DirectB ? (n % 16 == 0 ? 0 : nr) : (ncMax + nr - 1) / nr * nr;
@@ -149,6 +171,7 @@ internal static unsafe class SgemmAvx512Driver
         }
     }
 
+    /// <summary>The loops of the class summary, with the packing buffers in hand.</summary>
     private static void Loops(Plan plan, int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
         float beta, float* c, nint ldc, float* packB, float* packA)
     {

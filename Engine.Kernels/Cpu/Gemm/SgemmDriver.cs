@@ -1,8 +1,9 @@
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// The packed float GEMM (Goto/BLIS): five loops around a register-blocked micro-kernel. Inputs are validated by
-/// <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
+/// The packed float GEMM (Goto/BLIS) for machines without AVX-512 (the AVX2 kernel <see cref="SgemmKernel6x16"/>;
+/// AVX-512 machines run <see cref="SgemmAvx512Driver"/>): five loops around a register-blocked micro-kernel.
+/// Inputs are validated by <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
 /// <code>
 /// for jc in 0..n step NC:
 ///   for pc in 0..k step KC:          pack op(B)[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
@@ -10,9 +11,8 @@ namespace Engine.Kernels.Cpu;
 ///       for ir in 0..MC step MR:     one A sliver (MR x KC) stays in L1
 ///         for jr in 0..NC step NR:   micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
 /// </code>
-/// The A sliver is the one kept in L1 (not BLIS's B sliver) because a 64-column B sliver of KC = 256 is 64 KB,
-/// more than L1 holds; the kernel streams B from L2 instead, which measured as fast as the BLIS order with a
-/// smaller KC.
+/// The A sliver is the one kept in L1 (not BLIS's B sliver): the kernel streams B from L2, which measured as fast
+/// as the BLIS order with a smaller KC.
 /// </summary>
 internal static unsafe class SgemmDriver
 {

@@ -31,7 +31,6 @@ internal static unsafe class SgemmKernel6xN
     /// C[0:m, 0:cols] = alpha * A[0:m, 0:kc] * B[0:kc, 0:cols] + beta * C, cols &lt;= the tile width, six rows at a
     /// time down one B sliver: the A sliver of rows 6t.. starts at a + t * tsA.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run<TWidth>(int kc, int m, float* a, nint rsA, nint csA, nint tsA, float* b, nint csB,
         float* c, nint ldc, int cols, float alpha, float beta)
         where TWidth : ISgemmTileWidth
@@ -41,7 +40,8 @@ internal static unsafe class SgemmKernel6xN
                 beta);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    // Compiled fully optimised on first use: the tier-0 code of a vector kernel is many times slower.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile<TWidth>(int kc, int rows, float* a, nint rsA, nint csA, float* b, nint csB, float* c,
         nint ldc, int cols, float alpha, float beta)
         where TWidth : ISgemmTileWidth
