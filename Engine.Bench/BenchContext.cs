@@ -14,15 +14,17 @@ public sealed class BenchContext(BenchOptions options)
     /// <summary>Calls before timing starts: the JIT tiers up, caches, memory pools and thread pools warm.</summary>
     public const int WarmupCalls = 2;
 
-    public const double WarmupSeconds = 0.3;
-
     /// <summary>
-    /// Tiered compilation reaches its final code only after a method has run about 60 times (tier 0, then an
-    /// instrumented tier, then optimised with the profile): a LeNet training step takes 400 ms on its first call,
-    /// 50 ms at the tenth and 28 ms from about the fiftieth. Warm-up goes on to this many calls unless
-    /// <see cref="SettleSeconds"/> pass first; slow cases call their hot methods many times per call anyway.
+    /// Tiered compilation reaches its final code only after a method has run many times (tier 0, then an
+    /// instrumented tier, then optimised with the profile, compiled in the background after a quiet period): a
+    /// LeNet training step takes 400 ms on its first call, 50 ms at the tenth and 28 ms from about the fiftieth,
+    /// and the MLP step (2.5 ms) settles only after about a second and a half of calls. So warm-up lasts at least
+    /// this long, and then on to <see cref="SettleCalls"/> calls unless <see cref="SettleSeconds"/> pass first.
     /// </summary>
-    public const int SettleCalls = 60;
+    public const double WarmupSeconds = 1.5;
+
+    /// <summary>Calls of warm-up for cases too slow to reach it in <see cref="WarmupSeconds"/>.</summary>
+    public const int SettleCalls = 200;
 
     public const double SettleSeconds = 5;
 
@@ -38,6 +40,9 @@ public sealed class BenchContext(BenchOptions options)
 
     /// <summary>--profile: suites that run Nd operators also print a per-operator profile to stderr.</summary>
     public bool Profile => options.Profile;
+
+    /// <summary>Whether the profile splits each operator by its input shapes (--profile-shapes).</summary>
+    public bool ProfileShapes => options.ProfileShapes;
 
     /// <summary>
     /// Whether to run <paramref name="caseName"/>: it passes --filter (a case-insensitive substring). With --list,

@@ -2,14 +2,14 @@ namespace Engine.Bench;
 
 /// <summary>
 /// The command line: SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] [--filter TEXT]
-/// [--out FILE] [--list] [--profile]. <see cref="Parse"/> validates everything and explains what is wrong.
+/// [--out FILE] [--list] [--profile] [--profile-shapes]. <see cref="Parse"/> validates everything and explains what is wrong.
 /// </summary>
 public sealed record BenchOptions(string Suite, int Threads, string Device, int Repeat, double BudgetSeconds,
-    string? Filter, string? OutFile, bool ListOnly = false, bool Profile = false)
+    string? Filter, string? OutFile, bool ListOnly = false, bool Profile = false, bool ProfileShapes = false)
 {
     public const string Usage =
         "usage: Engine.Bench SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] " +
-        "[--filter TEXT] [--out FILE] [--list] [--profile]";
+        "[--filter TEXT] [--out FILE] [--list] [--profile] [--profile-shapes]";
 
     /// <summary>Parses the arguments after the suite name; throws <see cref="ArgumentException"/> on bad input.</summary>
     public static BenchOptions Parse(string suite, IReadOnlyList<string> args)
@@ -18,7 +18,7 @@ public sealed record BenchOptions(string Suite, int Threads, string Device, int 
         double budget = 2.0;
         string device = "cpu";
         string? filter = null, outFile = null;
-        bool listOnly = false, profile = false;
+        bool listOnly = false, profile = false, profileShapes = false;
         for (int i = 0; i < args.Count; i++)
         {
             string name = args[i];
@@ -35,12 +35,14 @@ public sealed record BenchOptions(string Suite, int Threads, string Device, int 
                 case "--out": outFile = Value(); break;
                 case "--list": listOnly = true; break;
                 case "--profile": profile = true; break;
+                case "--profile-shapes": profile = profileShapes = true; break;
                 default: throw new ArgumentException($"unknown option '{name}'; {Usage}");
             }
         }
         if (device is not ("cpu" or "cuda"))
             throw new ArgumentException($"--device must be cpu or cuda, got '{device}'.");
-        return new BenchOptions(suite, threads, device, repeat, budget, filter, outFile, listOnly, profile);
+        return new BenchOptions(suite, threads, device, repeat, budget, filter, outFile, listOnly, profile,
+            profileShapes);
     }
 
     private static int PositiveInt(string option, string text) =>

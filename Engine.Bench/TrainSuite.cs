@@ -20,7 +20,7 @@ public static class TrainSuite
 {
     private const double LearningRate = 0.01;
 
-    private const int ProfiledCalls = 10;
+    private const int ProfiledCalls = 20;
 
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
@@ -46,25 +46,31 @@ public static class TrainSuite
                 });
                 // The same batch every step, so the loss must fall: a check that the step really trains.
                 Console.Error.WriteLine($"{step}: loss {first:0.####} -> {last:0.####} over the timed steps");
-                if (ctx.Profile) PrintProfile(step, () => Step(model, x, labels));
+                if (ctx.Profile) PrintProfile(ctx, step, () => Step(model, x, labels));
                 yield return result;
             }
             if (wantForward)
             {
                 var result = ctx.Measure(forward, () => Loss(model, x, labels));
-                if (ctx.Profile) PrintProfile(forward, () => Loss(model, x, labels));
+                if (ctx.Profile) PrintProfile(ctx, forward, () => Loss(model, x, labels));
                 yield return result;
             }
         }
     }
 
-    private static void PrintProfile(string caseName, Action body)
+    private static void PrintProfile(BenchContext ctx, string caseName, Action body)
     {
-        using (OpProfiler.Start())
+        int gen0 = GC.CollectionCount(0), gen2 = GC.CollectionCount(2);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using (OpProfiler.Start(ctx.ProfileShapes))
         {
             for (int i = 0; i < ProfiledCalls; i++) body();
         }
-        Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n{OpProfiler.Report()}");
+        double totalMs = watch.Elapsed.TotalMilliseconds;
+        double kernelMs = OpProfiler.Results.Sum(r => r.TotalMs);
+        Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n{OpProfiler.Report()}" +
+            $"{"outside kernels (dispatch, autograd, allocation)",-50}{totalMs - kernelMs,12:F1} ms of {totalMs:F1}; " +
+            $"garbage collections: {GC.CollectionCount(0) - gen0} (gen 2: {GC.CollectionCount(2) - gen2})\n");
     }
 
     /// <summary>One SGD step; returns the loss before the update.</summary>

@@ -6,30 +6,35 @@ namespace Engine.Diagnostics;
 
 /// <summary>
 /// Per-operator time and call counts of eager execution. <c>using (OpProfiler.Start()) { ... }</c>, then
-/// <see cref="Report"/>. Off by default; when off it costs one flag check per operation.
+/// <see cref="Report"/>. Off by default; when off it costs one flag check per operation. With
+/// <c>Start(byShape: true)</c> each row is an operator with its input shapes, e.g. <c>dot (256,256)x(256,784)</c>,
+/// which tells the large calls of an operator from the small ones.
 /// </summary>
 public static class OpProfiler
 {
     private static readonly ConcurrentDictionary<string, (long Calls, long Ticks)> totals = new();
     private static volatile bool enabled;
+    private static volatile bool byShape;
 
     public static bool IsEnabled => enabled;
 
     /// <summary>Clears the counters and starts profiling until the handle is disposed.</summary>
-    public static IDisposable Start()
+    public static IDisposable Start(bool byShape = false)
     {
         totals.Clear();
+        OpProfiler.byShape = byShape;
         enabled = true;
         return new Stop();
     }
 
     internal static long Begin() => enabled ? Stopwatch.GetTimestamp() : 0;
 
-    internal static void End(string op, long start)
+    internal static void End(string op, NDArray[] inputs, long start)
     {
         if (start == 0) return;
         long ticks = Stopwatch.GetTimestamp() - start;
-        totals.AddOrUpdate(op, (1, ticks), (_, t) => (t.Calls + 1, t.Ticks + ticks));
+        string key = byShape ? $"{op} {string.Join("x", inputs.Select(x => x.Shape.ToString()))}" : op;
+        totals.AddOrUpdate(key, (1, ticks), (_, t) => (t.Calls + 1, t.Ticks + ticks));
     }
 
     /// <summary>Operators by total time: calls, total milliseconds and microseconds per call.</summary>
@@ -40,8 +45,11 @@ public static class OpProfiler
 
     public static string Report()
     {
-        var sb = new StringBuilder($"{"operator",-36}{"calls",10}{"total ms",12}{"us/call",12}\n");
-        foreach (var (op, calls, ms, us) in Results) sb.AppendLine($"{op,-36}{calls,10}{ms,12:F1}{us,12:F1}");
+        var results = Results;
+        int width = Math.Max(36, results.Select(r => r.Op.Length + 2).DefaultIfEmpty(0).Max());
+        var sb = new StringBuilder($"{"operator".PadRight(width)}{"calls",10}{"total ms",12}{"us/call",12}\n");
+        foreach (var (op, calls, ms, us) in results)
+            sb.AppendLine($"{op.PadRight(width)}{calls,10}{ms,12:F1}{us,12:F1}");
         return sb.ToString();
     }
 

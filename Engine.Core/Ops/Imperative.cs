@@ -35,7 +35,7 @@ public static class Imperative
                 outputs[i] = NDArray.Empty(outTypes[i].Shape, outTypes[i].DType, device);
             long started = Diagnostics.OpProfiler.Begin();
             kernel(attrs, inputs, outputs);
-            Diagnostics.OpProfiler.End(op.Name, started);
+            Diagnostics.OpProfiler.End(op.Name, inputs, started);
         }
         if (Autograd.IsRecording) Autograd.RecordOperation(op, attrs, inputs, outputs);
         return outputs;

@@ -56,10 +56,12 @@ public sealed unsafe class CpuMemoryPool
                 ReleaseCached();
                 p = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
             }
+            // Tell the GC about the native memory the pool holds, so that arrays nobody disposed are collected
+            // (and their finalizers return buffers) before the process grows without bound. Only new blocks count:
+            // a steady training loop reuses cached blocks and reports nothing, because every report moves the GC
+            // towards an induced full collection (measured: most steps of a small MLP paid for one).
+            if (capacity >= PressureThreshold) GC.AddMemoryPressure(capacity);
         }
-        // Tell the GC about native memory in use, so that arrays nobody disposed are collected (and their
-        // finalizers return buffers) before the process grows without bound.
-        if (capacity >= PressureThreshold) GC.AddMemoryPressure(capacity);
         return new CpuBuffer(this, p, bytes, capacity);
     }
 
@@ -79,15 +81,14 @@ public sealed unsafe class CpuMemoryPool
     {
         lock (gate)
         {
-            foreach (var stack in free.Values)
-                while (stack.Count > 0) NativeMemory.AlignedFree((void*)stack.Pop());
+            foreach (var (capacity, stack) in free)
+                while (stack.Count > 0) Free(stack.Pop(), capacity);
             cached = 0;
         }
     }
 
     internal void Return(nint pointer, long capacity)
     {
-        if (capacity >= PressureThreshold) GC.RemoveMemoryPressure(capacity);
         lock (gate)
         {
             inUse -= capacity;
@@ -99,7 +100,13 @@ public sealed unsafe class CpuMemoryPool
                 return;
             }
         }
+        Free(pointer, capacity);
+    }
+
+    private static void Free(nint pointer, long capacity)
+    {
         NativeMemory.AlignedFree((void*)pointer);
+        if (capacity >= PressureThreshold) GC.RemoveMemoryPressure(capacity);
     }
 
     internal static long SizeClass(long bytes)

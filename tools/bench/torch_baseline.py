@@ -28,8 +28,8 @@ SUITES = ("elementwise", "gemm", "conv", "layers", "train")
 # SETTLE_CALLS calls or SETTLE_SECONDS (the engine's JIT needs that; torch is timed the same way), group calls so a
 # sample lasts MIN_SAMPLE_MS, take between MIN_SAMPLES and --repeat samples within --budget seconds.
 WARMUP_CALLS = 2
-WARMUP_SECONDS = 0.3
-SETTLE_CALLS = 60
+WARMUP_SECONDS = 1.5
+SETTLE_CALLS = 200
 SETTLE_SECONDS = 5.0
 MIN_SAMPLE_MS = 20.0
 MIN_SAMPLES = 5
