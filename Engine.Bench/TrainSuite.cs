@@ -4,11 +4,12 @@ using Engine.Diagnostics;
 namespace Engine.Bench;
 
 /// <summary>
-/// One training step (forward, backward, SGD update) per model, built from Nd operators and Autograd:
+/// One training step (forward, backward, SGD update) per model, built from Nd operators and Autograd (the update is
+/// Nd.SgdUpdate, MXNet's sgd_update; torch.optim.SGD on the PyTorch side):
 /// <code>
 ///   using (Autograd.Record()) loss = Nd.Mean(Nd.SoftmaxCrossEntropy(model.Forward(x), labels));
 ///   loss.Backward();
-///   using (Autograd.Pause()) foreach (var w in parameters) w.Assign(w - lr * w.Grad);
+///   foreach (var w in parameters) Nd.SgdUpdate(w, w.Grad, lr);
 /// </code>
 /// on the MLP 784-256-10 and seed 003's LeNet at batch 256 and ResNet-18 (32x32) at batch 32, with fixed random
 /// inputs and labels ("... step"); and the forward pass with the loss alone, in training mode without recording
@@ -83,10 +84,7 @@ public static class TrainSuite
             loss = Nd.Mean(Nd.SoftmaxCrossEntropy(model.Forward(x), labels));
         }
         loss.Backward();
-        using (Autograd.Pause())
-        {
-            foreach (var w in model.Parameters) w.Assign(w - LearningRate * w.Grad!);
-        }
+        foreach (var w in model.Parameters) Nd.SgdUpdate(w, w.Grad!, LearningRate);
         return loss.ToScalar();
     }
 

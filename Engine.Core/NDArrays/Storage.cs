@@ -13,7 +13,21 @@ internal sealed class Storage
 
     public Storage(DeviceBuffer buffer) => Buffer = buffer;
 
-    public DeviceBuffer Buffer { get; }
+    public DeviceBuffer Buffer { get; private set; }
+
+    /// <summary>Whether exactly one view refers to this storage.</summary>
+    public bool HasOneView => Volatile.Read(ref references) == 1;
+
+    /// <summary>
+    /// Exchanges the buffers of two storages of the same size, each with a single view: the cheap way to move a
+    /// freshly computed result into an array that must keep its identity (a parameter's gradient).
+    /// </summary>
+    public void SwapBuffers(Storage other)
+    {
+        if (!HasOneView || !other.HasOneView || Buffer.Bytes != other.Buffer.Bytes || Device != other.Device)
+            throw new InvalidOperationException("Storage.SwapBuffers: the storages cannot exchange buffers.");
+        (Buffer, other.Buffer) = (other.Buffer, Buffer);
+    }
 
     public Device Device => Buffer.Device;
 

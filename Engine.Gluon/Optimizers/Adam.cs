@@ -46,19 +46,9 @@ public sealed class Adam : Optimizer
     protected override void UpdateCore(NDArray weight, NDArray grad, IReadOnlyList<NDArray> state, double lr,
         double wd, int t)
     {
-        if (FusedUpdate.CanRun(weight, grad, state))
-        {
-            double lrFused = lr * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
-            FusedUpdate.Run(weight, state, () => Engine.Kernels.Cpu.CpuOptimizers.Adam(weight.AsSpan<float>(),
-                grad.AsSpan<float>(), state[0].AsSpan<float>(), state[1].AsSpan<float>(), (float)RescaleGrad,
-                (float)wd, (float)Beta1, (float)Beta2, (float)lrFused, (float)Epsilon, (float)(ClipGradient ?? 0)));
-            return;
-        }
-        var g = Clip(grad * RescaleGrad + wd * weight);
-        NDArray mean = state[0], variance = state[1];
-        mean.Assign(Beta1 * mean + (1 - Beta1) * g);
-        variance.Assign(Beta2 * variance + (1 - Beta2) * Nd.Square(g));
+        // MXNet's Adam folds the bias correction into the learning rate it passes to adam_update.
         double lrT = lr * Math.Sqrt(1 - Math.Pow(Beta2, t)) / (1 - Math.Pow(Beta1, t));
-        weight.Assign(weight - lrT * mean / (Nd.Sqrt(variance) + Epsilon));
+        Nd.AdamUpdate(weight, grad, state[0], state[1], lrT, Beta1, Beta2, Epsilon, wd, RescaleGrad,
+            ClipGradient ?? -1);
     }
 }

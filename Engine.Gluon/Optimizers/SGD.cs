@@ -33,21 +33,8 @@ public sealed class SGD : Optimizer
     protected override void UpdateCore(NDArray weight, NDArray grad, IReadOnlyList<NDArray> state, double lr,
         double wd, int t)
     {
-        if (FusedUpdate.CanRun(weight, grad, state))
-        {
-            FusedUpdate.Run(weight, state, () => Engine.Kernels.Cpu.CpuOptimizers.Sgd(weight.AsSpan<float>(),
-                grad.AsSpan<float>(), state.Count == 0 ? default : state[0].AsSpan<float>(), (float)RescaleGrad,
-                (float)lr, (float)wd, (float)Momentum, (float)(ClipGradient ?? 0)));
-            return;
-        }
-        var g = Clip(grad * RescaleGrad);
-        if (state.Count == 0)
-        {
-            weight.Assign((1 - lr * wd) * weight - lr * g);
-            return;
-        }
-        var mom = state[0];
-        mom.Assign(Momentum * mom - lr * wd * weight - lr * g);
-        weight.Assign(weight + mom);
+        double clip = ClipGradient ?? -1;
+        if (state.Count == 0) Nd.SgdUpdate(weight, grad, lr, wd, RescaleGrad, clip);
+        else Nd.SgdMomUpdate(weight, grad, state[0], lr, Momentum, wd, RescaleGrad, clip);
     }
 }

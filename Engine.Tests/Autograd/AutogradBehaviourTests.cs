@@ -54,6 +54,34 @@ public class AutogradBehaviourTests
     }
 
     [Test]
+    public void GradKeepsItsIdentityAndViewsOfItSeeEveryPass()
+    {
+        using var x = Nd.Array([1f, 2f, 3f, 4f]);
+        x.AttachGrad();
+        var grad = x.Grad!;
+        for (int pass = 1; pass <= 3; pass++)
+        {
+            // A fresh gradient each pass; grad_req write replaces the values, in the same array.
+            using (var y = Record(() => x * (float)pass)) y.Backward();
+            x.Grad.ShouldBeSameAs(grad);
+            grad.ToArray().ShouldBe(Enumerable.Repeat((float)pass, 4).ToArray());
+        }
+        // While a view of Grad exists, the values are copied in, so the view sees them too.
+        using var firstTwo = grad[0..2];
+        using (var y = Record(() => x * 7f)) y.Backward();
+        firstTwo.ToArray().ShouldBe([7f, 7f]);
+        grad.ToArray().ShouldBe([7f, 7f, 7f, 7f]);
+        // The head passed straight through (y = x): the gradient is the ones array autograd made.
+        using (var y = Record(() => x * 1f)) y.Backward(Nd.Full(new Shape(4), 5.0));
+        grad.ToArray().ShouldBe([5f, 5f, 5f, 5f]);
+    }
+
+    private static NDArray Record(Func<NDArray> f)
+    {
+        using (AG.Record()) return f();
+    }
+
+    [Test]
     public void DefaultHeadGradientIsOnes()
     {
         using var x = Nd.Array([1f, 2f, 3f]);

@@ -58,7 +58,36 @@ public static class CpuOptimizers
         bool hasMomentum = !momentumState.IsEmpty;
         Check("sgd_update", weight.Length, grad.Length, hasMomentum ? momentumState.Length : weight.Length,
             weight.Length);
-        for (int i = 0; i < weight.Length; i++)
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && clip <= 0)
+        {
+            const int width = 16;
+            var vr = Vector512.Create(rescale);
+            var vlr = Vector512.Create(lr);
+            if (hasMomentum)
+            {
+                var vm = Vector512.Create(momentum);
+                var vlrwd = Vector512.Create(lr * wd);
+                for (; i <= weight.Length - width; i += width)
+                {
+                    var w = Vector512.Create(weight.Slice(i, width));
+                    var g = Vector512.Create(grad.Slice(i, width)) * vr;
+                    var m = vm * Vector512.Create(momentumState.Slice(i, width)) - vlrwd * w - vlr * g;
+                    m.CopyTo(momentumState.Slice(i));
+                    (w + m).CopyTo(weight.Slice(i));
+                }
+            }
+            else
+            {
+                var decay = Vector512.Create(1 - lr * wd);
+                for (; i <= weight.Length - width; i += width)
+                {
+                    var g = Vector512.Create(grad.Slice(i, width)) * vr;
+                    (decay * Vector512.Create(weight.Slice(i, width)) - vlr * g).CopyTo(weight.Slice(i));
+                }
+            }
+        }
+        for (; i < weight.Length; i++)
         {
             float g = grad[i] * rescale;
             if (clip > 0) g = Math.Clamp(g, -clip, clip);
