@@ -423,6 +423,34 @@ public class PoolingConformanceTests
         TensorAssert.AllClose(dx, expected.Select(v => (float)v).ToArray(), Tolerances.Exact, "2x2 backward");
     }
 
+    [TestCase(24, 24, false, TestName = "MaxPool2x2BackwardNarrowPlanes(LeNet 24x24)")]
+    [TestCase(8, 8, false, TestName = "MaxPool2x2BackwardNarrowPlanes(LeNet 8x8)")]
+    [TestCase(7, 10, false, TestName = "MaxPool2x2BackwardNarrowPlanes(odd height 7x10)")]
+    [TestCase(24, 24, true, TestName = "MaxPool2x2BackwardNarrowPlanes(24x24 with NaN)")]
+    [TestCase(12, 6, true, TestName = "MaxPool2x2BackwardNarrowPlanes(12x6 with NaN in the tail)")]
+    public void MaxPool2x2BackwardNarrowPlanes(int h, int w, bool withNaN)
+    {
+        // Planes with fewer than 16 windows a row: the row pairs are staged into two long rows. ReLU-like zeros
+        // make ties; NaN sends the plane down the window-by-window path.
+        var d = new PoolingDescriptor(PoolingMode.Max, 3, 2, h, w, 2, 2, 2, 2);
+        var rng = new Random(h * 100 + w);
+        var x = new float[d.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = Math.Max(0, MathF.Round(rng.NextSingle() * 4 - 2));
+        if (withNaN)
+        {
+            // At the top left of their windows, where the reference (which skips NaN) also puts the gradient; the
+            // kernel sends a window's gradient to its first NaN.
+            x[h * w + 2] = float.NaN;            // plane 1, first row pair
+            x[x.Length - 2 * w + 2] = float.NaN; // last plane, last row pair
+        }
+        var dy = new float[d.OutputLength];
+        for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextSingle() + 0.5f;
+        var (_, dx) = Run(d, x, dy);
+        var expected = PoolingReference.Backward(d, x.Select(v => (double)v).ToArray(),
+            dy.Select(v => (double)v).ToArray());
+        TensorAssert.AllClose(dx, expected.Select(v => (float)v).ToArray(), Tolerances.Exact, "2x2 backward");
+    }
+
     private static void CheckFloat(PoolingDescriptor d, int seed)
     {
         var rng = new Random(seed);

@@ -167,6 +167,14 @@ public static class CpuPooling
         if (typeof(T) == typeof(float) && is2x2)
         {
             int rows = d.H / 2, cols = d.W / 2;
+            if (cols % 16 != 0 && d.W % 2 == 0 && d.OutW == cols && rows * d.W <= MaxPackedPlane &&
+                Avx512F.IsSupported &&
+                MaxPool2x2BackwardPacked(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy),
+                    MemoryMarshal.Cast<T, float>(dx), d.W, rows))
+            {
+                MaxWindowsBackward(d, x, dy, dx, rows, d.OutH, 0, d.OutW);
+                return;
+            }
             MaxPool2x2Backward(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy),
                 MemoryMarshal.Cast<T, float>(dx), d.W, d.OutW, rows, cols);
             MaxWindowsBackward(d, x, dy, dx, rows, d.OutH, 0, d.OutW);
@@ -205,6 +213,48 @@ public static class CpuPooling
                 (lower == 0 ? d0 : d1)[k] = g[c];
             }
         }
+    }
+
+    /// <summary>Most elements of a plane's whole row pairs that <see cref="MaxPool2x2BackwardPacked"/> stages.</summary>
+    private const int MaxPackedPlane = 2048;
+
+    /// <summary>
+    /// The 2x2 backward of narrow planes (LeNet's 24- and 8-wide ones have 12 and 4 windows a row, too few for the
+    /// 16-window vectors): the top and bottom rows of every row pair are staged as two long rows, whose windows
+    /// are then the plane's windows in order (dy read straight through), run 16 at a time, and scattered back.
+    /// False, with dx untouched, when a NaN turns up: the caller's window-by-window path handles those.
+    /// </summary>
+    private static bool MaxPool2x2BackwardPacked(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx,
+        int width, int rows)
+    {
+        int n = rows * width, windows = n / 2;
+        Span<float> top = stackalloc float[n], bottom = stackalloc float[n];
+        Span<float> dTop = stackalloc float[n], dBottom = stackalloc float[n];
+        for (int r = 0; r < rows; r++)
+        {
+            x.Slice(2 * r * width, width).CopyTo(top.Slice(r * width));
+            x.Slice((2 * r + 1) * width, width).CopyTo(bottom.Slice(r * width));
+        }
+        var g = dy.Slice(0, windows);
+        int done = MaxPool2x2BackwardRow16(top, bottom, g, dTop, dBottom, windows);
+        if (done < windows / 16 * 16) return false;
+        for (int c = done; c < windows; c++)
+        {
+            float a = top[2 * c], b = top[2 * c + 1], e = bottom[2 * c], f = bottom[2 * c + 1];
+            if (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) || float.IsNaN(f)) return false;
+            int upper = b > a ? 1 : 0, lower = f > e ? 1 : 0;
+            bool below = MathF.Max(e, f) > MathF.Max(a, b);
+            dTop[2 * c] = !below && upper == 0 ? g[c] : 0;
+            dTop[2 * c + 1] = !below && upper == 1 ? g[c] : 0;
+            dBottom[2 * c] = below && lower == 0 ? g[c] : 0;
+            dBottom[2 * c + 1] = below && lower == 1 ? g[c] : 0;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            dTop.Slice(r * width, width).CopyTo(dx.Slice(2 * r * width));
+            dBottom.Slice(r * width, width).CopyTo(dx.Slice((2 * r + 1) * width));
+        }
+        return true;
     }
 
     private static readonly Vector512<int> EvenLanes =
