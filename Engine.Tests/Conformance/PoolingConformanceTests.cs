@@ -411,16 +411,10 @@ public class PoolingConformanceTests
         // Width 72: two 16-window vector blocks and a scalar tail per row pair; ReLU-like zeros make ties.
         var d = new PoolingDescriptor(PoolingMode.Max, 2, 3, 6, 72, 2, 2, 2, 2);
         var rng = new Random(5);
-        var x = new float[d.InputLength];
-        for (int i = 0; i < x.Length; i++) x[i] = Math.Max(0, MathF.Round(rng.NextSingle() * 4 - 2));
+        var x = ReluLikeInput(d, rng);
         x[72 * 2 + 10] = float.NaN;
         x[72 * 4 + 70] = float.NaN;
-        var dy = new float[d.OutputLength];
-        for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextSingle() + 0.5f;
-        var (_, dx) = Run(d, x, dy);
-        var expected = PoolingReference.Backward(d, x.Select(v => (double)v).ToArray(),
-            dy.Select(v => (double)v).ToArray());
-        TensorAssert.AllClose(dx, expected.Select(v => (float)v).ToArray(), Tolerances.Exact, "2x2 backward");
+        CheckBackwardExactly(d, x, rng);
     }
 
     [TestCase(24, 24, false, TestName = "MaxPool2x2BackwardNarrowPlanes(LeNet 24x24)")]
@@ -434,8 +428,7 @@ public class PoolingConformanceTests
         // make ties; NaN sends the plane down the window-by-window path.
         var d = new PoolingDescriptor(PoolingMode.Max, 3, 2, h, w, 2, 2, 2, 2);
         var rng = new Random(h * 100 + w);
-        var x = new float[d.InputLength];
-        for (int i = 0; i < x.Length; i++) x[i] = Math.Max(0, MathF.Round(rng.NextSingle() * 4 - 2));
+        var x = ReluLikeInput(d, rng);
         if (withNaN)
         {
             // At the top left of their windows, where the reference (which skips NaN) also puts the gradient; the
@@ -443,6 +436,20 @@ public class PoolingConformanceTests
             x[h * w + 2] = float.NaN;            // plane 1, first row pair
             x[x.Length - 2 * w + 2] = float.NaN; // last plane, last row pair
         }
+        CheckBackwardExactly(d, x, rng);
+    }
+
+    /// <summary>Small integers clamped at zero, as after a ReLU: many ties within windows.</summary>
+    private static float[] ReluLikeInput(PoolingDescriptor d, Random rng)
+    {
+        var x = new float[d.InputLength];
+        for (int i = 0; i < x.Length; i++) x[i] = Math.Max(0, MathF.Round(rng.NextSingle() * 4 - 2));
+        return x;
+    }
+
+    /// <summary>Backward with a random positive dy, equal to the reference exactly (max routes, never sums).</summary>
+    private static void CheckBackwardExactly(PoolingDescriptor d, float[] x, Random rng)
+    {
         var dy = new float[d.OutputLength];
         for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextSingle() + 0.5f;
         var (_, dx) = Run(d, x, dy);
