@@ -96,6 +96,30 @@ public class GemmConformanceTests
     }
 
     /// <summary>
+    /// Shallow products (K up to 12, B not transposed, width a multiple of 16) run row by row on the SmallM path:
+    /// the same FMA chain per element as the micro-kernel tiles, so the results are equal bit for bit, and match
+    /// the reference. Alpha and beta other than 0 and 1 take every store form.
+    /// </summary>
+    [TestCase(256, 256, 10, 1f, 0f)]
+    [TestCase(37, 64, 1, 1f, 0f)]
+    [TestCase(100, 48, 12, 0.5f, 0f)]
+    [TestCase(61, 32, 7, 1.5f, 0.25f)]
+    [TestCase(13, 16, 12, 1f, 1f)]
+    public void ShallowProductsRunRowByRowAndMatchTheTiles(int m, int n, int k, float alpha, float beta)
+    {
+        Choose("Avx512");
+        CpuGemm.SmallMHandlesShallow(false, n, k).ShouldBeTrue();
+        var rng = new Random(m + n + k);
+        CheckFloat(GemmKernelChoice.Auto, rng, transA: false, transB: false, m, n, k, alpha, beta, 3, 5, 2);
+        CheckFloat(GemmKernelChoice.Auto, rng, transA: true, transB: false, m, n, k, alpha, beta, 0, 0, 0);
+        float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), c0 = TestData.Uniform(rng, m * n);
+        float[] rows = (float[])c0.Clone(), tiles = (float[])c0.Clone();
+        CpuGemm.Gemm(false, false, m, n, k, alpha, a, k, b, n, beta, rows, n);
+        CpuGemm.GemmCore(GemmKernelChoice.Avx512, false, false, m, n, k, alpha, a, k, b, n, beta, tiles, n);
+        TensorAssert.Equal<float>(rows, tiles, "shallow gemm, rows against tiles");
+    }
+
+    /// <summary>
     /// Shapes that take each way through the AVX-512 driver, built from its tuning constants so that they keep
     /// crossing its boundaries when those are retuned: m, n, k and the padding past each leading dimension.
     /// </summary>

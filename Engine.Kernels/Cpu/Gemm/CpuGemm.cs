@@ -140,7 +140,8 @@ public static class CpuGemm
         if (typeof(T) == typeof(float))
         {
             if (kernel == GemmKernelChoice.SmallM
-                || (kernel == GemmKernelChoice.Auto && m <= SgemmSmallM.MaxRows && SgemmSmallM.IsSupported))
+                || (kernel == GemmKernelChoice.Auto && SgemmSmallM.IsSupported &&
+                    (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k))))
             {
                 SgemmSmallM.Run(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha), (float*)a, lda,
                     (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
@@ -161,6 +162,10 @@ public static class CpuGemm
         }
         GenericGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
+
+    /// <summary>Whether Auto sends a float product of this shape to the row-by-row SmallM path for its depth.</summary>
+    internal static bool SmallMHandlesShallow(bool transB, int n, int k) =>
+        SgemmSmallM.IsSupported && SgemmSmallM.SuitsShallow(transB, n, k);
 
     /// <summary>Elements from the first to one past the last of a rows x cols matrix, rows ld apart.</summary>
     private static long MatrixSpan(int rows, int cols, long ld) =>

@@ -6,7 +6,9 @@ namespace Engine.Kernels.Cpu;
 /// <summary>
 /// Float GEMM for a few rows of C (batch-1 inference, a small last batch), without packing: with m rows the
 /// packed path would copy all of B to use it m times and fill micro-kernel tiles 6 rows tall, so here each row of
-/// C is computed straight from B's memory (one pass over B per row, like GEMV). Here m, n, k &gt; 0, alpha != 0.
+/// C is computed straight from B's memory (one pass over B per row, like GEMV). Also very shallow products of any
+/// height (<see cref="SuitsShallow"/>). Every element is the same FMA chain as in the micro-kernels, so results do
+/// not depend on the path. Here m, n, k &gt; 0, alpha != 0.
 /// </summary>
 internal static unsafe class SgemmSmallM
 {
@@ -15,6 +17,18 @@ internal static unsafe class SgemmSmallM
     /// even with four; at 4 x 1024 x 1024 B no longer fits in L2 and reading it once per row loses 2x.
     /// </summary>
     public const int MaxRows = 2;
+
+    /// <summary>
+    /// Deepest K for which any number of rows runs here, row by row. With K this small, writing C is most of the
+    /// work, and rows written whole, in address order, store faster than the micro-kernel's 6 x 64 tiles
+    /// (MLP's dx = dy W, 256 x 256 x 10: 11.8 us against 13.2-14.0; 1024 x 1024 x 8: 171 us against 241). From K 16
+    /// on the tiles are as fast or faster (256 x 256 x 24: 22 us against 26-29), and a row whose width is not a
+    /// multiple of 16 ends in scalar columns that read B down its rows (256 x 84 x 10: 17 us against 6).
+    /// </summary>
+    public const int MaxDepth = 12;
+
+    /// <summary>Whether a product of any height runs here because it is shallow (see <see cref="MaxDepth"/>).</summary>
+    public static bool SuitsShallow(bool transB, int n, int k) => k <= MaxDepth && !transB && n % 16 == 0;
 
     public static bool IsSupported => Vector512.IsHardwareAccelerated;
 
