@@ -96,15 +96,16 @@ public class GemmConformanceTests
     }
 
     /// <summary>
-    /// Shallow products (K up to 12, B not transposed, width a multiple of 16) run row by row on the SmallM path:
-    /// the same FMA chain per element as the micro-kernel tiles, so the results are equal bit for bit, and match
-    /// the reference. Alpha and beta other than 0 and 1 take every store form.
+    /// Shallow products (K up to 16, B not transposed, width a multiple of 16) run two rows at a time on the SmallM
+    /// path (an odd last row alone): the same FMA chain per element as the micro-kernel tiles, so the results are
+    /// equal bit for bit, and match the reference. Alpha and beta other than 0 and 1 take every store form.
     /// </summary>
     [TestCase(256, 256, 10, 1f, 0f)]
     [TestCase(37, 64, 1, 1f, 0f)]
     [TestCase(100, 48, 12, 0.5f, 0f)]
     [TestCase(61, 32, 7, 1.5f, 0.25f)]
     [TestCase(13, 16, 12, 1f, 1f)]
+    [TestCase(9, 80, 16, 1f, 0f)]
     public void ShallowProductsRunRowByRowAndMatchTheTiles(int m, int n, int k, float alpha, float beta)
     {
         Choose("Avx512");

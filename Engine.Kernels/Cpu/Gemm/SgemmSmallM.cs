@@ -19,13 +19,14 @@ internal static unsafe class SgemmSmallM
     public const int MaxRows = 2;
 
     /// <summary>
-    /// Deepest K for which any number of rows runs here, row by row. With K this small, writing C is most of the
-    /// work, and rows written whole, in address order, store faster than the micro-kernel's 6 x 64 tiles
-    /// (MLP's dx = dy W, 256 x 256 x 10: 11.8 us against 13.2-14.0; 1024 x 1024 x 8: 171 us against 241). From K 16
-    /// on the tiles are as fast or faster (256 x 256 x 24: 22 us against 26-29), and a row whose width is not a
-    /// multiple of 16 ends in scalar columns that read B down its rows (256 x 84 x 10: 17 us against 6).
+    /// Deepest K for which any number of rows runs here, two rows at a time. With K this small, writing C is most of
+    /// the work, and rows written whole, in address order, store faster than the micro-kernel's 6 x 64 tiles
+    /// (standalone, 1 thread: MLP's dx = dy W, 256 x 256 x 10, 9.9 us against 13.2; 256 x 256 x 16 15.0 against
+    /// 17.4; 1024 x 1024 x 8 190 against 241). The gain shrinks with depth (256 x 256 x 32: 27.9 against 28.8), and
+    /// a row whose width is not a multiple of 16 ends in scalar columns that read B down its rows (256 x 84 x 10:
+    /// 17 us against 6), which <see cref="SuitsShallow"/> excludes.
     /// </summary>
-    public const int MaxDepth = 12;
+    public const int MaxDepth = 16;
 
     /// <summary>Whether a product of any height runs here because it is shallow (see <see cref="MaxDepth"/>).</summary>
     public static bool SuitsShallow(bool transB, int n, int k) => k <= MaxDepth && !transB && n % 16 == 0;
@@ -57,8 +58,29 @@ internal static unsafe class SgemmSmallM
         var scratch = transA ? SgemmScratch.Rent() : null;
         try
         {
-            float* column = scratch is null ? null : scratch.Floats(k);
-            for (int i = 0; i < m; i++)
+            float* column = scratch is null ? null : scratch.Floats(2 * k);
+            int i = 0;
+            if (!transB)
+            {
+                // Two rows at a time: eight independent FMA chains per 64 columns keep both FMA pipes busy, where
+                // one row's four chains wait on the FMA latency (256 x 256 x 10: 11.8 us a row, 9.9 a pair).
+                for (; i + 2 <= m; i += 2)
+                {
+                    float* a0 = a + i * lda, a1 = a0 + lda;
+                    if (column != null)
+                    {
+                        a0 = column;
+                        a1 = column + k;
+                        for (int p = 0; p < k; p++)
+                        {
+                            a0[p] = a[p * lda + i];
+                            a1[p] = a[p * lda + i + 1];
+                        }
+                    }
+                    RowPairTimesB(a0, a1, n, k, alpha, b, ldb, beta, c + i * ldc, c + (i + 1) * ldc);
+                }
+            }
+            for (; i < m; i++)
             {
                 float* ai = a + i * lda;
                 if (column != null)
@@ -73,6 +95,46 @@ internal static unsafe class SgemmSmallM
         finally
         {
             scratch?.Return();
+        }
+    }
+
+    /// <summary>Two rows of C at once, as <see cref="RowTimesB"/> computes each (the same chains, the same order).</summary>
+    private static void RowPairTimesB(float* a0, float* a1, int n, int k, float alpha, float* b, nint ldb,
+        float beta, float* c0, float* c1)
+    {
+        int j = 0;
+        for (; j + 64 <= n; j += 64)
+        {
+            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default;
+            Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += ldb)
+            {
+                Vector512<float> b0 = Vector512.Load(bj), b1 = Vector512.Load(bj + 16);
+                Vector512<float> b2 = Vector512.Load(bj + 32), b3 = Vector512.Load(bj + 48);
+                Vector512<float> u = Vector512.Create(a0[p]), v = Vector512.Create(a1[p]);
+                x0 = Vector512.FusedMultiplyAdd(u, b0, x0);
+                x1 = Vector512.FusedMultiplyAdd(u, b1, x1);
+                x2 = Vector512.FusedMultiplyAdd(u, b2, x2);
+                x3 = Vector512.FusedMultiplyAdd(u, b3, x3);
+                y0 = Vector512.FusedMultiplyAdd(v, b0, y0);
+                y1 = Vector512.FusedMultiplyAdd(v, b1, y1);
+                y2 = Vector512.FusedMultiplyAdd(v, b2, y2);
+                y3 = Vector512.FusedMultiplyAdd(v, b3, y3);
+            }
+            Store(c0 + j, x0, alpha, beta);
+            Store(c0 + j + 16, x1, alpha, beta);
+            Store(c0 + j + 32, x2, alpha, beta);
+            Store(c0 + j + 48, x3, alpha, beta);
+            Store(c1 + j, y0, alpha, beta);
+            Store(c1 + j + 16, y1, alpha, beta);
+            Store(c1 + j + 32, y2, alpha, beta);
+            Store(c1 + j + 48, y3, alpha, beta);
+        }
+        if (j < n)
+        {
+            RowTimesB(a0, n - j, k, alpha, b + j, ldb, beta, c0 + j);
+            RowTimesB(a1, n - j, k, alpha, b + j, ldb, beta, c1 + j);
         }
     }
 
