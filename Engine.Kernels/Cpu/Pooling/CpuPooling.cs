@@ -106,10 +106,25 @@ public static class CpuPooling
         fixed (T* px = x, pdy = dy, pdx = dx)
         {
             nint ax = (nint)px, ady = (nint)pdy, adx = (nint)pdx;
+            int batch = typeof(T) == typeof(float) ? PlanesPerStagedBatch(d) : 0;
             CpuParallel.For(planes, grain, (start, end) =>
             {
                 for (long p = start; p < end; p++)
                 {
+                    if (batch > 0)
+                    {
+                        // Several whole planes as one tall plane: their row pairs follow each other in memory, and
+                        // no window crosses a plane, so they stage and run together (NaN: plane by plane below).
+                        int count = (int)Math.Min(batch, end - p);
+                        if (MaxPool2x2BackwardPacked(
+                                new ReadOnlySpan<float>((float*)ax + p * inPlane, count * inPlane),
+                                new ReadOnlySpan<float>((float*)ady + p * outPlane, count * outPlane),
+                                new Span<float>((float*)adx + p * inPlane, count * inPlane), d.W, count * d.H / 2))
+                        {
+                            p += count - 1;
+                            continue;
+                        }
+                    }
                     BackwardPlane(d,
                         new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane),
                         new ReadOnlySpan<T>((T*)ady + p * outPlane, outPlane),
@@ -117,6 +132,19 @@ public static class CpuPooling
                 }
             });
         }
+    }
+
+    /// <summary>
+    /// Planes per call of <see cref="MaxPool2x2BackwardPacked"/> for a 2x2 stride-2 max pool whose planes have even
+    /// sides and rows too narrow for the 16-window vectors (LeNet's 24x24 and 8x8): as many whole planes as its
+    /// staging holds, or 0 when the layer does not qualify. Per-plane calls cost more than the work of an 8x8 plane.
+    /// </summary>
+    private static int PlanesPerStagedBatch(PoolingDescriptor d)
+    {
+        bool qualifies = d is { Mode: PoolingMode.Max, IsGlobal: false, KernelH: 2, KernelW: 2, StrideH: 2,
+            StrideW: 2, PadH: 0, PadW: 0 } && d.H % 2 == 0 && d.W % 2 == 0 && d.OutH == d.H / 2 &&
+            d.OutW == d.W / 2 && (d.W / 2) % 16 != 0 && d.H * d.W <= MaxPackedPlane && Avx512F.IsSupported;
+        return qualifies ? MaxPackedPlane / (d.H * d.W) : 0;
     }
 
     // Rough cost of one plane: every input read once, plus every window element.
@@ -224,17 +252,15 @@ public static class CpuPooling
     /// are then the plane's windows in order (dy read straight through), run 16 at a time, and scattered back.
     /// False, with dx untouched, when a NaN turns up: the caller's window-by-window path handles those.
     /// </summary>
+    [System.Runtime.CompilerServices.SkipLocalsInit] // every staged element is written before it is read
     private static bool MaxPool2x2BackwardPacked(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx,
         int width, int rows)
     {
         int n = rows * width, windows = n / 2;
         Span<float> top = stackalloc float[n], bottom = stackalloc float[n];
         Span<float> dTop = stackalloc float[n], dBottom = stackalloc float[n];
-        for (int r = 0; r < rows; r++)
-        {
-            x.Slice(2 * r * width, width).CopyTo(top.Slice(r * width));
-            x.Slice((2 * r + 1) * width, width).CopyTo(bottom.Slice(r * width));
-        }
+        CopyRows(x, 2 * width, top, width, rows);
+        CopyRows(x.Slice(width), 2 * width, bottom, width, rows);
         var g = dy.Slice(0, windows);
         int done = MaxPool2x2BackwardRow16(top, bottom, g, dTop, dBottom, windows);
         if (done < windows / 16 * 16) return false;
@@ -249,12 +275,39 @@ public static class CpuPooling
             dBottom[2 * c] = below && lower == 0 ? g[c] : 0;
             dBottom[2 * c + 1] = below && lower == 1 ? g[c] : 0;
         }
+        ScatterRows(dTop, dx, 2 * width, width, rows);
+        ScatterRows(dBottom, dx.Slice(width), 2 * width, width, rows);
+        return true;
+    }
+
+    /// <summary>Rows of <paramref name="width"/> values, <paramref name="stride"/> apart in src, packed into dst.</summary>
+    private static void CopyRows(ReadOnlySpan<float> src, int stride, Span<float> dst, int width, int rows)
+    {
+        if (width % 8 != 0)
+        {
+            for (int r = 0; r < rows; r++) src.Slice(r * stride, width).CopyTo(dst.Slice(r * width));
+            return;
+        }
         for (int r = 0; r < rows; r++)
         {
-            dTop.Slice(r * width, width).CopyTo(dx.Slice(2 * r * width));
-            dBottom.Slice(r * width, width).CopyTo(dx.Slice((2 * r + 1) * width));
+            for (int i = 0; i < width; i += 8)
+                Vector256.Create(src.Slice(r * stride + i, 8)).CopyTo(dst.Slice(r * width + i));
         }
-        return true;
+    }
+
+    /// <summary>Packed rows of src back to rows <paramref name="stride"/> apart in dst.</summary>
+    private static void ScatterRows(ReadOnlySpan<float> src, Span<float> dst, int stride, int width, int rows)
+    {
+        if (width % 8 != 0)
+        {
+            for (int r = 0; r < rows; r++) src.Slice(r * width, width).CopyTo(dst.Slice(r * stride));
+            return;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            for (int i = 0; i < width; i += 8)
+                Vector256.Create(src.Slice(r * width + i, 8)).CopyTo(dst.Slice(r * stride + i));
+        }
     }
 
     private static readonly Vector512<int> EvenLanes =
