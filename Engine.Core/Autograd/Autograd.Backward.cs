@@ -59,16 +59,13 @@ public static partial class Autograd
     /// </summary>
     private static void MoveOrCopy(NDArray grad, NDArray destination)
     {
-        bool movable = grad.Shape == destination.Shape && grad.DType == destination.DType &&
-            grad.Offset == 0 && destination.Offset == 0 && grad.IsContiguous && destination.IsContiguous &&
-            grad.Storage.HasOneView && destination.Storage.HasOneView &&
-            grad.Storage.Buffer.Bytes == destination.Storage.Buffer.Bytes && grad.Device == destination.Device;
-        if (!movable)
+        bool sameLayout = grad.Shape == destination.Shape && grad.DType == destination.DType &&
+            grad.Offset == 0 && destination.Offset == 0 && grad.IsContiguous && destination.IsContiguous;
+        if (!sameLayout || !destination.Storage.TrySwapBuffers(grad.Storage))
         {
             Nd.CopyInto(grad, destination);
             return;
         }
-        destination.Storage.SwapBuffers(grad.Storage);
         destination.Storage.Version++;
     }
 

@@ -19,14 +19,16 @@ internal sealed class Storage
     public bool HasOneView => Volatile.Read(ref references) == 1;
 
     /// <summary>
-    /// Exchanges the buffers of two storages of the same size, each with a single view: the cheap way to move a
-    /// freshly computed result into an array that must keep its identity (a parameter's gradient).
+    /// Exchanges the buffers of two storages of the same size and device, each with a single view: the cheap way to
+    /// move a freshly computed result into an array that must keep its identity (a parameter's gradient). False,
+    /// with nothing changed, when they do not qualify.
     /// </summary>
-    public void SwapBuffers(Storage other)
+    public bool TrySwapBuffers(Storage other)
     {
         if (!HasOneView || !other.HasOneView || Buffer.Bytes != other.Buffer.Bytes || Device != other.Device)
-            throw new InvalidOperationException("Storage.SwapBuffers: the storages cannot exchange buffers.");
+            return false;
         (Buffer, other.Buffer) = (other.Buffer, Buffer);
+        return true;
     }
 
     public Device Device => Buffer.Device;

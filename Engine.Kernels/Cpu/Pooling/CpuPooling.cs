@@ -235,12 +235,22 @@ public static class CpuPooling
                     dx[WindowArgMax(x, width, 2 * r, 2 * r + 2, 2 * c, 2 * c + 2)] = g[c];
                     continue;
                 }
-                int top = b > a ? 1 : 0, bottom = f > e ? 1 : 0;
-                int lower = MathF.Max(e, f) > MathF.Max(a, b) ? 1 : 0;
-                int k = 2 * c + (1 - lower) * top + lower * bottom;
-                (lower == 0 ? d0 : d1)[k] = g[c];
+                int w = Window2x2ArgMax(a, b, e, f);
+                (w < 2 ? d0 : d1)[2 * c + (w & 1)] = g[c];
             }
         }
+    }
+
+    /// <summary>
+    /// Which of a NaN-free 2x2 window's elements (a b / e f, numbered 0 to 3) is its first maximum, computed without
+    /// branches: ties keep the earlier element, the top row before the bottom one.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static int Window2x2ArgMax(float a, float b, float e, float f)
+    {
+        int top = b > a ? 1 : 0, bottom = f > e ? 1 : 0;
+        int lower = MathF.Max(e, f) > MathF.Max(a, b) ? 1 : 0;
+        return (1 - lower) * top + lower * (2 + bottom);
     }
 
     /// <summary>Most elements of a plane's whole row pairs that <see cref="MaxPool2x2BackwardPacked"/> stages.</summary>
@@ -259,8 +269,8 @@ public static class CpuPooling
         int n = rows * width, windows = n / 2;
         Span<float> top = stackalloc float[n], bottom = stackalloc float[n];
         Span<float> dTop = stackalloc float[n], dBottom = stackalloc float[n];
-        CopyRows(x, 2 * width, top, width, rows);
-        CopyRows(x.Slice(width), 2 * width, bottom, width, rows);
+        CopyRows(x, 2 * width, top, width, width, rows);
+        CopyRows(x.Slice(width), 2 * width, bottom, width, width, rows);
         var g = dy.Slice(0, windows);
         int done = MaxPool2x2BackwardRow16(top, bottom, g, dTop, dBottom, windows);
         if (done < windows / 16 * 16) return false;
@@ -268,45 +278,31 @@ public static class CpuPooling
         {
             float a = top[2 * c], b = top[2 * c + 1], e = bottom[2 * c], f = bottom[2 * c + 1];
             if (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) || float.IsNaN(f)) return false;
-            int upper = b > a ? 1 : 0, lower = f > e ? 1 : 0;
-            bool below = MathF.Max(e, f) > MathF.Max(a, b);
-            dTop[2 * c] = !below && upper == 0 ? g[c] : 0;
-            dTop[2 * c + 1] = !below && upper == 1 ? g[c] : 0;
-            dBottom[2 * c] = below && lower == 0 ? g[c] : 0;
-            dBottom[2 * c + 1] = below && lower == 1 ? g[c] : 0;
+            int w = Window2x2ArgMax(a, b, e, f);
+            dTop[2 * c] = w == 0 ? g[c] : 0;
+            dTop[2 * c + 1] = w == 1 ? g[c] : 0;
+            dBottom[2 * c] = w == 2 ? g[c] : 0;
+            dBottom[2 * c + 1] = w == 3 ? g[c] : 0;
         }
-        ScatterRows(dTop, dx, 2 * width, width, rows);
-        ScatterRows(dBottom, dx.Slice(width), 2 * width, width, rows);
+        CopyRows(dTop, width, dx, 2 * width, width, rows);
+        CopyRows(dBottom, width, dx.Slice(width), 2 * width, width, rows);
         return true;
     }
 
-    /// <summary>Rows of <paramref name="width"/> values, <paramref name="stride"/> apart in src, packed into dst.</summary>
-    private static void CopyRows(ReadOnlySpan<float> src, int stride, Span<float> dst, int width, int rows)
+    /// <summary><paramref name="rows"/> rows of <paramref name="width"/> values from src to dst, each with its own row
+    /// stride: staging (strided to packed) and scattering back (packed to strided).</summary>
+    private static void CopyRows(ReadOnlySpan<float> src, int srcStride, Span<float> dst, int dstStride, int width,
+        int rows)
     {
         if (width % 8 != 0)
         {
-            for (int r = 0; r < rows; r++) src.Slice(r * stride, width).CopyTo(dst.Slice(r * width));
+            for (int r = 0; r < rows; r++) src.Slice(r * srcStride, width).CopyTo(dst.Slice(r * dstStride));
             return;
         }
         for (int r = 0; r < rows; r++)
         {
             for (int i = 0; i < width; i += 8)
-                Vector256.Create(src.Slice(r * stride + i, 8)).CopyTo(dst.Slice(r * width + i));
-        }
-    }
-
-    /// <summary>Packed rows of src back to rows <paramref name="stride"/> apart in dst.</summary>
-    private static void ScatterRows(ReadOnlySpan<float> src, Span<float> dst, int stride, int width, int rows)
-    {
-        if (width % 8 != 0)
-        {
-            for (int r = 0; r < rows; r++) src.Slice(r * width, width).CopyTo(dst.Slice(r * stride));
-            return;
-        }
-        for (int r = 0; r < rows; r++)
-        {
-            for (int i = 0; i < width; i += 8)
-                Vector256.Create(src.Slice(r * width + i, 8)).CopyTo(dst.Slice(r * stride + i));
+                Vector256.Create(src.Slice(r * srcStride + i, 8)).CopyTo(dst.Slice(r * dstStride + i));
         }
     }
 
