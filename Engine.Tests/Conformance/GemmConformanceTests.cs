@@ -96,9 +96,10 @@ public class GemmConformanceTests
     }
 
     /// <summary>
-    /// Shallow products (K up to 16, B not transposed, width a multiple of 16) run two rows at a time on the SmallM
-    /// path (an odd last row alone): the same FMA chain per element as the micro-kernel tiles, so the results are
-    /// equal bit for bit, and match the reference. Alpha and beta other than 0 and 1 take every store form.
+    /// Shallow products (K up to 16, B not transposed, width a multiple of 16) run four rows at a time on the SmallM
+    /// path (the last one to three rows as a pair and a single): the same FMA chain per element as the micro-kernel
+    /// tiles, so the results are equal bit for bit, and match the reference. Heights cover every remainder mod 4;
+    /// alpha and beta other than 0 and 1 take every store form.
     /// </summary>
     [TestCase(256, 256, 10, 1f, 0f)]
     [TestCase(37, 64, 1, 1f, 0f)]
@@ -106,6 +107,10 @@ public class GemmConformanceTests
     [TestCase(61, 32, 7, 1.5f, 0.25f)]
     [TestCase(13, 16, 12, 1f, 1f)]
     [TestCase(9, 80, 16, 1f, 0f)]
+    [TestCase(38, 64, 3, 1f, 0f)]
+    [TestCase(39, 48, 5, 2f, -1f)]
+    [TestCase(6, 144, 16, 1f, 0f)]
+    [TestCase(3, 16, 2, -1f, 0.5f)]
     public void ShallowProductsRunRowByRowAndMatchTheTiles(int m, int n, int k, float alpha, float beta)
     {
         Choose("Avx512");

@@ -11,8 +11,8 @@ namespace Engine.Kernels.Cpu;
 /// (C = beta * C), as in BLAS.
 /// <para>
 /// Float runs the cache-blocked AVX-512 kernels (SgemmAvx512Driver; SgemmDriver with AVX2 elsewhere), or an
-/// unpacked row-by-row path when C has only one or two rows (SgemmSmallM); double (and any other IEEE type) runs a
-/// simpler blocked path (GenericGemm).
+/// unpacked row-by-row path when C has only one or two rows or K is very small (SgemmSmallM); double (and any
+/// other IEEE type) runs a simpler blocked path (GenericGemm).
 /// Large products are split across CpuParallel's threads; every element is summed in the same order whatever
 /// the thread count, so results are bitwise reproducible.
 /// </para>

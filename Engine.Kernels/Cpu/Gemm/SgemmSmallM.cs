@@ -19,10 +19,10 @@ internal static unsafe class SgemmSmallM
     public const int MaxRows = 2;
 
     /// <summary>
-    /// Deepest K for which any number of rows runs here, two rows at a time. With K this small, writing C is most of
-    /// the work, and rows written whole, in address order, store faster than the micro-kernel's 6 x 64 tiles
-    /// (standalone, 1 thread: MLP's dx = dy W, 256 x 256 x 10, 9.9 us against 13.2; 256 x 256 x 16 15.0 against
-    /// 17.4; 1024 x 1024 x 8 190 against 241). The gain shrinks with depth (256 x 256 x 32: 27.9 against 28.8), and
+    /// Deepest K for which any number of rows runs here, four rows at a time. With K this small, writing C is much
+    /// of the work, and rows written whole, in address order, store faster than the micro-kernel's 6 x 64 tiles
+    /// (standalone, 1 thread, two rows at a time: MLP's dx = dy W, 256 x 256 x 10, 9.9 us against 13.2;
+    /// 256 x 256 x 16 15.0 against 17.4; 1024 x 1024 x 8 190 against 241). The gain shrinks with depth (256 x 256 x 32: 27.9 against 28.8), and
     /// a row whose width is not a multiple of 16 ends in scalar columns that read B down its rows (256 x 84 x 10:
     /// 17 us against 6), which <see cref="SuitsShallow"/> excludes.
     /// </summary>
@@ -58,36 +58,27 @@ internal static unsafe class SgemmSmallM
         var scratch = transA ? SgemmScratch.Rent() : null;
         try
         {
-            float* column = scratch is null ? null : scratch.Floats(2 * k);
+            float* column = scratch is null ? null : scratch.Floats(4 * k);
             int i = 0;
             if (!transB)
             {
-                // Two rows at a time: eight independent FMA chains per 64 columns keep both FMA pipes busy, where
-                // one row's four chains wait on the FMA latency (256 x 256 x 10: 11.8 us a row, 9.9 a pair).
+                // Four rows at a time: sixteen independent FMA chains per 64 columns, and each row of B loaded once
+                // for four rows of C. Two rows' eight chains only just cover the FMA latency, and every row pair
+                // reloads B (256 x 256 x 10: 7.8 us for quads, 8.4 for pairs, 11.8 row by row).
+                for (; i + 4 <= m; i += 4)
+                {
+                    float* ai = RowsOfA(a, lda, i, 4, k, column, out nint step);
+                    RowQuadTimesB(ai, step, n, k, alpha, b, ldb, beta, c + i * ldc, ldc);
+                }
                 for (; i + 2 <= m; i += 2)
                 {
-                    float* a0 = a + i * lda, a1 = a0 + lda;
-                    if (column != null)
-                    {
-                        a0 = column;
-                        a1 = column + k;
-                        for (int p = 0; p < k; p++)
-                        {
-                            a0[p] = a[p * lda + i];
-                            a1[p] = a[p * lda + i + 1];
-                        }
-                    }
-                    RowPairTimesB(a0, a1, n, k, alpha, b, ldb, beta, c + i * ldc, c + (i + 1) * ldc);
+                    float* ai = RowsOfA(a, lda, i, 2, k, column, out nint step);
+                    RowPairTimesB(ai, step, n, k, alpha, b, ldb, beta, c + i * ldc, ldc);
                 }
             }
             for (; i < m; i++)
             {
-                float* ai = a + i * lda;
-                if (column != null)
-                {
-                    ai = column;
-                    for (int p = 0; p < k; p++) ai[p] = a[p * lda + i];
-                }
+                float* ai = RowsOfA(a, lda, i, 1, k, column, out _);
                 if (transB) RowTimesBTransposed(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
                 else RowTimesB(ai, n, k, alpha, b, ldb, beta, c + i * ldc);
             }
@@ -98,10 +89,82 @@ internal static unsafe class SgemmSmallM
         }
     }
 
-    /// <summary>Two rows of C at once, as <see cref="RowTimesB"/> computes each (the same chains, the same order).</summary>
-    private static void RowPairTimesB(float* a0, float* a1, int n, int k, float alpha, float* b, nint ldb,
-        float beta, float* c0, float* c1)
+    /// <summary>
+    /// Rows <paramref name="i"/> to i + count - 1 of op(A), <paramref name="step"/> apart: in place (lda apart)
+    /// when A is not transposed (<paramref name="column"/> null); otherwise gathered from A's columns into
+    /// <paramref name="column"/>, k apart.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float* RowsOfA(float* a, nint lda, int i, int count, int k, float* column, out nint step)
     {
+        step = lda;
+        if (column == null) return a + i * lda;
+        for (int r = 0; r < count; r++)
+            for (int p = 0; p < k; p++)
+                column[r * k + p] = a[p * lda + i + r];
+        step = k;
+        return column;
+    }
+
+    /// <summary>
+    /// Four rows of C (rows of A <paramref name="step"/> apart), as <see cref="RowTimesB"/> computes each: the same
+    /// chains, the same order.
+    /// </summary>
+    private static void RowQuadTimesB(float* a, nint step, int n, int k, float alpha, float* b, nint ldb,
+        float beta, float* c, nint ldc)
+    {
+        float* a0 = a, a1 = a0 + step, a2 = a1 + step, a3 = a2 + step;
+        // Decided once: the alpha and beta tests and broadcasts, repeated at every store, cost 20% at K = 10.
+        bool plain = alpha == 1f && beta == 0f;
+        int j = 0;
+        for (; j + 64 <= n; j += 64)
+        {
+            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default;
+            Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default;
+            Vector512<float> z0 = default, z1 = default, z2 = default, z3 = default;
+            Vector512<float> w0 = default, w1 = default, w2 = default, w3 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += ldb)
+            {
+                Vector512<float> b0 = Vector512.Load(bj), b1 = Vector512.Load(bj + 16);
+                Vector512<float> b2 = Vector512.Load(bj + 32), b3 = Vector512.Load(bj + 48);
+                Vector512<float> u = Vector512.Create(a0[p]), v = Vector512.Create(a1[p]);
+                x0 = Vector512.FusedMultiplyAdd(u, b0, x0);
+                x1 = Vector512.FusedMultiplyAdd(u, b1, x1);
+                x2 = Vector512.FusedMultiplyAdd(u, b2, x2);
+                x3 = Vector512.FusedMultiplyAdd(u, b3, x3);
+                y0 = Vector512.FusedMultiplyAdd(v, b0, y0);
+                y1 = Vector512.FusedMultiplyAdd(v, b1, y1);
+                y2 = Vector512.FusedMultiplyAdd(v, b2, y2);
+                y3 = Vector512.FusedMultiplyAdd(v, b3, y3);
+                u = Vector512.Create(a2[p]);
+                v = Vector512.Create(a3[p]);
+                z0 = Vector512.FusedMultiplyAdd(u, b0, z0);
+                z1 = Vector512.FusedMultiplyAdd(u, b1, z1);
+                z2 = Vector512.FusedMultiplyAdd(u, b2, z2);
+                z3 = Vector512.FusedMultiplyAdd(u, b3, z3);
+                w0 = Vector512.FusedMultiplyAdd(v, b0, w0);
+                w1 = Vector512.FusedMultiplyAdd(v, b1, w1);
+                w2 = Vector512.FusedMultiplyAdd(v, b2, w2);
+                w3 = Vector512.FusedMultiplyAdd(v, b3, w3);
+            }
+            float* cj = c + j;
+            Store64(cj, x0, x1, x2, x3, plain, alpha, beta);
+            Store64(cj + ldc, y0, y1, y2, y3, plain, alpha, beta);
+            Store64(cj + 2 * ldc, z0, z1, z2, z3, plain, alpha, beta);
+            Store64(cj + 3 * ldc, w0, w1, w2, w3, plain, alpha, beta);
+        }
+        if (j < n)
+            for (int r = 0; r < 4; r++)
+                RowTimesB(a + r * step, n - j, k, alpha, b + j, ldb, beta, c + r * ldc + j);
+    }
+
+    /// <summary>Two rows of C (rows of A <paramref name="step"/> apart), as <see cref="RowQuadTimesB"/>.</summary>
+    private static void RowPairTimesB(float* a, nint step, int n, int k, float alpha, float* b, nint ldb,
+        float beta, float* c, nint ldc)
+    {
+        float* a0 = a, a1 = a0 + step;
+        bool plain = alpha == 1f && beta == 0f;
         int j = 0;
         for (; j + 64 <= n; j += 64)
         {
@@ -122,25 +185,20 @@ internal static unsafe class SgemmSmallM
                 y2 = Vector512.FusedMultiplyAdd(v, b2, y2);
                 y3 = Vector512.FusedMultiplyAdd(v, b3, y3);
             }
-            Store(c0 + j, x0, alpha, beta);
-            Store(c0 + j + 16, x1, alpha, beta);
-            Store(c0 + j + 32, x2, alpha, beta);
-            Store(c0 + j + 48, x3, alpha, beta);
-            Store(c1 + j, y0, alpha, beta);
-            Store(c1 + j + 16, y1, alpha, beta);
-            Store(c1 + j + 32, y2, alpha, beta);
-            Store(c1 + j + 48, y3, alpha, beta);
+            Store64(c + j, x0, x1, x2, x3, plain, alpha, beta);
+            Store64(c + ldc + j, y0, y1, y2, y3, plain, alpha, beta);
         }
         if (j < n)
         {
-            RowTimesB(a0, n - j, k, alpha, b + j, ldb, beta, c0 + j);
-            RowTimesB(a1, n - j, k, alpha, b + j, ldb, beta, c1 + j);
+            RowTimesB(a0, n - j, k, alpha, b + j, ldb, beta, c + j);
+            RowTimesB(a1, n - j, k, alpha, b + j, ldb, beta, c + ldc + j);
         }
     }
 
     /// <summary>c[0:n] = alpha * a[0:k] * B + beta * c, B k x n: 64 columns at a time down all of B's rows.</summary>
     private static void RowTimesB(float* a, int n, int k, float alpha, float* b, nint ldb, float beta, float* c)
     {
+        bool plain = alpha == 1f && beta == 0f;
         int j = 0;
         for (; j + 64 <= n; j += 64)
         {
@@ -154,10 +212,7 @@ internal static unsafe class SgemmSmallM
                 c2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 32), c2);
                 c3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 48), c3);
             }
-            Store(c + j, c0, alpha, beta);
-            Store(c + j + 16, c1, alpha, beta);
-            Store(c + j + 32, c2, alpha, beta);
-            Store(c + j + 48, c3, alpha, beta);
+            Store64(c + j, c0, c1, c2, c3, plain, alpha, beta);
         }
         for (; j + 16 <= n; j += 16)
         {
@@ -216,6 +271,30 @@ internal static unsafe class SgemmSmallM
             float d = Vector512.Sum(s);
             for (; p < k; p++) d = MathF.FusedMultiplyAdd(a[p], bj[p], d);
             Store(c + j, d, alpha, beta);
+        }
+    }
+
+    /// <summary>
+    /// Sixty-four sums into c[0:64]: stored as they are when <paramref name="plain"/> (alpha 1, beta 0, where
+    /// alpha * sum is sum bit for bit), otherwise through <see cref="Store(float*, Vector512{float}, float, float)"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store64(float* c, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2,
+        Vector512<float> s3, bool plain, float alpha, float beta)
+    {
+        if (plain)
+        {
+            s0.Store(c);
+            s1.Store(c + 16);
+            s2.Store(c + 32);
+            s3.Store(c + 48);
+        }
+        else
+        {
+            Store(c, s0, alpha, beta);
+            Store(c + 16, s1, alpha, beta);
+            Store(c + 32, s2, alpha, beta);
+            Store(c + 48, s3, alpha, beta);
         }
     }
 
