@@ -150,6 +150,31 @@ public class ElementwiseConformanceTests
         using (var w = Nd.Where(condCol, a, b)) w.ToArray().ShouldBe([1f, 2f, 3f, 10f, 20f, 30f]);
     }
 
+    /// <summary>
+    /// A broadcast product runs row by row (here 10-wide rows of a against one row of b); the driver's cost per
+    /// call must not grow with the rows. Reading an operator's Vectorized through the interface boxed the struct on
+    /// every row: 24 bytes a row.
+    /// </summary>
+    [Test]
+    public void RowByRowKernelsAllocateNothingPerRow()
+    {
+        long Allocated(int rows)
+        {
+            var a = new float[rows * 10];
+            var b = new float[10];
+            var y = new float[rows * 10];
+            var aLayout = TensorLayout.Contiguous(new Shape(rows, 10));
+            var bLayout = new TensorLayout(new Shape(rows, 10), [0, 1]);
+            var op = new Engine.Kernels.Cpu.AddOperator<float>();
+            Engine.Kernels.Cpu.CpuElementwise.Binary(op, a, aLayout, b, bLayout, y);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            Engine.Kernels.Cpu.CpuElementwise.Binary(op, a, aLayout, b, bLayout, y);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+        long few = Allocated(4), many = Allocated(4000);
+        many.ShouldBeLessThanOrEqualTo(few, $"bytes allocated by one call: {few} for 4 rows, {many} for 4000");
+    }
+
     [Test]
     public void BadInputNamesTheOperator()
     {

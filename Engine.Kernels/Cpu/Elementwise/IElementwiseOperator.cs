@@ -9,7 +9,10 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 public interface IUnaryOperator<T> where T : unmanaged
 {
-    /// <summary>False when the vector form is not implemented; the driver then runs the scalar form.</summary>
+    /// <summary>
+    /// False when the vector form is not implemented; the driver then runs the scalar form. Read once per operator
+    /// type (from its default value), so it may depend on T but not on the operator's fields.
+    /// </summary>
     bool Vectorized => true;
 
     T Invoke(T x);
@@ -19,6 +22,7 @@ public interface IUnaryOperator<T> where T : unmanaged
 
 public interface IBinaryOperator<T> where T : unmanaged
 {
+    /// <summary>As <see cref="IUnaryOperator{T}.Vectorized"/>: per type, not per instance.</summary>
     bool Vectorized => true;
 
     T Invoke(T x, T y);
