@@ -146,6 +146,8 @@ public class GemmConformanceTests
         yield return Case("row blocks, deep", mc + 9, 70, shallow + 3, 3, 0, 0);
         yield return Case("packed A and B, shallow", mc + 9, 40, 30, FarA(mc + 9), farB, 0);
         yield return Case("packed A and B, deep", 40, 70, shallow + 3, FarA(40), farB, 1);
+        yield return Case("packed A, two of its wider B panels", 20, SgemmAvx512Driver.NCPackedA + 21, 30, FarA(20),
+            0, 0);
 
         static TestCaseData Case(string what, int m, int n, int k, int padA, int padB, int padC) =>
             new TestCaseData(m, n, k, padA, padB, padC).SetArgDisplayNames(what);
