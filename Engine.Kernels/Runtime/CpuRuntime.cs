@@ -1,3 +1,4 @@
+using Engine.Kernels.Cpu;
 using Engine.Memory;
 
 namespace Engine.Kernels;
@@ -35,4 +36,19 @@ public sealed unsafe class CpuRuntime : DeviceRuntime
     }
 
     public override void Synchronize() { }
+
+    protected override void CopyCore(in TensorArg source, in TensorArg destination)
+    {
+        switch (source.DType.SizeInBytes())
+        {
+            case 1: CpuLayout.Copy(source.RawBuffer<byte>(), source.Layout, destination.RawBuffer<byte>(),
+                destination.Layout); break;
+            case 2: CpuLayout.Copy(source.RawBuffer<short>(), source.Layout, destination.RawBuffer<short>(),
+                destination.Layout); break;
+            case 4: CpuLayout.Copy(source.RawBuffer<int>(), source.Layout, destination.RawBuffer<int>(),
+                destination.Layout); break;
+            default: CpuLayout.Copy(source.RawBuffer<long>(), source.Layout, destination.RawBuffer<long>(),
+                destination.Layout); break;
+        }
+    }
 }

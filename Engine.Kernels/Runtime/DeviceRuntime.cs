@@ -20,6 +20,22 @@ public abstract class DeviceRuntime
 
     public abstract void Synchronize();
 
+    /// <summary>
+    /// Copies the elements of <paramref name="source"/> into <paramref name="destination"/> (same shape and element
+    /// size, any layouts on this device), moving bytes only.
+    /// </summary>
+    public void Copy(in TensorArg source, in TensorArg destination)
+    {
+        if (source.Shape != destination.Shape || source.DType.SizeInBytes() != destination.DType.SizeInBytes())
+            throw new ArgumentException(
+                $"copy: cannot copy {source} into {destination}; shapes and element sizes must match.");
+        if (source.Device != Device || destination.Device != Device)
+            throw new ArgumentException($"copy: {source} and {destination} must both be on {Device}.");
+        CopyCore(source, destination);
+    }
+
+    protected abstract void CopyCore(in TensorArg source, in TensorArg destination);
+
     /// <summary>The runtime of a device, or an error that says why the device cannot be used.</summary>
     public static DeviceRuntime For(Device device) => device.Kind switch
     {
