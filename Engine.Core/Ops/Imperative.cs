@@ -49,6 +49,13 @@ public static class Imperative
             return [view];
         }
         var kernel = op.KernelFor(device);
+        foreach (int m in op.Mutates)
+        {
+            if (!inputs[m].IsContiguous)
+                throw new ArgumentException(
+                    $"{op.Name}: input {m} (shape {inputs[m].Shape}) is updated in place and must be contiguous; " +
+                    "pass a dense array (a copy would not receive the update).");
+        }
         if (outputs is null)
         {
             outputs = new NDArray[outTypes.Length];
@@ -84,7 +91,18 @@ public static class Imperative
         long started = Diagnostics.OpProfiler.Begin();
         kernel(attrs, context, args, outArgs);
         Diagnostics.OpProfiler.End(op.Name, inputs, started);
+        if (context.ScratchBytes > 0) CheckScratch(op, attrs, inputs, context.ScratchBytes);
         foreach (int m in op.Mutates) inputs[m].Storage.Version++;
+    }
+
+    /// <summary>Keeps the Scratch declarations honest: a kernel may not take more than its op declares.</summary>
+    private static void CheckScratch(OpDef op, OpAttrs attrs, NDArray[] inputs, long used)
+    {
+        long declared = op.ScratchBytes(attrs, inputs.Select(x => new TensorType(x.Shape, x.DType)).ToArray());
+        if (used > declared)
+            throw new InvalidOperationException(
+                $"{op.Name}: the {inputs.FirstOrDefault()?.Device.ToString() ?? "device"} kernel took {used} bytes " +
+                $"of scratch memory but the operator declares at most {declared}; fix its Scratch rule.");
     }
 
     private static void CheckOutputs(OpDef op, TensorType[] expected, NDArray[] outputs, Device device)

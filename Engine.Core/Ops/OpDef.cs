@@ -91,6 +91,13 @@ public abstract class OpDef
     /// <summary>Runs the operator with untyped attributes (graph executors and table-driven tests).</summary>
     public abstract NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs);
 
+    /// <summary>
+    /// Runs the operator into existing arrays (MXNet's <c>out=</c>): overwrite them, or add to them with
+    /// <see cref="WriteRequest.AddTo"/>. An output may be an input the op declares in place.
+    /// </summary>
+    public abstract NDArray[] InvokeInto(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
+        WriteRequest request = WriteRequest.Write);
+
     /// <summary>The shape and dtype rule with untyped attributes.</summary>
     public abstract TensorType[] InferTypes(OpAttrs attrs, TensorType[] inputs);
 
@@ -267,6 +274,13 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
     public NDArray[] Invoke(TAttrs attrs, params NDArray[] inputs) => Imperative.Invoke(this, attrs, inputs);
 
     public override NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs) => Invoke(Typed(attrs), inputs);
+
+    public override NDArray[] InvokeInto(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
+        WriteRequest request = WriteRequest.Write)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        return Imperative.Invoke(this, Typed(attrs), inputs, outputs, request);
+    }
 
     /// <summary>Runs a single-output operator.</summary>
     public NDArray Call(TAttrs attrs, params NDArray[] inputs) => Imperative.Invoke(this, attrs, inputs)[0];

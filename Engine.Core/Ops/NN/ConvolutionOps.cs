@@ -69,8 +69,7 @@ public static class ConvolutionOps
         {
             var shape = Enumerable.Repeat(1, i[0].Rank).ToArray();
             shape[1] = i[0].Shape[1];
-            using var scope = NDArray.Scope();
-            return [scope.Keep(Nd.BroadcastTo(g[0].Reshape(shape), i[0].Shape))];
+            return [Nd.BroadcastTo(g[0].Reshape(shape), i[0].Shape)];
         });
 
     /// <summary>Inputs dy and weight; output dx of the data shape given in the attributes.</summary>

@@ -84,15 +84,14 @@ public static class LinearAlgebraOps
         static (a, i, _, g, r) =>
         {
             var (rows, inUnits) = FlattenedDims(a, i[0].Shape);
-            using var scope = NDArray.Scope();
             var g2 = g[0].Reshape(rows, a.NumHidden);
             var x2 = i[0].Reshape(rows, inUnits);
             var result = new NDArray?[i.Length];
-            if (r[0]) result[0] = scope.Keep(Nd.Dot(g2, i[1]).Reshape(i[0].Shape));
-            if (r[1]) result[1] = scope.Keep(Nd.Dot(g2, x2, transposeA: true));
+            if (r[0]) result[0] = Nd.Dot(g2, i[1]).Reshape(i[0].Shape);
+            if (r[1]) result[1] = Nd.Dot(g2, x2, transposeA: true);
             // db = ones(1, rows) . g: a one-row product runs on GEMM's no-packing path, faster than a column sum.
             if (!a.NoBias && r[2])
-                result[2] = scope.Keep(Nd.Dot(Nd.Ones(new Shape(1, rows), g2.DType, g2.Device), g2).Reshape(a.NumHidden));
+                result[2] = Nd.Dot(Nd.Ones(new Shape(1, rows), g2.DType, g2.Device), g2).Reshape(a.NumHidden);
             return result;
         });
 
