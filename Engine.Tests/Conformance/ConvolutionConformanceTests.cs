@@ -5,9 +5,8 @@ using Engine.Tests.Support;
 
 namespace Engine.Tests.Conformance;
 
-[TestFixture]
 [Category("Conformance")]
-public class ConvolutionConformanceTests
+public class ConvolutionConformanceTests(Device device) : DeviceFixture(device)
 {
     private const string Family = "conv";
 

@@ -5,7 +5,7 @@ using Engine.Tests.Support;
 namespace Engine.Tests.Conformance;
 
 [Category("Conformance")]
-public class ElementwiseConformanceTests
+public class ElementwiseConformanceTests(Device device) : DeviceFixture(device)
 {
     private static readonly string[] PositiveDomain = ["log", "sqrt", "rsqrt"];
     private static readonly string[] IntegerUnary = ["negative", "abs", "sign", "square", "relu"];

@@ -4,9 +4,8 @@ using Engine.Tests.Support;
 
 namespace Engine.Tests.Conformance;
 
-[TestFixture]
 [Category("Conformance")]
-public class GemmConformanceTests
+public class GemmConformanceTests(Device device) : DeviceFixture(device)
 {
     /// <summary>
     /// Float32 GEMM against the double reference. A sum of k products of values in [-1, 1] runs through partial
@@ -249,6 +248,12 @@ public class GemmConformanceTests
         c.ShouldBe([5f, 6]);
         CpuGemm.BatchedGemm(0, false, false, 2, 2, 2, 1f, [], 4, [], 4, 0f, Span<float>.Empty, 4);
         CpuGemm.BatchedGemm(3, false, false, 0, 2, 2, 1.0, [], 0, new double[4], 0, 0.0, Span<double>.Empty, 0);
+        // K = 0 through the operator: the product of (2, 0) and (0, 3) is a (2, 3) array of zeros.
+        using var a = Nd.Zeros(new Shape(2, 0));
+        using var b = Nd.Zeros(new Shape(0, 3));
+        using var y = Nd.Dot(a, b);
+        y.Shape.ShouldBe(new Shape(2, 3));
+        y.ToArray().ShouldBe(new float[6]);
     }
 
     [Test]

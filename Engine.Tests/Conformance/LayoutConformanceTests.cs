@@ -8,7 +8,7 @@ using Engine.Tests.Support;
 namespace Engine.Tests.Conformance;
 
 [Category("Conformance")]
-public class LayoutConformanceTests
+public class LayoutConformanceTests(Device device) : DeviceFixture(device)
 {
     // ---------------------------------------------------------------- copy
 

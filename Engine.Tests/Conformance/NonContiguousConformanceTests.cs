@@ -10,7 +10,7 @@ namespace Engine.Tests.Conformance;
 /// copy it first, strided kernels read the view directly.
 /// </summary>
 [Category("Conformance")]
-public class NonContiguousConformanceTests
+public class NonContiguousConformanceTests(Device device) : DeviceFixture(device)
 {
     public static IEnumerable<GradientCase> Cases() =>
         GradientCheckTests.Cases().Where(c => !c.Op.StartsWith("_backward", StringComparison.Ordinal));

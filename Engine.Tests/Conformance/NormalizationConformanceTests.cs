@@ -6,9 +6,8 @@ using Engine.Tests.Support;
 
 namespace Engine.Tests.Conformance;
 
-[TestFixture]
 [Category("Conformance")]
-public class NormalizationConformanceTests
+public class NormalizationConformanceTests(Device device) : DeviceFixture(device)
 {
     /// <summary>Central differences in double with h = 1e-6: truncation error ~h^2 and rounding ~1e-16 / h, both
     /// far below this bound for the O(1) values used.</summary>

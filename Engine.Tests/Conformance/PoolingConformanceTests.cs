@@ -5,9 +5,8 @@ using Engine.Tests.Support;
 
 namespace Engine.Tests.Conformance;
 
-[TestFixture]
 [Category("Conformance")]
-public class PoolingConformanceTests
+public class PoolingConformanceTests(Device device) : DeviceFixture(device)
 {
     private const PoolingMode Max = PoolingMode.Max;
     private const PoolingMode Avg = PoolingMode.Avg;
@@ -271,6 +270,15 @@ public class PoolingConformanceTests
         CpuPooling.Forward<float>(d, [], []);
         CpuPooling.Backward<float>(d, [], [], [], []);
         CpuPooling.Forward<double>(PoolingDescriptor.Global(Avg, 2, 0, 3, 3), [], []);
+        // Through the operator: an empty batch pools to an empty batch of the right shape, and back.
+        using var x = Nd.Zeros(new Shape(0, 3, 6, 6));
+        x.AttachGrad();
+        NDArray y;
+        using (Engine.Autograd.Record()) y = Nd.MaxPool2D(x);
+        y.Shape.ShouldBe(new Shape(0, 3, 3, 3));
+        y.Backward();
+        x.Grad!.Shape.ShouldBe(new Shape(0, 3, 6, 6));
+        y.Dispose();
     }
 
     [Test]

@@ -5,7 +5,7 @@ using Engine.Tests.Support;
 namespace Engine.Tests.Conformance;
 
 [Category("Conformance")]
-public class RandomConformanceTests
+public class RandomConformanceTests(Device device) : DeviceFixture(device)
 {
     private const int Samples = 100_000;
 

@@ -12,9 +12,8 @@ namespace Engine.Tests.Conformance;
 /// of rank 0 to 5, random axis sets and strided layouts (transposed, sliced with an offset and steps, broadcast),
 /// larger shapes that reach the vector, blocked and parallel paths, empty arrays, NaN, ties, and every error.
 /// </summary>
-[TestFixture]
 [Category("Conformance")]
-public class ReductionConformanceTests
+public class ReductionConformanceTests(Device device) : DeviceFixture(device)
 {
     /// <summary>
     /// Float64 sums against the sequential float64 reference: both round at about 2^-53 per term, so the bound

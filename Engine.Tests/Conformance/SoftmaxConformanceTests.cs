@@ -5,9 +5,8 @@ using Engine.Tests.Support;
 
 namespace Engine.Tests.Conformance;
 
-[TestFixture]
 [Category("Conformance")]
-public class SoftmaxConformanceTests
+public class SoftmaxConformanceTests(Device device) : DeviceFixture(device)
 {
     /// <summary>Central differences in double with h = 1e-6 (see NormalizationConformanceTests).</summary>
     private static readonly Tolerance FiniteDifference = Tolerances.FiniteDifference;
@@ -166,6 +165,25 @@ public class SoftmaxConformanceTests
         CpuSoftmax.LogSoftmaxBackward<double>(0, 0, 0, [], [], []);
         CpuSoftmaxCrossEntropy.Forward<float, int>(0, 10, [], [], []);
         CpuSoftmaxCrossEntropy.Backward<float, long>(0, 10, [], [], [], []);
+        // Through the operators: shapes survive, gradients of an empty batch are empty, nothing is read or written.
+        using var x = Nd.Zeros(new Shape(0, 5));
+        x.AttachGrad();
+        using var labels = Nd.Zeros(new Shape(0));
+        NDArray loss, p;
+        using (Engine.Autograd.Record())
+        {
+            p = Nd.Softmax(x);
+            loss = Nd.SoftmaxCrossEntropy(x, labels);
+        }
+        p.Shape.ShouldBe(new Shape(0, 5));
+        loss.Shape.ShouldBe(new Shape(0));
+        Engine.Autograd.Backward([p, loss]);
+        x.Grad!.Shape.ShouldBe(new Shape(0, 5));
+        x.Grad.ToArray().ShouldBeEmpty();
+        using var wide = Nd.Softmax(Nd.Zeros(new Shape(3, 0, 2)), axis: 1);
+        wide.Shape.ShouldBe(new Shape(3, 0, 2));
+        p.Dispose();
+        loss.Dispose();
     }
 
     [TestCase(false, 1)]

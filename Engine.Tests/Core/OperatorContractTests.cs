@@ -363,3 +363,17 @@ public class OperatorContractTests
             .ShouldContain("declares at most 16");
     }
 }
+
+[Category("Conformance")]
+public class DeviceFixtureTests(Device device) : DeviceFixture(device)
+{
+    [Test]
+    public void ArraysGoToTheFixturesDevice()
+    {
+        DefaultDevice.Current.ShouldBe(Device);
+        using var x = Nd.Ones(new Shape(2, 3));
+        x.Device.ShouldBe(Device);
+        using var y = Nd.Relu(x) + 1;
+        y.ToArray().ShouldAllBe(v => v == 2f);
+    }
+}
