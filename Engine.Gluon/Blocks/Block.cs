@@ -99,8 +99,11 @@ public abstract partial class Block
     /// <summary>Runs the forward pre-hooks, <see cref="Forward(NDArray)"/> and the forward hooks.</summary>
     public NDArray Call(NDArray x) => CallMany(x)[0];
 
-    /// <summary>The multi-input, multi-output form of <see cref="Call(NDArray)"/>.</summary>
-    public NDArray[] CallMany(params NDArray[] inputs)
+    /// <summary>
+    /// The multi-input, multi-output form of <see cref="Call(NDArray)"/>. Virtual so that a block can own how it
+    /// is run: a hybridized block runs its cached graph here instead of calling Forward.
+    /// </summary>
+    public virtual NDArray[] CallMany(params NDArray[] inputs)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         EnsureFieldsRegistered();
