@@ -16,6 +16,7 @@ public sealed partial class NDArray
         NDArray? grad = null;
         if (gradReq != GradReq.Null)
         {
+            using (Graphs.Tracer.Suspend())
             using (Autograd.Pause()) grad = Nd.Zeros(Shape, DType, Device);
             NDArrayScope.Current?.Untrack(grad);
         }

@@ -12,6 +12,8 @@ public sealed partial class NDArray
     public override string ToString()
     {
         if (IsDisposed) return $"<NDArray {ShapeText()} @{Device} (disposed)>";
+        if (Traced is { } node) return $"<Symbol {node} {ShapeText()} {DType.Name()} @{Device}>";
+        if (!HasData) return $"<NDArray {ShapeText()} @{Device} (no data)>";
         var values = ToArray<double>();
         bool summarize = values.Length > SummaryThreshold;
         bool integral = !DType.IsFloatingPoint() || values.All(v => v == Math.Floor(v) || !double.IsFinite(v));

@@ -65,6 +65,12 @@ public sealed partial class NDArray : IDisposable
     /// <summary>Why this array holds no data (a value the tape did not keep), or null when it has data.</summary>
     private string? noData;
 
+    /// <summary>While tracing: the graph value this symbolic array stands for.</summary>
+    internal Graphs.NodeOutput? Traced { get; set; }
+
+    /// <summary>Whether this is a symbolic array of a trace (a hybridized block's first call).</summary>
+    public bool IsSymbolic => Traced is not null;
+
     /// <summary>Whether the array has elements to read (false for shape-only stand-ins).</summary>
     public bool HasData => noData is null;
 
@@ -93,7 +99,7 @@ public sealed partial class NDArray : IDisposable
     {
         ThrowIfDisposed();
         storage.AddReference();
-        return new NDArray(storage, shape, DType, strides, offset, track) { noData = noData };
+        return new NDArray(storage, shape, DType, strides, offset, track) { noData = noData, Traced = Traced };
     }
 
     /// <summary>A view of the same elements that no scope tracks (the tape's saved values).</summary>

@@ -26,6 +26,7 @@ public static class Imperative
         ArgumentNullException.ThrowIfNull(inputs);
         if (op.NumInputs >= 0 && inputs.Length != op.NumInputs)
             throw new ArgumentException($"{op.Name}: expected {op.NumInputs} inputs, got {inputs.Length}.");
+        if (Graphs.Tracer.Current is { } tracer) return tracer.Record(op, attrs, inputs, outputs);
         var types = new TensorType[inputs.Length];
         Device device = inputs.Length > 0 ? inputs[0].Device : outputs is { Length: > 0 } ? outputs[0].Device
             : DefaultDevice.Current;

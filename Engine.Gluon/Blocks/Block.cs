@@ -108,7 +108,13 @@ public abstract partial class Block
         ArgumentNullException.ThrowIfNull(inputs);
         EnsureFieldsRegistered();
         foreach (var h in preHooks.ToList()) h(this, inputs);
-        var outputs = ForwardMany(inputs);
+        var tracer = Engine.Graphs.Tracer.Current;
+        NDArray[] outputs;
+        using (tracer?.NameScope(Prefix)) outputs = ForwardMany(inputs);
+        if (tracer is not null)
+        {
+            foreach (var y in outputs) tracer.NameOutput(y, Prefix);
+        }
         foreach (var h in hooks.ToList()) h(this, inputs, outputs);
         return outputs;
     }

@@ -1,21 +1,27 @@
+using Engine.Graphs;
+
 namespace Engine.Gluon;
 
 /// <summary>Options of <see cref="Block.Hybridize"/>, MXNet's static_alloc and static_shape.</summary>
 public sealed record HybridizeOptions
 {
+    /// <summary>Keep the compiled graph's buffers between calls (the memory plan binds to one arena).</summary>
     public bool StaticAlloc { get; init; }
 
+    /// <summary>Promise that input shapes never change: a new shape is an error instead of a retrace.</summary>
     public bool StaticShape { get; init; }
 }
 
 /// <summary>
 /// A block whose Forward uses only operations that can also be traced into a graph (MXNet's HybridBlock). Its
-/// children must be HybridBlocks. It runs imperatively; <see cref="Hybridize"/> records the request (the graph
-/// compiler that will act on it is described in docs/architecture.md).
+/// children must be HybridBlocks. Imperatively it runs Forward; after <see cref="Hybridize"/>, its first call
+/// traces Forward over symbolic arrays into a graph (Forward runs once, with no data) and later calls with the same
+/// input signature (shapes, dtypes, device, training mode) run the cached graph without calling Forward.
 /// </summary>
 public abstract class HybridBlock : Block
 {
-    private static int compilerNoticeShown;
+    private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
+    private Graph? lastGraph;
 
     protected HybridBlock(string? prefix = null, ParameterDict? @params = null) : base(prefix, @params) { }
 
@@ -24,13 +30,33 @@ public abstract class HybridBlock : Block
 
     public HybridizeOptions Options { get; private set; } = new();
 
+    /// <summary>The graph of the most recent traced call (null before the first hybridized call).</summary>
+    public Graph? CachedGraph => lastGraph;
+
+    /// <summary>How many graphs are cached (one per input signature seen).</summary>
+    public int CachedGraphCount => cache.Count;
+
     public override T RegisterChild<T>(T block, string? name = null)
     {
         if (block is not HybridBlock)
             throw new ArgumentException(
                 $"Children of HybridBlock must also be HybridBlock, but {block.Name} has type {block.GetType().Name}. " +
                 "If you are using Sequential, please try HybridSequential instead.");
-        return base.RegisterChild(block, name);
+        var result = base.RegisterChild(block, name);
+        ClearCache();
+        return result;
+    }
+
+    protected override void OnChildrenChanged()
+    {
+        base.OnChildrenChanged();
+        ClearCache();
+    }
+
+    public override void Cast(DType dtype)
+    {
+        base.Cast(dtype);
+        ClearCache();
     }
 
     public override void Hybridize(bool active = true, HybridizeOptions? options = null)
@@ -45,9 +71,74 @@ public abstract class HybridBlock : Block
                           "is a child of HybridBlock, the hooks will not take effect.");
         IsHybridized = active;
         Options = options;
-        if (active && Interlocked.Exchange(ref compilerNoticeShown, 1) == 0)
-            Warnings.Warn("Hybridize: this build runs hybridized blocks imperatively (the graph compiler is not " +
-                          "part of it yet); results are the same, only the speed-up is missing.");
+        ClearCache();
         base.Hybridize(active, options);
     }
+
+    /// <summary>Drops the cached graphs: the next hybridized call traces again.</summary>
+    protected void ClearCache()
+    {
+        cache.Clear();
+        lastGraph = null;
+    }
+
+    public override NDArray[] CallMany(params NDArray[] inputs)
+    {
+        // Inside a parent's trace a child is inlined into the parent's graph; its own cache is unused.
+        if (!IsHybridized || Tracer.Current is not null) return base.CallMany(inputs);
+        CheckInputs(inputs);
+        string key = Signature(inputs);
+        if (!cache.TryGetValue(key, out var executor))
+        {
+            if (Options.StaticShape && cache.Count > 0)
+                throw new InvalidOperationException(
+                    $"{Name}: hybridized with StaticShape, but called with input shapes " +
+                    $"{string.Join(", ", inputs.Select(x => x.Shape))} that differ from the first call's; static " +
+                    "shapes cannot change. Hybridize without StaticShape to allow new shapes (each one is traced).");
+            executor = new GraphExecutor(Trace(inputs));
+            cache[key] = executor;
+        }
+        lastGraph = executor.Graph;
+        return executor.Run(inputs, BindParameter);
+    }
+
+    private static NDArray BindParameter(Node node) =>
+        node.Binding is Parameter p ? p.Data() : throw new InvalidOperationException(
+            $"graph: parameter node {node.Name} is not bound to a Parameter.");
+
+    private Graph Trace(NDArray[] inputs)
+    {
+        using var tracer = new Tracer(Name);
+        var symbols = new NDArray[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+            symbols[i] = tracer.Input(inputs.Length == 1 ? "data" : $"data{i}", inputs[i].Shape, inputs[i].DType,
+                inputs[i].Device);
+        var outputs = base.CallMany(symbols);
+        var graph = tracer.Finish(outputs);
+        graph.Verify();
+        return graph;
+    }
+
+    private void CheckInputs(NDArray[] inputs)
+    {
+        if (inputs.Length == 0 || inputs.All(x => x is null))
+            throw new ArgumentException($"{Name}: All args are None and we do not support such a case; a hybridized " +
+                                        "block needs at least one input array.");
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            if (inputs[i] is null)
+                throw new ArgumentException(
+                    $"{Name}: when hybridized, the input of HybridBlock must be (nested) list of Symbol or NDArray, " +
+                    $"but input {i} is null.");
+        }
+        var devices = inputs.Select(x => x.Device).Distinct().ToList();
+        if (devices.Count > 1)
+            throw new ArgumentException(
+                $"{Name}: Find multiple contexts in the input, After hybridized, the HybridBlock only supports one " +
+                $"input context. You can print the ele.ctx in the input arguments to inspect their contexts. " +
+                $"Find all contexts = [{string.Join(", ", devices)}]");
+    }
+
+    private static string Signature(NDArray[] inputs) =>
+        string.Join(";", inputs.Select(x => $"{x.DType}{x.Shape}@{x.Device}")) + (Autograd.IsTraining ? "|train" : "|predict");
 }

@@ -130,6 +130,8 @@ public class Parameter
     private void Create(Initializer init, Device device)
     {
         data?.Dispose();
+        // Initialisation computes values even inside a trace (deferred shapes are found on the traced call).
+        using (Engine.Graphs.Tracer.Suspend())
         using (Autograd.Pause())
         {
             data = Nd.Zeros(shape, DType, device);
@@ -151,7 +153,8 @@ public class Parameter
     /// <summary>The value. Throws when not initialised (naming the parameter and the fix).</summary>
     public NDArray Data()
     {
-        if (data is not null) return data;
+        // While a hybridized block is traced, the parameter is a graph variable bound to this parameter.
+        if (data is not null) return Engine.Graphs.Tracer.Current is { } tracer ? tracer.Parameter(Name, data, this) : data;
         if (deferredInit is not null)
             throw new DeferredInitializationException(
                 $"Parameter '{Name}' has not been initialized yet because initialization was deferred. Actual " +

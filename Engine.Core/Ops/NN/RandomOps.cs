@@ -8,13 +8,23 @@ namespace Engine.Ops;
 /// counters the mask comes from, so the kernel is a pure function of its attributes and input.
 /// </summary>
 public sealed record DropoutAttrs(double P, bool Always = false, bool Training = false, ulong Seed = 0,
-    ulong Offset = 0) : OpAttrs
+    ulong Offset = 0) : OpAttrs, Graphs.IPerCallAttributes
 {
+    /// <summary>A traced dropout draws new counters on every call (the training flag is the trace's).</summary>
+    public OpAttrs ForCall(TensorType[] inputs)
+    {
+        if (!Training) return this;
+        var (seed, offset) = RandomState.Take(CpuRandom.CountersUsed32(inputs[0].Shape.Size));
+        return this with { Seed = seed, Offset = offset };
+    }
+
     /// <summary>These attributes with the training flag and the random counters of a call on x.</summary>
     public DropoutAttrs Resolve(long size)
     {
         bool active = P > 0 && (Always || Autograd.IsTraining);
         if (!active) return this with { Training = false, Seed = 0, Offset = 0 };
+        // A trace draws no numbers: each run of the graph draws its own (ForCall).
+        if (Graphs.Tracer.Current is not null) return this with { Training = true, Seed = 0, Offset = 0 };
         var (seed, offset) = RandomState.Take(CpuRandom.CountersUsed32(size));
         return this with { Training = true, Seed = seed, Offset = offset };
     }
@@ -36,11 +46,14 @@ public enum Distribution
 /// starting at <see cref="Offset"/> of <see cref="Seed"/> (resolved when the op is called).
 /// </summary>
 public sealed record RandomAttrs(Distribution Distribution, double A, double B, Dims Shape, DType DType,
-    ulong Seed = 0, ulong Offset = 0) : OpAttrs
+    ulong Seed = 0, ulong Offset = 0) : OpAttrs, Graphs.IPerCallAttributes
 {
+    public OpAttrs ForCall(TensorType[] inputs) => Resolve();
+
     /// <summary>These attributes with the next counters of the engine's random stream.</summary>
     public RandomAttrs Resolve()
     {
+        if (Graphs.Tracer.Current is not null) return this;
         long size = new Shape(Shape).Size;
         var (seed, offset) = RandomState.Take(DType == DType.Float32 ? CpuRandom.CountersUsed32(size)
             : CpuRandom.CountersUsed64(size));
