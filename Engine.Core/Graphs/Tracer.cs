@@ -95,6 +95,14 @@ public sealed class Tracer : IDisposable
         o.Node.Name = name;
     }
 
+    /// <summary>Gives the node behind a symbolic array a chosen name (passes that rebuild a graph keep names).</summary>
+    internal void Rename(NDArray value, string name)
+    {
+        if (value.Traced is not { } o || o.Node.Name == name || !names.Add(name)) return;
+        names.Remove(o.Node.Name);
+        o.Node.Name = name;
+    }
+
     internal NDArray[] Record(OpDef op, OpAttrs attrs, NDArray[] arguments, NDArray[]? outputs)
     {
         if (outputs is not null)

@@ -1,0 +1,93 @@
+using Engine.Gluon;
+using Engine.Gluon.NN;
+using Engine.Graphs;
+using Engine.Graphs.Passes;
+using Engine.Ops;
+using Engine.Tests.Support;
+
+namespace Engine.Tests.Gluon;
+
+/// <summary>The graph passes on small traced graphs: printed results, and gradients against autograd.</summary>
+public class GraphPassTests
+{
+    private static (HybridSequential Net, NDArray X) Traced(params Block[] layers)
+    {
+        var net = new HybridSequential();
+        net.Add(layers);
+        net.Initialize();
+        net.Hybridize();
+        var x = Nd.Array(TestData.Uniform(new Random(4), 2 * 6), new Shape(2, 6));
+        net.Call(x).Dispose();
+        return (net, x);
+    }
+
+    [Test]
+    public void CommonSubexpressionsMergeAndDeadCodeGoes()
+    {
+        using var tracer = new Tracer("test");
+        var x = tracer.Input("data", new Shape(3), DType.Float32, Device.Cpu);
+        var a = Nd.Exp(x);
+        var b = Nd.Exp(x);
+        _ = Nd.Log(x); // dead
+        var graph = tracer.Finish([a + b]);
+        graph.Operators.Count().ShouldBe(3);
+        var optimized = new PassPipeline(new CommonSubexpressionPass(), new DeadCodePass()).Run(graph);
+        optimized.ToString().ShouldBe(
+            "%data = input : float32(3,)\n" +
+            "%exp = exp(%data) : float32(3,)\n" +
+            "%add = add(%exp, %exp) : float32(3,)\n" +
+            "return %add");
+    }
+
+    [Test]
+    public void RandomOperatorsAreNeverMerged()
+    {
+        using var tracer = new Tracer("test");
+        var x = tracer.Input("data", new Shape(8), DType.Float32, Device.Cpu);
+        using (Engine.Autograd.TrainMode())
+        {
+            var graph = tracer.Finish([Nd.Dropout(x, 0.5) + Nd.Dropout(x, 0.5)]);
+            new CommonSubexpressionPass().Run(graph).Operators.Count(n => n.Op!.Name == "dropout").ShouldBe(2);
+        }
+    }
+
+    [Test]
+    public void APassThatNeedsWhatNoneProvidesIsRefused()
+    {
+        var (net, x) = Traced(new Dense(3));
+        Should.Throw<InvalidOperationException>(() => new PassPipeline(new GradientPass()).Run(net.CachedGraph!, []))
+            .Message.ShouldContain("needs types");
+        x.Dispose();
+    }
+
+    [Test]
+    public void TheGradientGraphGivesAutogradsGradients()
+    {
+        var (net, x) = Traced(new Dense(5, activation: "relu"), new Dense(4, activation: "tanh"), new Dense(3));
+        var forward = net.CachedGraph!;
+        var joint = new PassPipeline(new GradientPass(), new CommonSubexpressionPass(), new DeadCodePass())
+            .Run(forward);
+        joint.Inputs.Select(i => i.Name).ShouldBe(["data", forward.Outputs[0].Node.Name + "_grad"]);
+        joint.Outputs.Count.ShouldBe(1 + 1 + forward.Parameters.Count);
+
+        using var headGrad = Nd.Array(TestData.Uniform(new Random(8), 6), new Shape(2, 3));
+        var results = new GraphExecutor(joint).Run([x, headGrad],
+            n => n.Binding is Parameter p ? p.Data() : throw new InvalidOperationException(n.Name));
+
+        net.Hybridize(false);
+        x.AttachGrad();
+        NDArray y;
+        using (Engine.Autograd.Record()) y = net.Call(x);
+        y.Backward(headGrad);
+        TensorAssert.AllClose(results[0].ToArray(), y.ToArray(), Tolerances.Exact, "forward output");
+        TensorAssert.AllClose(results[1].ToArray(), x.Grad!.ToArray(), new Tolerance(1e-6, 1e-7), "input gradient");
+        for (int k = 0; k < forward.Parameters.Count; k++)
+        {
+            var p = (Parameter)forward.Parameters[k].Binding!;
+            TensorAssert.AllClose(results[2 + k].ToArray(), p.Grad().ToArray(), new Tolerance(1e-6, 1e-7), p.Name);
+        }
+        foreach (var r in results) r.Dispose();
+        y.Dispose();
+        x.Dispose();
+    }
+}
