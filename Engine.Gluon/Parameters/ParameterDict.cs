@@ -76,16 +76,16 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
     }
 
     /// <summary>A constant (grad_req null) initialised to <paramref name="value"/> (MXNet's get_constant).</summary>
-    public Constant GetConstant(string name, NDArray? value = null)
+    public ConstantParameter GetConstant(string name, NDArray? value = null)
     {
         if (Find(name) is { } existing)
         {
-            return existing as Constant ?? throw new ArgumentException(
-                $"Parameter '{existing.Name}' exists but is not a Constant.");
+            return existing as ConstantParameter ?? throw new ArgumentException(
+                $"Parameter '{existing.Name}' exists but is not a ConstantParameter.");
         }
         if (value is null)
             throw new KeyNotFoundException($"No constant named '{name}' in '{Prefix}'. Give a value to create it.");
-        var c = new Constant(name, value);
+        var c = new ConstantParameter(name, value);
         Add(c);
         return c;
     }
@@ -214,27 +214,5 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         var sb = new StringBuilder($"{Prefix} (\n");
         foreach (var p in order) sb.Append("  ").Append(p).Append('\n');
         return sb.Append(')').ToString();
-    }
-}
-
-/// <summary>A parameter that never changes (grad_req null), MXNet's gluon.Constant.</summary>
-public sealed class Constant : Parameter
-{
-    public Constant(string name, NDArray value)
-        : base(name, GradReq.Null, value.Shape, value.DType, init: new CopyInitializer(value), differentiable: false)
-    {
-        Value = value;
-    }
-
-    public NDArray Value { get; }
-
-    /// <summary>Initialises a constant with a copy of its value.</summary>
-    private sealed class CopyInitializer(NDArray value) : Initializer
-    {
-        public override string Name => "constant";
-
-        protected override IReadOnlyList<KeyValuePair<string, object>> Arguments => [];
-
-        protected override void InitializeCore(string name, NDArray array) => array.Assign(value);
     }
 }
