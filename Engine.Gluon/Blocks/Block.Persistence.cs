@@ -18,10 +18,8 @@ public abstract partial class Block
 
     private void CollectStructural(string prefix, List<KeyValuePair<string, Parameter>> into)
     {
-        EnsureFieldsRegistered();
-        foreach (var p in ParameterFieldNames.Keys)
-            into.Add(new KeyValuePair<string, Parameter>(prefix + p.LocalName, p));
-        foreach (var (name, child) in children) child.CollectStructural(prefix + name + ".", into);
+        foreach (var (key, p) in FieldParameters) into.Add(new KeyValuePair<string, Parameter>(prefix + key, p));
+        foreach (var (name, child) in Children) child.CollectStructural(prefix + name + ".", into);
     }
 
     /// <summary>

@@ -110,7 +110,10 @@ public class Parameter
         Create(chosen, device ?? DefaultDevice.Current);
     }
 
-    private string ShapeText => HasShape ? shape.ToString() : "unknown";
+    internal string ShapeText => HasShape ? shape.ToString() : "unknown";
+
+    /// <summary>Whether Initialize can succeed: the shape is known or initialisation may wait for it.</summary>
+    internal bool CanInitialize => AllowDeferredInit || (HasShape && !shape.Dims.Contains(0));
 
     /// <summary>True when initialisation waits for the shape (the first forward pass).</summary>
     public bool IsDeferred => data is null && deferredInit is not null;
