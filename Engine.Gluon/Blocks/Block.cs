@@ -208,8 +208,12 @@ public abstract partial class Block
         foreach (var (_, child) in children) child.Collect(into, seen);
     }
 
-    /// <summary>Initialises all parameters (MXNet's initialize); default initializer Uniform(0.07).</summary>
-    public Block Initialize(Initializers.Initializer? init = null, Device? device = null, bool forceReinit = false)
+    /// <summary>
+    /// Initialises all parameters (MXNet's initialize); default initializer Uniform(0.07). <paramref name="device"/>
+    /// is one device or several (<c>[cpu0, cpu1]</c>: one copy of every parameter on each).
+    /// </summary>
+    public Block Initialize(Initializers.Initializer? init = null, DeviceList? device = null,
+        bool forceReinit = false)
     {
         CollectParams().Initialize(init, device, forceReinit);
         return this;

@@ -62,7 +62,8 @@ public class BatchNorm : HybridBlock
         {
             foreach (var p in new[] { gamma, beta, runningMean, runningVar }) p.FinishDeferredInit(new Shape(c));
         }
-        return Nd.BatchNorm(x, gamma.Data(), beta.Data(), runningMean.Data(), runningVar.Data(), Epsilon, Momentum,
+        var d = x.Device;
+        return Nd.BatchNorm(x, gamma.Data(d), beta.Data(d), runningMean.Data(d), runningVar.Data(d), Epsilon, Momentum,
             fixGamma: !Scale, UseGlobalStats, Axis);
     }
 

@@ -23,7 +23,7 @@ public class Embedding : HybridBlock
 
     public Parameter Weight => weight;
 
-    public override NDArray Forward(NDArray x) => Nd.Embedding(x, weight.Data());
+    public override NDArray Forward(NDArray x) => Nd.Embedding(x, weight.Data(x.Device));
 
     public override string ToString() => $"Embedding({InputDim} -> {OutputDim}, {weight.DType.Name()})";
 }

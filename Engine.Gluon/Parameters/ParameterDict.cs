@@ -11,7 +11,7 @@ namespace Engine.Gluon;
 /// Operations over the whole dictionary (Initialize, SetAttr, ResetDevice, Load) check every parameter first and
 /// then apply, so they change all parameters or none.
 /// </summary>
-public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
+public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
 {
     private readonly List<Parameter> order = new();
     private readonly Func<string> prefix;
@@ -160,8 +160,12 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         }
     }
 
-    /// <summary>Initialises every parameter; the default initializer is Uniform(0.07), as in MXNet.</summary>
-    public void Initialize(Initializer? init = null, Device? device = null, bool forceReinit = false)
+    /// <summary>
+    /// Initialises every parameter on <paramref name="device"/> (one device or several: <c>[cpu0, cpu1]</c>); the
+    /// default initializer is Uniform(0.07), as in MXNet. A parameter whose shape cannot be known stops it before
+    /// any parameter is initialised.
+    /// </summary>
+    public void Initialize(Initializer? init = null, DeviceList? device = null, bool forceReinit = false)
     {
         foreach (var p in order)
         {
@@ -174,6 +178,25 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         foreach (var p in order) p.Initialize(null, device, init ?? new Uniform(), forceReinit);
     }
 
+    /// <summary>Moves every initialised (or deferred) parameter to <paramref name="device"/> (MXNet's reset_ctx).</summary>
+    public void ResetDevice(DeviceList device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        foreach (var p in order)
+        {
+            if (!p.IsInitialized && !p.IsDeferred)
+                throw new InvalidOperationException(
+                    $"Cannot reset device for Parameter '{p.Name}' because it has not been initialized; no " +
+                    "parameter was moved.");
+        }
+        foreach (var p in order) p.ResetDevice(device);
+    }
+
+    /// <summary>The devices the parameters live on (MXNet's list_ctx); all of them share one list in practice.</summary>
+    public IReadOnlyList<Device> ListDevices() =>
+        order.Where(p => p.IsInitialized || p.IsDeferred).SelectMany(p => p.ListDevices()).Distinct().ToList();
+
+    /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad()
     {
         foreach (var p in order) p.ZeroGrad();
