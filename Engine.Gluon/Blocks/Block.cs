@@ -7,8 +7,10 @@ namespace Engine.Gluon;
 /// <summary>
 /// The base of every layer and model (MXNet's gluon.Block). Subclasses create child blocks and parameters,
 /// usually in fields, and override <see cref="Forward(NDArray)"/>. Children and parameters held in fields are
-/// registered automatically, in declaration order; blocks kept in a plain list or array are not (CollectParams
-/// warns about them) and need a Sequential or <see cref="RegisterChild{T}"/>.
+/// registered automatically, in declaration order: those set by field initialisers when the base constructor
+/// runs, and fields are read again whenever the block is used, so a child assigned later (or a replacement) is
+/// seen. Blocks kept in a plain list or array are not registered (CollectParams warns about them) and need a
+/// Sequential or <see cref="RegisterChild{T}"/>. docs/gluon.md says what naming, replacement and sharing guarantee.
 /// </summary>
 public abstract partial class Block
 {
