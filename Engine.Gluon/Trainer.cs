@@ -42,7 +42,8 @@ public sealed class Trainer
 
     public void SetLearningRate(double learningRate) => Optimizer.LearningRate = learningRate;
 
-    /// <summary>One optimisation step: AllreduceGrads, then Update; gradients are divided by <paramref name="batchSize"/>.</summary>
+    /// <summary>One optimisation step: AllreduceGrads, then Update; gradients are divided by
+    /// <paramref name="batchSize"/>.</summary>
     public void Step(int batchSize, bool ignoreStaleGrad = false)
     {
         CheckBatchSize(batchSize, "Step");
@@ -87,7 +88,8 @@ public sealed class Trainer
             if (p.GradReq == GradReq.Null) continue;
             if (!p.IsInitialized)
                 throw new InvalidOperationException(
-                    $"Trainer: parameter '{p.Name}' is not initialized; call Initialize() and run a forward pass first.");
+                    $"Trainer: parameter '{p.Name}' is not initialized; call Initialize() and run a forward pass " +
+                    "first.");
             var mine = p.ListDevices();
             if (devices is null)
             {

@@ -183,7 +183,8 @@ public abstract partial class Block
         return new ScopeExit(() => preHooks.Remove(hook));
     }
 
-    /// <summary>Registers a hook run after Forward with the inputs and outputs; dispose the handle to remove it.</summary>
+    /// <summary>Registers a hook run after Forward with the inputs and outputs; dispose the handle to remove
+    /// it.</summary>
     public IDisposable RegisterForwardHook(Action<Block, NDArray[], NDArray[]> hook)
     {
         if (!hooks.Contains(hook)) hooks.Add(hook);
@@ -376,7 +377,8 @@ public abstract partial class Block
             member = f.DeclaringType?.GetProperty(n, BindingFlags.Instance | BindingFlags.Public |
                                                     BindingFlags.NonPublic | BindingFlags.DeclaredOnly) ?? member;
         }
-        var given = member.GetCustomAttribute<StructuralKeyAttribute>() ?? f.GetCustomAttribute<StructuralKeyAttribute>();
+        var given = member.GetCustomAttribute<StructuralKeyAttribute>() ??
+                    f.GetCustomAttribute<StructuralKeyAttribute>();
         return given?.Key ?? SnakeCase(n.TrimStart('_'));
     }
 
@@ -393,7 +395,8 @@ public abstract partial class Block
     private static string MemberName(FieldInfo f) =>
         f.Name.StartsWith('<') && f.Name.Contains(">k__BackingField") ? f.Name[1..f.Name.IndexOf('>')] : f.Name;
 
-    /// <summary>PascalCase or camelCase to snake_case; acronyms stay together (IOHandler: io_handler, Conv2D: conv2d).</summary>
+    /// <summary>PascalCase or camelCase to snake_case; acronyms stay together (IOHandler: io_handler,
+    /// Conv2D: conv2d).</summary>
     internal static string SnakeCase(string name)
     {
         var sb = new StringBuilder(name.Length + 4);

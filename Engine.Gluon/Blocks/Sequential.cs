@@ -87,7 +87,8 @@ internal static class Containers
         return copy;
     }
 
-    /// <summary>The (string? prefix, ParameterDict? params) constructor of a type or of its nearest base type.</summary>
+    /// <summary>The (string? prefix, ParameterDict? params) constructor of a type or of its nearest base
+    /// type.</summary>
     private static ConstructorInfo ContainerConstructor(Type type, Type root)
     {
         for (var t = type; t is not null && root.IsAssignableFrom(t); t = t.BaseType)

@@ -11,7 +11,8 @@ public class Embedding : HybridBlock
         string? prefix = null, ParameterDict? @params = null) : base(prefix, @params)
     {
         if (inputDim <= 0 || outputDim <= 0)
-            throw new ArgumentException($"Embedding: input_dim and output_dim must be positive, got {inputDim}, {outputDim}.");
+            throw new ArgumentException(
+                $"Embedding: input_dim and output_dim must be positive, got {inputDim}, {outputDim}.");
         InputDim = inputDim;
         OutputDim = outputDim;
         weight = Params.Get("weight", new Shape(inputDim, outputDim), weightInitializer, dtype);

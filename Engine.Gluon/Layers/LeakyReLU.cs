@@ -5,7 +5,8 @@ public class LeakyReLU : HybridBlock
 {
     public LeakyReLU(double alpha, string? prefix = null) : base(prefix)
     {
-        if (!(alpha >= 0)) throw new ArgumentOutOfRangeException(nameof(alpha), $"LeakyReLU: alpha must be >= 0, got {alpha}.");
+        if (!(alpha >= 0))
+            throw new ArgumentOutOfRangeException(nameof(alpha), $"LeakyReLU: alpha must be >= 0, got {alpha}.");
         Alpha = alpha;
     }
 

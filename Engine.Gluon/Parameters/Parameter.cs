@@ -75,7 +75,8 @@ public class Parameter
 
     public bool IsInitialized => copies is not null;
 
-    /// <summary>write, add or null. Setting null drops the gradient; null to write/add allocates a zero gradient.</summary>
+    /// <summary>write, add or null. Setting null drops the gradients; null to write/add allocates zero
+    /// gradients.</summary>
     public GradReq GradReq
     {
         get => gradReq;
@@ -296,7 +297,8 @@ public class Parameter
 
     private static bool IsFresh(NDArray copy) => copy.Node?.FreshGrad ?? false;
 
-    /// <summary>Overwrites the value on every device (or stores it until a deferred initialisation completes).</summary>
+    /// <summary>Overwrites the value on every device (or stores it until a deferred initialisation
+    /// completes).</summary>
     public void SetData(NDArray value)
     {
         ArgumentNullException.ThrowIfNull(value);

@@ -67,7 +67,8 @@ public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Par
         if (Find(name) is { } existing)
         {
             CheckCompatible(existing, shape, dtype);
-            if (gradReq is { } g && g != existing.GradReq) Mismatch(existing, "grad_req", Text(g), Text(existing.GradReq));
+            if (gradReq is { } g && g != existing.GradReq)
+                Mismatch(existing, "grad_req", Text(g), Text(existing.GradReq));
             if (lrMult is { } lr && lr != existing.LrMult) Mismatch(existing, "lr_mult", $"{lr}", $"{existing.LrMult}");
             if (wdMult is { } wd && wd != existing.WdMult) Mismatch(existing, "wd_mult", $"{wd}", $"{existing.WdMult}");
             if (init is not null && existing.Init is not null && !ReferenceEquals(init, existing.Init) &&
@@ -84,7 +85,8 @@ public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Par
         return p;
     }
 
-    /// <summary>Checks that a desired shape (merged where dims are 0) and dtype agree with a stored parameter.</summary>
+    /// <summary>Checks that a desired shape (merged where dims are 0) and dtype agree with a stored
+    /// parameter.</summary>
     internal static void CheckCompatible(Parameter existing, Shape? shape, DType? dtype)
     {
         if (dtype is { } d && d != existing.DType) Mismatch(existing, "dtype", d.Name(), existing.DType.Name());
@@ -178,7 +180,8 @@ public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Par
         foreach (var p in order) p.Initialize(null, device, init ?? new Uniform(), forceReinit);
     }
 
-    /// <summary>Moves every initialised (or deferred) parameter to <paramref name="device"/> (MXNet's reset_ctx).</summary>
+    /// <summary>Moves every initialised (or deferred) parameter to <paramref name="device"/> (MXNet's
+    /// reset_ctx).</summary>
     public void ResetDevice(DeviceList device)
     {
         ArgumentNullException.ThrowIfNull(device);
@@ -192,7 +195,8 @@ public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Par
         foreach (var p in order) p.ResetDevice(device);
     }
 
-    /// <summary>The devices the parameters live on (MXNet's list_ctx); all of them share one list in practice.</summary>
+    /// <summary>The devices the parameters live on (MXNet's list_ctx); all of them share one list in
+    /// practice.</summary>
     public IReadOnlyList<Device> ListDevices() =>
         order.Where(p => p.IsInitialized || p.IsDeferred).SelectMany(p => p.ListDevices()).Distinct().ToList();
 
@@ -247,7 +251,8 @@ public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Par
         return v;
     }
 
-    /// <summary>The parameters whose full names match the regular expression at their start (Python's re.match).</summary>
+    /// <summary>The parameters whose full names match the regular expression at their start (Python's
+    /// re.match).</summary>
     public ParameterDict Select(string pattern)
     {
         var regex = new Regex(pattern);

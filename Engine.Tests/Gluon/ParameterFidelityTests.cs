@@ -5,7 +5,8 @@ using Engine.Gluon.Optimizers;
 
 namespace Engine.Tests.Gluon;
 
-/// <summary>Parameters and ParameterDicts that must behave as MXNet 1.x's: attributes, saving, loading, devices.</summary>
+/// <summary>Parameters and ParameterDicts that must behave as MXNet 1.x's: attributes, saving, loading,
+/// devices.</summary>
 [NonParallelizable]
 public class ParameterFidelityTests
 {
