@@ -156,6 +156,9 @@ public class BlockFidelityTests
         [StructuralKey("output")]
         private readonly Dense head = new(2, inUnits: 3);
 
+        [StructuralKey("scale")]
+        public ConstantParameter Gain { get; } = new("gain", Nd.Ones(new Shape(1)));
+
         public PascalModel()
         {
             Features.Add(new Dense(3, inUnits: 4));
@@ -169,7 +172,7 @@ public class BlockFidelityTests
     {
         var net = new PascalModel();
         net.StructuralParameters().Select(p => p.Key)
-            .ShouldBe(["features.0.weight", "features.0.bias", "output.weight", "output.bias"]);
+            .ShouldBe(["scale", "features.0.weight", "features.0.bias", "output.weight", "output.bias"]);
         Block.SnakeCase("ClassPredictors").ShouldBe("class_predictors");
         Block.SnakeCase("IOHandler").ShouldBe("io_handler");
         Block.SnakeCase("Conv2D").ShouldBe("conv2d");
@@ -181,10 +184,12 @@ public class BlockFidelityTests
         using var b0 = Nd.RandomUniform(-1, 1, new Shape(3));
         using var w1 = Nd.RandomUniform(-1, 1, new Shape(2, 3));
         using var b1 = Nd.RandomUniform(-1, 1, new Shape(2));
+        using var g = Nd.Full(new Shape(1), 2.0);
         MXNetParams.Save(path, [new("features.0.weight", w0), new("features.0.bias", b0), new("output.weight", w1),
-            new("output.bias", b1)]);
+            new("output.bias", b1), new("scale", g)]);
         net.LoadParameters(path);
-        net.StructuralParameters()[2].Value.Data().ToArray<float>().ShouldBe(w1.ToArray<float>());
+        net.StructuralParameters()[3].Value.Data().ToArray<float>().ShouldBe(w1.ToArray<float>());
+        net.Gain.Data().ToArray<float>().ShouldBe([2f]);
     }
 
     private sealed class Stack : Sequential
