@@ -16,10 +16,10 @@ public abstract partial class Block
 {
     private static readonly AsyncLocal<Block?> currentScope = new();
     private static readonly Dictionary<string, int> globalCounters = new();
-    // One lock for all naming: a prefix, once resolved, is final, and counters advance in one order.
-    private static readonly object namingGate = new();
+    // One lock for naming and for changes to any block's children (rare: construction and replacement), so a
+    // prefix, once resolved, is final, counters advance in one order, and no two locks can be taken in turn.
+    private static readonly object structureGate = new();
 
-    private readonly object gate = new();
     private (string Name, Block Child)[] children = [];
     private (string Name, Block Child)[] fieldChildren = [];
     private readonly List<(string Name, Block Child)> registered = new();
@@ -67,7 +67,7 @@ public abstract partial class Block
         get
         {
             if (prefix is { } resolved) return resolved;
-            lock (namingGate)
+            lock (structureGate)
             {
                 if (prefix is null)
                 {
@@ -127,7 +127,7 @@ public abstract partial class Block
         if (ReferenceEquals(block, this))
             throw new ArgumentException($"{Name}: a block cannot be its own child.");
         SyncFields();
-        lock (gate)
+        lock (structureGate)
         {
             name ??= children.Length.ToString();
             int existing = registered.FindIndex(c => c.Name == name);
@@ -135,7 +135,7 @@ public abstract partial class Block
             else registered.Add((name, block));
             if (ReferenceEquals(block.createdInScope, this))
             {
-                lock (namingGate) Link(block);
+                Link(block);
             }
             children = Combine(fieldChildren, registered);
         }
@@ -257,7 +257,7 @@ public abstract partial class Block
     /// <summary>
     /// Names <paramref name="child"/> under this block (this prefix, then the child's own prefix or its alias and
     /// a per-parent count) unless it already has a name or a parent, and shares parameters into it when this block
-    /// shares. The caller holds the naming lock.
+    /// shares. The caller holds the structure lock.
     /// </summary>
     private void Link(Block child)
     {
@@ -301,7 +301,7 @@ public abstract partial class Block
     private void ReplaceParameterField(Parameter old, Parameter replacement)
     {
         var fields = MemberFields(GetType());
-        lock (gate)
+        lock (structureGate)
         {
             for (int i = 0; i < fields.Length; i++)
             {
@@ -317,7 +317,7 @@ public abstract partial class Block
     /// <summary>Resets the process-wide name counters (MXNet's fresh NameManager); for tests and scripts.</summary>
     public static void ResetNameCounters()
     {
-        lock (namingGate) globalCounters.Clear();
+        lock (structureGate) globalCounters.Clear();
     }
 
     // ---- fields -------------------------------------------------------------------------------------------
@@ -431,7 +431,7 @@ public abstract partial class Block
         }
         var fields = MemberFields(GetType());
         bool changed;
-        lock (gate)
+        lock (structureGate)
         {
             seen = lastSeen ??= new object?[fields.Length];
             var blocks = new List<(string, Block)>();
@@ -442,7 +442,7 @@ public abstract partial class Block
                 if (value is Block b && !ReferenceEquals(b, this))
                 {
                     if (!blocks.Any(c => ReferenceEquals(c.Item2, b))) blocks.Add((AttributeName(fields[i]), b));
-                    lock (namingGate) Link(b);
+                    Link(b);
                 }
                 else if (value is Parameter p)
                 {
