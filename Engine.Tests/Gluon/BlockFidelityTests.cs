@@ -43,6 +43,19 @@ public class BlockFidelityTests
         new Dense(1).Prefix.ShouldBe("dense0_");      // the children took no global number
     }
 
+    [Test]
+    public void BlocksBuiltOnSeveralThreadsGetDistinctConsistentNames()
+    {
+        var models = new M[64];
+        Parallel.For(0, models.Length, i =>
+        {
+            models[i] = new M();
+            _ = models[i].E.CollectParams();
+        });
+        models.Select(m => m.Prefix).Distinct().Count().ShouldBe(models.Length);
+        models.ShouldAllBe(m => m.D.Prefix == m.Prefix + "dense0_" && m.E.Prefix == m.Prefix + "dense1_");
+    }
+
     private sealed class Holder : Block
     {
         public Dense C { get; set; } = new(2, inUnits: 3);
