@@ -143,7 +143,8 @@ public abstract partial class Block
         return block;
     }
 
-    /// <summary>Called when children change (HybridBlock drops its cached graph).</summary>
+    /// <summary>Called when children change: registered, replaced or removed (a compiled graph of the block would
+    /// be dropped here).</summary>
     protected virtual void OnChildrenChanged() { }
 
     /// <summary>Runs the forward pre-hooks, <see cref="Forward(NDArray)"/> and the forward hooks.</summary>
