@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Reflection;
 
 namespace Engine.Gluon;
 
@@ -19,7 +20,10 @@ public class Sequential : Block, IEnumerable<Block>
     /// <summary>The child at an index (negative counts from the end).</summary>
     public Block this[int index] => Containers.At(this, index);
 
-    /// <summary>A new container of the same type, with the same prefix, holding the same child objects.</summary>
+    /// <summary>
+    /// A new container with the same prefix holding the same child objects: of the same type when it has a
+    /// (prefix, params) constructor, else of the nearest base type that has one (Sequential at worst).
+    /// </summary>
     public Sequential this[Range range] => Containers.Slice(this, range);
 
     public override NDArray Forward(NDArray x) => Containers.Chain(this, x);
@@ -78,9 +82,25 @@ internal static class Containers
     {
         var children = owner.Children;
         var (start, length) = range.GetOffsetAndLength(children.Count);
-        var copy = (T)Activator.CreateInstance(owner.GetType(), owner.Prefix, null)!;
+        var copy = (T)ContainerConstructor(owner.GetType(), typeof(T)).Invoke([owner.Prefix, null]);
         for (int i = start; i < start + length; i++) copy.RegisterChild(children[i].Child);
         return copy;
+    }
+
+    /// <summary>The (string? prefix, ParameterDict? params) constructor of a type or of its nearest base
+    /// type.</summary>
+    private static ConstructorInfo ContainerConstructor(Type type, Type root)
+    {
+        for (var t = type; t is not null && root.IsAssignableFrom(t); t = t.BaseType)
+        {
+            if (t.IsAbstract) continue;
+            var ctor = t.GetConstructor(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic,
+                [typeof(string), typeof(ParameterDict)]);
+            if (ctor is not null) return ctor;
+        }
+        throw new InvalidOperationException(
+            $"{type.Name}: slicing needs a (string? prefix, ParameterDict? params) constructor on {type.Name} or " +
+            $"one of its base types up to {root.Name}.");
     }
 
     public static NDArray Chain(Block owner, NDArray x)

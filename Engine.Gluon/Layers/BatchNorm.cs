@@ -62,7 +62,8 @@ public class BatchNorm : HybridBlock
         {
             foreach (var p in new[] { gamma, beta, runningMean, runningVar }) p.FinishDeferredInit(new Shape(c));
         }
-        return Nd.BatchNorm(x, gamma.Data(), beta.Data(), runningMean.Data(), runningVar.Data(), Epsilon, Momentum,
+        var d = x.Device;
+        return Nd.BatchNorm(x, gamma.Data(d), beta.Data(d), runningMean.Data(d), runningVar.Data(d), Epsilon, Momentum,
             fixGamma: !Scale, UseGlobalStats, Axis);
     }
 
@@ -75,30 +76,4 @@ public class BatchNorm : HybridBlock
         return $"BatchNorm(axis={Axis}, eps={Epsilon}, momentum={Momentum}, fix_gamma={Ops.Format.Bool(!Scale)}, " +
                $"use_global_stats={Ops.Format.Bool(UseGlobalStats)}, in_channels={inCh})";
     }
-}
-
-/// <summary>Maps integer indices to rows of a (inputDim, outputDim) weight (MXNet's nn.Embedding).</summary>
-public class Embedding : HybridBlock
-{
-    private readonly Parameter weight;
-
-    public Embedding(int inputDim, int outputDim, DType dtype = DType.Float32, Initializer? weightInitializer = null,
-        string? prefix = null, ParameterDict? @params = null) : base(prefix, @params)
-    {
-        if (inputDim <= 0 || outputDim <= 0)
-            throw new ArgumentException($"Embedding: input_dim and output_dim must be positive, got {inputDim}, {outputDim}.");
-        InputDim = inputDim;
-        OutputDim = outputDim;
-        weight = Params.Get("weight", new Shape(inputDim, outputDim), weightInitializer, dtype);
-    }
-
-    public int InputDim { get; }
-
-    public int OutputDim { get; }
-
-    public Parameter Weight => weight;
-
-    public override NDArray Forward(NDArray x) => Nd.Embedding(x, weight.Data());
-
-    public override string ToString() => $"Embedding({InputDim} -> {OutputDim}, {weight.DType.Name()})";
 }

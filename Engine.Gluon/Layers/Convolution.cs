@@ -69,7 +69,7 @@ public abstract class ConvolutionLayer : HybridBlock
             weight.FinishDeferredInit(new Shape([Channels, x.Shape[1] / Groups, .. Kernel]));
             bias?.FinishDeferredInit(new Shape(Channels));
         }
-        var y = Nd.Convolution(x, weight.Data(), bias?.Data(), Strides, Padding, Dilation, Groups);
+        var y = Nd.Convolution(x, weight.Data(x.Device), bias?.Data(x.Device), Strides, Padding, Dilation, Groups);
         return act is null ? y : act.Call(y);
     }
 

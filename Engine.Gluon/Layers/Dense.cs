@@ -43,7 +43,7 @@ public class Dense : HybridBlock
             weight.FinishDeferredInit(new Shape(Units, inUnits));
             bias?.FinishDeferredInit(new Shape(Units));
         }
-        var y = Nd.FullyConnected(x, weight.Data(), bias?.Data(), Units, Flatten);
+        var y = Nd.FullyConnected(x, weight.Data(x.Device), bias?.Data(x.Device), Units, Flatten);
         return act is null ? y : act.Call(y);
     }
 

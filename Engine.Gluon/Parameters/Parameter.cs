@@ -5,15 +5,19 @@ namespace Engine.Gluon;
 /// <summary>
 /// A named, trainable array of a block (MXNet's gluon.Parameter). Its shape may hold 0 for dimensions that are
 /// inferred on the first forward pass (deferred initialisation). Data() returns the value; Grad() the gradient.
+/// A parameter initialised on several devices keeps one copy of its value and gradient on each (ListData,
+/// ListGrad, ListDevices); Data(device) picks one, and the Trainer sums the gradients across them.
 /// </summary>
 public class Parameter
 {
     private Shape shape;
     private GradReq gradReq;
-    private NDArray? data;
+    // One copy of the value per device, in the order the devices were given (MXNet's list_data).
+    private NDArray[]? copies;
+    private DeviceList? devices;
     private NDArray? pendingValue;
     private Initializer? deferredInit;
-    private Device? deferredDevice;
+    private DeviceList? deferredDevices;
 
     public Parameter(string name, GradReq gradReq = GradReq.Write, Shape? shape = null, DType dtype = DType.Float32,
         double lrMult = 1, double wdMult = 1, Initializer? init = null, bool allowDeferredInit = false,
@@ -69,9 +73,10 @@ public class Parameter
 
     public bool Differentiable { get; }
 
-    public bool IsInitialized => data is not null;
+    public bool IsInitialized => copies is not null;
 
-    /// <summary>write, add or null. Setting null drops the gradient; null to write/add allocates a zero gradient.</summary>
+    /// <summary>write, add or null. Setting null drops the gradients; null to write/add allocates zero
+    /// gradients.</summary>
     public GradReq GradReq
     {
         get => gradReq;
@@ -82,21 +87,26 @@ public class Parameter
                     $"Parameter '{Name}' is not differentiable; its grad_req stays null.");
             if (value == gradReq) return;
             gradReq = value;
-            if (data is not null) data.AttachGrad(value);
+            foreach (var copy in copies ?? []) copy.AttachGrad(value);
         }
     }
 
-    /// <summary>Initialises the value unless already done (then it warns, as MXNet does, and keeps it).</summary>
-    public void Initialize(Initializer? init = null, Device? device = null, Initializer? defaultInit = null,
+    /// <summary>
+    /// Initialises the value unless already done (then it warns, as MXNet does, and keeps it), on
+    /// <paramref name="device"/>: one device or several (<c>[cpu0, cpu1]</c>), by default the current device.
+    /// With several, the value is initialised once and copied to each, so the copies start equal.
+    /// </summary>
+    public void Initialize(Initializer? init = null, DeviceList? device = null, Initializer? defaultInit = null,
         bool forceReinit = false)
     {
-        if (data is not null && !forceReinit)
+        if (copies is not null && !forceReinit)
         {
             Warnings.Warn($"Parameter '{Name}' is already initialized, ignoring. Set forceReinit: true to " +
                           "re-initialize.");
             return;
         }
         var chosen = init ?? Init ?? defaultInit ?? new Uniform();
+        var targets = device ?? DefaultDevice.Current;
         if (!HasShape || shape.Dims.Contains(0))
         {
             if (!AllowDeferredInit)
@@ -104,92 +114,202 @@ public class Parameter
                     $"Cannot initialize Parameter '{Name}' because it has invalid shape: {ShapeText}. Give the full " +
                     "shape (for example in_units on Dense) or let the layer infer it on the first forward pass.");
             deferredInit = chosen;
-            deferredDevice = device ?? DefaultDevice.Current;
+            deferredDevices = targets;
             return;
         }
-        Create(chosen, device ?? DefaultDevice.Current);
+        Create(chosen, targets);
     }
 
-    private string ShapeText => HasShape ? shape.ToString() : "unknown";
+    internal string ShapeText => HasShape ? shape.ToString() : "unknown";
+
+    /// <summary>Whether Initialize can succeed: the shape is known or initialisation may wait for it.</summary>
+    internal bool CanInitialize => AllowDeferredInit || (HasShape && !shape.Dims.Contains(0));
 
     /// <summary>True when initialisation waits for the shape (the first forward pass).</summary>
-    public bool IsDeferred => data is null && deferredInit is not null;
+    public bool IsDeferred => copies is null && deferredInit is not null;
 
     /// <summary>Fills unknown (0) dimensions and completes a deferred initialisation. Layers call this.</summary>
     public void FinishDeferredInit(Shape inferred)
     {
         Shape = inferred;
-        if (data is null && deferredInit is not null)
+        if (copies is null && deferredInit is not null)
         {
             var init = deferredInit;
             deferredInit = null;
-            Create(init, deferredDevice ?? DefaultDevice.Current);
+            Create(init, deferredDevices ?? DefaultDevice.Current);
         }
     }
 
-    private void Create(Initializer init, Device device)
+    private void Create(Initializer init, DeviceList targets)
     {
-        data?.Dispose();
+        NDArray first;
         // Initialisation computes values even inside a trace (deferred shapes are found on the traced call).
         using (Engine.Graphs.Tracer.Suspend())
         using (Autograd.Pause())
         {
-            data = Nd.Zeros(shape, DType, device);
-            UntrackFromScopes(data);
+            first = Nd.Zeros(shape, DType, targets[0]);
+            UntrackFromScopes(first);
             if (pendingValue is not null)
             {
-                data.Assign(pendingValue);
+                first.Assign(pendingValue);
                 pendingValue.Dispose();
                 pendingValue = null;
             }
             else
             {
-                init.Initialize(Name, data);
+                init.Initialize(Name, first);
             }
         }
-        data.AttachGrad(gradReq);
+        using (Engine.Graphs.Tracer.Suspend()) Install(first, targets);
     }
 
-    /// <summary>The value. Throws when not initialised (naming the parameter and the fix).</summary>
-    public NDArray Data()
+    /// <summary>Makes <paramref name="value"/> the copy on targets[0] and copies it to the other devices.</summary>
+    private void Install(NDArray value, DeviceList targets)
     {
+        var made = new NDArray[targets.Count];
+        made[0] = value;
+        for (int k = 1; k < made.Length; k++)
+        {
+            made[k] = value.CopyTo(targets[k]);
+            UntrackFromScopes(made[k]);
+        }
+        foreach (var old in copies ?? []) old.Dispose();
+        copies = made;
+        devices = targets;
+        foreach (var copy in made) copy.AttachGrad(gradReq);
+    }
+
+    /// <summary>
+    /// The value on <paramref name="device"/>; without one, the only copy, or with several the copy on the current
+    /// device (DefaultDevice.Current). Throws when not initialised (naming the parameter and the fix).
+    /// </summary>
+    public NDArray Data(Device? device = null)
+    {
+        var value = copies is null ? throw NotInitialized() : copies[IndexOf(device)];
         // While a hybridized block is traced, the parameter is a graph variable bound to this parameter.
-        if (data is not null) return Engine.Graphs.Tracer.Current is { } tracer ? tracer.Parameter(Name, data, this) : data;
+        return Engine.Graphs.Tracer.Current is { } tracer ? tracer.Parameter(Name, value, this) : value;
+    }
+
+    /// <summary>The copies of the value, one per device, in the order of <see cref="ListDevices"/>.</summary>
+    public IReadOnlyList<NDArray> ListData() => copies ?? throw NotInitialized();
+
+    /// <summary>The gradients, one per device.</summary>
+    public IReadOnlyList<NDArray> ListGrad()
+    {
+        var all = ListData();
+        return all.Select((_, k) => Grad(devices![k])).ToArray();
+    }
+
+    /// <summary>The devices this parameter lives on (or will, when its initialisation is deferred).</summary>
+    public IReadOnlyList<Device> ListDevices() =>
+        devices ?? deferredDevices ?? throw new InvalidOperationException(
+            $"Parameter '{Name}' has not been initialized; it lives on no device yet.");
+
+    /// <summary>The gradient buffer on <paramref name="device"/> (chosen as for <see cref="Data"/>).</summary>
+    public NDArray Grad(Device? device = null)
+    {
+        if (gradReq == GradReq.Null)
+            throw new InvalidOperationException(
+                $"Cannot get gradient array for Parameter '{Name}' because grad_req='null'.");
+        return Data(device).Grad ?? throw new InvalidOperationException($"Parameter '{Name}' has no gradient buffer.");
+    }
+
+    /// <summary>
+    /// Moves the parameter to other devices (MXNet's reset_ctx): the copies are averaged and the mean is copied to
+    /// each new device; a deferred parameter only changes where it will be created.
+    /// </summary>
+    public void ResetDevice(DeviceList device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (copies is not null)
+        {
+            Install(Reduce(device[0]), device);
+            return;
+        }
         if (deferredInit is not null)
-            throw new DeferredInitializationException(
+        {
+            deferredDevices = device;
+            return;
+        }
+        throw new InvalidOperationException(
+            $"Cannot reset device for Parameter '{Name}' because it has not been initialized.");
+    }
+
+    /// <summary>
+    /// The mean of the copies as a new array on <paramref name="device"/> (by default cpu(0)): MXNet's _reduce,
+    /// which saving uses. The caller owns the result.
+    /// </summary>
+    internal NDArray Reduce(Device? device = null)
+    {
+        var all = ListData();
+        var target = device ?? Engine.Device.Cpu;
+        NDArray result;
+        using (Autograd.Pause())
+        {
+            result = all[0].CopyTo(target);
+            UntrackFromScopes(result);
+            if (all.Count > 1)
+            {
+                for (int k = 1; k < all.Count; k++)
+                {
+                    using var moved = all[k].CopyTo(target);
+                    using var sum = result + moved;
+                    result.Assign(sum);
+                }
+                using var mean = result * (1.0 / all.Count);
+                result.Assign(mean);
+            }
+        }
+        return result;
+    }
+
+    private int IndexOf(Device? device)
+    {
+        var list = devices!;
+        if (device is null && list.Count == 1) return 0;
+        var wanted = device ?? DefaultDevice.Current;
+        for (int k = 0; k < list.Count; k++)
+        {
+            if (list[k] == wanted) return k;
+        }
+        throw new InvalidOperationException(
+            $"Parameter '{Name}' was not initialized on device {wanted}. It was only initialized on {list}.");
+    }
+
+    private Exception NotInitialized()
+    {
+        if (deferredInit is not null)
+            return new DeferredInitializationException(
                 $"Parameter '{Name}' has not been initialized yet because initialization was deferred. Actual " +
                 "initialization happens during the first forward pass. Please pass one batch of data through " +
                 "the network before accessing Parameters.");
-        throw new InvalidOperationException(
+        return new InvalidOperationException(
             $"Parameter '{Name}' has not been initialized. Note that you should initialize parameters and create " +
             "Trainer with Block.CollectParams() instead of Block.Params because the later does not include " +
             "Parameters of nested child Blocks.");
     }
 
-    /// <summary>The gradient buffer.</summary>
-    public NDArray Grad()
-    {
-        if (gradReq == GradReq.Null)
-            throw new InvalidOperationException(
-                $"Cannot get gradient array for Parameter '{Name}' because grad_req='null'.");
-        return Data().Grad ?? throw new InvalidOperationException($"Parameter '{Name}' has no gradient buffer.");
-    }
-
-    /// <summary>Whether backward has written the gradient since the last optimizer step.</summary>
+    /// <summary>Whether backward has written the gradient of every copy since the last optimizer step.</summary>
     internal bool FreshGrad
     {
-        get => data?.Node?.FreshGrad ?? false;
+        get => copies is not null && copies.All(IsFresh);
         set
         {
-            if (data?.Node is { } n) n.FreshGrad = value;
+            foreach (var copy in copies ?? [])
+            {
+                if (copy.Node is { } n) n.FreshGrad = value;
+            }
         }
     }
 
-    /// <summary>Overwrites the value (or stores it until a deferred initialisation completes).</summary>
+    private static bool IsFresh(NDArray copy) => copy.Node?.FreshGrad ?? false;
+
+    /// <summary>Overwrites the value on every device (or stores it until a deferred initialisation
+    /// completes).</summary>
     public void SetData(NDArray value)
     {
         ArgumentNullException.ThrowIfNull(value);
-        if (data is null)
+        if (copies is null)
         {
             if (deferredInit is null && !HasShape)
                 throw new InvalidOperationException($"Parameter '{Name}' has not been initialized.");
@@ -200,37 +320,46 @@ public class Parameter
             if (!shape.Dims.Contains(0) && deferredInit is null) Create(new Zero(), value.Device);
             return;
         }
-        if (value.Shape != data.Shape)
+        if (value.Shape != shape)
             throw new ArgumentException(
-                $"Parameter '{Name}': cannot set data of shape {value.Shape}; the parameter has shape {data.Shape}.");
+                $"Parameter '{Name}': cannot set data of shape {value.Shape}; the parameter has shape {shape}.");
         using (Autograd.Pause())
         {
             using var cast = value.DType == DType ? null : value.AsType(DType);
-            data.Assign(cast ?? value);
+            foreach (var copy in copies) copy.Assign(cast ?? value);
         }
     }
 
-    /// <summary>Sets the gradient to zero (nothing to do without one).</summary>
+    /// <summary>Sets the gradients to zero (nothing to do without them).</summary>
     public void ZeroGrad()
     {
-        if (data?.Grad is { } g) g.Fill(0);
+        foreach (var copy in copies ?? [])
+        {
+            if (copy.Grad is { } g) g.Fill(0);
+        }
     }
 
     /// <summary>Converts the value and gradient to another dtype.</summary>
     public void Cast(DType dtype)
     {
         DType = dtype;
-        if (data is null) return;
-        NDArray cast;
-        using (Autograd.Pause()) cast = data.AsType(dtype);
-        UntrackFromScopes(cast);
-        data.Dispose();
-        data = cast;
-        data.AttachGrad(gradReq);
+        if (copies is null) return;
+        for (int k = 0; k < copies.Length; k++)
+        {
+            NDArray cast;
+            using (Autograd.Pause()) cast = copies[k].AsType(dtype);
+            UntrackFromScopes(cast);
+            copies[k].Dispose();
+            copies[k] = cast;
+            cast.AttachGrad(gradReq);
+        }
     }
 
-    /// <summary>Loads a saved value: checks the shape (filling unknown dims) and casts as asked.</summary>
-    internal void LoadValue(NDArray value, string file, bool castDType)
+    /// <summary>
+    /// Checks a saved value against this parameter (MXNet's _load_init): the shape must agree where known, and the
+    /// dtype must be equal unless <paramref name="castDType"/>. Changes nothing.
+    /// </summary>
+    internal void CheckLoadable(NDArray value, string file, bool castDType)
     {
         if (HasShape && !Compatible(shape, value.Shape))
             throw new InvalidDataException(
@@ -240,12 +369,24 @@ public class Parameter
             throw new InvalidDataException(
                 $"Failed loading Parameter '{Name}' from saved params: dtype incompatible expected {DType.Name()} vs " +
                 $"saved {value.DType.Name()} (file '{file}'). Set castDType: true to cast the dtype of saved params.");
+    }
+
+    /// <summary>
+    /// Loads a checked saved value: fills unknown dims, and with <paramref name="takeSavedDType"/> takes the saved
+    /// dtype (dtypeSource "saved"), else casts the value to the parameter's (dtypeSource "current"). An
+    /// uninitialised parameter is created on <paramref name="device"/>, else where its deferred initialisation
+    /// would have put it, else on the current device.
+    /// </summary>
+    internal void LoadValue(NDArray value, bool takeSavedDType, DeviceList? device)
+    {
         shape = value.Shape;
         HasShape = true;
-        if (data is null)
+        if (takeSavedDType && value.DType != DType) Cast(value.DType);
+        if (copies is null)
         {
+            var targets = device ?? deferredDevices ?? DefaultDevice.Current;
             deferredInit = null;
-            Create(new Zero(), deferredDevice ?? DefaultDevice.Current);
+            Create(new Zero(), targets);
         }
         SetData(value);
     }

@@ -7,9 +7,11 @@ namespace Engine.Gluon;
 
 /// <summary>
 /// Parameters by full name, in insertion order (MXNet's ParameterDict). A dictionary created with
-/// <c>shared</c> returns the shared dictionary's parameters for names it holds.
+/// <c>shared</c> returns the shared dictionary's parameter of the same full name (Prefix + name) when it has one.
+/// Operations over the whole dictionary (Initialize, SetAttr, ResetDevice, Load) check every parameter first and
+/// then apply, so they change all parameters or none.
 /// </summary>
-public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
+public sealed partial class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
 {
     private readonly List<Parameter> order = new();
     private readonly Func<string> prefix;
@@ -25,7 +27,7 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
     /// <summary>The prefix new parameters get (the owning block's prefix).</summary>
     public string Prefix => prefix();
 
-    internal ParameterDict? Shared { get; }
+    internal ParameterDict? Shared { get; set; }
 
     public int Count => order.Count;
 
@@ -54,45 +56,69 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
 
     /// <summary>
     /// Returns the parameter Prefix+name, from this dictionary or the shared one, or creates it. For an existing
-    /// one, a given shape is merged (0 means unknown) and other attributes must agree.
+    /// one, every attribute given (not null) is checked against it: a shape is merged (0 means unknown), and
+    /// dtype, grad_req, init, lr_mult and wd_mult must agree; an attribute the parameter lacks (init) is set.
+    /// Attributes not given take their defaults only when the parameter is created (float32, write, 1, 1).
     /// </summary>
-    public Parameter Get(string name, Shape? shape = null, Initializer? init = null, DType dtype = DType.Float32,
-        GradReq gradReq = GradReq.Write, bool allowDeferredInit = false, double lrMult = 1, double wdMult = 1,
+    public Parameter Get(string name, Shape? shape = null, Initializer? init = null, DType? dtype = null,
+        GradReq? gradReq = null, bool allowDeferredInit = false, double? lrMult = null, double? wdMult = null,
         bool differentiable = true)
     {
         if (Find(name) is { } existing)
         {
+            CheckCompatible(existing, shape, dtype);
+            if (gradReq is { } g && g != existing.GradReq)
+                Mismatch(existing, "grad_req", Text(g), Text(existing.GradReq));
+            if (lrMult is { } lr && lr != existing.LrMult) Mismatch(existing, "lr_mult", $"{lr}", $"{existing.LrMult}");
+            if (wdMult is { } wd && wd != existing.WdMult) Mismatch(existing, "wd_mult", $"{wd}", $"{existing.WdMult}");
+            if (init is not null && existing.Init is not null && !ReferenceEquals(init, existing.Init) &&
+                init.Dumps() != existing.Init.Dumps())
+                Mismatch(existing, "init", init.Dumps(), existing.Init.Dumps());
             if (shape is { } s) existing.Shape = Merge(existing, s);
-            if (existing.DType != dtype)
-                throw new ArgumentException(
-                    $"Cannot retrieve Parameter '{existing.Name}' because desired attribute does not match with stored for " +
-                    $"attribute 'dtype': desired '{dtype.Name()}' vs stored '{existing.DType.Name()}'.");
+            existing.Init ??= init;
             if (!order.Contains(existing)) order.Add(existing);
             return existing;
         }
-        var p = new Parameter(name, gradReq, shape, dtype, lrMult, wdMult, init, allowDeferredInit, differentiable);
+        var p = new Parameter(name, gradReq ?? GradReq.Write, shape, dtype ?? DType.Float32, lrMult ?? 1, wdMult ?? 1,
+            init, allowDeferredInit, differentiable);
         Add(p);
         return p;
     }
 
+    /// <summary>Checks that a desired shape (merged where dims are 0) and dtype agree with a stored
+    /// parameter.</summary>
+    internal static void CheckCompatible(Parameter existing, Shape? shape, DType? dtype)
+    {
+        if (dtype is { } d && d != existing.DType) Mismatch(existing, "dtype", d.Name(), existing.DType.Name());
+        if (shape is { } s) Merge(existing, s);
+    }
+
+    private static void Mismatch(Parameter p, string attribute, string desired, string stored) =>
+        throw new ArgumentException(
+            $"Cannot retrieve Parameter '{p.Name}' because desired attribute does not match with stored for " +
+            $"attribute '{attribute}': desired '{desired}' vs stored '{stored}'.");
+
+    private static string Text(GradReq g) => g.ToString().ToLowerInvariant();
+
     /// <summary>A constant (grad_req null) initialised to <paramref name="value"/> (MXNet's get_constant).</summary>
-    public Constant GetConstant(string name, NDArray? value = null)
+    public ConstantParameter GetConstant(string name, NDArray? value = null)
     {
         if (Find(name) is { } existing)
         {
-            return existing as Constant ?? throw new ArgumentException(
-                $"Parameter '{existing.Name}' exists but is not a Constant.");
+            return existing as ConstantParameter ?? throw new ArgumentException(
+                $"Parameter '{existing.Name}' exists but is not a ConstantParameter.");
         }
         if (value is null)
             throw new KeyNotFoundException($"No constant named '{name}' in '{Prefix}'. Give a value to create it.");
-        var c = new Constant(name, value);
+        var c = new ConstantParameter(name, value);
         Add(c);
         return c;
     }
 
     /// <summary>
-    /// The parameter this dictionary created under a local name, or the shared dictionary's. Matching local names
-    /// of owned parameters does not force the owner's prefix, which is resolved only when the block is placed.
+    /// The parameter this dictionary created under a local name, or the shared dictionary's of the full name
+    /// Prefix + name. Matching local names of owned parameters does not force the owner's prefix, which is
+    /// resolved only when the block is placed.
     /// </summary>
     private Parameter? Find(string name)
     {
@@ -100,7 +126,7 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         {
             if (ReferenceEquals(p.Owner, this) && p.LocalName == name) return p;
         }
-        if (Shared is not null && Shared.TryGet(Shared.Prefix + name, out var shared)) return shared;
+        if (Shared is not null && Shared.TryGet(Prefix + name, out var shared)) return shared;
         return null;
     }
 
@@ -108,6 +134,15 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
     {
         p.Owner ??= this;
         order.Add(p);
+    }
+
+    /// <summary>Puts <paramref name="replacement"/> where <paramref name="old"/> was (parameter sharing).</summary>
+    internal void Replace(Parameter old, Parameter replacement)
+    {
+        int i = order.IndexOf(old);
+        if (i < 0) return;
+        if (order.Contains(replacement)) order.RemoveAt(i);
+        else order[i] = replacement;
     }
 
     /// <summary>Adds parameters of another dictionary (same object under the same name is fine).</summary>
@@ -127,35 +162,97 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         }
     }
 
-    /// <summary>Initialises every parameter; the default initializer is Uniform(0.07), as in MXNet.</summary>
-    public void Initialize(Initializer? init = null, Device? device = null, bool forceReinit = false)
+    /// <summary>
+    /// Initialises every parameter on <paramref name="device"/> (one device or several: <c>[cpu0, cpu1]</c>); the
+    /// default initializer is Uniform(0.07), as in MXNet. A parameter whose shape cannot be known stops it before
+    /// any parameter is initialised.
+    /// </summary>
+    public void Initialize(Initializer? init = null, DeviceList? device = null, bool forceReinit = false)
     {
+        foreach (var p in order)
+        {
+            if ((forceReinit || !p.IsInitialized) && !p.CanInitialize)
+                throw new InvalidOperationException(
+                    $"Cannot initialize Parameter '{p.Name}' because it has invalid shape: {p.ShapeText}. Give the " +
+                    "full shape (for example in_units on Dense) or let the layer infer it on the first forward pass. " +
+                    "No parameter was initialized.");
+        }
         foreach (var p in order) p.Initialize(null, device, init ?? new Uniform(), forceReinit);
     }
 
+    /// <summary>Moves every initialised (or deferred) parameter to <paramref name="device"/> (MXNet's
+    /// reset_ctx).</summary>
+    public void ResetDevice(DeviceList device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        foreach (var p in order)
+        {
+            if (!p.IsInitialized && !p.IsDeferred)
+                throw new InvalidOperationException(
+                    $"Cannot reset device for Parameter '{p.Name}' because it has not been initialized; no " +
+                    "parameter was moved.");
+        }
+        foreach (var p in order) p.ResetDevice(device);
+    }
+
+    /// <summary>The devices the parameters live on (MXNet's list_ctx); all of them share one list in
+    /// practice.</summary>
+    public IReadOnlyList<Device> ListDevices() =>
+        order.Where(p => p.IsInitialized || p.IsDeferred).SelectMany(p => p.ListDevices()).Distinct().ToList();
+
+    /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad()
     {
         foreach (var p in order) p.ZeroGrad();
     }
 
-    /// <summary>Sets an attribute on every parameter: "grad_req", "lr_mult" or "wd_mult".</summary>
+    /// <summary>
+    /// Sets an attribute on every parameter: "grad_req" (write, add, null or a GradReq), "lr_mult" or "wd_mult"
+    /// (MXNet's setattr). The value is checked before anything changes. grad_req skips parameters that are not
+    /// differentiable (BatchNorm's running statistics keep null), as MXNet does.
+    /// </summary>
     public void SetAttr(string name, object value)
     {
-        foreach (var p in order)
+        ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(value);
+        switch (name)
         {
-            switch (name)
-            {
-                case "grad_req": p.GradReq = value is GradReq g ? g : ParseGradReq(value.ToString()!); break;
-                case "lr_mult": p.LrMult = Convert.ToDouble(value); break;
-                case "wd_mult": p.WdMult = Convert.ToDouble(value); break;
-                default:
-                    throw new ArgumentException(
-                        $"ParameterDict.SetAttr: unknown attribute '{name}'; use grad_req, lr_mult or wd_mult.");
-            }
+            case "grad_req":
+                var req = value is GradReq g ? g : ParseGradReq(value.ToString()!);
+                foreach (var p in order.Where(p => p.Differentiable)) p.GradReq = req;
+                break;
+            case "lr_mult":
+                double lr = Multiplier(name, value);
+                foreach (var p in order) p.LrMult = lr;
+                break;
+            case "wd_mult":
+                double wd = Multiplier(name, value);
+                foreach (var p in order) p.WdMult = wd;
+                break;
+            default:
+                throw new ArgumentException(
+                    $"ParameterDict.SetAttr: unknown attribute '{name}'; use grad_req, lr_mult or wd_mult.");
         }
     }
 
-    /// <summary>The parameters whose full names match the regular expression at their start (Python's re.match).</summary>
+    private static double Multiplier(string name, object value)
+    {
+        double v;
+        try
+        {
+            v = Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new ArgumentException($"ParameterDict.SetAttr: {name} must be a number, got '{value}'.", e);
+        }
+        if (!double.IsFinite(v))
+            throw new ArgumentException($"ParameterDict.SetAttr: {name} must be finite, got {v}.");
+        return v;
+    }
+
+    /// <summary>The parameters whose full names match the regular expression at their start (Python's
+    /// re.match).</summary>
     public ParameterDict Select(string pattern)
     {
         var regex = new Regex(pattern);
@@ -176,7 +273,7 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         _ => throw new ArgumentException($"grad_req must be one of write, add, null; got '{text}'."),
     };
 
-    private static Shape Merge(Parameter p, Shape given)
+    internal static Shape Merge(Parameter p, Shape given)
     {
         if (!p.HasShape) return given;
         var a = p.Shape;
@@ -214,27 +311,5 @@ public sealed class ParameterDict : IEnumerable<KeyValuePair<string, Parameter>>
         var sb = new StringBuilder($"{Prefix} (\n");
         foreach (var p in order) sb.Append("  ").Append(p).Append('\n');
         return sb.Append(')').ToString();
-    }
-}
-
-/// <summary>A parameter that never changes (grad_req null), MXNet's gluon.Constant.</summary>
-public sealed class Constant : Parameter
-{
-    public Constant(string name, NDArray value)
-        : base(name, GradReq.Null, value.Shape, value.DType, init: new CopyInitializer(value), differentiable: false)
-    {
-        Value = value;
-    }
-
-    public NDArray Value { get; }
-
-    /// <summary>Initialises a constant with a copy of its value.</summary>
-    private sealed class CopyInitializer(NDArray value) : Initializer
-    {
-        public override string Name => "constant";
-
-        protected override IReadOnlyList<KeyValuePair<string, object>> Arguments => [];
-
-        protected override void InitializeCore(string name, NDArray array) => array.Assign(value);
     }
 }

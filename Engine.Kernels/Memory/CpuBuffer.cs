@@ -1,12 +1,13 @@
 namespace Engine.Memory;
 
-/// <summary>64-byte aligned native memory on the CPU.</summary>
+/// <summary>64-byte aligned native memory on the CPU; <see cref="DeviceBuffer.Device"/> is cpu(n) for the CPU
+/// device it was rented for (all CPU devices share the host's memory and pool).</summary>
 public sealed unsafe class CpuBuffer : DeviceBuffer
 {
     private readonly CpuMemoryPool pool;
 
-    internal CpuBuffer(CpuMemoryPool pool, nint pointer, long bytes, long capacity)
-        : base(Device.Cpu, bytes)
+    internal CpuBuffer(CpuMemoryPool pool, nint pointer, long bytes, long capacity, Device device)
+        : base(device, bytes)
     {
         this.pool = pool;
         Pointer = pointer;

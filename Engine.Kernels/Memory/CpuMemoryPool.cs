@@ -29,7 +29,10 @@ public sealed unsafe class CpuMemoryPool
     }
 
     /// <summary>Rents a zero-length-safe buffer of at least <paramref name="bytes"/> bytes. Contents are undefined.</summary>
-    public CpuBuffer Rent(long bytes)
+    public CpuBuffer Rent(long bytes) => Rent(bytes, Device.Cpu);
+
+    /// <summary>Rents a buffer labelled with a CPU device, cpu(n) (CpuRuntime of that ordinal).</summary>
+    internal CpuBuffer Rent(long bytes, Device device)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
         long capacity = SizeClass(bytes);
@@ -62,7 +65,7 @@ public sealed unsafe class CpuMemoryPool
             // towards an induced full collection (measured: most steps of a small MLP paid for one).
             if (capacity >= PressureThreshold) GC.AddMemoryPressure(capacity);
         }
-        return new CpuBuffer(this, p, bytes, capacity);
+        return new CpuBuffer(this, p, bytes, capacity, device);
     }
 
     /// <summary>Blocks below this size are not reported to the GC: the calls would cost more than they help.</summary>

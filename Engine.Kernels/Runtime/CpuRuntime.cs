@@ -3,19 +3,33 @@ using Engine.Memory;
 
 namespace Engine.Kernels;
 
+/// <summary>
+/// The CPU backend's runtime for one CPU device. cpu(0) is <see cref="Instance"/>; cpu(1), cpu(2), ... are distinct
+/// devices as in MXNet (arrays on different ones do not mix in an operation), over the same memory pool and
+/// kernels, so multi-device code can be tested on one machine.
+/// </summary>
 public sealed unsafe class CpuRuntime : DeviceRuntime
 {
-    public static CpuRuntime Instance { get; } = new();
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, CpuRuntime> byOrdinal = new();
 
-    private CpuRuntime() { }
+    public static CpuRuntime Instance { get; } = For(0);
 
-    public override Device Device => Device.Cpu;
+    private CpuRuntime(int ordinal) => Device = new Device(DeviceKind.Cpu, ordinal);
+
+    /// <summary>The runtime of cpu(<paramref name="ordinal"/>).</summary>
+    public static CpuRuntime For(int ordinal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        return byOrdinal.GetOrAdd(ordinal, n => new CpuRuntime(n));
+    }
+
+    public override Device Device { get; }
 
     public CpuMemoryPool Pool => CpuMemoryPool.Shared;
 
     public override MemoryStats MemoryStats => Pool.Stats;
 
-    public override DeviceBuffer Allocate(long bytes) => Pool.Rent(bytes);
+    public override DeviceBuffer Allocate(long bytes) => Pool.Rent(bytes, Device);
 
     public override void CopyFromHost(ReadOnlySpan<byte> source, DeviceBuffer destination, long destinationOffset)
     {

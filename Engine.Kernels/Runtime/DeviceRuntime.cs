@@ -39,7 +39,9 @@ public abstract class DeviceRuntime
     /// <summary>The runtime of a device, or an error that says why the device cannot be used.</summary>
     public static DeviceRuntime For(Device device) => device.Kind switch
     {
-        DeviceKind.Cpu => CpuRuntime.Instance,
+        DeviceKind.Cpu when device.Ordinal >= 0 => CpuRuntime.For(device.Ordinal),
+        DeviceKind.Cpu => throw new ArgumentOutOfRangeException(nameof(device),
+            $"Device cpu({device.Ordinal}): a CPU device number must be 0 or more (cpu(0) is Device.Cpu)."),
         DeviceKind.Cuda => throw new NotSupportedException(
             $"Device {device} was requested, but this build of Engine has no CUDA backend yet. " +
             "Use Device.Cpu for now."),

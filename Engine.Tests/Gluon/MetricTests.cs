@@ -146,7 +146,7 @@ public class MetricTests
     [Test]
     public void LossIsTheMeanOfTheLossValues()
     {
-        var loss = new Loss();
+        var loss = new LossMetric();
         loss.Name.ShouldBe("loss");
         using var a = Nd.Array(1f, 2, 3);
         using var b = Nd.Array(new float[,] { { 4, 5 } });

@@ -29,7 +29,7 @@ public sealed class MySequential : Block
 /// <summary>seeds/004: a constant parameter, a shared layer and a data-dependent while loop.</summary>
 public sealed class FixedHiddenMlp : Block
 {
-    private readonly Constant randWeight;
+    private readonly ConstantParameter randWeight;
     private readonly Dense dense = new(20, activation: "relu");
 
     public FixedHiddenMlp() => randWeight = Params.GetConstant("rand_weight", Nd.RandomUniform(0, 1, new Shape(20, 20)));

@@ -49,7 +49,7 @@ using var profiler = Environment.GetEnvironmentVariable("ENGINE_PROFILE") == "1"
 for (int epoch = 1; epoch <= options.Epochs; epoch++)
 {
     var accuracy = new Accuracy();
-    var meanLoss = new Engine.Gluon.Metrics.Loss();
+    var meanLoss = new Engine.Gluon.Metrics.LossMetric();
     var clock = Stopwatch.StartNew();
     int seen = 0, batchIndex = 0, batches = trainLoader.Count;
     foreach (var batch in trainLoader)

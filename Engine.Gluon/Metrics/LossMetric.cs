@@ -1,10 +1,11 @@
 namespace Engine.Gluon.Metrics;
 
 /// <summary>
-/// The mean of loss values: MXNet's <c>mx.metric.Loss</c>. Each update adds the sum of the given arrays' elements
-/// and their count; labels are ignored (<c>metric.Update(loss)</c>).
+/// The mean of loss values: MXNet's <c>mx.metric.Loss</c>, named LossMetric so that it does not collide with
+/// the losses' base class <see cref="Losses.Loss"/> when both namespaces are imported. Each update adds the sum
+/// of the given arrays' elements and their count; labels are ignored (<c>metric.Update(loss)</c>).
 /// </summary>
-public sealed class Loss(string name = "loss") : EvalMetric(name)
+public sealed class LossMetric(string name = "loss") : EvalMetric(name)
 {
     /// <summary>Adds the values of a loss array.</summary>
     public void Update(NDArray loss) => Update(null, loss);
