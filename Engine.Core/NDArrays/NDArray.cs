@@ -171,6 +171,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>This array if contiguous and on the CPU, else a contiguous CPU copy.</summary>
     internal NDArray AsContiguousCpu()
     {
+        ThrowIfDisposed();
         if (Device.Kind == DeviceKind.Cpu && IsContiguous) return this;
         var copy = Empty(Shape, DType, Device.Cpu);
         Ops.CopyOps.CopyKernel(this, copy);
