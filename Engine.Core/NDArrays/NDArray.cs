@@ -56,7 +56,19 @@ public sealed partial class NDArray : IDisposable
     /// <summary>A new, uninitialised contiguous array.</summary>
     internal static NDArray Empty(Shape shape, DType dtype, Device device)
     {
-        var storage = Storage.Allocate(device, shape.Size * dtype.SizeInBytes());
+        int width = dtype.SizeInBytes();
+        long bytes = shape.Size > long.MaxValue / width ? long.MaxValue : shape.Size * width;
+        Storage storage;
+        try
+        {
+            storage = Storage.Allocate(device, bytes);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new OutOfMemoryException(
+                $"NDArray: cannot allocate an array of shape {shape} and dtype {dtype.Name()} ({bytes} bytes) on " +
+                $"{device}: {e.Message}", e);
+        }
         return new NDArray(storage, shape, dtype, shape.ContiguousStrides(), 0);
     }
 
