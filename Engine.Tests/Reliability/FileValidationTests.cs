@@ -182,7 +182,8 @@ public class FileValidationTests
         var a = NpyArray.FromFloat32(new Shape(2), [1, 2]);
         NpyFile.WriteArchive(path, new Dictionary<string, NpyArray> { ["a"] = a });
         byte[] before = File.ReadAllBytes(path);
-        Should.Throw<InvalidOperationException>(() => NpyFile.WriteArchive(path, new FailingDictionary(a)));
+        var other = NpyArray.FromFloat32(new Shape(2), [5, 6]);
+        Should.Throw<InvalidOperationException>(() => NpyFile.WriteArchive(path, new FailingDictionary(other)));
         File.ReadAllBytes(path).ShouldBe(before);
         Directory.GetFiles(folder).ShouldBe([path]);
     }
