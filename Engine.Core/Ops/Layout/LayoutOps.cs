@@ -134,7 +134,7 @@ public static class LayoutOps
         },
         ElementwiseOps.Cpu<OneHotAttrs>((a, i, o) =>
         {
-            var idx = Indices(i[0]);
+            var idx = Indices(i[0], "one_hot");
             switch (a.DType)
             {
                 case DType.Float32: CpuLayout.OneHot(idx, a.Depth, (float)a.OnValue, (float)a.OffValue, o[0].AsSpan<float>()); break;
@@ -182,7 +182,7 @@ public static class LayoutOps
         }));
 
     /// <summary>Indices of any numeric dtype as longs (MXNet passes them as float32).</summary>
-    internal static long[] Indices(NDArray indices)
+    internal static long[] Indices(NDArray indices, string op = "take")
     {
         if (indices.DType == DType.Int64) return indices.ToArray<long>();
         if (indices.DType.IsFloatingPoint())
@@ -192,7 +192,7 @@ public static class LayoutOps
             for (int k = 0; k < values.Length; k++)
             {
                 if (double.IsNaN(values[k]) || values[k] != Math.Floor(values[k]))
-                    throw new ArgumentException($"take: index {values[k]} at position {k} is not an integer.");
+                    throw new ArgumentException($"{op}: index {values[k]} at position {k} is not an integer.");
                 result[k] = (long)values[k];
             }
             return result;
