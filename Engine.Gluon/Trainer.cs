@@ -50,6 +50,8 @@ public sealed class Trainer
 
     private void Update(bool ignoreStaleGrad)
     {
+        // Every parameter is checked before any is updated: a step that fails leaves all of them as they were.
+        var ready = new List<int>(parameters.Count);
         for (int i = 0; i < parameters.Count; i++)
         {
             var p = parameters[i];
@@ -67,6 +69,11 @@ public sealed class Trainer
                     "Step with ignoreStaleGrad: true to suppress this warning and skip updating of Parameters with " +
                     "stale gradient.");
             }
+            ready.Add(i);
+        }
+        foreach (int i in ready)
+        {
+            var p = parameters[i];
             Optimizer.Update(i, p.Data(), p.Grad(), p.LrMult, p.WdMult);
             p.FreshGrad = false;
         }

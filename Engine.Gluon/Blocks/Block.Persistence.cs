@@ -85,6 +85,9 @@ public abstract partial class Block
                             $"contains parameters {ParameterDict.Brief(known)}. Set ignoreExtra: true to ignore.");
                 }
             }
+            // Every value is checked before any is applied: a load that fails leaves every parameter as it was.
+            foreach (var (key, p) in targets)
+                if (byKey.TryGetValue(key, out var value)) p.CheckLoadable(value, path, castDType);
             using (device is null ? null : DefaultDevice.Use(device.Value))
             {
                 foreach (var (key, p) in targets)

@@ -229,14 +229,7 @@ public class Parameter
     /// <summary>Loads a saved value: checks the shape (filling unknown dims) and casts as asked.</summary>
     internal void LoadValue(NDArray value, string file, bool castDType)
     {
-        if (HasShape && !Compatible(shape, value.Shape))
-            throw new InvalidDataException(
-                $"Failed loading Parameter '{Name}' from saved params: shape incompatible expected {shape} vs saved " +
-                $"{value.Shape} (file '{file}').");
-        if (value.DType != DType && !castDType)
-            throw new InvalidDataException(
-                $"Failed loading Parameter '{Name}' from saved params: dtype incompatible expected {DType.Name()} vs " +
-                $"saved {value.DType.Name()} (file '{file}'). Set castDType: true to cast the dtype of saved params.");
+        CheckLoadable(value, file, castDType);
         shape = value.Shape;
         HasShape = true;
         if (data is null)
@@ -245,6 +238,19 @@ public class Parameter
             Create(new Zero(), deferredDevice ?? DefaultDevice.Current);
         }
         SetData(value);
+    }
+
+    /// <summary>The checks of LoadValue alone, so a load can check every value before it changes any.</summary>
+    internal void CheckLoadable(NDArray value, string file, bool castDType)
+    {
+        if (HasShape && !Compatible(shape, value.Shape))
+            throw new InvalidDataException(
+                $"Failed loading Parameter '{Name}' from saved params: shape incompatible expected {shape} vs saved " +
+                $"{value.Shape} (file '{file}').");
+        if (value.DType != DType && !castDType)
+            throw new InvalidDataException(
+                $"Failed loading Parameter '{Name}' from saved params: dtype incompatible expected {DType.Name()} vs " +
+                $"saved {value.DType.Name()} (file '{file}'). Set castDType: true to cast the dtype of saved params.");
     }
 
     private static bool Compatible(Shape expected, Shape given)
