@@ -12,11 +12,13 @@ Options options;
 try
 {
     options = Options.Parse(args);
+    options.CheckSave();
 }
 catch (ArgumentException e)
 {
-    Console.Error.WriteLine(e.Message);
-    return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
+    bool help = args.Contains("--help") || args.Contains("-h");
+    Console.Error.WriteLine(help ? e.Message : $"error: {e.Message}");
+    return help ? 0 : 2;
 }
 
 FashionMNIST train, test;
@@ -71,6 +73,14 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
             seen += batch.Size;
         }
         batchIndex++;
+        double running = meanLoss.Get().Value;
+        if (!double.IsFinite(running))
+        {
+            Console.Error.WriteLine($"\nerror: the training loss became {running} in epoch {epoch}, batch " +
+                $"{batchIndex}: training diverged. Lower the learning rate (--lr, now " +
+                $"{options.EffectiveLearningRate}).");
+            return 3;
+        }
         if (batchIndex % 20 == 0 || batchIndex == batches)
             Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, {seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
     }
@@ -81,7 +91,15 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
 }
 if (options.Save is { } path)
 {
-    net.SaveParameters(path);
+    try
+    {
+        net.SaveParameters(path);
+    }
+    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
     Console.WriteLine($"saved parameters to {path}");
 }
 Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
