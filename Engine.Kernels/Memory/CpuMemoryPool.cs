@@ -81,7 +81,8 @@ public sealed unsafe class CpuMemoryPool
                 var stats = Stats;
                 throw new OutOfMemoryException(
                     $"CpuMemoryPool: the system refused {capacity} bytes ({bytes} requested) of native memory, " +
-                    $"with {stats.BytesInUse} bytes in use by this pool and its cache released; free or dispose arrays, " +
+                    $"with {stats.BytesInUse} bytes in use by this pool and its cache released; free or dispose " +
+                    "arrays, " +
                     "or use smaller batches.", e);
             }
         }

@@ -17,7 +17,8 @@ public class FileFuzzTests
 
     [SetUp]
     public void CreateFolder() =>
-        folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"engine-fuzz-{Guid.NewGuid():N}")).FullName;
+        folder = Directory.CreateDirectory(
+            Path.Combine(Path.GetTempPath(), $"engine-fuzz-{Guid.NewGuid():N}")).FullName;
 
     [TearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);

@@ -12,7 +12,8 @@ public class FileValidationTests
 
     [SetUp]
     public void CreateFolder() =>
-        folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"engine-files-{Guid.NewGuid():N}")).FullName;
+        folder = Directory.CreateDirectory(
+            Path.Combine(Path.GetTempPath(), $"engine-files-{Guid.NewGuid():N}")).FullName;
 
     [TearDown]
     public void DeleteFolder() => Directory.Delete(folder, recursive: true);
@@ -56,7 +57,9 @@ public class FileValidationTests
     [Test]
     public void AVersion2HeaderLengthOfTwoGigabytesAllocatesNothing()
     {
-        var file = new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 2, 0, 0, 0x94, 0x35, 0x77 };
+        // Version 2.0 with a 4-byte header length of 0x77359400 = 2,000,000,000.
+        var file = new byte[] { 0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y', 2, 0, 0, 0x94, 0x35,
+            0x77 };
         var e = Should.Throw<InvalidDataException>(() => NpyFile.Read(new MemoryStream(file), "long.npy"));
         e.Message.ShouldContain("long.npy");
         Allocated(() => NpyFile.Read(new MemoryStream(file), "long.npy")).ShouldBeLessThan(64 * 1024);

@@ -11,7 +11,8 @@ public class SampleTests
     [SetUp]
     public void CreateData()
     {
-        folder = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), $"engine-sample-{Guid.NewGuid():N}")).FullName;
+        folder = Directory.CreateDirectory(
+            Path.Combine(Path.GetTempPath(), $"engine-sample-{Guid.NewGuid():N}")).FullName;
         var rng = new Random(3);
         foreach (var (prefix, n) in new[] { ("train", 64), ("t10k", 16) })
         {
@@ -21,7 +22,8 @@ public class SampleTests
             for (int i = 0; i < n; i++) labels[i] = (byte)rng.Next(10);
             File.WriteAllBytes(Path.Combine(folder, $"{prefix}-images-idx3-ubyte"),
                 FileValidationTests.Idx([n, 28, 28], pixels));
-            File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), FileValidationTests.Idx([n], labels));
+            File.WriteAllBytes(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"),
+                FileValidationTests.Idx([n], labels));
         }
     }
 

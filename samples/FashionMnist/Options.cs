@@ -37,7 +37,10 @@ public sealed record Options
                 "--optimizer" => o with { Optimizer = OneOf(flag, Value(), "sgd", "adam") },
                 "--data" => o with { Data = Value() },
                 "--limit" => o with { Limit = PositiveInt(flag, Value()) },
-                "--seed" => o with { Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer.") },
+                "--seed" => o with
+                {
+                    Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer."),
+                },
                 "--save" => o with { Save = Value() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw Error($"unknown option '{flag}'."),
@@ -58,7 +61,8 @@ public sealed record Options
         if (!Directory.Exists(folder))
             throw Error($"--save: the folder '{folder}' does not exist; create it first.");
         if (Directory.Exists(full))
-            throw Error($"--save: '{full}' is a folder; give a file name such as '{Path.Combine(full, "model.params")}'.");
+            throw Error($"--save: '{full}' is a folder; give a file name such as " +
+                $"'{Path.Combine(full, "model.params")}'.");
         string probe = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.probe");
         try
         {
@@ -73,7 +77,9 @@ public sealed record Options
     private static ArgumentException Error(string message) => new($"{message} Run with --help for the options.");
 
     private static string OneOf(string flag, string value, params string[] allowed) =>
-        allowed.Contains(value) ? value : throw Error($"{flag} must be one of {string.Join(", ", allowed)}, not '{value}'.");
+        allowed.Contains(value)
+            ? value
+            : throw Error($"{flag} must be one of {string.Join(", ", allowed)}, not '{value}'.");
 
     private static int PositiveInt(string flag, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0

@@ -25,7 +25,8 @@ FashionMNIST train, test;
 try
 {
     train = new FashionMNIST(train: true, root: options.Data, limit: options.Limit);
-    test = new FashionMNIST(train: false, root: options.Data, limit: options.Limit is { } l ? Math.Max(1, l / 6) : null);
+    test = new FashionMNIST(train: false, root: options.Data,
+        limit: options.Limit is { } l ? Math.Max(1, l / 6) : null);
 }
 catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
 {
@@ -44,10 +45,13 @@ var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: 
 var testLoader = new DataLoader(test, 1000);
 
 Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Count} test samples, batch " +
-                  $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, {options.Epochs} epochs");
+                  $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, " +
+                  $"{options.Epochs} epochs");
 double testAccuracy = 0;
 var total = Stopwatch.StartNew();
-using var profiler = Environment.GetEnvironmentVariable("ENGINE_PROFILE") == "1" ? Engine.Diagnostics.OpProfiler.Start() : null;
+using var profiler = Environment.GetEnvironmentVariable("ENGINE_PROFILE") == "1"
+    ? Engine.Diagnostics.OpProfiler.Start()
+    : null;
 for (int epoch = 1; epoch <= options.Epochs; epoch++)
 {
     var accuracy = new Accuracy();
@@ -82,7 +86,8 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
             return 3;
         }
         if (batchIndex % 20 == 0 || batchIndex == batches)
-            Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, {seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
+            Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, " +
+                          $"{seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
     }
     double seconds = clock.Elapsed.TotalSeconds;
     testAccuracy = Evaluate(net, testLoader);
