@@ -109,7 +109,7 @@ public static class MnistIdx
 
     /// <param name="fileBytes">The length of an uncompressed file, checked against the header before the data is
     /// allocated; null for gzip data, whose buffer then grows only as bytes arrive.</param>
-    internal static (int[] Dims, byte[] Data) ReadCore(Stream stream, string path, int rank, int? limit,
+    private static (int[] Dims, byte[] Data) ReadCore(Stream stream, string path, int rank, int? limit,
         string owner, long? fileBytes)
     {
         string kind = rank == 1 ? "a labels (idx1)" : $"an idx{rank}";
@@ -174,7 +174,7 @@ public static class MnistIdx
     }
 
     /// <summary>Reads up to <paramref name="count"/> bytes, growing the buffer as they arrive (a header's claim
-    /// costs nothing until the data is there); the result is cut to what was read.</summary>
+    /// costs nothing until the data is there); <paramref name="read"/> says how many arrived.</summary>
     private static byte[] ReadGrowing(Stream stream, int count, out int read)
     {
         var buffer = new byte[Math.Min(count, 1 << 20)];
