@@ -120,6 +120,21 @@ public class FileFuzzTests
         });
     }
 
+    [Test]
+    public void DamagedOptimizerStates()
+    {
+        var adam = new Engine.Gluon.Optimizers.Adam(0.01);
+        using var w = Nd.Array(TestData.Uniform(new Random(6), 12), new Shape(3, 4));
+        using var g = Nd.Array(TestData.Uniform(new Random(7), 12), new Shape(3, 4));
+        adam.Update(0, w, g);
+        adam.Update(1, w, g);
+        var ms = new MemoryStream();
+        adam.SaveStates(ms);
+        byte[] file = ms.ToArray();
+        Fuzz("optimizer states", file, file.Length, 109, bytes =>
+            new Engine.Gluon.Optimizers.Adam(0.01).LoadStates(new MemoryStream(bytes), "f.states"));
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public void DamagedIdxFiles(bool gzip)
