@@ -13,13 +13,23 @@ public readonly struct Shape : IEquatable<Shape>, IReadOnlyList<int>
     public Shape(params int[] dimensions)
     {
         ArgumentNullException.ThrowIfNull(dimensions);
+        long size = 1;
+        bool overflow = false;
         foreach (int d in dimensions)
         {
             if (d < 0)
                 throw new ArgumentException(
                     $"Shape: dimensions must be non-negative, got ({string.Join(", ", dimensions)}).",
                     nameof(dimensions));
+            if (d == 0) size = 0;
+            else if (size > long.MaxValue / d) overflow = true;
+            else size *= d;
         }
+        // Size is a long; a shape whose product does not fit (and has no zero dimension) would wrap silently.
+        if (overflow && size != 0)
+            throw new ArgumentException(
+                $"Shape: ({string.Join(", ", dimensions)}) has more elements than a 64-bit count can hold.",
+                nameof(dimensions));
         dims = (int[])dimensions.Clone();
     }
 

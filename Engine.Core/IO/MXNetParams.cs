@@ -103,42 +103,12 @@ public static class MXNetParams
         ArgumentException.ThrowIfNullOrEmpty(path);
         bool named = arrays is not UnnamedList;
         var (values, names) = Validate(arrays, named);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)
-            ?? throw new ArgumentException($"MXNetParams.Save: '{path}' names no file.", nameof(path));
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException(
-                $"MXNetParams.Save: the folder '{folder}' does not exist; create it before saving '{path}'.");
-        if (Directory.Exists(full))
-            throw new IOException($"MXNetParams.Save: '{full}' is a folder; give a file name such as " +
-                $"'{Path.Combine(full, "model.params")}'.");
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, "MXNetParams.Save", file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                var stream = wrapStream?.Invoke(file) ?? file;
-                WriteCore(stream, values, names);
-                stream.Flush();
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (IOException)
-            {
-                // The temporary file stays behind; the target is untouched either way.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-            throw;
-        }
+            var stream = wrapStream?.Invoke(file) ?? file;
+            WriteCore(stream, values, names);
+            stream.Flush();
+        });
     }
 
     private static (NDArray[] Values, string[]? Names) Validate(

@@ -66,20 +66,31 @@ public static partial class NpyFile
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 
+    /// <summary>NumPy writes headers of a few hundred bytes and itself refuses ones over 10,000 by default.</summary>
+    private const int MaxHeaderBytes = 1 << 20;
+
     public static NpyArray Read(string path)
     {
         using var stream = OpenForRead(path);
         return Read(stream, path);
     }
 
+    /// <summary>
+    /// Reads one array from <paramref name="stream"/>; <paramref name="name"/> names it in errors. Sizes the
+    /// header claims are checked before anything is allocated: against the bytes left in a seekable stream, and
+    /// otherwise by growing the buffer only as data arrives. A damaged file is an <see cref="InvalidDataException"/>
+    /// naming it.
+    /// </summary>
     public static NpyArray Read(Stream stream, string name)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        name ??= "stream";
         var head = new byte[10];
         ReadExactly(stream, head, name, "header");
         if (!head.AsSpan(0, 6).SequenceEqual(Magic))
             throw new InvalidDataException($"'{name}' is not a .npy file: the magic string \\x93NUMPY is missing.");
         int major = head[6];
-        int headerLen;
+        long headerLen;
         if (major == 1)
         {
             headerLen = BinaryPrimitives.ReadUInt16LittleEndian(head.AsSpan(8));
@@ -88,39 +99,110 @@ public static partial class NpyFile
         {
             var more = new byte[2];
             ReadExactly(stream, more, name, "header length");
-            headerLen = checked((int)BinaryPrimitives.ReadUInt32LittleEndian([head[8], head[9], more[0], more[1]]));
+            headerLen = BinaryPrimitives.ReadUInt32LittleEndian([head[8], head[9], more[0], more[1]]);
         }
         else
         {
             throw new InvalidDataException($"'{name}': unsupported .npy format version {major}.{head[7]}.");
         }
+        if (headerLen > MaxHeaderBytes)
+            throw new InvalidDataException(
+                $"'{name}': the .npy header claims {headerLen} bytes; headers are a short text dictionary (at most " +
+                $"{MaxHeaderBytes} bytes here), so the file is damaged.");
+        CheckRemaining(stream, headerLen, name, "header dictionary");
         var header = new byte[headerLen];
         ReadExactly(stream, header, name, "header dictionary");
-        string text = Encoding.ASCII.GetString(header);
+        var (shape, dtype) = ParseHeader(Encoding.ASCII.GetString(header), name);
+        long bytes = shape.Size * dtype.SizeInBytes();
+        if (shape.Size > Array.MaxLength / dtype.SizeInBytes())
+            throw new InvalidDataException(
+                $"'{name}': shape {shape} of {dtype.Name()} needs {bytes} bytes, more than one array can hold.");
+        CheckRemaining(stream, bytes, name, "data");
+        return new NpyArray(shape, dtype, ReadGrowing(stream, (int)bytes, name));
+    }
+
+    private static (Shape, DType) ParseHeader(string text, string name)
+    {
         var descr = DescrRegex().Match(text);
         var order = FortranRegex().Match(text);
         var shapeMatch = ShapeRegex().Match(text);
         if (!descr.Success || !order.Success || !shapeMatch.Success)
-            throw new InvalidDataException($"'{name}': malformed .npy header: {text.Trim()}");
+            throw new InvalidDataException($"'{name}': malformed .npy header: {Printable(text)}");
         if (order.Groups[1].Value == "True")
             throw new InvalidDataException($"'{name}': Fortran-order arrays are not supported; save with C order.");
         string d = descr.Groups[1].Value;
         if (d.Length > 0 && d[0] == '>' && d[1..] is not ("u1" or "i1" or "b1"))
             throw new InvalidDataException($"'{name}': big-endian dtype '{d}' is not supported.");
-        var dtype = DTypeExtensions.Parse(d.TrimStart('<', '|', '='));
-        var dims = shapeMatch.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(int.Parse).ToArray();
-        var shape = new Shape(dims);
-        var data = new byte[shape.Size * dtype.SizeInBytes()];
-        ReadExactly(stream, data, name, "data");
-        return new NpyArray(shape, dtype, data);
+        DType dtype;
+        try
+        {
+            dtype = DTypeExtensions.Parse(d.TrimStart('<', '|', '='));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{name}': the .npy header's dtype: {e.Message}", e);
+        }
+        var parts = shapeMatch.Groups[1].Value
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var dims = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out dims[i]))
+                throw new InvalidDataException(
+                    $"'{name}': the .npy header's shape ({shapeMatch.Groups[1].Value}) has '{Printable(parts[i])}', " +
+                    $"not a size from 0 to {int.MaxValue}.");
+        }
+        try
+        {
+            return (new Shape(dims), dtype);
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"'{name}': the .npy header's shape: {e.Message}", e);
+        }
     }
 
+    private static string Printable(string text)
+    {
+        var t = new string(text.Trim().Select(c => c is >= ' ' and <= '~' ? c : '?').ToArray());
+        return t.Length > 200 ? t[..200] + "..." : t;
+    }
+
+    /// <summary>In a seekable stream, the bytes a header promises must be there before they are allocated.</summary>
+    private static void CheckRemaining(Stream stream, long needed, string name, string what)
+    {
+        if (!stream.CanSeek) return;
+        long left = stream.Length - stream.Position;
+        if (needed > left)
+            throw new InvalidDataException(
+                $"'{name}' is truncated: expected {needed} bytes of {what}, found {Math.Max(0, left)}.");
+    }
+
+    /// <summary>Reads exactly <paramref name="count"/> bytes, growing the buffer as they arrive, so a stream
+    /// that ends early never costs the full claimed size.</summary>
+    private static byte[] ReadGrowing(Stream stream, int count, string name)
+    {
+        var buffer = new byte[Math.Min(count, 1 << 20)];
+        int read = 0;
+        while (read < count)
+        {
+            if (read == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(count, 2L * buffer.Length));
+            int n = stream.Read(buffer, read, buffer.Length - read);
+            if (n == 0)
+                throw new InvalidDataException(
+                    $"'{name}' is truncated: expected {count} bytes of data, found {read}.");
+            read += n;
+        }
+        return buffer;
+    }
+
+    /// <summary>Writes <paramref name="path"/> atomically: a temporary file in the same folder replaces it only
+    /// once complete, so a failed or killed save leaves the previous file as it was.</summary>
     public static void Write(string path, NpyArray array)
     {
-        using var stream = File.Create(path);
-        Write(stream, array);
+        ArgumentNullException.ThrowIfNull(array);
+        AtomicFile.Write(path, "NpyFile.Write", stream => Write(stream, array));
     }
 
     public static void Write(Stream stream, NpyArray array)
@@ -151,42 +233,40 @@ public static partial class NpyFile
         stream.Write(array.Data);
     }
 
-    /// <summary>Reads every array of an .npz archive, keyed by name without the .npy suffix.</summary>
+    /// <summary>Reads every array of an .npz archive, keyed by name without the .npy suffix. Each entry's size is
+    /// bounded and its CRC-32 checked (<see cref="ZipReader"/>).</summary>
     public static Dictionary<string, NpyArray> ReadArchive(string path)
     {
         using var stream = OpenForRead(path);
-        ZipArchive zip;
-        try
+        using var zip = new ZipReader(stream,
+            (problem, e) => new InvalidDataException($"'{path}' is not a valid .npz (zip) archive: {problem}.", e));
+        var result = new Dictionary<string, NpyArray>();
+        foreach (var entry in zip.Entries)
         {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read);
+            string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal)
+                ? entry.FullName[..^4] : entry.FullName;
+            if (result.ContainsKey(key))
+                throw new InvalidDataException($"'{path}' is not a valid .npz archive: '{key}' appears twice.");
+            // ZipReader bounds the claimed size by the compressed size and grows its buffer as bytes arrive.
+            byte[] bytes = zip.Read(entry, Array.MaxLength);
+            result[key] = Read(new MemoryStream(bytes, writable: false), $"{path}:{entry.FullName}");
         }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"'{path}' is not a valid .npz (zip) archive: {e.Message}", e);
-        }
-        using (zip)
-        {
-            var result = new Dictionary<string, NpyArray>();
-            foreach (var entry in zip.Entries)
-            {
-                string key = entry.FullName.EndsWith(".npy", StringComparison.Ordinal)
-                    ? entry.FullName[..^4] : entry.FullName;
-                using var s = entry.Open();
-                result[key] = Read(s, $"{path}:{entry.FullName}");
-            }
-            return result;
-        }
+        return result;
     }
 
+    /// <summary>Writes an .npz archive atomically (as <see cref="Write(string, NpyArray)"/>).</summary>
     public static void WriteArchive(string path, IReadOnlyDictionary<string, NpyArray> arrays)
     {
-        using var stream = File.Create(path);
-        using var zip = new ZipArchive(stream, ZipArchiveMode.Create);
-        foreach (var (key, array) in arrays)
+        ArgumentNullException.ThrowIfNull(arrays);
+        AtomicFile.Write(path, "NpyFile.WriteArchive", stream =>
         {
-            using var s = zip.CreateEntry(key + ".npy", CompressionLevel.Optimal).Open();
-            Write(s, array);
-        }
+            using var zip = new ZipArchive(stream, ZipArchiveMode.Create, leaveOpen: true);
+            foreach (var (key, array) in arrays)
+            {
+                using var s = zip.CreateEntry(key + ".npy", CompressionLevel.Optimal).Open();
+                Write(s, array);
+            }
+        });
     }
 
     private static FileStream OpenForRead(string path)

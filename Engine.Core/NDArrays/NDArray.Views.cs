@@ -44,8 +44,13 @@ public sealed partial class NDArray
         get
         {
             if (Rank == 0) throw new InvalidOperationException("NDArray: a scalar array cannot be sliced.");
-            var (start, length) = range.GetOffsetAndLength(Shape[0]);
-            return SliceAxis(0, start, start + length);
+            int n = Shape[0];
+            int start = range.Start.GetOffset(n), end = range.End.GetOffset(n);
+            if (start < 0 || end > n || start > end)
+                throw new ArgumentOutOfRangeException(nameof(range),
+                    $"NDArray[{range}]: the range covers [{start}, {end}) of axis 0, which has size {n} (shape " +
+                    $"{Shape}); use a range within 0..{n}, or SliceAxis, which clips to the axis.");
+            return SliceAxis(0, start, end);
         }
     }
 

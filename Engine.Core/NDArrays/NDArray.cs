@@ -90,7 +90,19 @@ public sealed partial class NDArray : IDisposable
     /// <summary>A new, uninitialised contiguous array.</summary>
     internal static NDArray Empty(Shape shape, DType dtype, Device device)
     {
-        var storage = Storage.Allocate(device, shape.Size * dtype.SizeInBytes());
+        int width = dtype.SizeInBytes();
+        long bytes = shape.Size > long.MaxValue / width ? long.MaxValue : shape.Size * width;
+        Storage storage;
+        try
+        {
+            storage = Storage.Allocate(device, bytes);
+        }
+        catch (OutOfMemoryException e)
+        {
+            throw new OutOfMemoryException(
+                $"NDArray: cannot allocate an array of shape {shape} and dtype {dtype.Name()} ({bytes} bytes) on " +
+                $"{device}: {e.Message}", e);
+        }
         return new NDArray(storage, shape, dtype, shape.ContiguousStrides(), 0);
     }
 
@@ -212,6 +224,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>This array if contiguous and on the CPU, else a contiguous CPU copy.</summary>
     internal NDArray AsContiguousCpu()
     {
+        ThrowIfDisposed();
         if (Device.Kind == DeviceKind.Cpu && IsContiguous) return this;
         using (Autograd.Pause(Autograd.IsTraining)) return CopyTo(new Device(DeviceKind.Cpu, Device.Kind == DeviceKind.Cpu ? Device.Ordinal : 0));
     }

@@ -2,12 +2,16 @@ namespace Engine;
 
 /// <summary>
 /// Disposes every NDArray created inside it, except those passed to <see cref="Keep"/>. Scopes nest and flow
-/// with async code (AsyncLocal); arrays created on other threads are not captured.
+/// with the ExecutionContext (AsyncLocal): arrays created after an await, in Task.Run, Parallel.For or a thread
+/// started inside the scope are captured too, and capture is thread-safe. Threads that were already running
+/// when the scope began do not see it. Arrays created after the scope ended are not captured.
 /// </summary>
 public sealed class NDArrayScope : IDisposable
 {
     private static readonly AsyncLocal<NDArrayScope?> current = new();
     private readonly NDArrayScope? parent;
+    // Guards created, kept and disposed: work started inside the scope may create arrays on several threads.
+    private readonly Lock gate = new();
     private readonly List<NDArray> created = new();
     private readonly HashSet<NDArray> kept = new(ReferenceEqualityComparer.Instance);
     private bool disposed;
@@ -23,31 +27,42 @@ public sealed class NDArrayScope : IDisposable
     /// <summary>Keeps arrays alive past this scope (they join the enclosing scope, if any).</summary>
     public NDArray Keep(NDArray array)
     {
-        kept.Add(array);
+        lock (gate) kept.Add(array);
         return array;
     }
 
     /// <summary>Stops tracking an array that something long-lived (a gradient buffer) now owns.</summary>
     internal void Untrack(NDArray array)
     {
-        for (var scope = this; scope is not null; scope = scope.parent) scope.created.Remove(array);
+        for (var scope = this; scope is not null; scope = scope.parent)
+            lock (scope.gate) scope.created.Remove(array);
     }
 
     internal void Track(NDArray array)
     {
-        if (!disposed) created.Add(array);
+        lock (gate)
+        {
+            if (!disposed) created.Add(array);
+        }
     }
 
     public void Dispose()
     {
-        if (disposed) return;
-        disposed = true;
-        current.Value = parent;
-        foreach (var a in created)
+        NDArray[] toRelease;
+        lock (gate)
         {
-            if (kept.Contains(a)) parent?.Track(a);
+            if (disposed) return;
+            disposed = true;
+            toRelease = created.ToArray();
+            created.Clear();
+        }
+        current.Value = parent;
+        foreach (var a in toRelease)
+        {
+            bool keep;
+            lock (gate) keep = kept.Contains(a);
+            if (keep) parent?.Track(a);
             else a.Dispose();
         }
-        created.Clear();
     }
 }

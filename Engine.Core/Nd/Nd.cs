@@ -80,9 +80,18 @@ public static partial class Nd
     public static NDArray Arange(double start, double stop, double step = 1, DType dtype = DType.Float32,
         Device? device = null)
     {
-        if (step == 0 || double.IsNaN(step))
-            throw new ArgumentException($"arange: step must be non-zero, got {step}.", nameof(step));
-        long n = Math.Max(0, (long)Math.Ceiling((stop - start) / step));
+        if (step == 0 || !double.IsFinite(step))
+            throw new ArgumentException($"arange: step must be finite and non-zero, got {step}.", nameof(step));
+        if (!double.IsFinite(start) || !double.IsFinite(stop))
+            throw new ArgumentException(
+                $"arange: start and stop must be finite numbers, got start {start} and stop {stop}.",
+                double.IsFinite(start) ? nameof(stop) : nameof(start));
+        double count = Math.Max(0, Math.Ceiling((stop - start) / step));
+        if (count > int.MaxValue)
+            throw new ArgumentException(
+                $"arange: start {start}, stop {stop} and step {step} give {count} elements, more than one array " +
+                $"holds ({int.MaxValue}); use a larger step or a smaller range.");
+        long n = (long)count;
         var values = new double[n];
         for (long i = 0; i < n; i++) values[i] = start + i * step;
         using var d = Array(values, new Shape(checked((int)n)), device);

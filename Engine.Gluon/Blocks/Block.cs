@@ -209,10 +209,26 @@ public abstract partial class Block
     /// </summary>
     public ParameterDict CollectParams(string? select = null)
     {
+        if (select is not null) CheckPattern(select);
         WarnUnregisteredContainers();
         var all = new ParameterDict(Params.Prefix, Params.Shared);
         Collect(all, new HashSet<Block>(ReferenceEqualityComparer.Instance));
         return select is null ? all : all.Select(select);
+    }
+
+    private void CheckPattern(string select)
+    {
+        try
+        {
+            _ = new System.Text.RegularExpressions.Regex(select);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(
+                $"{GetType().Name}.CollectParams: select '{select}' is not a valid regular expression ({e.Message}); " +
+                "escape special characters such as '(' or '*' with a backslash, or use '.*' for any text.",
+                nameof(select), e);
+        }
     }
 
     private void Collect(ParameterDict into, HashSet<Block> seen)

@@ -36,9 +36,18 @@ internal static class Batchify
         return new DataBatch(fields);
     }
 
-    private static Sample Read(Dataset<Sample> dataset, int index) =>
-        dataset[index] ?? throw new InvalidOperationException(
+    private static Sample Read(Dataset<Sample> dataset, int index)
+    {
+        var sample = dataset[index] ?? throw new InvalidOperationException(
             $"DataLoader: {dataset.GetType().Name} returned null for sample {index}; a dataset must return a Sample.");
+        for (int f = 0; f < sample.Count; f++)
+            if (sample[f].IsDisposed)
+                throw new ObjectDisposedException(nameof(NDArray),
+                    $"DataLoader: field {f} of sample {index} from {dataset.GetType().Name} is an NDArray that was " +
+                    "already disposed; a dataset or transform must return live arrays (do not dispose the result, " +
+                    "or return a copy).");
+        return sample;
+    }
 
     private static void CheckLike(Sample sample, Sample first, int index, int firstIndex)
     {
@@ -80,6 +89,9 @@ internal static class Batchify
     private static unsafe void CopyBytes(NDArray source, long sourceByte, NDArray destination, long destinationByte,
         long bytes)
     {
+        // Raw pointers see no liveness check of their own: a disposed array's buffer may already serve another.
+        source.ThrowIfDisposed();
+        destination.ThrowIfDisposed();
         byte* src = (byte*)((CpuBuffer)source.Storage.Buffer).Pointer + source.Offset * source.DType.SizeInBytes();
         byte* dst = (byte*)((CpuBuffer)destination.Storage.Buffer).Pointer +
             destination.Offset * destination.DType.SizeInBytes();

@@ -31,8 +31,12 @@ public sealed class DataLoader : IEnumerable<DataBatch>
     /// <param name="seed">The shuffle seed (only with <paramref name="shuffle"/>).</param>
     /// <param name="prefetch">Batches a background thread makes ahead; 0 makes them on the consumer's thread.
     /// </param>
+    /// <param name="cancellationToken">Stops every enumeration of this loader: the next MoveNext throws
+    /// <see cref="OperationCanceledException"/>, the background thread ends and the batches it made ahead are
+    /// disposed.</param>
     public DataLoader(Dataset<Sample> dataset, int batchSize, bool shuffle = false,
-        LastBatch lastBatch = LastBatch.Keep, long? seed = null, int prefetch = 2)
+        LastBatch lastBatch = LastBatch.Keep, long? seed = null, int prefetch = 2,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (batchSize < 1)
@@ -53,6 +57,7 @@ public sealed class DataLoader : IEnumerable<DataBatch>
         Shuffle = shuffle;
         LastBatch = lastBatch;
         Prefetch = prefetch;
+        CancellationToken = cancellationToken;
         sampler = new BatchSampler(batchSize, lastBatch, shuffle, shuffle ? ShuffleSeed(seed) : 0);
     }
 
@@ -66,6 +71,8 @@ public sealed class DataLoader : IEnumerable<DataBatch>
 
     public int Prefetch { get; }
 
+    public CancellationToken CancellationToken { get; }
+
     /// <summary>The number of batches the next epoch yields (with Rollover it counts the carried samples).</summary>
     public int Count => sampler.Count(Dataset.Count);
 
@@ -74,7 +81,7 @@ public sealed class DataLoader : IEnumerable<DataBatch>
     {
         var plan = sampler.Start(Dataset.Count);
         return Prefetch > 0
-            ? new PrefetchingEnumerator(plan.Batches, MakeBatch, Prefetch, plan.Complete)
+            ? new PrefetchingEnumerator(plan.Batches, MakeBatch, Prefetch, plan.Complete, CancellationToken)
             : Iterate(plan);
     }
 
@@ -82,7 +89,12 @@ public sealed class DataLoader : IEnumerable<DataBatch>
 
     private IEnumerator<DataBatch> Iterate(BatchSampler.EpochPlan plan)
     {
-        foreach (var indices in plan.Batches) yield return MakeBatch(indices);
+        foreach (var indices in plan.Batches)
+        {
+            CancellationToken.ThrowIfCancellationRequested();
+            yield return MakeBatch(indices);
+        }
+        CancellationToken.ThrowIfCancellationRequested();
         plan.Complete();
     }
 

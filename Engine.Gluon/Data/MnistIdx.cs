@@ -96,7 +96,7 @@ public static class MnistIdx
         using Stream stream = gzip ? new GZipStream(file, CompressionMode.Decompress) : file;
         try
         {
-            return ReadCore(stream, path, rank, limit, owner);
+            return ReadCore(stream, path, rank, limit, owner, gzip ? null : file.Length);
         }
         catch (Exception e) when (e is InvalidDataException or IOException && e is not FileNotFoundException &&
                                   !e.Message.StartsWith(owner + ":", StringComparison.Ordinal))
@@ -107,8 +107,10 @@ public static class MnistIdx
         }
     }
 
+    /// <param name="fileBytes">The length of an uncompressed file, checked against the header before the data is
+    /// allocated; null for gzip data, whose buffer then grows only as bytes arrive.</param>
     private static (int[] Dims, byte[] Data) ReadCore(Stream stream, string path, int rank, int? limit,
-        string owner)
+        string owner, long? fileBytes)
     {
         string kind = rank == 1 ? "a labels (idx1)" : $"an idx{rank}";
         Span<byte> head = stackalloc byte[4];
@@ -148,13 +150,52 @@ public static class MnistIdx
             throw Bad(owner, path,
                 $"wrong dims: {string.Join(" x ", dims)} describe {bytes} bytes, more than one array can hold; " +
                 "pass a limit to read fewer samples");
-        var data = new byte[bytes];
-        got = ReadAtMost(stream, data);
+        long headerBytes = 4 + 4L * rank;
+        if (fileBytes is long length && headerBytes + bytes > length)
+            throw Bad(owner, path,
+                $"short data: the header promises {samples} samples of {sampleSize} bytes ({bytes} bytes), but the " +
+                $"file holds {length - headerBytes} bytes after its header; the file is truncated, download it again");
+        var data = ReadGrowing(stream, (int)bytes, out got);
         if (got < bytes)
             throw Bad(owner, path,
                 $"short data: the header promises {dims[0]} samples of {sampleSize} bytes, but the file ends after " +
                 $"{got / sampleSize} whole samples ({got} of {bytes} bytes); the file is truncated, download it again");
+        // Reading to the end makes GZipStream check the gzip trailer (CRC-32 and length): a damaged .gz file that
+        // still inflates would otherwise load wrong values silently.
+        if (fileBytes is null || limit is null)
+        {
+            long extra = Drain(stream);
+            if (extra > 0 && samples == dims[0])
+                throw Bad(owner, path,
+                    $"the file has {extra} bytes after the {dims[0]} samples its header declares; it is damaged or " +
+                    "not an IDX file");
+        }
         return (dims, data);
+    }
+
+    /// <summary>Reads up to <paramref name="count"/> bytes, growing the buffer as they arrive (a header's claim
+    /// costs nothing until the data is there); <paramref name="read"/> says how many arrived.</summary>
+    private static byte[] ReadGrowing(Stream stream, int count, out int read)
+    {
+        var buffer = new byte[Math.Min(count, 1 << 20)];
+        read = 0;
+        while (read < count)
+        {
+            if (read == buffer.Length) Array.Resize(ref buffer, (int)Math.Min(count, 2L * buffer.Length));
+            int n = stream.Read(buffer, read, buffer.Length - read);
+            if (n == 0) break;
+            read += n;
+        }
+        return buffer;
+    }
+
+    /// <summary>Reads the stream to its end and returns how many bytes were left.</summary>
+    private static long Drain(Stream stream)
+    {
+        var scratch = new byte[1 << 16];
+        long total = 0;
+        for (int n; (n = stream.Read(scratch)) > 0;) total += n;
+        return total;
     }
 
     private static int ReadAtMost(Stream stream, Span<byte> buffer)

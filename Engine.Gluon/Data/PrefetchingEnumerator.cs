@@ -14,14 +14,16 @@ internal sealed class PrefetchingEnumerator : IEnumerator<DataBatch>
 {
     private readonly Producer producer;
     private readonly Action onCompleted;
+    private readonly CancellationToken cancellation;
     private DataBatch? current;
     private bool finished;
 
     public PrefetchingEnumerator(IReadOnlyList<int[]> batches, Func<int[], DataBatch> make, int capacity,
-        Action onCompleted)
+        Action onCompleted, CancellationToken cancellation = default)
     {
         this.onCompleted = onCompleted;
-        producer = new Producer(batches, make, capacity);
+        this.cancellation = cancellation;
+        producer = new Producer(batches, make, capacity, cancellation);
     }
 
     // producer is null only when the constructor failed; a finalizer must not throw.
@@ -38,9 +40,12 @@ internal sealed class PrefetchingEnumerator : IEnumerator<DataBatch>
     public bool MoveNext()
     {
         if (finished) return false;
-        var batch = producer.Take();
+        cancellation.ThrowIfCancellationRequested();
+        var batch = producer.Take(cancellation);
         if (batch is null)
         {
+            // A producer stopped by the token ends its queue early: that is a cancellation, not the epoch's end.
+            cancellation.ThrowIfCancellationRequested();
             finished = true;
             current = null;
             onCompleted();
@@ -71,12 +76,14 @@ internal sealed class PrefetchingEnumerator : IEnumerator<DataBatch>
         private readonly IReadOnlyList<int[]> batches;
         private readonly Func<int[], DataBatch> make;
         private readonly BlockingCollection<DataBatch> queue;
-        private readonly CancellationTokenSource cancel = new();
+        private readonly CancellationTokenSource cancel;
         private ExceptionDispatchInfo? error;
         private int stopped;
 
-        public Producer(IReadOnlyList<int[]> batches, Func<int[], DataBatch> make, int capacity)
+        public Producer(IReadOnlyList<int[]> batches, Func<int[], DataBatch> make, int capacity,
+            CancellationToken cancellation)
         {
+            cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
             this.batches = batches;
             this.make = make;
             queue = new BlockingCollection<DataBatch>(capacity);
@@ -121,9 +128,9 @@ internal sealed class PrefetchingEnumerator : IEnumerator<DataBatch>
 
         /// <summary>The next batch, or null at the end; rethrows what the producer threw, after the batches it
         /// made before.</summary>
-        public DataBatch? Take()
+        public DataBatch? Take(CancellationToken cancellation)
         {
-            if (queue.TryTake(out var batch, Timeout.Infinite)) return batch;
+            if (queue.TryTake(out var batch, Timeout.Infinite, cancellation)) return batch;
             error?.Throw();
             return null;
         }

@@ -80,6 +80,7 @@ public class SoftmaxCrossEntropyLoss(int axis = -1, bool sparseLabel = true, boo
         if (SparseLabel)
         {
             var moved = axis == pred.Rank - 1 ? logp : logp.Transpose(MoveToEnd(pred.Rank, axis));
+            CheckLabels(label, moved.Shape[^1]);
             var onehot = Nd.OneHot(label.Reshape(moved.Shape.Dims[..^1].ToArray()), moved.Shape[^1], dtype: pred.DType);
             picked = Nd.Sum(moved * onehot, [-1]);
         }
@@ -88,6 +89,22 @@ public class SoftmaxCrossEntropyLoss(int axis = -1, bool sparseLabel = true, boo
             picked = Nd.Sum(logp * LabelLike(label, pred, "SoftmaxCrossEntropyLoss"), [axis]);
         }
         return scope.Keep(-picked);
+    }
+
+    /// <summary>One-hot encoding turns a label outside [0, classes) into a row of zeros, a loss of 0 that hides
+    /// the mistake; the fused path raises, and so does this one.</summary>
+    private static void CheckLabels(NDArray label, int classes)
+    {
+        var values = label.ToArray<double>();
+        for (int i = 0; i < values.Length; i++)
+        {
+            double v = values[i];
+            if (!(v >= 0 && v < classes) || v != Math.Floor(v))
+                throw new ArgumentException(
+                    $"SoftmaxCrossEntropyLoss: label {v} at index {i} is not a class index in [0, {classes}); " +
+                    $"labels of a {classes}-class prediction must be integers from 0 to {classes - 1}.",
+                    nameof(label));
+        }
     }
 
     private static int[] MoveToEnd(int rank, int axis) =>

@@ -30,26 +30,7 @@ public abstract partial class Optimizer
     /// </summary>
     public void SaveStates(string path)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string folder = Path.GetDirectoryName(full)!;
-        if (!Directory.Exists(folder))
-            throw new DirectoryNotFoundException(
-                $"{GetType().Name}.SaveStates: the folder '{folder}' does not exist; create it first.");
-        string temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            {
-                SaveStates(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, $"{GetType().Name}.SaveStates", stream => SaveStates(stream));
     }
 
     /// <summary>Writes the states archive to <paramref name="stream"/> (left open).</summary>
@@ -154,19 +135,11 @@ public abstract partial class Optimizer
 
     private LoadedStates ReadStates(Stream stream, string file)
     {
-        ZipArchive zip;
-        try
-        {
-            zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-        }
-        catch (Exception e) when (e is InvalidDataException or IOException or ArgumentException)
-        {
-            throw Corrupt(file, $"it is not a zip archive ({e.Message})", e);
-        }
+        using var zip = new ZipReader(stream, (problem, e) => Corrupt(file, problem, e), leaveOpen: true);
         var created = new List<NDArray>();
         try
         {
-            using (zip) return ReadArchive(zip, file, created);
+            return ReadArchive(zip, file, created);
         }
         catch
         {
@@ -175,7 +148,7 @@ public abstract partial class Optimizer
         }
     }
 
-    private LoadedStates ReadArchive(ZipArchive zip, string file, List<NDArray> created)
+    private LoadedStates ReadArchive(ZipReader zip, string file, List<NDArray> created)
     {
         var entries = new Dictionary<string, ZipArchiveEntry>(StringComparer.Ordinal);
         foreach (var e in zip.Entries)
@@ -184,7 +157,7 @@ public abstract partial class Optimizer
         }
         if (!entries.Remove(MetaEntry, out var metaEntry))
             throw Corrupt(file, $"the '{MetaEntry}' entry is missing (was it written by SaveStates?)");
-        using var doc = ParseMeta(ReadEntry(metaEntry, file, MaxMetaBytes), file);
+        using var doc = ParseMeta(zip.Read(metaEntry, MaxMetaBytes), file);
         var meta = doc.RootElement;
         if (meta.ValueKind != JsonValueKind.Object) throw Corrupt(file, $"{MetaEntry} is not a JSON object");
         if (GetString(meta, "format", file) != FormatName)
@@ -231,7 +204,7 @@ public abstract partial class Optimizer
                     if (!entries.Remove(entryName, out var entry))
                         throw Corrupt(file,
                             $"the entry '{entryName}' (state '{names[k]}' of index {index}) is missing");
-                    var npy = ReadNpy(entry, file, bytes + MaxNpyHeaderBytes);
+                    var npy = ReadNpy(zip, entry, file, bytes + MaxNpyHeaderBytes);
                     if (npy.DType != dtype || npy.Shape != shape)
                         throw Corrupt(file, $"'{entryName}' holds {npy.DType.Name()}{npy.Shape}, but {MetaEntry} " +
                             $"says {dtype.Name()}{shape}");
@@ -286,9 +259,9 @@ public abstract partial class Optimizer
         return Owned(array);
     }
 
-    private NpyArray ReadNpy(ZipArchiveEntry entry, string file, long maxBytes)
+    private NpyArray ReadNpy(ZipReader zip, ZipArchiveEntry entry, string file, long maxBytes)
     {
-        byte[] bytes = ReadEntry(entry, file, maxBytes);
+        byte[] bytes = zip.Read(entry, maxBytes);
         try
         {
             return NpyFile.Read(new MemoryStream(bytes, writable: false), $"{file}:{entry.FullName}");
@@ -298,33 +271,6 @@ public abstract partial class Optimizer
         {
             throw Corrupt(file, $"the entry '{entry.FullName}' is not a valid .npy array ({e.Message})", e);
         }
-    }
-
-    /// <summary>The bytes of one entry, with its length bounded and its CRC-32 checked.</summary>
-    private byte[] ReadEntry(ZipArchiveEntry entry, string file, long maxBytes)
-    {
-        if (entry.Length > maxBytes)
-            throw Corrupt(file, $"the entry '{entry.FullName}' claims {entry.Length} bytes, more than the " +
-                $"{maxBytes} it may hold");
-        var bytes = new byte[entry.Length];
-        int read = 0;
-        bool longer;
-        try
-        {
-            using var s = entry.Open();
-            for (int n; read < bytes.Length && (n = s.Read(bytes, read, bytes.Length - read)) > 0;) read += n;
-            longer = read == bytes.Length && s.ReadByte() != -1;
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException)
-        {
-            throw Corrupt(file, $"the entry '{entry.FullName}' cannot be read ({e.Message})", e);
-        }
-        if (read < bytes.Length)
-            throw Corrupt(file, $"the entry '{entry.FullName}' is truncated ({read} of {bytes.Length} bytes)");
-        if (longer) throw Corrupt(file, $"the entry '{entry.FullName}' is longer than the archive says");
-        if (Crc32.Compute(bytes) != entry.Crc32)
-            throw Corrupt(file, $"the entry '{entry.FullName}' fails its CRC-32 check: the file is damaged");
-        return bytes;
     }
 
     private JsonDocument ParseMeta(byte[] bytes, string file)

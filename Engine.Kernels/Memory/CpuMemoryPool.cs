@@ -35,6 +35,9 @@ public sealed unsafe class CpuMemoryPool
     internal CpuBuffer Rent(long bytes, Device device)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(bytes);
+        // No machine has 2^60 bytes; refusing here also keeps the size-class arithmetic from overflowing.
+        if (bytes > 1L << 60)
+            throw new OutOfMemoryException($"CpuMemoryPool: {bytes} bytes requested, more than any machine holds.");
         long capacity = SizeClass(bytes);
         nint p = 0;
         lock (gate)
@@ -43,30 +46,58 @@ public sealed unsafe class CpuMemoryPool
             {
                 p = stack.Pop();
                 cached -= capacity;
+                Count(capacity);
             }
-            inUse += capacity;
-            peak = Math.Max(peak, inUse);
-            allocations++;
         }
         if (p == 0)
         {
-            try
-            {
-                p = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
-            }
-            catch (OutOfMemoryException)
-            {
-                ReleaseCached();
-                p = (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
-            }
-            // Tell the GC about the native memory the pool holds, so that arrays nobody disposed are collected
-            // (and their finalizers return buffers) before the process grows without bound. Only new blocks count:
-            // a steady training loop reuses cached blocks and reports nothing, because every report moves the GC
-            // towards an induced full collection (measured: most steps of a small MLP paid for one).
-            if (capacity >= PressureThreshold) GC.AddMemoryPressure(capacity);
+            p = AllocateNew(bytes, capacity);
+            // Counted only once the block exists: a failed request leaves the statistics as they were.
+            lock (gate) Count(capacity);
         }
         return new CpuBuffer(this, p, bytes, capacity, device);
     }
+
+    private void Count(long capacity)
+    {
+        inUse += capacity;
+        peak = Math.Max(peak, inUse);
+        allocations++;
+    }
+
+    private nint AllocateNew(long bytes, long capacity)
+    {
+        nint p;
+        try
+        {
+            p = AlignedAlloc(capacity);
+        }
+        catch (OutOfMemoryException)
+        {
+            ReleaseCached();
+            try
+            {
+                p = AlignedAlloc(capacity);
+            }
+            catch (OutOfMemoryException e)
+            {
+                var stats = Stats;
+                throw new OutOfMemoryException(
+                    $"CpuMemoryPool: the system refused {capacity} bytes ({bytes} requested) of native memory, " +
+                    $"with {stats.BytesInUse} bytes in use by this pool and its cache released; free or dispose " +
+                    "arrays, " +
+                    "or use smaller batches.", e);
+            }
+        }
+        // Tell the GC about the native memory the pool holds, so that arrays nobody disposed are collected
+        // (and their finalizers return buffers) before the process grows without bound. Only new blocks count:
+        // a steady training loop reuses cached blocks and reports nothing, because every report moves the GC
+        // towards an induced full collection (measured: most steps of a small MLP paid for one).
+        if (capacity >= PressureThreshold) GC.AddMemoryPressure(capacity);
+        return p;
+    }
+
+    private static nint AlignedAlloc(long capacity) => (nint)NativeMemory.AlignedAlloc((nuint)capacity, Alignment);
 
     /// <summary>Blocks below this size are not reported to the GC: the calls would cost more than they help.</summary>
     private const long PressureThreshold = 64 * 1024;

@@ -37,7 +37,10 @@ public sealed record Options
                 "--optimizer" => o with { Optimizer = OneOf(flag, Value(), "sgd", "adam") },
                 "--data" => o with { Data = Value() },
                 "--limit" => o with { Limit = PositiveInt(flag, Value()) },
-                "--seed" => o with { Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer.") },
+                "--seed" => o with
+                {
+                    Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer."),
+                },
                 "--save" => o with { Save = Value() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw Error($"unknown option '{flag}'."),
@@ -46,16 +49,44 @@ public sealed record Options
         return o;
     }
 
-    private static ArgumentException Error(string message) => new($"{message}\n{Usage}");
+    /// <summary>
+    /// Checks that <see cref="Save"/> can be written before hours of training depend on it: the folder exists, the
+    /// path is not a folder, and a file can be created there.
+    /// </summary>
+    public void CheckSave()
+    {
+        if (Save is null) return;
+        string full = Path.GetFullPath(Save);
+        string folder = Path.GetDirectoryName(full) ?? throw Error($"--save: '{Save}' names no file.");
+        if (!Directory.Exists(folder))
+            throw Error($"--save: the folder '{folder}' does not exist; create it first.");
+        if (Directory.Exists(full))
+            throw Error($"--save: '{full}' is a folder; give a file name such as " +
+                $"'{Path.Combine(full, "model.params")}'.");
+        string probe = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.probe");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Error($"--save: cannot write in '{folder}' ({e.Message}).");
+        }
+    }
+
+    private static ArgumentException Error(string message) => new($"{message} Run with --help for the options.");
 
     private static string OneOf(string flag, string value, params string[] allowed) =>
-        allowed.Contains(value) ? value : throw Error($"{flag} must be one of {string.Join(", ", allowed)}, not '{value}'.");
+        allowed.Contains(value)
+            ? value
+            : throw Error($"{flag} must be one of {string.Join(", ", allowed)}, not '{value}'.");
 
     private static int PositiveInt(string flag, string value) =>
         int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
             ? v : throw Error($"{flag} needs a positive integer, not '{value}'.");
 
     private static double PositiveDouble(string flag, string value) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0
-            ? v : throw Error($"{flag} needs a positive number, not '{value}'.");
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 &&
+        double.IsFinite(v)
+            ? v : throw Error($"{flag} needs a positive finite number, not '{value}'.");
 }

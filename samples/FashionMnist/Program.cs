@@ -12,18 +12,21 @@ Options options;
 try
 {
     options = Options.Parse(args);
+    options.CheckSave();
 }
 catch (ArgumentException e)
 {
-    Console.Error.WriteLine(e.Message);
-    return args.Contains("--help") || args.Contains("-h") ? 0 : 2;
+    bool help = args.Contains("--help") || args.Contains("-h");
+    Console.Error.WriteLine(help ? e.Message : $"error: {e.Message}");
+    return help ? 0 : 2;
 }
 
 FashionMNIST train, test;
 try
 {
     train = new FashionMNIST(train: true, root: options.Data, limit: options.Limit);
-    test = new FashionMNIST(train: false, root: options.Data, limit: options.Limit is { } l ? Math.Max(1, l / 6) : null);
+    test = new FashionMNIST(train: false, root: options.Data,
+        limit: options.Limit is { } l ? Math.Max(1, l / 6) : null);
 }
 catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
 {
@@ -31,63 +34,85 @@ catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundExcepti
     return 1;
 }
 
-RandomState.Seed(options.Seed);
-var net = options.Model == "lenet" ? Models.LeNet() : Models.Mlp();
-net.Initialize(new Xavier());
-var loss = new SoftmaxCrossEntropyLoss();
-var optimizerOptions = new Dictionary<string, object> { ["learning_rate"] = options.EffectiveLearningRate };
-if (options.Optimizer == "sgd") optimizerOptions["momentum"] = 0.9;
-var trainer = new Trainer(net.CollectParams(), options.Optimizer, optimizerOptions);
-var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
-var testLoader = new DataLoader(test, 1000);
+try
+{
+    RandomState.Seed(options.Seed);
+    var net = options.Model == "lenet" ? Models.LeNet() : Models.Mlp();
+    net.Initialize(new Xavier());
+    var loss = new SoftmaxCrossEntropyLoss();
+    var optimizerOptions = new Dictionary<string, object> { ["learning_rate"] = options.EffectiveLearningRate };
+    if (options.Optimizer == "sgd") optimizerOptions["momentum"] = 0.9;
+    var trainer = new Trainer(net.CollectParams(), options.Optimizer, optimizerOptions);
+    var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
+    var testLoader = new DataLoader(test, 1000);
 
-Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Count} test samples, batch " +
-                  $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, {options.Epochs} epochs");
-double testAccuracy = 0;
-var total = Stopwatch.StartNew();
-using var profiler = Environment.GetEnvironmentVariable("ENGINE_PROFILE") == "1" ? Engine.Diagnostics.OpProfiler.Start() : null;
-for (int epoch = 1; epoch <= options.Epochs; epoch++)
-{
-    var accuracy = new Accuracy();
-    var meanLoss = new Engine.Gluon.Metrics.LossMetric();
-    var clock = Stopwatch.StartNew();
-    int seen = 0, batchIndex = 0, batches = trainLoader.Count;
-    foreach (var batch in trainLoader)
+    Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Count} test samples, batch " +
+                      $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, " +
+                      $"{options.Epochs} epochs");
+    double testAccuracy = 0;
+    var total = Stopwatch.StartNew();
+    using var profiler = Environment.GetEnvironmentVariable("ENGINE_PROFILE") == "1"
+        ? Engine.Diagnostics.OpProfiler.Start()
+        : null;
+    for (int epoch = 1; epoch <= options.Epochs; epoch++)
     {
-        using (batch)
-        using (var scope = NDArray.Scope())
+        var accuracy = new Accuracy();
+        var meanLoss = new Engine.Gluon.Metrics.LossMetric();
+        var clock = Stopwatch.StartNew();
+        int seen = 0, batchIndex = 0, batches = trainLoader.Count;
+        foreach (var batch in trainLoader)
         {
-            NDArray output, l;
-            var data = Normalize(batch.Data);
-            using (Autograd.Record())
+            using (batch)
+            using (var scope = NDArray.Scope())
             {
-                output = net.Call(data);
-                l = loss.Call(output, batch.Label);
+                NDArray output, l;
+                var data = Normalize(batch.Data);
+                using (Autograd.Record())
+                {
+                    output = net.Call(data);
+                    l = loss.Call(output, batch.Label);
+                }
+                l.Backward();
+                trainer.Step(batch.Size);
+                accuracy.Update(batch.Label, output);
+                meanLoss.Update(l);
+                seen += batch.Size;
             }
-            l.Backward();
-            trainer.Step(batch.Size);
-            accuracy.Update(batch.Label, output);
-            meanLoss.Update(l);
-            seen += batch.Size;
+            batchIndex++;
+            double running = meanLoss.Get().Value;
+            if (!double.IsFinite(running))
+            {
+                Console.Error.WriteLine($"\nerror: the training loss became {running} in epoch {epoch}, batch " +
+                    $"{batchIndex}: training diverged. Lower the learning rate (--lr, now " +
+                    $"{options.EffectiveLearningRate}).");
+                return 3;
+            }
+            if (batchIndex % 20 == 0 || batchIndex == batches)
+                Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, " +
+                              $"{seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
         }
-        batchIndex++;
-        if (batchIndex % 20 == 0 || batchIndex == batches)
-            Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, {seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
+        double seconds = clock.Elapsed.TotalSeconds;
+        testAccuracy = Evaluate(net, testLoader);
+        Console.WriteLine($"\repoch {epoch}: loss {meanLoss.Get().Value:F4}, " +
+                          $"train accuracy {accuracy.Get().Value:F4}, test accuracy {testAccuracy:F4}, " +
+                          $"{seen / seconds:F0} samples/s ({seconds:F1} s)");
     }
-    double seconds = clock.Elapsed.TotalSeconds;
-    testAccuracy = Evaluate(net, testLoader);
-    Console.WriteLine($"\repoch {epoch}: loss {meanLoss.Get().Value:F4}, train accuracy {accuracy.Get().Value:F4}, " +
-                      $"test accuracy {testAccuracy:F4}, {seen / seconds:F0} samples/s ({seconds:F1} s)");
+    if (options.Save is { } path)
+    {
+        net.SaveParameters(path);
+        Console.WriteLine($"saved parameters to {path}");
+    }
+    Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
+    if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report());
+    Console.WriteLine($"test accuracy: {testAccuracy:F4}");
+    return 0;
 }
-if (options.Save is { } path)
+catch (Exception e) when (e is OutOfMemoryException or IOException or UnauthorizedAccessException)
 {
-    net.SaveParameters(path);
-    Console.WriteLine($"saved parameters to {path}");
+    // A batch too large for memory or a disk that fails is the user's to fix, not a crash with a stack trace.
+    Console.Error.WriteLine($"\nerror: {e.Message}");
+    return 1;
 }
-Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
-if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report());
-Console.WriteLine($"test accuracy: {testAccuracy:F4}");
-return 0;
 
 static double Evaluate(Block net, DataLoader loader)
 {

@@ -103,7 +103,7 @@ public static class LayoutOps
         });
 
     /// <summary>Indices of any numeric dtype as longs (MXNet passes them as float32).</summary>
-    internal static long[] Indices(NDArray indices)
+    internal static long[] Indices(NDArray indices, string op = "take")
     {
         if (indices.DType == DType.Int64) return indices.ToArray<long>();
         if (indices.DType.IsFloatingPoint())
@@ -113,7 +113,7 @@ public static class LayoutOps
             for (int k = 0; k < values.Length; k++)
             {
                 if (double.IsNaN(values[k]) || values[k] != Math.Floor(values[k]))
-                    throw new ArgumentException($"take: index {values[k]} at position {k} is not an integer.");
+                    throw new ArgumentException($"{op}: index {values[k]} at position {k} is not an integer.");
                 result[k] = (long)values[k];
             }
             return result;

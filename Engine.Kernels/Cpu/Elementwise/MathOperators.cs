@@ -49,19 +49,23 @@ public readonly struct ReciprocalOperator<T> : IUnaryOperator<T> where T : unman
     public Vector512<T> Invoke(Vector512<T> x) => Vector512<T>.One / x;
 }
 
+/// <summary>max(x, 0), with NaN kept as NaN (as PyTorch): every comparison with NaN is false, so only x &lt; 0
+/// becomes 0. Hiding a diverged value behind a 0 would be worse than showing it.</summary>
 public readonly struct ReluOperator<T> : IUnaryOperator<T> where T : unmanaged, INumber<T>
 {
-    public T Invoke(T x) => x > T.Zero ? x : T.Zero;
-    public Vector512<T> Invoke(Vector512<T> x) => Vector512.Max(x, Vector512<T>.Zero);
+    public T Invoke(T x) => x < T.Zero ? T.Zero : x;
+    public Vector512<T> Invoke(Vector512<T> x) =>
+        Vector512.ConditionalSelect(Vector512.LessThan(x, Vector512<T>.Zero), Vector512<T>.Zero, x);
 }
 
-/// <summary>The gradient of relu from its output: (y, dy) gives dy where y &gt; 0, else 0.</summary>
+/// <summary>The gradient of relu from its output: (y, dy) gives 0 where y &lt;= 0, else dy, so a NaN output
+/// passes its gradient on (as PyTorch's threshold backward).</summary>
 public readonly struct ReluBackwardOperator<T> : IBinaryOperator<T> where T : unmanaged, INumber<T>
 {
-    public T Invoke(T y, T dy) => y > T.Zero ? dy : T.Zero;
+    public T Invoke(T y, T dy) => y <= T.Zero ? T.Zero : dy;
 
     public Vector512<T> Invoke(Vector512<T> y, Vector512<T> dy) =>
-        Vector512.ConditionalSelect(Vector512.GreaterThan(y, Vector512<T>.Zero), dy, Vector512<T>.Zero);
+        Vector512.ConditionalSelect(Vector512.LessThanOrEqual(y, Vector512<T>.Zero), Vector512<T>.Zero, dy);
 }
 
 /// <summary>1 / (1 + exp(-x)).</summary>

@@ -1,8 +1,8 @@
-namespace Engine.Gluon.Optimizers;
+namespace Engine.IO;
 
 /// <summary>
 /// CRC-32 (IEEE 802.3, the checksum zip stores per entry). System.IO.Compression writes it but does not check it
-/// when reading, so the states reader checks it itself.
+/// when reading, so <see cref="ZipReader"/> checks it itself.
 /// </summary>
 internal static class Crc32
 {
