@@ -6,7 +6,7 @@ namespace Engine.IO;
 /// destroys the previous file. Errors name the target, not the temporary file. Temporary files that a killed save
 /// left behind (older than <see cref="StaleAfter"/>) are deleted by the next save of the same target.
 /// </summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     /// <summary>How old a leftover temporary file must be before a later save deletes it. A save in progress
     /// writes its temporary file continuously, so an hour without a write means its writer is gone.</summary>

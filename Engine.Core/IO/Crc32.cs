@@ -4,7 +4,7 @@ namespace Engine.IO;
 /// CRC-32 (IEEE 802.3, the checksum zip stores per entry). System.IO.Compression writes it but does not check it
 /// when reading, so <see cref="ZipReader"/> checks it itself.
 /// </summary>
-internal static class Crc32
+public static class Crc32
 {
     private static readonly uint[] Table = BuildTable();
 

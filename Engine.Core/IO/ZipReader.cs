@@ -8,7 +8,7 @@ namespace Engine.IO;
 /// CRC-32 must match. Every problem is an <see cref="InvalidDataException"/> made by the caller's
 /// <c>corrupt</c> function, so messages name the file the way the caller does.
 /// </summary>
-internal sealed class ZipReader : IDisposable
+public sealed class ZipReader : IDisposable
 {
     /// <summary>Deflate expands at most about 1032 to 1; a larger claim is damage, not compression.</summary>
     private const long MaxDeflateRatio = 1032;

@@ -23,6 +23,19 @@ public sealed partial class NDArray
         Node = AutogradNode.Variable(gradReq, grad);
     }
 
+    /// <summary>
+    /// Whether backward wrote this variable's gradient since an optimizer last used it (MXNet's fresh_grad): set
+    /// by backward, cleared by the optimizer step. False for arrays that are not variables.
+    /// </summary>
+    public bool IsGradFresh
+    {
+        get => Node is { IsVariable: true } n && n.FreshGrad;
+        set
+        {
+            if (Node is { IsVariable: true } n) n.FreshGrad = value;
+        }
+    }
+
     /// <summary>The gradient buffer after AttachGrad (null before, or with GradReq.Null).</summary>
     public NDArray? Grad => Node is { IsVariable: true } n ? n.Grad : null;
 

@@ -24,6 +24,28 @@ public sealed class NDArrayScope : IDisposable
 
     internal static NDArrayScope? Current => current.Value;
 
+    /// <summary>
+    /// Takes an array out of every enclosing scope of this flow: something long-lived (a parameter, a dataset, an
+    /// optimizer's state) owns it now and disposes it itself.
+    /// </summary>
+    public static NDArray Release(NDArray array)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        Current?.Untrack(array);
+        return array;
+    }
+
+    /// <summary>
+    /// Hands an array made elsewhere (on another thread) to the innermost scope of this flow, which disposes it
+    /// as if it had been made here. Nothing happens outside a scope.
+    /// </summary>
+    public static NDArray Capture(NDArray array)
+    {
+        ArgumentNullException.ThrowIfNull(array);
+        Current?.Track(array);
+        return array;
+    }
+
     /// <summary>Keeps arrays alive past this scope (they join the enclosing scope, if any).</summary>
     public NDArray Keep(NDArray array)
     {

@@ -6,6 +6,9 @@ namespace Engine;
 /// The operator namespace, MXNet's <c>mx.nd</c>: array creation here, operators by family in the partial files.
 /// Every function validates its inputs and names itself in errors.
 /// </summary>
+/// <summary>Writes the elements of a new array, row-major, on the host.</summary>
+public delegate void HostFill<T>(Span<T> values);
+
 public static partial class Nd
 {
     public static NDArray Array(float[] data, Shape shape, Device? device = null) =>
@@ -49,6 +52,33 @@ public static partial class Nd
             rows[r].CopyTo(flat, r * cols);
         }
         return Array(flat, new Shape(rows.Length, cols), device);
+    }
+
+    /// <summary>An array of any element type from host values (copied).</summary>
+    public static NDArray Array<T>(ReadOnlySpan<T> data, Shape shape, Device? device = null) where T : unmanaged =>
+        NDArray.FromSpan(data, shape, device ?? DefaultDevice.Current);
+
+    /// <summary>A new array whose contents are undefined until written (NumPy's empty).</summary>
+    public static NDArray Empty(Shape shape, DType dtype = DType.Float32, Device? device = null) =>
+        NDArray.Empty(shape, dtype, device ?? DefaultDevice.Current);
+
+    /// <summary>
+    /// A new array filled by <paramref name="fill"/>, which writes every element into a host span (row-major).
+    /// On the CPU it writes the array's own memory; on other devices a host buffer that is then copied over.
+    /// </summary>
+    public static NDArray FromHost<T>(Shape shape, HostFill<T> fill, Device? device = null) where T : unmanaged
+    {
+        ArgumentNullException.ThrowIfNull(fill);
+        var target = device ?? DefaultDevice.Current;
+        if (target.Kind != DeviceKind.Cpu)
+        {
+            var host = new T[shape.Size];
+            fill(host);
+            return NDArray.FromSpan<T>(host, shape, target);
+        }
+        var a = NDArray.Empty(shape, DTypeExtensions.Of<T>(), target);
+        fill(a.AsSpan<T>()[..checked((int)shape.Size)]);
+        return a;
     }
 
     public static NDArray Zeros(Shape shape, DType dtype = DType.Float32, Device? device = null) =>

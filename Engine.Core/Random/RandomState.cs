@@ -19,7 +19,10 @@ public static class RandomState
 
     public static ulong CurrentSeed => Volatile.Read(ref seed);
 
-    /// <summary>Reserves <paramref name="blocks"/> Philox counters and returns the first.</summary>
-    internal static (ulong Seed, ulong Offset) Take(ulong blocks) =>
+    /// <summary>
+    /// Reserves <paramref name="blocks"/> Philox counters of the stream and returns the seed and the first counter:
+    /// code that draws its own random numbers (a shuffle) stays reproducible under <see cref="Seed"/>.
+    /// </summary>
+    public static (ulong Seed, ulong Offset) Take(ulong blocks) =>
         (Volatile.Read(ref seed), unchecked((ulong)Interlocked.Add(ref counter, (long)blocks) - blocks));
 }

@@ -34,7 +34,7 @@ public class ArrayDataset : Dataset<Sample>, IDisposable
     private protected ArrayDataset(NDArray[] owned, bool adopt)
     {
         Validate(owned);
-        foreach (var a in owned) NDArrayScope.Current?.Untrack(a);
+        foreach (var a in owned) NDArrayScope.Release(a);
         arrays = owned;
     }
 
@@ -88,9 +88,7 @@ public class ArrayDataset : Dataset<Sample>, IDisposable
                 var source = arrays[f];
                 var dims = source.Shape.ToArray();
                 dims[0] = indices.Length;
-                fields[f] = NDArray.Empty(new Shape(dims), source.DType, Device.Cpu);
-                long rowBytes = source.Shape.SizeOf(1, source.Rank) * source.DType.SizeInBytes();
-                Batchify.CopyRows(source, fields[f], indices, rowBytes);
+                fields[f] = Batchify.Rows(source, indices);
             }
         }
         catch
@@ -149,9 +147,9 @@ public class ArrayDataset : Dataset<Sample>, IDisposable
         for (int i = 0; i < arrays.Length; i++)
         {
             var a = arrays[i];
-            held[i] = a.Device.Kind == DeviceKind.Cpu && a.IsContiguous
-                ? a.View(a.Shape, a.Strides, a.Offset, track: false)
-                : a.AsContiguousCpu();
+            held[i] = NDArrayScope.Release(a.Device.Kind == DeviceKind.Cpu && a.IsContiguous
+                ? a.Detach()
+                : a.CopyTo(Device.Cpu));
         }
         return held;
     }

@@ -1,5 +1,3 @@
-using Engine.Memory;
-
 namespace Engine.Gluon.Data;
 
 /// <summary>Stacks samples into batches: MXNet's default batchify function, writing straight into CPU arrays.</summary>
@@ -18,7 +16,7 @@ internal static class Batchify
             var first = Read(dataset, indices[0]);
             fields = new NDArray[first.Count];
             for (int f = 0; f < fields.Length; f++)
-                fields[f] = scope.Keep(NDArray.Empty(new Shape([indices.Length, .. first[f].Shape.Dims]),
+                fields[f] = scope.Keep(Nd.Empty(new Shape([indices.Length, .. first[f].Shape.Dims]),
                     first[f].DType, Device.Cpu));
             CopySample(first, fields, 0);
             for (int i = 1; i < indices.Length; i++)
@@ -63,38 +61,20 @@ internal static class Batchify
                     "batch need the same shapes and dtypes (resize or pad them in a transform).");
     }
 
+    /// <summary>Writes each field of a sample into row <paramref name="row"/> of the batch (the copy operator).</summary>
     private static void CopySample(Sample sample, NDArray[] fields, int row)
     {
         for (int f = 0; f < fields.Length; f++)
         {
-            var c = sample[f].AsContiguousCpu();
-            long rowBytes = c.Size * c.DType.SizeInBytes();
-            CopyBytes(c, 0, fields[f], row * rowBytes, rowBytes);
+            using var slot = fields[f].SliceAxis(0, row, row + 1);
+            slot.Assign(sample[f]);
         }
     }
 
-    /// <summary>Copies rows <paramref name="indices"/> of a contiguous CPU array into consecutive rows of
-    /// another; runs of consecutive indices copy as one block.</summary>
-    public static void CopyRows(NDArray source, NDArray destination, ReadOnlySpan<int> indices, long rowBytes)
+    /// <summary>Rows <paramref name="indices"/> of <paramref name="source"/>, gathered by the take operator.</summary>
+    public static NDArray Rows(NDArray source, ReadOnlySpan<int> indices)
     {
-        for (int i = 0; i < indices.Length;)
-        {
-            int j = i + 1;
-            while (j < indices.Length && indices[j] == indices[j - 1] + 1) j++;
-            CopyBytes(source, indices[i] * rowBytes, destination, i * rowBytes, (j - i) * rowBytes);
-            i = j;
-        }
-    }
-
-    private static unsafe void CopyBytes(NDArray source, long sourceByte, NDArray destination, long destinationByte,
-        long bytes)
-    {
-        // Raw pointers see no liveness check of their own: a disposed array's buffer may already serve another.
-        source.ThrowIfDisposed();
-        destination.ThrowIfDisposed();
-        byte* src = (byte*)((CpuBuffer)source.Storage.Buffer).Pointer + source.Offset * source.DType.SizeInBytes();
-        byte* dst = (byte*)((CpuBuffer)destination.Storage.Buffer).Pointer +
-            destination.Offset * destination.DType.SizeInBytes();
-        Buffer.MemoryCopy(src + sourceByte, dst + destinationByte, bytes, bytes);
+        using var index = Nd.Array(indices, new Shape(indices.Length), source.Device);
+        return Nd.Take(source, index);
     }
 }

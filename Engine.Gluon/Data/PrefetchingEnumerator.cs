@@ -52,9 +52,7 @@ internal sealed class PrefetchingEnumerator : IEnumerator<DataBatch>
             return false;
         }
         // Made on another thread, the batch joins this thread's scope as a batch made here would.
-        var scope = NDArrayScope.Current;
-        if (scope is not null)
-            foreach (var field in batch) scope.Track(field);
+        foreach (var field in batch) NDArrayScope.Capture(field);
         current = batch;
         return true;
     }

@@ -254,8 +254,8 @@ public abstract partial class Optimizer
     private static NDArray ToNDArray(NpyArray npy)
     {
         var array = npy.DType == DType.Float64
-            ? NDArray.FromSpan<double>(MemoryMarshal.Cast<byte, double>(npy.Data), npy.Shape, DefaultDevice.Current)
-            : NDArray.FromSpan<float>(MemoryMarshal.Cast<byte, float>(npy.Data), npy.Shape, DefaultDevice.Current);
+            ? Nd.Array<double>(MemoryMarshal.Cast<byte, double>(npy.Data), npy.Shape)
+            : Nd.Array<float>(MemoryMarshal.Cast<byte, float>(npy.Data), npy.Shape);
         return Owned(array);
     }
 

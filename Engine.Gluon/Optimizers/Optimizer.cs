@@ -240,8 +240,7 @@ public abstract partial class Optimizer
     /// <summary>Takes an array out of the caller's NDArray scopes: the optimizer keeps it across steps.</summary>
     private static NDArray Owned(NDArray array)
     {
-        NDArrayScope.Current?.Untrack(array);
-        return array;
+        return NDArrayScope.Release(array);
     }
 
     private void CheckLearningRate(double value, string paramName)

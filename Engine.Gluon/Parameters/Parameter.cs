@@ -297,12 +297,12 @@ public class Parameter
         {
             foreach (var copy in copies ?? [])
             {
-                if (copy.Node is { } n) n.FreshGrad = value;
+                copy.IsGradFresh = value;
             }
         }
     }
 
-    private static bool IsFresh(NDArray copy) => copy.Node?.FreshGrad ?? false;
+    private static bool IsFresh(NDArray copy) => copy.IsGradFresh;
 
     /// <summary>Overwrites the value on every device (or stores it until a deferred initialisation
     /// completes).</summary>
@@ -401,7 +401,7 @@ public class Parameter
         return true;
     }
 
-    private static void UntrackFromScopes(NDArray array) => NDArrayScope.Current?.Untrack(array);
+    private static void UntrackFromScopes(NDArray array) => NDArrayScope.Release(array);
 
     public override string ToString() => $"Parameter {Name} (shape={ShapeText}, dtype={DType.Name()})";
 }
