@@ -22,6 +22,7 @@ public abstract class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
     private Graph? lastGraph;
+    private string? staticShapes;
 
     protected HybridBlock(string? prefix = null, ParameterDict? @params = null) : base(prefix, @params) { }
 
@@ -80,6 +81,7 @@ public abstract class HybridBlock : Block
     {
         cache.Clear();
         lastGraph = null;
+        staticShapes = null;
     }
 
     public override NDArray[] CallMany(params NDArray[] inputs)
@@ -90,7 +92,9 @@ public abstract class HybridBlock : Block
         string key = Signature(inputs);
         if (!cache.TryGetValue(key, out var executor))
         {
-            if (Options.StaticShape && cache.Count > 0)
+            string shapes = string.Join(";", inputs.Select(x => x.Shape));
+            staticShapes ??= Options.StaticShape ? shapes : null;
+            if (staticShapes is not null && shapes != staticShapes)
                 throw new InvalidOperationException(
                     $"{Name}: hybridized with StaticShape, but called with input shapes " +
                     $"{string.Join(", ", inputs.Select(x => x.Shape))} that differ from the first call's; static " +
