@@ -69,6 +69,7 @@ public sealed class TapeEntry
     {
         if (Released) return;
         Released = true;
+        (Attrs as IDisposable)?.Dispose();
         foreach (var x in Inputs) x.Dispose();
         foreach (var y in Outputs) y.Dispose();
     }

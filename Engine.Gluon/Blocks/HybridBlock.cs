@@ -21,6 +21,7 @@ public sealed record HybridizeOptions
 public abstract class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<GraphExecutor, TrainingGraph> training = new(ReferenceEqualityComparer.Instance);
     private Graph? lastGraph;
     private string? staticShapes;
 
@@ -80,6 +81,7 @@ public abstract class HybridBlock : Block
     protected void ClearCache()
     {
         cache.Clear();
+        training.Clear();
         lastGraph = null;
         staticShapes = null;
     }
@@ -103,7 +105,10 @@ public abstract class HybridBlock : Block
             cache[key] = executor;
         }
         lastGraph = executor.Graph;
-        return executor.Run(inputs, BindParameter);
+        if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter);
+        // Recording: the whole call is one tape entry whose backward runs the traced gradient graph.
+        if (!training.TryGetValue(executor, out var graph)) training[executor] = graph = new TrainingGraph(executor.Graph);
+        return graph.Record(inputs, BindParameter);
     }
 
     private static NDArray BindParameter(Node node) =>

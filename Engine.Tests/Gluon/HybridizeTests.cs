@@ -198,6 +198,23 @@ public class HybridizeTests
     }
 
     [Test]
+    public void ARecordedCallIsOneTapeEntry()
+    {
+        var net = Mlp();
+        net.Initialize();
+        net.Hybridize();
+        using var x = Input(1, 4, 20);
+        NDArray y;
+        using (Engine.Autograd.Record()) y = net.Call(x);
+        var entry = y.Node!.Producer!;
+        entry.Op.Name.ShouldBe("_cached_graph");
+        entry.InputNodes.Count(n => n is not null).ShouldBe(net.CollectParams().Count);
+        y.Backward();
+        net.CollectParams().Values.ShouldAllBe(p => p.Grad().ToArray().Any(v => v != 0));
+        y.Dispose();
+    }
+
+    [Test]
     public void StaticShapeRejectsANewShape()
     {
         var net = Mlp();
