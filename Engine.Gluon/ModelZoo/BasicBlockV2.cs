@@ -14,13 +14,13 @@ public class BasicBlockV2 : HybridBlock
         ParameterDict? @params = null) : base(prefix, @params)
     {
         ResNetParts.CheckBlock(nameof(BasicBlockV2), channels, stride, inChannels);
-        RegisterChild(new BatchNorm(), "bn1");
+        RegisterChild(new BatchNorm(prefix: ZooNaming.Next("batchnorm")), "bn1");
         RegisterChild(ResNetParts.Conv3x3(channels, stride, inChannels), "conv1");
-        RegisterChild(new BatchNorm(), "bn2");
+        RegisterChild(new BatchNorm(prefix: ZooNaming.Next("batchnorm")), "bn2");
         RegisterChild(ResNetParts.Conv3x3(channels, 1, channels), "conv2");
         if (downsample)
             RegisterChild(new Conv2D(channels, kernelSize: 1, strides: stride, useBias: false,
-                inChannels: inChannels), "downsample");
+                inChannels: inChannels, prefix: ZooNaming.Next("conv")), "downsample");
     }
 
     /// <summary>The shortcut's 1x1 convolution, or null when the shortcut is the identity.</summary>

@@ -14,20 +14,20 @@ public class BottleneckV1 : HybridBlock
     {
         ResNetParts.CheckBlock(nameof(BottleneckV1), channels, stride, inChannels, channelDivisor: 4);
         var body = RegisterChild(new HybridSequential(prefix: ""), "body");
-        body.Add(new Conv2D(channels / 4, kernelSize: 1, strides: stride));
-        body.Add(new BatchNorm());
-        body.Add(new Activation("relu"));
+        body.Add(new Conv2D(channels / 4, kernelSize: 1, strides: stride, prefix: ZooNaming.Next("conv")));
+        body.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
+        body.Add(new Activation("relu", prefix: ZooNaming.Next("relu")));
         body.Add(ResNetParts.Conv3x3(channels / 4, 1, channels / 4));
-        body.Add(new BatchNorm());
-        body.Add(new Activation("relu"));
-        body.Add(new Conv2D(channels, kernelSize: 1, strides: 1));
-        body.Add(new BatchNorm());
+        body.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
+        body.Add(new Activation("relu", prefix: ZooNaming.Next("relu")));
+        body.Add(new Conv2D(channels, kernelSize: 1, strides: 1, prefix: ZooNaming.Next("conv")));
+        body.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
         if (downsample)
         {
             var shortcut = RegisterChild(new HybridSequential(prefix: ""), "downsample");
             shortcut.Add(new Conv2D(channels, kernelSize: 1, strides: stride, useBias: false,
-                inChannels: inChannels));
-            shortcut.Add(new BatchNorm());
+                inChannels: inChannels, prefix: ZooNaming.Next("conv")));
+            shortcut.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
         }
     }
 

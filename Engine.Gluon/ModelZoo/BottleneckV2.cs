@@ -14,15 +14,17 @@ public class BottleneckV2 : HybridBlock
         ParameterDict? @params = null) : base(prefix, @params)
     {
         ResNetParts.CheckBlock(nameof(BottleneckV2), channels, stride, inChannels, channelDivisor: 4);
-        RegisterChild(new BatchNorm(), "bn1");
-        RegisterChild(new Conv2D(channels / 4, kernelSize: 1, strides: 1, useBias: false), "conv1");
-        RegisterChild(new BatchNorm(), "bn2");
+        RegisterChild(new BatchNorm(prefix: ZooNaming.Next("batchnorm")), "bn1");
+        RegisterChild(new Conv2D(channels / 4, kernelSize: 1, strides: 1, useBias: false,
+            prefix: ZooNaming.Next("conv")), "conv1");
+        RegisterChild(new BatchNorm(prefix: ZooNaming.Next("batchnorm")), "bn2");
         RegisterChild(ResNetParts.Conv3x3(channels / 4, stride, channels / 4), "conv2");
-        RegisterChild(new BatchNorm(), "bn3");
-        RegisterChild(new Conv2D(channels, kernelSize: 1, strides: 1, useBias: false), "conv3");
+        RegisterChild(new BatchNorm(prefix: ZooNaming.Next("batchnorm")), "bn3");
+        RegisterChild(new Conv2D(channels, kernelSize: 1, strides: 1, useBias: false,
+            prefix: ZooNaming.Next("conv")), "conv3");
         if (downsample)
             RegisterChild(new Conv2D(channels, kernelSize: 1, strides: stride, useBias: false,
-                inChannels: inChannels), "downsample");
+                inChannels: inChannels, prefix: ZooNaming.Next("conv")), "downsample");
     }
 
     /// <summary>The shortcut's 1x1 convolution, or null when the shortcut is the identity.</summary>

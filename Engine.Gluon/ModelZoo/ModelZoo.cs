@@ -116,7 +116,9 @@ public static class ModelZoo
 
     public static Vgg Vgg19Bn(int classes = 1000, bool pretrained = false) => GetVgg(19, classes, true, pretrained);
 
-    /// <summary>The names <see cref="GetModel"/> accepts, MXNet's: resnet18_v1 ... resnet152_v2, vgg11 ... vgg19_bn.</summary>
+    /// <summary>
+    /// The names <see cref="GetModel"/> accepts, MXNet's: resnet18_v1 ... resnet152_v2, vgg11 ... vgg19_bn.
+    /// </summary>
     public static IReadOnlyList<string> ModelNames { get; } =
         ResNetSpecs.Keys.SelectMany(n => new[] { $"resnet{n}_v1", $"resnet{n}_v2" })
             .Concat(VggSpecs.Keys.SelectMany(n => new[] { $"vgg{n}", $"vgg{n}_bn" }))

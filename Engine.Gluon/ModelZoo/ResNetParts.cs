@@ -14,7 +14,8 @@ internal static class ResNetParts
 {
     /// <summary>MXNet's _conv3x3: a 3x3 convolution with padding 1 and no bias.</summary>
     public static Conv2D Conv3x3(int channels, int stride, int inChannels) =>
-        new(channels, kernelSize: 3, strides: stride, padding: 1, useBias: false, inChannels: inChannels);
+        new(channels, kernelSize: 3, strides: stride, padding: 1, useBias: false, inChannels: inChannels,
+            prefix: ZooNaming.Next("conv"));
 
     /// <summary>
     /// MXNet's _make_layer: a HybridSequential named stage{index}_, whose blocks (all with an empty prefix) are
@@ -26,6 +27,7 @@ internal static class ResNetParts
     {
         var stage = new HybridSequential(prefix: $"stage{stageIndex}_");
         using (stage.NameScope())
+        using (ZooNaming.Enter())
         {
             stage.Add(block(channels, stride, channels != inChannels, inChannels, ""));
             for (int i = 0; i < layers - 1; i++) stage.Add(block(channels, 1, false, channels, ""));

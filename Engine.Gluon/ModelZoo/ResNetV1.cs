@@ -16,12 +16,14 @@ public class ResNetV1 : HybridBlock
     /// <param name="layers">Blocks per stage.</param>
     /// <param name="channels">The stem's output channels, then each stage's.</param>
     /// <param name="classes">Classifier outputs.</param>
-    /// <param name="thumbnail">A single 3x3 convolution as the stem (CIFAR-sized inputs) instead of 7x7/2 and pool.</param>
+    /// <param name="thumbnail">A single 3x3 convolution as the stem (CIFAR-sized inputs) instead of 7x7/2 and
+    /// the max pool.</param>
     public ResNetV1(ResidualBlockFactory block, int[] layers, int[] channels, int classes = 1000,
         bool thumbnail = false, string? prefix = null, ParameterDict? @params = null) : base(prefix, @params)
     {
         ResNetParts.CheckNet(nameof(ResNetV1), block, layers, channels, classes);
         using (NameScope())
+        using (ZooNaming.Enter())
         {
             var features = RegisterChild(new HybridSequential(prefix: ""), "features");
             if (thumbnail)
@@ -30,10 +32,11 @@ public class ResNetV1 : HybridBlock
             }
             else
             {
-                features.Add(new Conv2D(channels[0], kernelSize: 7, strides: 2, padding: 3, useBias: false));
-                features.Add(new BatchNorm());
-                features.Add(new Activation("relu"));
-                features.Add(new MaxPool2D(poolSize: 3, strides: 2, padding: 1));
+                features.Add(new Conv2D(channels[0], kernelSize: 7, strides: 2, padding: 3, useBias: false,
+                    prefix: ZooNaming.Next("conv")));
+                features.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
+                features.Add(new Activation("relu", prefix: ZooNaming.Next("relu")));
+                features.Add(new MaxPool2D(poolSize: 3, strides: 2, padding: 1, prefix: ZooNaming.Next("pool")));
             }
             for (int i = 0; i < layers.Length; i++)
             {
@@ -41,8 +44,8 @@ public class ResNetV1 : HybridBlock
                 features.Add(ResNetParts.MakeStage(block, layers[i], channels[i + 1], stride, i + 1,
                     inChannels: channels[i]));
             }
-            features.Add(new GlobalAvgPool2D());
-            RegisterChild(new Dense(classes, inUnits: channels[^1]), "output");
+            features.Add(new GlobalAvgPool2D(prefix: ZooNaming.Next("pool")));
+            RegisterChild(new Dense(classes, inUnits: channels[^1], prefix: ZooNaming.Next("dense")), "output");
         }
     }
 

@@ -15,25 +15,28 @@ public class ResNetV2 : HybridBlock
     /// <param name="layers">Blocks per stage.</param>
     /// <param name="channels">The stem's output channels, then each stage's.</param>
     /// <param name="classes">Classifier outputs.</param>
-    /// <param name="thumbnail">A single 3x3 convolution as the stem (CIFAR-sized inputs) instead of 7x7/2 and pool.</param>
+    /// <param name="thumbnail">A single 3x3 convolution as the stem (CIFAR-sized inputs) instead of 7x7/2 and
+    /// the max pool.</param>
     public ResNetV2(ResidualBlockFactory block, int[] layers, int[] channels, int classes = 1000,
         bool thumbnail = false, string? prefix = null, ParameterDict? @params = null) : base(prefix, @params)
     {
         ResNetParts.CheckNet(nameof(ResNetV2), block, layers, channels, classes);
         using (NameScope())
+        using (ZooNaming.Enter())
         {
             var features = RegisterChild(new HybridSequential(prefix: ""), "features");
-            features.Add(new BatchNorm(scale: false, center: false));
+            features.Add(new BatchNorm(scale: false, center: false, prefix: ZooNaming.Next("batchnorm")));
             if (thumbnail)
             {
                 features.Add(ResNetParts.Conv3x3(channels[0], 1, 0));
             }
             else
             {
-                features.Add(new Conv2D(channels[0], kernelSize: 7, strides: 2, padding: 3, useBias: false));
-                features.Add(new BatchNorm());
-                features.Add(new Activation("relu"));
-                features.Add(new MaxPool2D(poolSize: 3, strides: 2, padding: 1));
+                features.Add(new Conv2D(channels[0], kernelSize: 7, strides: 2, padding: 3, useBias: false,
+                    prefix: ZooNaming.Next("conv")));
+                features.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
+                features.Add(new Activation("relu", prefix: ZooNaming.Next("relu")));
+                features.Add(new MaxPool2D(poolSize: 3, strides: 2, padding: 1, prefix: ZooNaming.Next("pool")));
             }
             int inChannels = channels[0];
             for (int i = 0; i < layers.Length; i++)
@@ -42,11 +45,11 @@ public class ResNetV2 : HybridBlock
                 features.Add(ResNetParts.MakeStage(block, layers[i], channels[i + 1], stride, i + 1, inChannels));
                 inChannels = channels[i + 1];
             }
-            features.Add(new BatchNorm());
-            features.Add(new Activation("relu"));
-            features.Add(new GlobalAvgPool2D());
-            features.Add(new Flatten());
-            RegisterChild(new Dense(classes, inUnits: inChannels), "output");
+            features.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
+            features.Add(new Activation("relu", prefix: ZooNaming.Next("relu")));
+            features.Add(new GlobalAvgPool2D(prefix: ZooNaming.Next("pool")));
+            features.Add(new Flatten(prefix: ZooNaming.Next("flatten")));
+            RegisterChild(new Dense(classes, inUnits: inChannels, prefix: ZooNaming.Next("dense")), "output");
         }
     }
 

@@ -34,16 +34,17 @@ public class Vgg : HybridBlock
             throw new ArgumentOutOfRangeException(nameof(classes), classes,
                 $"Vgg: classes must be positive, got {classes}.");
         using (NameScope())
+        using (ZooNaming.Enter())
         {
             var features = RegisterChild(MakeFeatures(layers, filters, batchNorm), "features");
             features.Add(new Dense(4096, activation: "relu", weightInitializer: new Normal(),
-                biasInitializer: new Zero()));
-            features.Add(new Dropout(rate: 0.5));
+                biasInitializer: new Zero(), prefix: ZooNaming.Next("dense")));
+            features.Add(new Dropout(rate: 0.5, prefix: ZooNaming.Next("dropout")));
             features.Add(new Dense(4096, activation: "relu", weightInitializer: new Normal(),
-                biasInitializer: new Zero()));
-            features.Add(new Dropout(rate: 0.5));
-            RegisterChild(new Dense(classes, weightInitializer: new Normal(), biasInitializer: new Zero()),
-                "output");
+                biasInitializer: new Zero(), prefix: ZooNaming.Next("dense")));
+            features.Add(new Dropout(rate: 0.5, prefix: ZooNaming.Next("dropout")));
+            RegisterChild(new Dense(classes, weightInitializer: new Normal(), biasInitializer: new Zero(),
+                prefix: ZooNaming.Next("dense")), "output");
         }
     }
 
@@ -64,11 +65,11 @@ public class Vgg : HybridBlock
             {
                 featurizer.Add(new Conv2D(filters[i], kernelSize: 3, padding: 1,
                     weightInitializer: new Xavier(RandomType.Gaussian, FactorType.Out, magnitude: 2),
-                    biasInitializer: new Zero()));
-                if (batchNorm) featurizer.Add(new BatchNorm());
-                featurizer.Add(new Activation("relu"));
+                    biasInitializer: new Zero(), prefix: ZooNaming.Next("conv")));
+                if (batchNorm) featurizer.Add(new BatchNorm(prefix: ZooNaming.Next("batchnorm")));
+                featurizer.Add(new Activation("relu", prefix: ZooNaming.Next("relu")));
             }
-            featurizer.Add(new MaxPool2D(strides: 2));
+            featurizer.Add(new MaxPool2D(strides: 2, prefix: ZooNaming.Next("pool")));
         }
         return featurizer;
     }

@@ -86,6 +86,21 @@ public class ModelZooTests
     }
 
     [Test]
+    public void NamesDoNotDependOnWhatIsReadFirst()
+    {
+        // MXNet names layers when they are created; reading the classifier's name before anything else must not
+        // renumber the Dense layers of the features.
+        var vgg = ModelZoo.Vgg11();
+        vgg.Output.Weight.Name.ShouldBe("vgg0_dense2_weight");
+        vgg.Features[^2].Prefix.ShouldBe("vgg0_dense1_");
+        var resnet = ModelZoo.ResNet18V2();
+        ((Conv2D)((HybridBlock)resnet.Features[6]).Children[0].Child.Children[^1].Child).Prefix
+            .ShouldBe("resnetv20_stage2_conv2_");
+        resnet.Features[^4].Prefix.ShouldBe("resnetv20_batchnorm2_");
+        resnet.CollectParams().Keys.ShouldBe(ModelZooGolden.Resnet18V2.Select(g => g.Name));
+    }
+
+    [Test]
     public void V2InputNormalisationHasNoScaleOrShift()
     {
         var net = ModelZoo.ResNet18V2(classes: 10, thumbnail: true);
@@ -308,7 +323,8 @@ public class ModelZooTests
         ModelZoo.ModelNames.Count.ShouldBe(18);
         Should.Throw<ArgumentException>(() => new ResNetV1((c, s, d, i, p) => new ZooBasicBlockV1(c, s, d, i, p),
             [2, 2], [64, 64])).Message.ShouldContain("one more entry");
-        Should.Throw<ArgumentOutOfRangeException>(() => new BottleneckV1(30, 1)).Message.ShouldContain("divisible by 4");
+        Should.Throw<ArgumentOutOfRangeException>(() => new BottleneckV1(30, 1)).Message
+            .ShouldContain("divisible by 4");
         Should.Throw<ArgumentOutOfRangeException>(() => new BasicBlockV2(8, 0)).Message.ShouldContain("stride");
         Should.Throw<ArgumentException>(() => new Vgg([1, 1], [8], 10)).Message.ShouldContain("same");
         Should.Throw<ArgumentOutOfRangeException>(() => ModelZoo.ResNet18V1(classes: 0));

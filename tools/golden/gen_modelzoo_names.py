@@ -6,7 +6,8 @@ NameManager counter per hint, the per-scope counters, prefix='' children, collec
 _collect_params_with_prefix keys) and the constructors of gluon/model_zoo/vision/resnet.py and vgg.py, line for
 line. Shapes are those after a forward pass on a (1, 3, S, S) input, with deferred dimensions filled as MXNet's
 shape inference fills them: S = 224 for the ResNets (their parameter shapes do not depend on S), S = 32 for VGG
-(its first Dense takes 512 * (S / 32)^2 inputs: 25088 at 224, 512 at 32, which keeps the tests small). It writes Engine.Tests/Gluon/ModelZooGolden.cs.
+(its first Dense takes 512 * (S / 32)^2 inputs: 25088 at 224, 512 at 32, which keeps the tests small).
+It writes Engine.Tests/Gluon/ModelZooGolden.cs.
 
 Run: python3 tools/golden/gen_modelzoo_names.py
 """
