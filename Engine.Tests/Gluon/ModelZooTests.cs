@@ -174,15 +174,19 @@ public class ModelZooTests
         return Nd.Mean(new SoftmaxCrossEntropyLoss().Call(net.Call(x), label)).ToScalar();
     }
 
-    [TestCaseSource(nameof(SmallResNets))]
+    public static IEnumerable<TestCaseData> TrainableNetworks() => SmallResNets().Append(
+        new TestCaseData((Func<HybridBlock>)(() => ModelZoo.ResNet18V1(classes: 3, thumbnail: true)))
+            .SetName("ResNet18V1Thumbnail"));
+
+    [TestCaseSource(nameof(TrainableNetworks))]
     public void TrainingStepsLowerTheLoss(Func<HybridBlock> make)
     {
         var net = make();
         net.Initialize(new Engine.Gluon.Initializers.Xavier());
-        using var x = Nd.RandomNormal(0, 1, new Shape(4, 3, 8, 8));
+        using var x = Nd.RandomNormal(0, 1, new Shape(4, 3, 16, 16));
         using var label = Nd.Array(new float[] { 0, 1, 2, 1 });
         var loss = new SoftmaxCrossEntropyLoss();
-        var trainer = new Trainer(net.CollectParams(), "sgd", new() { ["learning_rate"] = 0.05 });
+        var trainer = new Trainer(net.CollectParams(), "sgd", new() { ["learning_rate"] = 0.01 });
         float before = TrainingLoss(net, x, label);
         for (int step = 0; step < 2; step++)
         {
