@@ -2,13 +2,6 @@ using Engine.Gluon.NN;
 
 namespace Engine.Gluon.Vision;
 
-/// <summary>
-/// Builds one residual block of a ResNet stage: MXNet passes the block class (BasicBlockV1, BottleneckV1, ...)
-/// and calls it as <c>block(channels, stride, downsample, in_channels=..., prefix='')</c>.
-/// </summary>
-public delegate HybridBlock ResidualBlockFactory(int channels, int stride, bool downsample, int inChannels,
-    string prefix);
-
 /// <summary>What the residual blocks and the two ResNets share (MXNet's module-level helpers in resnet.py).</summary>
 internal static class ResNetParts
 {
