@@ -261,6 +261,29 @@ public class ModelZooTests
     }
 
     [Test]
+    public void ParametersSavedByMXNetUnderStructuralKeysLoad()
+    {
+        // MXNet's save_parameters writes structural keys (features.0.gamma, features.6.0.downsample.weight, ...).
+        // Write such a file for resnet18_v2 from the golden keys and shapes and load it into a network that has not
+        // run yet: the deferred shapes come from the file.
+        string file = Path.Combine(dir, "resnet18_v2.params");
+        var arrays = ModelZooGolden.Resnet18V2.Select(g => new KeyValuePair<string, NDArray>(g.Key,
+            Nd.RandomUniform(0.5, 1.5, new Shape(g.Shape)))).ToList();
+        Engine.IO.MXNetParams.Save(file, arrays);
+        var net = ModelZoo.ResNet18V2();
+        net.LoadParameters(file);
+        var byKey = net.StructuralParameters().ToDictionary(kv => kv.Key, kv => kv.Value);
+        foreach (var (key, value) in arrays)
+        {
+            using var scope = NDArray.Scope();
+            byKey[key].Shape.ShouldBe(value.Shape, key);
+            Nd.Sum(byKey[key].Data()).ToScalar().ShouldBe(Nd.Sum(value).ToScalar(), key);
+        }
+        using (var y = net.Call(Nd.Ones(1, 3, 32, 32))) y.Shape.ShouldBe(new Shape(1, 1000));
+        foreach (var kv in arrays) kv.Value.Dispose();
+    }
+
+    [Test]
     public void SeedBasicBlockInANameScopeIsNamedAsInMXNet()
     {
         // seeds/000: the block creates its children without entering its own name scope, so inside a
