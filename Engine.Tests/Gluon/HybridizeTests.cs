@@ -180,6 +180,26 @@ public class HybridizeTests
         }, [2, 3, 16, 16]);
 
     [Test]
+    public void LeNetAgreesWithImperative() =>
+        CheckAgree(() =>
+        {
+            var net = new HybridSequential();
+            net.Add(new Conv2D(6, 5), new Activation("relu"), new MaxPool2D(2), new Conv2D(16, 5),
+                new Activation("relu"), new MaxPool2D(2), new Flatten(), new Dense(120, activation: "relu"),
+                new Dense(84, activation: "relu"), new Dense(10));
+            return net;
+        }, [2, 1, 28, 28]);
+
+    [Test]
+    public void ResNet18AgreesWithImperative() =>
+        CheckAgree(() =>
+        {
+            var net = new HybridSequential();
+            net.Add(Engine.Gluon.ModelZoo.ResNet18V1(classes: 10, thumbnail: true));
+            return net;
+        }, [2, 3, 16, 16]);
+
+    [Test]
     public void ForwardRunsOnlyOnTheTracingCall()
     {
         var net = new SeedNet();
