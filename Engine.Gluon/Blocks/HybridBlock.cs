@@ -77,6 +77,29 @@ public abstract class HybridBlock : Block
         base.Hybridize(active, options);
     }
 
+    /// <summary>
+    /// What the last hybridized call compiled, as text: the optimized graph (common subexpressions merged, dead
+    /// code removed), the kernels a call launches, and the memory plans for inference and for training (planned
+    /// buffer bytes against the unplanned total). Fusion is not built yet, so no fused groups are listed.
+    /// </summary>
+    public string Explain()
+    {
+        if (lastGraph is null)
+            throw new InvalidOperationException(
+                $"{Name}: nothing compiled yet; call Hybridize() and run the block once before Explain().");
+        var optimized = new Engine.Graphs.Passes.PassPipeline(new Engine.Graphs.Passes.CommonSubexpressionPass(),
+            new Engine.Graphs.Passes.DeadCodePass()).Run(lastGraph);
+        var inference = Engine.Graphs.Passes.MemoryPlan.For(optimized);
+        var training = Engine.Graphs.Passes.MemoryPlan.For(new TrainingGraph(optimized).Joint);
+        var sb = new System.Text.StringBuilder();
+        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call, " +
+                      $"{training.Graph.Operators.Count()} per training step (forward and backward)");
+        sb.AppendLine(optimized.ToString());
+        sb.AppendLine("inference " + inference.ToString().Split('\n')[0]);
+        sb.Append("training " + training.ToString().Split('\n')[0]);
+        return sb.ToString();
+    }
+
     /// <summary>Drops the cached graphs: the next hybridized call traces again.</summary>
     protected void ClearCache()
     {

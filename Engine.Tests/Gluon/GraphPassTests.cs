@@ -91,3 +91,48 @@ public class GraphPassTests
         x.Dispose();
     }
 }
+
+public class MemoryPlanTests
+{
+    [Test]
+    public void AChainRunsInPlaceAndNothingIsReadAfterBeingOverwritten()
+    {
+        using var tracer = new Tracer("test");
+        var x = tracer.Input("data", new Shape(1000), DType.Float32, Device.Cpu);
+        var a = Nd.Exp(x);
+        var b = Nd.Relu(a);
+        var c = Nd.Tanh(b) + a;   // exp stays alive until the add
+        var graph = tracer.Finish([Nd.Sigmoid(c)]);
+        var plan = MemoryPlan.For(graph);
+        plan.Verify();
+        plan.UnplannedBytes.ShouldBe(5 * 4000);
+        // exp's buffer is read by add, so relu cannot overwrite it; tanh overwrites relu's; add overwrites one
+        // of its inputs; sigmoid is the graph output and gets its own.
+        plan.StorageCount.ShouldBe(2);
+        plan.PlannedBytes.ShouldBe(2 * 4000);
+        plan.InPlaceCount.ShouldBe(2);
+    }
+
+    [Test]
+    public void ResNet18InferencePlansUnderAQuarterOfTheUnplannedBytes()
+    {
+        var net = new HybridSequential();
+        net.Add(Engine.Gluon.ModelZoo.ResNet18V1(classes: 10, thumbnail: true));
+        net.Initialize();
+        net.Hybridize();
+        using var x = Nd.Zeros(new Shape(2, 3, 32, 32));
+        net.Call(x).Dispose();
+        var inference = MemoryPlan.For(net.CachedGraph!);
+        inference.Verify();
+        TestContext.Out.WriteLine($"inference {inference.PlannedBytes} / {inference.UnplannedBytes}");
+        ((double)inference.PlannedBytes / inference.UnplannedBytes).ShouldBeLessThan(0.25);
+        var training = MemoryPlan.For(new TrainingGraph(net.CachedGraph!).Joint);
+        training.Verify();
+        TestContext.Out.WriteLine($"training {training.PlannedBytes} / {training.UnplannedBytes}");
+        ((double)training.PlannedBytes / training.UnplannedBytes).ShouldBeLessThan(0.5);
+        var text = net.Explain();
+        text.ShouldContain("kernels per inference call");
+        text.ShouldContain("bytes planned against");
+        TestContext.Out.WriteLine(text.Split('\n').Where(l => l.Contains("memory plan")).Aggregate((a, b) => a + "\n" + b));
+    }
+}

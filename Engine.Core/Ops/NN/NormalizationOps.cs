@@ -76,7 +76,7 @@ public static class NormalizationOps
                 .ToArray();
             var dgamma = a.FixGamma ? Nd.ZerosLike(i[1]) : Nd.Sum(g[0] * (i[0] - mean) * invStd, axes);
             return [g[0] * gamma * invStd, dgamma, Nd.Sum(g[0], axes), null, null];
-        })
+        }, inPlace: [(0, 0)])
     {
         // Training updates the running statistics in place; the gradient reads x, gamma and the saved statistics.
         Mutates = [3, 4],

@@ -1,0 +1,189 @@
+using System.Text;
+
+namespace Engine.Graphs.Passes;
+
+/// <summary>
+/// A memory plan for a graph: which storage each operator output lives in, found by liveness over the topological
+/// order. An output takes over an input's storage in place when the operator declares that pair and nothing reads
+/// the input later; otherwise it takes the smallest freed storage that fits, or a new one. View operators share
+/// their input's storage. Graph inputs, parameters, constants and outputs are never reused.
+/// </summary>
+public sealed class MemoryPlan
+{
+    private readonly Dictionary<NodeOutput, int> storageOf = new();
+    private readonly List<long> storageBytes = [];
+
+    private MemoryPlan(Graph graph) => Graph = graph;
+
+    public Graph Graph { get; }
+
+    /// <summary>Bytes of every storage the plan allocates (what one arena for the graph needs).</summary>
+    public long PlannedBytes => storageBytes.Sum();
+
+    /// <summary>Bytes of every operator output allocated on its own (what eager execution allocates).</summary>
+    public long UnplannedBytes { get; private set; }
+
+    /// <summary>Outputs written over an input's buffer.</summary>
+    public int InPlaceCount { get; private set; }
+
+    public int StorageCount => storageBytes.Count;
+
+    /// <summary>The storage of an operator output (-1 for graph variables and graph outputs, never shared).</summary>
+    public int StorageOf(NodeOutput value) => storageOf.GetValueOrDefault(value, -1);
+
+    public static MemoryPlan For(Graph graph)
+    {
+        var plan = new MemoryPlan(graph);
+        var order = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
+        foreach (var n in graph.Nodes) order[n] = order.Count;
+        var lastUse = new Dictionary<NodeOutput, int>();
+        foreach (var n in graph.Nodes)
+        {
+            foreach (var i in n.Inputs) lastUse[i] = order[n];
+        }
+        var pinned = new HashSet<NodeOutput>(graph.Outputs);
+        var free = new List<int>();
+        var readers = new Dictionary<int, int>();   // storage -> values still alive in it
+        foreach (var n in graph.Nodes)
+        {
+            if (n.Kind != NodeKind.Op) continue;
+            int at = order[n];
+            var consumed = new HashSet<NodeOutput>();   // inputs whose buffer an output took over in place
+            for (int o = 0; o < n.NumOutputs; o++)
+            {
+                var value = n[o];
+                long bytes = n.OutputTypes[o].Shape.Size * n.OutputTypes[o].DType.SizeInBytes();
+                plan.UnplannedBytes += n.Op!.IsView ? 0 : bytes;
+                if (pinned.Contains(value)) continue;
+                int storage = -1;
+                if (n.Op.IsView)
+                {
+                    storage = plan.StorageOf(n.Inputs[0]);
+                    if (storage < 0) continue;   // a view of a variable or an output: nothing to plan
+                }
+                else
+                {
+                    foreach (var (i, output) in n.Op.InPlace)
+                    {
+                        if (output != o || i >= n.Inputs.Count) continue;
+                        var input = n.Inputs[i];
+                        int s = plan.StorageOf(input);
+                        if (s < 0 || lastUse[input] != at || readers[s] != 1 || plan.storageBytes[s] != bytes) continue;
+                        if (n.Inputs.Count(x => x == input) > 1) continue;
+                        storage = s;
+                        plan.InPlaceCount++;
+                        readers[s]--;
+                        consumed.Add(input);
+                        break;
+                    }
+                    if (storage < 0)
+                    {
+                        int best = -1;
+                        foreach (int s in free)
+                        {
+                            if (plan.storageBytes[s] >= bytes && (best < 0 || plan.storageBytes[s] < plan.storageBytes[best]))
+                                best = s;
+                        }
+                        if (best >= 0)
+                        {
+                            free.Remove(best);
+                            storage = best;
+                        }
+                        else
+                        {
+                            storage = plan.storageBytes.Count;
+                            plan.storageBytes.Add(bytes);
+                        }
+                    }
+                }
+                plan.storageOf[value] = storage;
+                readers[storage] = readers.GetValueOrDefault(storage) + 1;
+                if (!lastUse.ContainsKey(value)) Release(value);   // an output nothing reads
+            }
+            foreach (var input in n.Inputs.Distinct())
+            {
+                if (lastUse[input] == at && !consumed.Contains(input)) Release(input);
+            }
+        }
+        return plan;
+
+        void Release(NodeOutput value)
+        {
+            int s = plan.StorageOf(value);
+            if (s < 0) return;
+            if (--readers[s] == 0) free.Add(s);
+        }
+    }
+
+    /// <summary>
+    /// Replays the plan and throws if any operator would read a value whose buffer another value took over before
+    /// that read (the check that planned buffers are never read after being overwritten).
+    /// </summary>
+    public void Verify()
+    {
+        var holds = new Dictionary<int, HashSet<NodeOutput>>();
+        foreach (var n in Graph.Nodes)
+        {
+            if (n.Kind != NodeKind.Op) continue;
+            foreach (var input in n.Inputs)
+            {
+                int s = StorageOf(input);
+                if (s >= 0 && !holds[s].Contains(input))
+                    throw new InvalidOperationException(
+                        $"memory plan: {n.Name} reads {input} from buffer {s}, which another value has overwritten.");
+            }
+            for (int o = 0; o < n.NumOutputs; o++)
+            {
+                int s = StorageOf(n[o]);
+                if (s < 0) continue;
+                if (!holds.TryGetValue(s, out var set)) holds[s] = set = [];
+                bool view = n.Op!.IsView;
+                var inPlace = n.Inputs.Where(i => StorageOf(i) == s).ToList();
+                if (!view)
+                {
+                    // A write into the buffer ends every value held there: only an in-place input may be among them.
+                    foreach (var old in set.ToList())
+                    {
+                        if (!inPlace.Contains(old) && IsReadLater(old, n))
+                            throw new InvalidOperationException(
+                                $"memory plan: {n[o]} overwrites buffer {s} while {old} is still to be read.");
+                        set.Remove(old);
+                    }
+                }
+                set.Add(n[o]);
+            }
+        }
+    }
+
+    private bool IsReadLater(NodeOutput value, Node writer)
+    {
+        bool after = false;
+        foreach (var n in Graph.Nodes)
+        {
+            if (ReferenceEquals(n, writer))
+            {
+                after = true;
+                continue;
+            }
+            if (after && n.Inputs.Contains(value)) return true;
+        }
+        return false;
+    }
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"memory plan: {StorageCount} buffers, {PlannedBytes:N0} bytes planned against " +
+                      $"{UnplannedBytes:N0} unplanned ({(UnplannedBytes == 0 ? 1 : (double)PlannedBytes / UnplannedBytes):P0}), " +
+                      $"{InPlaceCount} in place");
+        foreach (var n in Graph.Operators)
+        {
+            for (int o = 0; o < n.NumOutputs; o++)
+            {
+                int s = StorageOf(n[o]);
+                sb.AppendLine($"  {n[o]} -> {(s < 0 ? "own" : $"buffer {s}")}");
+            }
+        }
+        return sb.ToString().TrimEnd();
+    }
+}
