@@ -87,6 +87,13 @@ public class ExportImportTests
         var keys = MXNetParams.Load(prefix + "-0007.params").Select(p => p.Key).ToList();
         keys.ShouldAllBe(k => k.StartsWith("arg:"));
         keys.Count.ShouldBe(4);
+
+        // An imported block exports again, and that export imports to the same function.
+        var (again, againParams) = imported.Export(Path.Combine(dir, "again"));
+        using var x = Input(2, 4, 20);
+        using var first = imported.Call(x);
+        using var second = SymbolBlock.Imports(again, ["data"], againParams).Call(x);
+        second.ToArray().ShouldBe(first.ToArray());
     }
 
     [Test]

@@ -78,6 +78,7 @@ int Run(string[] args)
     Console.WriteLine($"time per call: {clock.Elapsed.TotalMilliseconds / repeat:F3} ms ({repeat} calls, hybridized, " +
                       $"{Environment.ProcessorCount} processors)");
 
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(output))!);
     for (int k = 0; k < results.Length; k++)
     {
         string path = results.Length == 1 ? output : Indexed(output, k);

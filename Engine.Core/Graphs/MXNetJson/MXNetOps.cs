@@ -25,8 +25,8 @@ public static class MXNetOps
     }
 
     internal static NotSupportedException UnknownOp(string op, string node, string source) =>
-        new($"{source}: node '{node}' uses operator '{op}', which this engine cannot import. Supported operators: " +
-            $"{string.Join(", ", Supported)} (docs/hybridize.md lists the MXNet operators that are missing).");
+        new($"{source}: node '{node}' uses operator '{op}', which this engine cannot import; docs/hybridize.md " +
+            $"lists the {Supported.Count} operator names it can (MXNetOps.Supported gives them) and those it lacks.");
 
     /// <summary>(all outputs, visible outputs) of a node, as MXNet counts them for node_row_ptr and ListOutputs.</summary>
     public static (int Total, int Visible) Outputs(SymbolNode node) => node.Op switch
