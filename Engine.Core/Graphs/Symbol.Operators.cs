@@ -35,7 +35,8 @@ public sealed partial class Symbol
         name ??= AutoName("FullyConnected");
         var attrs = new Dictionary<string, string>
         {
-            ["num_hidden"] = numHidden.ToString(), ["no_bias"] = Format.Bool(noBias), ["flatten"] = Format.Bool(flatten),
+            ["num_hidden"] = numHidden.ToString(), ["no_bias"] = Format.Bool(noBias),
+            ["flatten"] = Format.Bool(flatten),
         };
         weight ??= Var(name + "_weight");
         return noBias ? Create("FullyConnected", name, attrs, data, weight)
@@ -86,7 +87,10 @@ public sealed partial class Symbol
     public static Symbol BatchNorm(Symbol data, string? name = null, double eps = 1e-3, bool fixGamma = true)
     {
         name ??= AutoName("BatchNorm");
-        var attrs = new Dictionary<string, string> { ["eps"] = Format.Number(eps), ["fix_gamma"] = Format.Bool(fixGamma) };
+        var attrs = new Dictionary<string, string>
+        {
+            ["eps"] = Format.Number(eps), ["fix_gamma"] = Format.Bool(fixGamma),
+        };
         return Create("BatchNorm", name, attrs, data, Var(name + "_gamma"), Var(name + "_beta"),
             Var(name + "_moving_mean"), Var(name + "_moving_var"));
     }

@@ -26,7 +26,7 @@ public sealed partial class Symbol
     public string Name => Outputs.Count == 1 ? Outputs[0].Node.Name
         : throw new InvalidOperationException($"symbol: a group of {Outputs.Count} outputs has no single name.");
 
-    /// <summary>A variable: a graph input or parameter. Shape and dtype become <c>__shape__</c> and <c>__dtype__</c>.</summary>
+    /// <summary>A variable (input or parameter); shape and dtype become <c>__shape__</c> and <c>__dtype__</c>.</summary>
     public static Symbol Var(string name, Shape? shape = null, DType? dtype = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -174,7 +174,7 @@ public sealed partial class Symbol
             ListAuxiliaryStates().Select(n => vars[n].Shape).ToList());
     }
 
-    /// <summary>Dtype inference: as <see cref="InferShape"/>, from the shapes and dtypes of the data variables.</summary>
+    /// <summary>Dtype inference: as <see cref="InferShape"/>, from the data variables' shapes and dtypes.</summary>
     public (IReadOnlyList<DType> Arguments, IReadOnlyList<DType> Outputs, IReadOnlyList<DType> Auxiliary)
         InferType(IReadOnlyDictionary<string, Shape> shapes, IReadOnlyDictionary<string, DType> dtypes)
     {
@@ -204,7 +204,8 @@ public sealed partial class Symbol
         foreach (var n in ListInputs())
         {
             if (!vars.ContainsKey(n))
-                throw new ArgumentException($"symbol: variable '{n}' is not used by any output, so its shape is unknown.");
+                throw new ArgumentException(
+                    $"symbol: variable '{n}' is not used by any output, so its shape is unknown.");
         }
         return (vars, types);
     }

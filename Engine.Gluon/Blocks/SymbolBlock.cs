@@ -39,7 +39,8 @@ public sealed class SymbolBlock : HybridBlock
         {
             if (s is null || s.Outputs.Count != 1 || !s.Outputs[0].Node.IsVariable)
                 throw new ArgumentException(
-                    $"Input symbols must be variable, but {(s is null ? "null" : string.Join(", ", s.ListOutputs()))} " +
+                    "Input symbols must be variable, but " +
+                    $"{(s is null ? "null" : string.Join(", ", s.ListOutputs()))} " +
                     "is an output of operators.");
         }
         interpreter = new SymbolInterpreter(outputs, source);
@@ -65,7 +66,8 @@ public sealed class SymbolBlock : HybridBlock
             }
             else
             {
-                Shape? shape = loaded is not null && loaded.TryGetValue(node.Name, out var v) ? v.Shape : HintShape(node);
+                Shape? shape = loaded is not null && loaded.TryGetValue(node.Name, out var v) ? v.Shape
+                    : HintShape(node);
                 DType dtype = loaded is not null && loaded.TryGetValue(node.Name, out var lv) ? lv.DType
                     : MXNetOps.DTypeHint(node) ?? DType.Float32;
                 bool isAux = aux.Contains(node.Name);
@@ -107,7 +109,8 @@ public sealed class SymbolBlock : HybridBlock
             }
         }
         var block = new SymbolBlock(symbol, inputNames.Select(n => Symbol.Var(n)).ToList(), null, symbolFile, loaded);
-        if (loaded is not null) block.Load(loaded, paramFile!, device ?? DefaultDevice.Current, allowMissing, ignoreExtra);
+        if (loaded is not null)
+            block.Load(loaded, paramFile!, device ?? DefaultDevice.Current, allowMissing, ignoreExtra);
         return block;
     }
 
@@ -152,7 +155,8 @@ public sealed class SymbolBlock : HybridBlock
     {
         if (inputs.Length != inputNames.Length)
             throw new ArgumentException(
-                $"SymbolBlock: takes {inputNames.Length} inputs ({string.Join(", ", inputNames)}), got {inputs.Length}.");
+                $"SymbolBlock: takes {inputNames.Length} inputs ({string.Join(", ", inputNames)}), got " +
+                $"{inputs.Length}.");
         return interpreter.Run((node, hint, like) =>
         {
             int k = Array.IndexOf(inputNames, node.Name);
@@ -196,8 +200,8 @@ public sealed class SymbolBlock : HybridBlock
     {
         if (!node.Attrs.TryGetValue("__shape__", out var text)) return null;
         var dims = text.Trim('(', ')', '[', ']').Split(',', StringSplitOptions.TrimEntries |
-            StringSplitOptions.RemoveEmptyEntries).Select(s => int.TryParse(s.TrimEnd('L'), out int d) ? Math.Max(d, 0) : 0)
-            .ToArray();
+            StringSplitOptions.RemoveEmptyEntries)
+            .Select(s => int.TryParse(s.TrimEnd('L'), out int d) ? Math.Max(d, 0) : 0).ToArray();
         return dims.Length == 0 ? (Shape?)null : new Shape(dims);
     }
 

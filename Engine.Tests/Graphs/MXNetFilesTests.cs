@@ -222,7 +222,8 @@ public class MXNetFilesTests
     [Test]
     public void UnknownAttributeNamesNodeOperatorAndFile()
     {
-        string path = WriteSymbol(Version1Json.Replace("\"num_hidden\": \"3\"", "\"num_hidden\": \"3\", \"fancy\": \"1\""));
+        string path = WriteSymbol(Version1Json.Replace("\"num_hidden\": \"3\"",
+            "\"num_hidden\": \"3\", \"fancy\": \"1\""));
         var e = Should.Throw<NotSupportedException>(() => SymbolBlock.Imports(path, ["data"]));
         e.Message.ShouldContain("'fc'");
         e.Message.ShouldContain("FullyConnected");
@@ -243,10 +244,12 @@ public class MXNetFilesTests
     public void MXNet2FileIsRecognised()
     {
         string path = WriteSymbol(Version1Json.Replace("10901", "20000"));
-        Should.Throw<NotSupportedException>(() => SymbolBlock.Imports(path, ["data"])).Message.ShouldContain("MXNet 2.x");
+        Should.Throw<NotSupportedException>(() => SymbolBlock.Imports(path, ["data"]))
+            .Message.ShouldContain("MXNet 2.x");
         string scoped = WriteSymbol(Version1Json.Replace("\"__init__\": \"zeros\"",
             "\"__profiler_scope__\": \"<unk>:\""), "scoped-symbol.json");
-        Should.Throw<NotSupportedException>(() => SymbolBlock.Imports(scoped, ["data"])).Message.ShouldContain("MXNet 2.x");
+        Should.Throw<NotSupportedException>(() => SymbolBlock.Imports(scoped, ["data"]))
+            .Message.ShouldContain("MXNet 2.x");
     }
 
     [Test]

@@ -5,7 +5,7 @@ using Engine.Tests.Support;
 
 namespace Engine.Tests.Graphs;
 
-/// <summary>Symbols built by hand and from Gluon blocks: names, internals, and feature extraction (seeds/002).</summary>
+/// <summary>Symbols built by hand and from Gluon blocks: names, internals, feature extraction (seeds/002).</summary>
 public class SymbolTests
 {
     [Test]

@@ -29,7 +29,8 @@ int Run(string[] args)
     for (int i = 0; i < args.Length; i++)
     {
         string flag = args[i];
-        string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{flag} needs a value. {usage}");
+        string Value() => i + 1 < args.Length ? args[++i]
+            : throw new ArgumentException($"{flag} needs a value. {usage}");
         switch (flag)
         {
             case "--symbol": symbolFile = Value(); break;

@@ -41,8 +41,8 @@ public static class GraphExport
                     map[n] = new SymbolNode("null", n.Name, null, null);
                     continue;
                 case NodeKind.Parameter:
-                    map[n] = new SymbolNode("null", n.Name, variableAttributes?.Invoke(n) ?? TypeAttributes(n.OutputTypes[0]),
-                        null);
+                    var hints = variableAttributes?.Invoke(n) ?? TypeAttributes(n.OutputTypes[0]);
+                    map[n] = new SymbolNode("null", n.Name, hints, null);
                     continue;
                 case NodeKind.Constant:
                     continue;

@@ -9,14 +9,17 @@ namespace Engine.Graphs.MXNetJson;
 /// </summary>
 public static class MXNetOps
 {
-    /// <summary>MXNet keys that may appear on any node and carry no operator meaning (upgraded by MXNet to __x__).</summary>
+    /// <summary>
+    /// Keys that may appear on any node and carry no operator meaning (MXNet upgrades them to __x__).
+    /// </summary>
     private static readonly HashSet<string> HiddenKeys =
         ["ctx_group", "lr_mult", "wd_mult", "force_mirroring", "mirror_stage"];
 
     public static bool IsSupported(string op) => SymbolInterpreter.Handlers.ContainsKey(op);
 
     /// <summary>Every operator name (aliases included) that import understands, sorted.</summary>
-    public static IReadOnlyList<string> Supported => SymbolInterpreter.Handlers.Keys.Order(StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<string> Supported =>
+        SymbolInterpreter.Handlers.Keys.Order(StringComparer.Ordinal).ToList();
 
     internal static void Require(string op, string node, string source)
     {
@@ -28,7 +31,7 @@ public static class MXNetOps
         new($"{source}: node '{node}' uses operator '{op}', which this engine cannot import; docs/hybridize.md " +
             $"lists the {Supported.Count} operator names it can (MXNetOps.Supported gives them) and those it lacks.");
 
-    /// <summary>(all outputs, visible outputs) of a node, as MXNet counts them for node_row_ptr and ListOutputs.</summary>
+    /// <summary>(all outputs, visible outputs) of a node, as MXNet counts them (node_row_ptr, ListOutputs).</summary>
     public static (int Total, int Visible) Outputs(SymbolNode node) => node.Op switch
     {
         "null" => (1, 1),
@@ -41,7 +44,7 @@ public static class MXNetOps
         _ => (1, 1),
     };
 
-    /// <summary>The name of output <paramref name="index"/> (MXNet's FListOutputNames, else output / outputN).</summary>
+    /// <summary>The name of output <paramref name="index"/>: MXNet's FListOutputNames, else outputN.</summary>
     public static string OutputName(SymbolNode node, int index)
     {
         string[]? names = node.Op switch
@@ -63,7 +66,7 @@ public static class MXNetOps
         _ => [],
     };
 
-    /// <summary>Whether a node attribute is a hint with no operator meaning (__shape__, lr_mult, weight_lr_mult).</summary>
+    /// <summary>Whether an attribute is a hint with no operator meaning (__shape__, lr_mult, weight_lr_mult).</summary>
     internal static bool IsHint(string key) =>
         (key.StartsWith("__", StringComparison.Ordinal) && key.EndsWith("__", StringComparison.Ordinal)) ||
         HiddenKeys.Contains(key) || HiddenKeys.Any(h => key.EndsWith("_" + h, StringComparison.Ordinal));

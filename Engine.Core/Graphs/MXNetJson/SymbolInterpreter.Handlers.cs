@@ -220,8 +220,8 @@ public sealed partial class SymbolInterpreter
             })]), "take");
         Add(new Handler(["axis", "keepdims"], (n, i) =>
         {
-            int axis = A.Raw(n, "axis") is null ? throw new NotSupportedException("argmax without axis is not supported.")
-                : A.Int(n, "axis", 0);
+            int axis = A.Raw(n, "axis") is null
+                ? throw new NotSupportedException("argmax without axis is not supported.") : A.Int(n, "axis", 0);
             return [n.Op == "argmax" ? Nd.ArgMax(i[0], axis, A.Bool(n, "keepdims", false))
                 : Nd.ArgMin(i[0], axis, A.Bool(n, "keepdims", false))];
         }), "argmax", "argmin");
@@ -232,7 +232,8 @@ public sealed partial class SymbolInterpreter
         {
             Check = n =>
             {
-                if (A.Bool(n, "use_length", false)) throw new NotSupportedException("use_length=True is not supported.");
+                if (A.Bool(n, "use_length", false))
+                    throw new NotSupportedException("use_length=True is not supported.");
             },
         }, "softmax", "log_softmax");
         Add(new Handler(["grad_scale", "ignore_label", "multi_output", "use_ignore", "preserve_shape",
@@ -318,7 +319,8 @@ public sealed partial class SymbolInterpreter
         if (w.Rank != kernel.Length + 2 || !w.Dims[2..].ToArray().SequenceEqual(kernel))
             throw new ArgumentException($"weight has shape {w} but kernel is {Format.Tuple(kernel)}.");
         if (w[0] != A.RequiredInt(n, "num_filter"))
-            throw new ArgumentException($"weight has {w[0]} filters but num_filter is {A.RequiredInt(n, "num_filter")}.");
+            throw new ArgumentException(
+                $"weight has {w[0]} filters but num_filter is {A.RequiredInt(n, "num_filter")}.");
         int spatial = kernel.Length;
         return [Nd.Convolution(i[0], i[1], A.Bool(n, "no_bias", false) ? null : i[2],
             A.Tuple(n, "stride") is { Length: > 0 } s ? s : Ones(spatial),
@@ -495,7 +497,8 @@ public sealed partial class SymbolInterpreter
         var width = A.RequiredTuple(n, "pad_width");
         var x = i[0];
         if (width.Length != 2 * x.Rank)
-            throw new ArgumentException($"pad_width {Format.Tuple(width)} needs {2 * x.Rank} values for shape {x.Shape}.");
+            throw new ArgumentException(
+                $"pad_width {Format.Tuple(width)} needs {2 * x.Rank} values for shape {x.Shape}.");
         var mode = A.String(n, "mode", "constant") switch
         {
             "constant" => PadMode.Constant,

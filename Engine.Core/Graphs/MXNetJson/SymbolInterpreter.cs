@@ -113,7 +113,8 @@ public sealed partial class SymbolInterpreter
             if (!values.TryGetValue(o.Node, out var v)) v = values[o.Node] = [variable(o.Node, null, null)];
             if (o.Index >= v.Length)
                 throw new InvalidOperationException(
-                    $"{source}: output {i} is output {o.Index} of '{o.Node.Name}', which this engine does not compute.");
+                    $"{source}: output {i} is output {o.Index} of '{o.Node.Name}', which this engine does not " +
+                    "compute.");
             result[i] = v[o.Index];
         }
         if (free)

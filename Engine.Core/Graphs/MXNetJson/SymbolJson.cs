@@ -122,7 +122,8 @@ public static class SymbolJson
             {
                 if (!nj.TryGetProperty(key, out var a) || a.ValueKind == JsonValueKind.Null) continue;
                 foreach (var p in a.EnumerateObject())
-                    attrs[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+                    attrs[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()!
+                        : p.Value.GetRawText();
             }
             if (attrs.ContainsKey("__profiler_scope__"))
                 throw TwoX(source, $"node '{name}' carries __profiler_scope__, which only MXNet 2.x writes");
@@ -162,7 +163,9 @@ public static class SymbolJson
         {
             if (v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 2 &&
                 v[1].ValueKind == JsonValueKind.Number) version = v[1].GetInt32();
-            else throw new InvalidDataException($"{source}: attrs.mxnet_version must be [\"int\", N], got {v.GetRawText()}.");
+            else
+                throw new InvalidDataException(
+                    $"{source}: attrs.mxnet_version must be [\"int\", N], got {v.GetRawText()}.");
         }
         if (version >= 20000)
             throw TwoX(source, $"mxnet_version is {version / 10000}.{version / 100 % 100}.{version % 100}");
@@ -182,11 +185,13 @@ public static class SymbolJson
         if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() is not (2 or 3) ||
             e.EnumerateArray().Any(x => x.ValueKind != JsonValueKind.Number))
             throw new InvalidDataException(
-                $"{source}: {where}: an entry must be [node, output] or [node, output, version], got {e.GetRawText()}.");
+                $"{source}: {where}: an entry must be [node, output] or [node, output, version], got " +
+                $"{e.GetRawText()}.");
         int id = e[0].GetInt32(), index = e[1].GetInt32();
         if (id < 0 || id >= nodes.Count)
             throw new InvalidDataException(
-                $"{source}: {where} reads node {id}, which is not an earlier node (there are {nodes.Count} before it).");
+                $"{source}: {where} reads node {id}, which is not an earlier node (there are {nodes.Count} before " +
+                "it).");
         var node = nodes[id];
         if (index < 0 || index >= node.NumOutputs)
             throw new InvalidDataException(
