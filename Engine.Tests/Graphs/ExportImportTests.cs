@@ -122,6 +122,31 @@ public class ExportImportTests
     }
 
     [Test]
+    public void ImportedBlockTrainsWithTheSameGradients()
+    {
+        var net = Mlp();
+        var (_, imported, _) = RoundTrip(net, [4, 20]);
+        using var x = Input(5, 4, 20);
+        foreach (bool hybrid in new[] { false, true })
+        {
+            imported.Hybridize(hybrid);
+            NDArray a, b;
+            using (Engine.Autograd.Record())
+            {
+                a = Nd.Sum(net.Call(x) * 3);
+                b = Nd.Sum(imported.Call(x) * 3);
+            }
+            a.Backward();
+            b.Backward();
+            var mine = imported.CollectParams();
+            foreach (var p in net.CollectParams().Values)
+                mine[p.Name].Grad().ToArray().ShouldBe(p.Grad().ToArray(), $"gradient of {p.Name}, hybrid {hybrid}");
+            a.Dispose();
+            b.Dispose();
+        }
+    }
+
+    [Test]
     public void ExportBeforeAHybridizedCallIsMXNetsError()
     {
         var net = Mlp();
