@@ -18,7 +18,7 @@ public sealed record HybridizeOptions
 /// traces Forward over symbolic arrays into a graph (Forward runs once, with no data) and later calls with the same
 /// input signature (shapes, dtypes, device, training mode) run the cached graph without calling Forward.
 /// </summary>
-public abstract class HybridBlock : Block
+public abstract partial class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
     private readonly Dictionary<GraphExecutor, TrainingGraph> training = new(ReferenceEqualityComparer.Instance);

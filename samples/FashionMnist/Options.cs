@@ -14,10 +14,13 @@ public sealed record Options
     public int? Limit { get; init; }
     public int Seed { get; init; } = 42;
     public string? Save { get; init; }
+    public bool Hybridize { get; init; }
+    public string? Export { get; init; }
 
     public const string Usage =
         "usage: dotnet run -c Release --project samples/FashionMnist -- [--model mlp|lenet] [--epochs N] " +
-        "[--batch-size B] [--lr X] [--optimizer sgd|adam] [--data DIR] [--limit N] [--seed S] [--save FILE]";
+        "[--batch-size B] [--lr X] [--optimizer sgd|adam] [--data DIR] [--limit N] [--seed S] [--save FILE] " +
+        "[--hybridize] [--export PREFIX]";
 
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : 0.05);
 
@@ -42,6 +45,8 @@ public sealed record Options
                     Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer."),
                 },
                 "--save" => o with { Save = Value() },
+                "--hybridize" => o with { Hybridize = true },
+                "--export" => o with { Export = Value() },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw Error($"unknown option '{flag}'."),
             };

@@ -39,6 +39,7 @@ try
     RandomState.Seed(options.Seed);
     var net = options.Model == "lenet" ? Models.LeNet() : Models.Mlp();
     net.Initialize(new Xavier());
+    if (options.Hybridize) net.Hybridize();
     var loss = new SoftmaxCrossEntropyLoss();
     var optimizerOptions = new Dictionary<string, object> { ["learning_rate"] = options.EffectiveLearningRate };
     if (options.Optimizer == "sgd") optimizerOptions["momentum"] = 0.9;
@@ -102,6 +103,29 @@ try
         net.SaveParameters(path);
         Console.WriteLine($"saved parameters to {path}");
     }
+    if (options.Export is { } prefix)
+    {
+        if (net is not HybridBlock hybrid)
+        {
+            Console.Error.WriteLine($"error: --export needs a HybridBlock; {options.Model} is not one.");
+            return 1;
+        }
+        // Export writes the graph of the last hybridized call: hybridize now if training ran imperatively.
+        var sample = test.Count > 0 ? SampleBatch(testLoader) : null;
+        if (!options.Hybridize && sample is not null)
+        {
+            hybrid.Hybridize();
+            hybrid.Call(sample).Dispose();
+        }
+        var (symbolFile, paramsFile) = hybrid.Export(prefix);
+        Console.WriteLine($"exported {symbolFile} and {paramsFile}");
+        if (sample is not null)
+        {
+            string samplePath = prefix + "-sample.npy";
+            Engine.IO.NpyFile.Write(samplePath, Engine.IO.NpyArray.FromFloat32(sample.Shape, sample.ToArray()));
+            Console.WriteLine($"wrote {samplePath} (8 normalized test images, input 'data')");
+        }
+    }
     Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
     if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report());
     Console.WriteLine($"test accuracy: {testAccuracy:F4}");
@@ -124,6 +148,19 @@ static double Evaluate(Block net, DataLoader loader)
             accuracy.Update(batch.Label, net.Call(Normalize(batch.Data)));
     }
     return accuracy.Get().Value;
+}
+
+static NDArray SampleBatch(DataLoader loader)
+{
+    foreach (var batch in loader)
+    {
+        using (batch)
+        {
+            using var x = Normalize(batch.Data);
+            return x.SliceAxis(0, 0, Math.Min(8, x.Shape[0])).Copy();
+        }
+    }
+    throw new InvalidOperationException("the test set is empty.");
 }
 
 // Fashion-MNIST's pixel mean and standard deviation over the training set (of values scaled to [0, 1]).
