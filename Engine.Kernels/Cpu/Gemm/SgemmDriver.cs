@@ -1,8 +1,9 @@
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// The packed float GEMM (Goto/BLIS) for machines without AVX-512 (the AVX2 kernel <see cref="SgemmKernel6x16"/>;
-/// AVX-512 machines run <see cref="SgemmAvx512Driver"/>): five loops around a register-blocked micro-kernel.
+/// The packed float GEMM (Goto/BLIS) for machines without AVX-512 (<see cref="SgemmKernel6x2V{TSimd, TV}"/>: 6 x 16
+/// with AVX2, 6 x 8 with Vector128; AVX-512 machines run <see cref="SgemmAvx512Driver"/>): five loops around a
+/// register-blocked micro-kernel.
 /// Inputs are validated by <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
 /// <code>
 /// for jc in 0..n step NC:
