@@ -4,7 +4,8 @@
 //   Conformance  only the kernel conformance suite (NUnit category "Conformance")
 //   ConformancePaths  the conformance suite once per instruction-set path (Vector512, Vector256, Vector128,
 //                scalar), each forced with the .NET runtime's knobs; --paths=Vector256,Scalar runs a subset
-//   Bench        Engine.Bench suites (JSON lines) beside the PyTorch baseline in tools/bench
+//   Bench        Engine.Bench suites (JSON lines) beside the PyTorch baseline in tools/bench; --path=Vector256
+//                forces the engine's AVX2 path and OpenBLAS's and oneDNN's AVX2 kernels
 //   Pack         NuGet packages of Engine.Kernels, Engine.Core and Engine.Gluon into artifacts/packages
 
 var target = Argument("target", "Test");

@@ -72,7 +72,8 @@ internal static unsafe class SgemmPacking
                     {
                         for (; j + 16 <= cols; j += 16) Transpose16x16(b + (j0 + j) * ldb + p0, ldb, d0 + j, nr);
                     }
-                    else if (Avx.IsSupported && steps == 16)
+                    // The 8-column groups left (all of them without AVX-512, or in 8-wide Vector128 slivers).
+                    if (Avx.IsSupported && steps == 16)
                     {
                         for (; j + 8 <= cols; j += 8)
                         {
