@@ -13,9 +13,9 @@ namespace Engine.Kernels.Cpu;
 /// <para>
 /// Float runs the cache-blocked AVX-512 kernels (SgemmAvx512Driver), or an unpacked row-by-row path when C has only
 /// one or two rows or K is very small (SgemmSmallM); without AVX-512, the packed SgemmDriver with the 6 x 16
-/// Vector256 (AVX2 + FMA) or 6 x 8 Vector128 (SSE, ARM64 AdvSimd) micro-kernel. Up to eight rows of C (eight for
-/// stored-transposed B with AVX-512) run the few-rows path on every width (SgemmFewRows), which streams B once
-/// without packing it. Double (and any other IEEE type) runs a simpler blocked path (GenericGemm).
+/// Vector256 (AVX2 + FMA) or 6 x 8 Vector128 (SSE, ARM64 AdvSimd) micro-kernel. Up to eight rows of C (with
+/// AVX-512: three to eight rows times stored-transposed B) run the few-rows path (SgemmFewRows), which streams B
+/// once without packing it. Double (and any other IEEE type) runs a simpler blocked path (GenericGemm).
 /// Large products are split across CpuParallel's threads; every element is summed in the same order whatever
 /// the thread count, so results are bitwise reproducible.
 /// </para>

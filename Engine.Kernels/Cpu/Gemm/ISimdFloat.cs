@@ -65,7 +65,7 @@ internal readonly struct Simd512 : ISimdFloat<Vector512<float>>
     public static float Sum(Vector512<float> v) => Vector512.Sum(v);
 }
 
-/// <summary>Vector256 (AVX2 with FMA: without FMA, Vector256 code would round each multiply-add twice or slowly).</summary>
+/// <summary>Vector256: AVX2 with FMA (without FMA, each fused multiply-add would be computed in software).</summary>
 internal readonly struct Simd256 : ISimdFloat<Vector256<float>>
 {
     public static int Width => 8;

@@ -24,7 +24,7 @@ internal static unsafe class SgemmFewRows<TSimd, TV>
     /// <summary>Columns of C (rows of transposed B) per parallel work item.</summary>
     private const int ColumnBlock = 64;
 
-    /// <summary>Splits the columns of C across threads in blocks of 64; a column is computed the same anywhere.</summary>
+    /// <summary>Splits the columns of C across threads in blocks of 64; a column is computed alike anywhere.</summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {

@@ -214,8 +214,9 @@ public static class CpuPooling
 
     // 2x2 stride-2 windows wholly inside the input: the gradient goes to the first maximum of the four (ties keep
     // the earlier element, the top row before the bottom one). Random data makes any branch on the comparison
-    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512, 8 with AVX2 (deinterleave,
-    // compare, select, interleave), else one window at a time with integer arithmetic. Windows holding a NaN take the scan.
+    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512, 8 with AVX2
+    // (deinterleave, compare, select, interleave), else one window at a time with integer arithmetic. Windows holding
+    // a NaN take the scan.
     private static void MaxPool2x2Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int width,
         int outW, int rows, int cols)
     {
@@ -313,7 +314,7 @@ public static class CpuPooling
         Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     private static readonly Vector512<int> InterleaveHigh = InterleaveLow + Vector512.Create(8);
 
-    /// <summary>Windows the vector path of the 2x2 backward takes at a time: 16 (AVX-512), 8 (AVX2) or 1 (none).</summary>
+    /// <summary>Windows the 2x2 backward takes at once: 16 (AVX-512), 8 (AVX2) or 1 (no vectors).</summary>
     private static int WindowsPerVector => Avx512F.IsSupported ? 16 : Avx2.IsSupported ? 8 : 1;
 
     /// <summary>The windows of a row pair the vector path takes (16 or 8 at a time); returns how many.</summary>
