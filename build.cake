@@ -2,7 +2,10 @@
 //   Build        dotnet build -c Release (warnings are errors)
 //   Test         the whole NUnit suite; results in artifacts/test-results/*.trx
 //   Conformance  only the kernel conformance suite (NUnit category "Conformance")
-//   Bench        Engine.Bench suites (JSON lines) beside the PyTorch baseline in tools/bench
+//   ConformancePaths  the conformance suite once per instruction-set path (Vector512, Vector256, Vector128,
+//                scalar), each forced with the .NET runtime's knobs; --paths=Vector256,Scalar runs a subset
+//   Bench        Engine.Bench suites (JSON lines) beside the PyTorch baseline in tools/bench; --path=Vector256
+//                forces the engine's AVX2 path and OpenBLAS's and oneDNN's AVX2 kernels
 //   Pack         NuGet packages of Engine.Kernels, Engine.Core and Engine.Gluon into artifacts/packages
 
 var target = Argument("target", "Test");
@@ -14,9 +17,10 @@ var threads = Argument("threads", "1");
 var artifacts = Directory("./artifacts");
 var testResults = artifacts + Directory("test-results");
 
-void RunTests(string testFilter, string resultName)
+void RunTests(string testFilter, string resultName, IDictionary<string, string> environment = null,
+    bool clean = true)
 {
-    CleanDirectory(testResults);
+    if (clean) CleanDirectory(testResults);
     var args = new ProcessArgumentBuilder()
         .Append("test").Append("Engine.Tests/Engine.Tests.csproj")
         .Append("-c").Append(configuration)
@@ -24,8 +28,8 @@ void RunTests(string testFilter, string resultName)
         .Append("--logger").AppendQuoted($"trx;LogFileName={resultName}.trx")
         .Append("--results-directory").AppendQuoted(testResults.ToString());
     if (!string.IsNullOrEmpty(testFilter)) args.Append("--filter").AppendQuoted(testFilter);
-    int code = StartProcess("dotnet", new ProcessSettings { Arguments = args });
-    if (code != 0) throw new Exception($"dotnet test failed with exit code {code}");
+    int code = StartProcess("dotnet", new ProcessSettings { Arguments = args, EnvironmentVariables = environment });
+    if (code != 0) throw new Exception($"dotnet test ({resultName}) failed with exit code {code}");
 }
 
 Task("Build")
@@ -42,6 +46,46 @@ Task("Conformance")
     .IsDependentOn("Build")
     .Does(() => RunTests("TestCategory=Conformance", "conformance"));
 
+// The .NET runtime's knobs that hide wider instruction sets from the JIT, as Engine.Kernels' CpuInstructionSet
+// lists them (both spellings of the AVX-512 one: .NET 8 and 9 read EnableAVX512F, .NET 10 EnableAVX512).
+Dictionary<string, string> ForcePath(string path) => path switch
+{
+    "Vector512" => new Dictionary<string, string>(),
+    "Vector256" => new Dictionary<string, string> { ["DOTNET_EnableAVX512"] = "0", ["DOTNET_EnableAVX512F"] = "0" },
+    "Vector128" => new Dictionary<string, string> { ["DOTNET_EnableAVX2"] = "0" },
+    "Scalar" => new Dictionary<string, string> { ["DOTNET_EnableHWIntrinsic"] = "0" },
+    _ => throw new Exception($"unknown instruction-set path '{path}'; use Vector512, Vector256, Vector128 or Scalar"),
+};
+
+bool CpuHasFlag(string flag) =>
+    FileExists("/proc/cpuinfo") && System.IO.File.ReadLines("/proc/cpuinfo")
+        .Where(l => l.StartsWith("flags")).Take(1).Any(l => l.Split(' ').Contains(flag));
+
+Task("ConformancePaths")
+    .IsDependentOn("Build")
+    .Does(() =>
+{
+    // Each run checks bit-identical results across thread counts as the default run does; InstructionSetPathTests
+    // fails a run whose knob the runtime ignored (ENGINE_TEST_CPU_PATH says what was asked for).
+    var paths = Argument("paths", "Vector512,Vector256,Vector128,Scalar").Split(',');
+    CleanDirectory(testResults);
+    foreach (var path in paths)
+    {
+        bool x86 = FileExists("/proc/cpuinfo") && CpuHasFlag("sse2");
+        if (path == "Vector512" && x86 && !CpuHasFlag("avx512f"))
+        {
+            Information("Vector512: this CPU has no AVX-512; skipped (the Vector256 run covers its default path)");
+            continue;
+        }
+        var environment = ForcePath(path);
+        environment["ENGINE_TEST_CPU_PATH"] = path;
+        Information($"Conformance on the {path} path: " +
+                    (environment.Count == 1 ? "no knob" : string.Join(" ", environment.Keys.Where(k =>
+                        k.StartsWith("DOTNET_")).Select(k => $"{k}={environment[k]}"))));
+        RunTests("TestCategory=Conformance", $"conformance-{path}", environment, clean: false);
+    }
+});
+
 Task("Bench")
     .IsDependentOn("Build")
     .Does(() =>
@@ -54,6 +98,31 @@ Task("Bench")
     var repeat = Argument("repeat", "");
     var budget = Argument("budget", "");
     int rounds = Argument("rounds", 1);
+    // --path=Vector256 (or Vector128, Scalar) forces the engine's instruction-set path and the peers' to match:
+    // OpenBLAS's core type and oneDNN's maximum ISA (docs/performance.md).
+    var path = Argument("path", "");
+    var engineEnvironment = path == "" ? null : ForcePath(path);
+    var torchEnvironment = path switch
+    {
+        "" or "Vector512" => null,
+        "Vector256" => new Dictionary<string, string>
+        {
+            ["OPENBLAS_CORETYPE"] = "Haswell", ["ONEDNN_MAX_CPU_ISA"] = "AVX2", ["DNNL_MAX_CPU_ISA"] = "AVX2",
+        },
+        "Vector128" => new Dictionary<string, string>
+        {
+            ["OPENBLAS_CORETYPE"] = "Nehalem", ["ONEDNN_MAX_CPU_ISA"] = "SSE41", ["DNNL_MAX_CPU_ISA"] = "SSE41",
+        },
+        _ => new Dictionary<string, string>
+        {
+            ["OPENBLAS_CORETYPE"] = "Prescott", ["ONEDNN_MAX_CPU_ISA"] = "SSE41", ["DNNL_MAX_CPU_ISA"] = "SSE41",
+        },
+    };
+    if (path != "")
+        Information($"Instruction-set path {path}: engine " +
+                    string.Join(" ", engineEnvironment.Select(e => $"{e.Key}={e.Value}")) + "; torch " +
+                    (torchEnvironment is null ? "as detected"
+                        : string.Join(" ", torchEnvironment.Select(e => $"{e.Key}={e.Value}"))));
     var benchDir = artifacts + Directory("bench");
     EnsureDirectoryExists(benchDir);
     CleanDirectory(benchDir);
@@ -84,6 +153,7 @@ Task("Bench")
                 {
                     Arguments = $"run -c {configuration} --no-build --project Engine.Bench -- {s} --threads {t}" +
                                 $"{options} --out {engineOut}",
+                    EnvironmentVariables = engineEnvironment,
                 });
                 if (code != 0) throw new Exception($"Engine.Bench {s} failed with exit code {code}");
                 engineFiles.Add(engineOut);
@@ -93,6 +163,7 @@ Task("Bench")
                 code = StartProcess(python, new ProcessSettings
                 {
                     Arguments = $"tools/bench/torch_baseline.py {s} --threads {t}{options} --out {torchOut}",
+                    EnvironmentVariables = torchEnvironment,
                 });
                 if (code != 0) throw new Exception($"torch_baseline.py {s} failed with exit code {code}");
                 torchFiles.Add(torchOut);

@@ -51,6 +51,7 @@ public static class Program
         }
 
         CpuParallel.MaxThreads = options.Threads;
+        Console.Error.WriteLine($"Engine.Bench: CPU kernels {CpuInstructionSet.Describe()}, {options.Threads} threads");
         var context = new BenchContext(options);
         using var writer = options.OutFile is null ? null : new StreamWriter(options.OutFile);
         foreach (var result in suite(context))

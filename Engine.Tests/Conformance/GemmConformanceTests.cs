@@ -14,7 +14,16 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     /// </summary>
     private static Tolerance Float32Gemm(int k) => Tolerances.Float32Gemm(k);
 
-    public static IEnumerable<string> Kernels => ["Auto", "Avx512", "Avx2", "SmallM", "Generic"];
+    /// <summary>
+    /// Every float implementation; each runs wherever the machine's vectors are at least as wide as its own, so an
+    /// AVX-512 machine tests all of them and an AVX2 machine all but the Vector512 ones (the ConformancePaths target
+    /// also forces the narrower paths onto Auto).
+    /// </summary>
+    public static IEnumerable<string> Kernels =>
+        ["Auto", "Avx512", "Avx2", "Vector128", "SmallM", "FewRows512", "FewRows256", "FewRows128", "Generic"];
+
+    /// <summary>The packed drivers and the unpacked paths that take any shape, for the driver-path shapes.</summary>
+    public static IEnumerable<string> DriverKernels => ["Avx512", "Avx2", "Vector128", "FewRows256", "Auto"];
 
     public static IEnumerable<string> GoldenCases => Golden.CaseNames("gemm");
 
@@ -112,23 +121,66 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     [TestCase(3, 16, 2, -1f, 0.5f)]
     public void ShallowProductsRunRowByRowAndMatchTheTiles(int m, int n, int k, float alpha, float beta)
     {
-        Choose("Avx512");
-        CpuGemm.SmallMHandlesShallow(false, n, k).ShouldBeTrue();
+        // With AVX-512 these run on the SmallM path; with narrower vectors, up to eight rows run the few-rows path
+        // and more the packed driver. Whichever runs, row-major B gives the tiles' FMA chain, bit for bit.
+        var tilesKernel = PackedDriverHere();
+        if (tilesKernel == GemmKernelChoice.Avx512) CpuGemm.SmallMHandlesShallow(false, n, k).ShouldBeTrue();
         var rng = new Random(m + n + k);
         CheckFloat(GemmKernelChoice.Auto, rng, transA: false, transB: false, m, n, k, alpha, beta, 3, 5, 2);
         CheckFloat(GemmKernelChoice.Auto, rng, transA: true, transB: false, m, n, k, alpha, beta, 0, 0, 0);
         float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n), c0 = TestData.Uniform(rng, m * n);
         float[] rows = (float[])c0.Clone(), tiles = (float[])c0.Clone();
         CpuGemm.Gemm(false, false, m, n, k, alpha, a, k, b, n, beta, rows, n);
-        CpuGemm.GemmCore(GemmKernelChoice.Avx512, false, false, m, n, k, alpha, a, k, b, n, beta, tiles, n);
-        TensorAssert.Equal<float>(rows, tiles, "shallow gemm, rows against tiles");
+        CpuGemm.GemmCore(tilesKernel, false, false, m, n, k, alpha, a, k, b, n, beta, tiles, n);
+        TensorAssert.Equal<float>(rows, tiles, $"shallow gemm, rows against {tilesKernel} tiles");
+    }
+
+    /// <summary>
+    /// Up to eight rows of row-major B run the few-rows path on every vector width, and give exactly the packed
+    /// drivers' results (the same FMA chain per element); stored-transposed B matches the reference.
+    /// </summary>
+    [Test]
+    public void FewRowsMatchTheTilesBitForBit([Values("FewRows512", "FewRows256", "FewRows128")] string kernel,
+        [Values(1, 2, 3, 4, 5, 8)] int m)
+    {
+        var choice = Choose(kernel);
+        var tilesKernel = kernel switch
+        {
+            "FewRows512" => GemmKernelChoice.Avx512,
+            "FewRows256" => GemmKernelChoice.Avx2,
+            _ => GemmKernelChoice.Vector128,
+        };
+        var rng = new Random(50 + m);
+        // Depths within one K block of the drivers (KC 256 at the narrowest): deeper, the drivers round C between
+        // blocks, where the few-rows path keeps one chain, and only the reference check applies.
+        foreach (var (n, k) in new[] { (256, 200), (37, 250), (70, 9), (256, 784) })
+        {
+            CheckFloat(choice, rng, transA: false, transB: true, m, n, k, 1f, 0f, 1, 3, 0);
+            CheckFloat(choice, rng, transA: true, transB: true, m, n, k, -0.75f, 0.5f, 2, 0, 1);
+            CheckFloat(choice, rng, transA: true, transB: false, m, n, k, 1f, 1f, 0, 2, 0);
+            if (k > 256) continue;
+            float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n);
+            float[] c0 = TestData.Uniform(rng, m * n);
+            float[] rows = (float[])c0.Clone(), tiles = (float[])c0.Clone();
+            CpuGemm.GemmCore(choice, false, false, m, n, k, 0.5f, a, k, b, n, 2f, rows, n);
+            CpuGemm.GemmCore(tilesKernel, false, false, m, n, k, 0.5f, a, k, b, n, 2f, tiles, n);
+            TensorAssert.Equal<float>(rows, tiles, $"{kernel} against {tilesKernel} tiles, {m} x {n} x {k}");
+        }
+    }
+
+    /// <summary>The packed driver Auto runs for tall products in this process.</summary>
+    private static GemmKernelChoice PackedDriverHere()
+    {
+        var choice = CpuGemm.ChooseFloat(false, 1000, 1000, 1000);
+        if (choice == GemmKernelChoice.Generic) Assert.Ignore("no vector GEMM in this process (the scalar path)");
+        return choice;
     }
 
     /// <summary>
     /// Shapes that take each way through the AVX-512 driver, built from its tuning constants so that they keep
     /// crossing its boundaries when those are retuned: m, n, k and the padding past each leading dimension.
     /// </summary>
-    public static IEnumerable<TestCaseData> Avx512Paths()
+    private static IEnumerable<(string What, int M, int N, int K, int PadA, int PadB, int PadC)> DriverShapes()
     {
         int kc = SgemmAvx512Driver.KC, nc = SgemmAvx512Driver.NC, mc = SgemmAvx512Driver.MC;
         int shallow = SgemmAvx512Driver.RowsInnerDepth;
@@ -148,14 +200,20 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         yield return Case("packed A, two of its wider B panels", 20, SgemmAvx512Driver.NCPackedA + 21, 30, FarA(20),
             0, 0);
 
-        static TestCaseData Case(string what, int m, int n, int k, int padA, int padB, int padC) =>
-            new TestCaseData(m, n, k, padA, padB, padC).SetArgDisplayNames(what);
+        static (string, int, int, int, int, int, int) Case(string what, int m, int n, int k, int padA, int padB,
+            int padC) => (what, m, n, k, padA, padB, padC);
     }
 
-    [TestCaseSource(nameof(Avx512Paths))]
-    public void Avx512DriverMatchesReference(int m, int n, int k, int padA, int padB, int padC)
+    /// <summary>The AVX-512 driver's path shapes through every packed driver (and Auto), whichever runs here.</summary>
+    public static IEnumerable<TestCaseData> DriverPaths() =>
+        from kernel in DriverKernels
+        from c in DriverShapes()
+        select new TestCaseData(kernel, c.M, c.N, c.K, c.PadA, c.PadB, c.PadC).SetArgDisplayNames(kernel, c.What);
+
+    [TestCaseSource(nameof(DriverPaths))]
+    public void DriversMatchReferenceOnEveryPath(string kernel, int m, int n, int k, int padA, int padB, int padC)
     {
-        var choice = Choose("Avx512");
+        var choice = Choose(kernel);
         var rng = new Random(m * 31 + n * 7 + k);
         foreach (bool transA in new[] { false, true })
         {
@@ -170,11 +228,14 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     }
 
     [Test]
-    public void Avx512DriverDoesNotDependOnTheThreadCount([Values] bool transA, [Values] bool transB,
-        [Values(false, true)] bool far, [Values(261, 20)] int m)
+    public void DriversDoNotDependOnTheThreadCount([Values] bool transA, [Values] bool transB,
+        [Values(false, true)] bool far, [Values(261, 20, 5)] int m,
+        [Values("Avx512", "Avx2", "Vector128", "FewRows512", "FewRows256", "FewRows128")] string kernel)
     {
-        // 261 rows split by rows, 20 by columns; far leading dimensions take the packed A and B paths.
-        var choice = Choose("Avx512");
+        // 261 rows split by rows, 20 by columns; far leading dimensions take the AVX-512 driver's packed A and B
+        // paths; five rows is what Auto sends to the few-rows paths.
+        var choice = Choose(kernel);
+        if (kernel.StartsWith("FewRows") && m > CpuGemm.FewRowsMax) Assert.Ignore("the few-rows paths take few rows");
         var rng = new Random(11 + m);
         int n = SgemmAvx512Driver.NC + 5, k = SgemmAvx512Driver.KC + 37;
         int lda = (transA ? m : k) + (far ? SgemmAvx512Driver.DirectTransposedLda : 0);
@@ -396,11 +457,16 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     private static GemmKernelChoice Choose(string kernel)
     {
         var choice = Enum.Parse<GemmKernelChoice>(kernel);
-        if (choice is GemmKernelChoice.Avx512 or GemmKernelChoice.SmallM
+        if (choice is GemmKernelChoice.Avx512 or GemmKernelChoice.SmallM or GemmKernelChoice.FewRows512
             && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
-            Assert.Ignore("Vector512 is not hardware accelerated on this machine");
-        if (choice == GemmKernelChoice.Avx2 && !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
-            Assert.Ignore("Vector256 is not hardware accelerated on this machine");
+            Assert.Ignore($"{kernel}: Vector512 is not hardware accelerated in this process");
+        if (choice is GemmKernelChoice.Avx2 or GemmKernelChoice.FewRows256
+            && !(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated
+                 && System.Runtime.Intrinsics.X86.Fma.IsSupported))
+            Assert.Ignore($"{kernel}: Vector256 with FMA is not hardware accelerated in this process");
+        if (choice is GemmKernelChoice.Vector128 or GemmKernelChoice.FewRows128
+            && !System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+            Assert.Ignore($"{kernel}: Vector128 is not hardware accelerated in this process");
         return choice;
     }
 

@@ -156,7 +156,8 @@ public static unsafe partial class CpuConvolution
 
     /// <summary>
     /// seg[q - ow0] = xRow[q * stride] for q in [a, b) and 0 for the rest of [ow0, ow1). Floats with AVX-512 use
-    /// masked loads, 16 outputs at a time: lanes outside [a, b) are neither read nor faulted on.
+    /// masked loads, 16 outputs at a time: lanes outside [a, b) are neither read nor faulted on; with AVX2, stride 2
+    /// takes 8 outputs at a time from whole vectors inside [a, b).
     /// </summary>
     private static void GatherSegment<T>(T* xRow, int stride, int ow0, int ow1, int a, int b, T* seg)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -168,9 +169,23 @@ public static unsafe partial class CpuConvolution
         }
         new Span<T>(seg, a - ow0).Clear();
         if (stride == 1)
+        {
             new ReadOnlySpan<T>(xRow + a, b - a).CopyTo(new Span<T>(seg + (a - ow0), b - a));
+        }
         else
-            for (int q = a; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
+        {
+            int q = a;
+            if (typeof(T) == typeof(float) && Avx2.IsSupported && stride == 2)
+            {
+                // Eight outputs from two vectors' even lanes; q + 8 < b keeps the odd lane read last inside the row.
+                for (; q + 8 < b; q += 8)
+                {
+                    float* src = (float*)xRow + 2 * q;
+                    EvenLanes256(Vector256.Load(src), Vector256.Load(src + 8)).Store((float*)seg + (q - ow0));
+                }
+            }
+            for (; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
+        }
         new Span<T>(seg + (b - ow0), ow1 - b).Clear();
     }
 
@@ -209,8 +224,23 @@ public static unsafe partial class CpuConvolution
             ScatterAddSegment512((float*)src, stride, ow0, a, b, (float*)dxRow);
             return;
         }
-        for (int q = a; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
+        int q = a;
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && stride == 1)
+        {
+            for (; q + 8 <= b; q += 8)
+            {
+                float* dst = (float*)dxRow + q;
+                (Vector256.Load(dst) + Vector256.Load((float*)src + (q - ow0))).Store(dst);
+            }
+        }
+        for (; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
     }
+
+    // Elements 0, 2, .., 14 of the 16 in lo:hi: shuffle 0x88 takes elements 0 and 2 of each source per 128-bit lane,
+    // and the 64-bit permute 0xD8 (0, 2, 1, 3) puts the four pairs in order.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> EvenLanes256(Vector256<float> lo, Vector256<float> hi) =>
+        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0x88).AsDouble(), 0xD8).AsSingle();
 
     private static void ScatterAddSegment512(float* src, int stride, int ow0, int a, int b, float* dxRow)
     {
@@ -273,7 +303,14 @@ public static unsafe partial class CpuConvolution
             }
             return;
         }
-        for (int i = 0; i < n; i++) dst[i] = src[i] + value;
+        int j = 0;
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        {
+            float* s = (float*)src, t = (float*)dst;
+            var add = Vector256.Create(Unsafe.BitCast<T, float>(value));
+            for (; j + 8 <= n; j += 8) (Vector256.Load(s + j) + add).Store(t + j);
+        }
+        for (; j < n; j++) dst[j] = src[j] + value;
     }
 
     /// <summary>A float mask of the lanes in [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.</summary>

@@ -132,7 +132,7 @@ public static unsafe class CpuElementwise
         where TOp : struct, IUnaryOperator<T> where T : unmanaged
     {
         long i = 0;
-        if (Vector512.IsHardwareAccelerated && VectorForm<TOp, T>.Available && sx == 1)
+        if (CpuInstructionSet.Vector512LoopsPay && VectorForm<TOp, T>.Available && sx == 1)
         {
             for (; i <= n - 2 * Vector512<T>.Count; i += 2 * Vector512<T>.Count)
             {
@@ -151,7 +151,7 @@ public static unsafe class CpuElementwise
     {
         long i = 0;
         int w = Vector512<T>.Count;
-        if (Vector512.IsHardwareAccelerated && VectorForm<TOp, T>.Available)
+        if (CpuInstructionSet.Vector512LoopsPay && VectorForm<TOp, T>.Available)
         {
             if (sa == 1 && sb == 1)
             {
@@ -177,7 +177,7 @@ public static unsafe class CpuElementwise
         where TOp : struct, ITernaryOperator<T> where T : unmanaged
     {
         long i = 0;
-        if (Vector512.IsHardwareAccelerated && sa == 1 && sb == 1 && sc == 1)
+        if (CpuInstructionSet.Vector512LoopsPay && sa == 1 && sb == 1 && sc == 1)
         {
             for (; i <= n - Vector512<T>.Count; i += Vector512<T>.Count)
                 Vector512.Store(op.Invoke(Vector512.Load(a + i), Vector512.Load(b + i), Vector512.Load(c + i)), y + i);

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace Engine.Kernels.Cpu;
 
@@ -10,9 +11,11 @@ namespace Engine.Kernels.Cpu;
 /// without reading it, so NaN in an uninitialised C does not survive; alpha == 0 or k == 0 reads neither A nor B
 /// (C = beta * C), as in BLAS.
 /// <para>
-/// Float runs the cache-blocked AVX-512 kernels (SgemmAvx512Driver; SgemmDriver with AVX2 elsewhere), or an
-/// unpacked row-by-row path when C has only one or two rows or K is very small (SgemmSmallM); double (and any
-/// other IEEE type) runs a simpler blocked path (GenericGemm).
+/// Float runs the cache-blocked AVX-512 kernels (SgemmAvx512Driver), or an unpacked row-by-row path when C has only
+/// one or two rows or K is very small (SgemmSmallM); without AVX-512, the packed SgemmDriver with the 6 x 16
+/// Vector256 (AVX2 + FMA) or 6 x 8 Vector128 (SSE, ARM64 AdvSimd) micro-kernel. Up to eight rows of C (with
+/// AVX-512: three to eight rows times stored-transposed B) run the few-rows path (SgemmFewRows), which streams B
+/// once without packing it. Double (and any other IEEE type) runs a simpler blocked path (GenericGemm).
 /// Large products are split across CpuParallel's threads; every element is summed in the same order whatever
 /// the thread count, so results are bitwise reproducible.
 /// </para>
@@ -139,28 +142,60 @@ public static class CpuGemm
         }
         if (typeof(T) == typeof(float))
         {
-            if (kernel == GemmKernelChoice.SmallM
-                || (kernel == GemmKernelChoice.Auto && SgemmSmallM.IsSupported &&
-                    (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k))))
+            if (kernel == GemmKernelChoice.Auto) kernel = ChooseFloat(transB, m, n, k);
+            float fa = Unsafe.BitCast<T, float>(alpha), fb = Unsafe.BitCast<T, float>(beta);
+            float* fA = (float*)a, fB = (float*)b, fC = (float*)c;
+            switch (kernel)
             {
-                SgemmSmallM.Run(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha), (float*)a, lda,
-                    (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
-                return;
-            }
-            if (kernel == GemmKernelChoice.Avx512 || (kernel == GemmKernelChoice.Auto && SgemmKernel6xN.IsSupported))
-            {
-                SgemmAvx512Driver.Run(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha), (float*)a, lda,
-                    (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
-                return;
-            }
-            if (kernel == GemmKernelChoice.Avx2 || (kernel == GemmKernelChoice.Auto && SgemmKernel6x16.IsSupported))
-            {
-                SgemmDriver.Run<SgemmKernel6x16>(transA, transB, m, n, k, Unsafe.BitCast<T, float>(alpha),
-                    (float*)a, lda, (float*)b, ldb, Unsafe.BitCast<T, float>(beta), (float*)c, ldc);
-                return;
+                case GemmKernelChoice.SmallM:
+                    SgemmSmallM.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb, fC, ldc);
+                    return;
+                case GemmKernelChoice.Avx512:
+                    SgemmAvx512Driver.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb, fC, ldc);
+                    return;
+                case GemmKernelChoice.Avx2:
+                    SgemmDriver.Run<SgemmKernel6x2V<Simd256, Vector256<float>>>(transA, transB, m, n, k, fa, fA, lda,
+                        fB, ldb, fb, fC, ldc);
+                    return;
+                case GemmKernelChoice.Vector128:
+                    SgemmDriver.Run<SgemmKernel6x2V<Simd128, Vector128<float>>>(transA, transB, m, n, k, fa, fA,
+                        lda, fB, ldb, fb, fC, ldc);
+                    return;
+                case GemmKernelChoice.FewRows512:
+                    SgemmFewRows<Simd512, Vector512<float>>.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb,
+                        fC, ldc);
+                    return;
+                case GemmKernelChoice.FewRows256:
+                    SgemmFewRows<Simd256, Vector256<float>>.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb,
+                        fC, ldc);
+                    return;
+                case GemmKernelChoice.FewRows128:
+                    SgemmFewRows<Simd128, Vector128<float>>.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb,
+                        fC, ldc);
+                    return;
             }
         }
         GenericGemm.Run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
+    /// Rows of C up to which Auto runs the few-rows path (<see cref="SgemmFewRows{TSimd, TV}"/>), which streams B
+    /// once without packing it. With AVX-512 it takes only stored-transposed B (FullyConnected's x W^T): the
+    /// AVX-512 driver already reads row-major B in place for a few rows.
+    /// </summary>
+    internal const int FewRowsMax = 8;
+
+    /// <summary>The float implementation Auto runs for this shape on this machine's widest vectors.</summary>
+    internal static GemmKernelChoice ChooseFloat(bool transB, int m, int n, int k)
+    {
+        if (SgemmKernel6xN.IsSupported)
+        {
+            if (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k)) return GemmKernelChoice.SmallM;
+            return transB && m <= FewRowsMax ? GemmKernelChoice.FewRows512 : GemmKernelChoice.Avx512;
+        }
+        if (Simd256.IsSupported) return m <= FewRowsMax ? GemmKernelChoice.FewRows256 : GemmKernelChoice.Avx2;
+        if (Simd128.IsSupported) return m <= FewRowsMax ? GemmKernelChoice.FewRows128 : GemmKernelChoice.Vector128;
+        return GemmKernelChoice.Generic;
     }
 
     /// <summary>Whether Auto sends a float product of this shape to the row-by-row SmallM path for its depth.</summary>

@@ -1,18 +1,21 @@
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// The packed float GEMM (Goto/BLIS) for machines without AVX-512 (the AVX2 kernel <see cref="SgemmKernel6x16"/>;
-/// AVX-512 machines run <see cref="SgemmAvx512Driver"/>): five loops around a register-blocked micro-kernel.
+/// The packed float GEMM (Goto/BLIS) for machines without AVX-512 (<see cref="SgemmKernel6x2V{TSimd, TV}"/>: 6 x 16
+/// with AVX2, 6 x 8 with Vector128; AVX-512 machines run <see cref="SgemmAvx512Driver"/>): five loops around a
+/// register-blocked micro-kernel.
 /// Inputs are validated by <see cref="CpuGemm"/>; here m, n, k &gt; 0 and alpha != 0.
 /// <code>
 /// for jc in 0..n step NC:
 ///   for pc in 0..k step KC:          pack op(B)[pc.., jc..] into NR-wide slivers (KC x NC, stays in L2)
-///     for ic in 0..m step MC:        pack op(A)[ic.., pc..] into MR-tall slivers
+///     for ic in 0..m step MC:        op(A)[ic.., pc..]: in place (packed only when far apart)
 ///       for ir in 0..MC step MR:     one A sliver (MR x KC) stays in L1
 ///         for jr in 0..NC step NR:   micro-kernel: C[MR x NR] = alpha * A sliver * B sliver + beta * C
 /// </code>
 /// The A sliver is the one kept in L1 (not BLIS's B sliver): the kernel streams B from L2, which measured as fast
-/// as the BLIS order with a smaller KC.
+/// as the BLIS order with a smaller KC, and 10% faster at 512 x 512 x 512 with AVX2. A is read where it lies (six
+/// rows, or six columns of stored-transposed A), and packed only when stored transposed with a far leading
+/// dimension, as in <see cref="SgemmAvx512Driver"/>.
 /// </summary>
 internal static unsafe class SgemmDriver
 {
@@ -96,6 +99,11 @@ internal static unsafe class SgemmDriver
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         float* edge = stackalloc float[mr * nr];
+        // Stored-transposed A is read in place only when near (see DirectTransposedLda) and B fits one panel: each
+        // 6-column sliver of it spans kc lines, and re-reading those for every panel cost more than packing them
+        // (AVX2, TN 256 x 784 x 256: 0.54-0.73x OpenBLAS in place, 0.85-0.90x packed; 120 x 256 x 256: 1.03x in
+        // place, 0.94x packed).
+        bool directA = !transA || (lda <= DirectTransposedLda && n <= TKernel.NC);
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, n - jc);
@@ -108,25 +116,41 @@ internal static unsafe class SgemmDriver
                 for (int ic = 0; ic < m; ic += TKernel.MC)
                 {
                     int mc = Math.Min(TKernel.MC, m - ic);
-                    SgemmPacking.PackA(transA, a + (transA ? pc * lda + ic : ic * lda + pc), lda, mc, kc, mr,
-                        packA);
-                    MacroKernel<TKernel>(mc, nc, kc, alpha, packA, packB, betaBlock, c + ic * ldc + jc, ldc,
-                        edge);
+                    float* aBlock = a + (transA ? pc * lda + ic : ic * lda + pc);
+                    // Element (i, p) of the block's rows is ap[i * rsA + p * csA]; row sliver t starts at ap + t * ts.
+                    float* ap = aBlock;
+                    nint rsA = transA ? 1 : lda, csA = transA ? lda : 1, ts = mr * rsA;
+                    if (!directA)
+                    {
+                        SgemmPacking.PackA(true, aBlock, lda, mc, kc, mr, packA);
+                        ap = packA;
+                        rsA = 1;
+                        csA = mr;
+                        ts = (nint)mr * kc;
+                    }
+                    MacroKernel<TKernel>(mc, nc, kc, alpha, ap, rsA, csA, ts, packB, betaBlock, c + ic * ldc + jc,
+                        ldc, edge);
                 }
             }
         }
     }
 
-    /// <summary>C[0:mc, 0:nc] = alpha * packed A * packed B + beta * C, tile by tile.</summary>
-    private static void MacroKernel<TKernel>(int mc, int nc, int kc, float alpha, float* packA, float* packB,
-        float beta, float* c, nint ldc, float* edge)
+    /// <summary>
+    /// Stored-transposed A is read in place up to this lda, as <see cref="SgemmAvx512Driver.DirectTransposedLda"/>
+    /// explains; past it, each A block is packed.
+    /// </summary>
+    internal const int DirectTransposedLda = 512;
+
+    /// <summary>C[0:mc, 0:nc] = alpha * A block * packed B + beta * C, tile by tile.</summary>
+    private static void MacroKernel<TKernel>(int mc, int nc, int kc, float alpha, float* a, nint rsA, nint csA,
+        nint ts, float* packB, float beta, float* c, nint ldc, float* edge)
         where TKernel : ISgemmMicroKernel
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         for (int ir = 0; ir < mc; ir += mr)
         {
             int rows = Math.Min(mr, mc - ir);
-            float* ap = packA + (nint)ir * kc;
+            float* ap = a + ir / mr * ts;
             for (int jr = 0; jr < nc; jr += nr)
             {
                 int cols = Math.Min(nr, nc - jr);
@@ -134,13 +158,13 @@ internal static unsafe class SgemmDriver
                 float* cp = c + ir * ldc + jr;
                 if (rows == mr && cols == nr)
                 {
-                    TKernel.Run(kc, ap, bp, cp, ldc, alpha, beta);
+                    TKernel.Run(kc, ap, rsA, csA, bp, cp, ldc, alpha, beta);
                 }
                 else
                 {
                     // Edge tile: the kernel computes the padded tile into a scratch tile, and only the valid
                     // part reaches C, so C is never written (nor read) out of bounds.
-                    TKernel.RunEdge(kc, ap, bp, edge, cols);
+                    TKernel.RunEdge(kc, rows, ap, rsA, csA, bp, edge);
                     StoreEdge(edge, nr, cp, ldc, rows, cols, alpha, beta);
                 }
             }

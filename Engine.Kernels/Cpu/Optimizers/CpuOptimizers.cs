@@ -17,7 +17,7 @@ public static class CpuOptimizers
     {
         Check("adam_update", weight.Length, grad.Length, mean.Length, variance.Length);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && clip <= 0)
+        if (CpuInstructionSet.Vector512LoopsPay && clip <= 0)
         {
             var vr = Vector512.Create(rescale);
             var vwd = Vector512.Create(wd);
@@ -59,7 +59,7 @@ public static class CpuOptimizers
         Check("sgd_update", weight.Length, grad.Length, hasMomentum ? momentumState.Length : weight.Length,
             weight.Length);
         int i = 0;
-        if (Vector512.IsHardwareAccelerated && clip <= 0)
+        if (CpuInstructionSet.Vector512LoopsPay && clip <= 0)
         {
             const int width = 16;
             var vr = Vector512.Create(rescale);

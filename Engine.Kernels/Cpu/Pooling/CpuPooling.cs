@@ -195,8 +195,8 @@ public static class CpuPooling
         if (typeof(T) == typeof(float) && is2x2)
         {
             int rows = d.H / 2, cols = d.W / 2;
-            if (cols % 16 != 0 && d.W % 2 == 0 && d.OutW == cols && rows * d.W <= MaxPackedPlane &&
-                Avx512F.IsSupported &&
+            if (cols % WindowsPerVector != 0 && d.W % 2 == 0 && d.OutW == cols && rows * d.W <= MaxPackedPlane &&
+                WindowsPerVector > 1 &&
                 MaxPool2x2BackwardPacked(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy),
                     MemoryMarshal.Cast<T, float>(dx), d.W, rows))
             {
@@ -214,8 +214,9 @@ public static class CpuPooling
 
     // 2x2 stride-2 windows wholly inside the input: the gradient goes to the first maximum of the four (ties keep
     // the earlier element, the top row before the bottom one). Random data makes any branch on the comparison
-    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512 (deinterleave, compare,
-    // select, interleave), else one window at a time with integer arithmetic. Windows holding a NaN take the scan.
+    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512, 8 with AVX2
+    // (deinterleave, compare, select, interleave), else one window at a time with integer arithmetic. Windows holding
+    // a NaN take the scan.
     private static void MaxPool2x2Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int width,
         int outW, int rows, int cols)
     {
@@ -226,7 +227,7 @@ public static class CpuPooling
             var d0 = dx.Slice(2 * r * width, width);
             var d1 = dx.Slice((2 * r + 1) * width, width);
             var g = dy.Slice(r * outW, cols);
-            int c = Avx512F.IsSupported ? MaxPool2x2BackwardRow16(x0, x1, g, d0, d1, cols) : 0;
+            int c = MaxPool2x2BackwardRowVectors(x0, x1, g, d0, d1, cols);
             for (; c < cols; c++)
             {
                 float a = x0[2 * c], b = x0[2 * c + 1], e = x1[2 * c], f = x1[2 * c + 1];
@@ -272,8 +273,8 @@ public static class CpuPooling
         CopyRows(x, 2 * width, top, width, width, rows);
         CopyRows(x.Slice(width), 2 * width, bottom, width, width, rows);
         var g = dy.Slice(0, windows);
-        int done = MaxPool2x2BackwardRow16(top, bottom, g, dTop, dBottom, windows);
-        if (done < windows / 16 * 16) return false;
+        int done = MaxPool2x2BackwardRowVectors(top, bottom, g, dTop, dBottom, windows);
+        if (done < windows / WindowsPerVector * WindowsPerVector) return false;
         for (int c = done; c < windows; c++)
         {
             float a = top[2 * c], b = top[2 * c + 1], e = bottom[2 * c], f = bottom[2 * c + 1];
@@ -312,6 +313,66 @@ public static class CpuPooling
     private static readonly Vector512<int> InterleaveLow =
         Vector512.Create(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     private static readonly Vector512<int> InterleaveHigh = InterleaveLow + Vector512.Create(8);
+
+    /// <summary>Windows the 2x2 backward takes at once: 16 (AVX-512), 8 (AVX2) or 1 (no vectors).</summary>
+    private static int WindowsPerVector => Avx512F.IsSupported ? 16 : Avx2.IsSupported ? 8 : 1;
+
+    /// <summary>The windows of a row pair the vector path takes (16 or 8 at a time); returns how many.</summary>
+    private static int MaxPool2x2BackwardRowVectors(ReadOnlySpan<float> x0, ReadOnlySpan<float> x1,
+        ReadOnlySpan<float> g, Span<float> d0, Span<float> d1, int cols) =>
+        Avx512F.IsSupported ? MaxPool2x2BackwardRow16(x0, x1, g, d0, d1, cols)
+        : Avx2.IsSupported ? MaxPool2x2BackwardRow8(x0, x1, g, d0, d1, cols)
+        : 0;
+
+    /// <summary>
+    /// <see cref="MaxPool2x2BackwardRow16"/> with AVX2, 8 windows at a time: the same comparisons and selections,
+    /// so the same gradient.
+    /// </summary>
+    private static int MaxPool2x2BackwardRow8(ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> g,
+        Span<float> d0, Span<float> d1, int cols)
+    {
+        int c = 0;
+        for (; c + 8 <= cols; c += 8)
+        {
+            var r0lo = Vector256.Create(x0.Slice(2 * c, 8));
+            var r0hi = Vector256.Create(x0.Slice(2 * c + 8, 8));
+            var r1lo = Vector256.Create(x1.Slice(2 * c, 8));
+            var r1hi = Vector256.Create(x1.Slice(2 * c + 8, 8));
+            var nan = ~(Vector256.Equals(r0lo, r0lo) & Vector256.Equals(r0hi, r0hi) & Vector256.Equals(r1lo, r1lo) &
+                        Vector256.Equals(r1hi, r1hi));
+            if (nan != Vector256<float>.Zero) break;
+            var a = EvenOf(r0lo, r0hi);
+            var b = OddOf(r0lo, r0hi);
+            var e = EvenOf(r1lo, r1hi);
+            var f = OddOf(r1lo, r1hi);
+            var top = Vector256.GreaterThan(b, a);
+            var bottom = Vector256.GreaterThan(f, e);
+            var lower = Vector256.GreaterThan(Vector256.Max(e, f), Vector256.Max(a, b));
+            var grad = Vector256.Create(g.Slice(c, 8));
+            var ga = Vector256.AndNot(Vector256.AndNot(grad, lower), top);
+            var gb = Vector256.AndNot(grad & top, lower);
+            var ge = Vector256.AndNot(grad & lower, bottom);
+            var gf = grad & lower & bottom;
+            // Interleave within 128-bit lanes, then put the lanes in order: (ga0 gb0 .. ga3 gb3), (ga4 gb4 ..).
+            Vector256<float> lo = Avx.UnpackLow(ga, gb), hi = Avx.UnpackHigh(ga, gb);
+            Avx.Permute2x128(lo, hi, 0x20).CopyTo(d0.Slice(2 * c, 8));
+            Avx.Permute2x128(lo, hi, 0x31).CopyTo(d0.Slice(2 * c + 8, 8));
+            lo = Avx.UnpackLow(ge, gf);
+            hi = Avx.UnpackHigh(ge, gf);
+            Avx.Permute2x128(lo, hi, 0x20).CopyTo(d1.Slice(2 * c, 8));
+            Avx.Permute2x128(lo, hi, 0x31).CopyTo(d1.Slice(2 * c + 8, 8));
+        }
+        return c;
+    }
+
+    // Elements 0, 2, .., 14 of the 16 in lo:hi. Shuffle 0x88 takes elements 0 and 2 of each source per 128-bit lane
+    // (lo0 lo2 hi0 hi2 | lo4 lo6 hi4 hi6); the 64-bit permute 0xD8 (0, 2, 1, 3) puts them in order.
+    private static Vector256<float> EvenOf(Vector256<float> lo, Vector256<float> hi) =>
+        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0x88).AsDouble(), 0xD8).AsSingle();
+
+    // Elements 1, 3, .., 15: shuffle 0xDD takes elements 1 and 3.
+    private static Vector256<float> OddOf(Vector256<float> lo, Vector256<float> hi) =>
+        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0xDD).AsDouble(), 0xD8).AsSingle();
 
     /// <summary>Windows 0 .. 16k of a row pair; returns how many windows it handled.</summary>
     private static int MaxPool2x2BackwardRow16(ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> g,

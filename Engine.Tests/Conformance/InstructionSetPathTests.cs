@@ -1,0 +1,41 @@
+using Engine.Kernels.Cpu;
+
+namespace Engine.Tests.Conformance;
+
+/// <summary>
+/// The conformance suite runs once per instruction-set path (`dotnet cake --target=ConformancePaths`), each run
+/// forced by the .NET runtime's knobs. This checks that a forced run really runs the path it asked for: a knob
+/// the runtime does not read (.NET 10 renamed DOTNET_EnableAVX512F to DOTNET_EnableAVX512) would otherwise leave
+/// every run on the widest path and the narrow ones untested.
+/// </summary>
+[TestFixture]
+[Category("Conformance")]
+public class InstructionSetPathTests
+{
+    /// <summary>Set by the ConformancePaths target to the path it forces.</summary>
+    private const string RequestedVariable = "ENGINE_TEST_CPU_PATH";
+
+    [Test]
+    public void RunsNoWiderPathThanRequested()
+    {
+        TestContext.Progress.WriteLine($"CPU kernels: {CpuInstructionSet.Describe()}");
+        string? requested = Environment.GetEnvironmentVariable(RequestedVariable);
+        if (string.IsNullOrEmpty(requested)) Assert.Pass($"{RequestedVariable} not set: the machine's own path");
+        var path = Enum.Parse<CpuVectorPath>(requested);
+        // Narrower than requested is fine (the machine lacks the instructions); wider means the knob was ignored.
+        ((int)CpuInstructionSet.Active).ShouldBeLessThanOrEqualTo((int)path,
+            $"{CpuInstructionSet.Active} runs where {path} was forced with " +
+            string.Join(" ", CpuInstructionSet.ForcingVariables(path).Select(v => v.Key)));
+    }
+
+    [Test]
+    public void ForcingVariablesNameTheRuntimeKnobs()
+    {
+        CpuInstructionSet.ForcingVariables(CpuVectorPath.Vector512).ShouldBeEmpty();
+        CpuInstructionSet.ForcingVariables(CpuVectorPath.Vector256).Keys.ShouldContain("DOTNET_EnableAVX512");
+        CpuInstructionSet.ForcingVariables(CpuVectorPath.Vector128)["DOTNET_EnableAVX2"].ShouldBe("0");
+        CpuInstructionSet.ForcingVariables(CpuVectorPath.Scalar)["DOTNET_EnableHWIntrinsic"].ShouldBe("0");
+        Should.Throw<ArgumentOutOfRangeException>(() => CpuInstructionSet.ForcingVariables((CpuVectorPath)9))
+            .Message.ShouldContain("CpuInstructionSet: unknown path");
+    }
+}
