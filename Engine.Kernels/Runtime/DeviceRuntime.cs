@@ -4,7 +4,7 @@ namespace Engine.Kernels;
 
 /// <summary>
 /// What the layers above need from a device: memory, copies to and from the host, and synchronisation.
-/// One implementation per backend (CpuRuntime here; the CUDA runtime mirrors it).
+/// One implementation per backend: CpuRuntime, and GpuRuntime (ILGPU) for CUDA, OpenCL and the simulated GPU.
 /// </summary>
 public abstract class DeviceRuntime
 {
@@ -40,9 +40,7 @@ public abstract class DeviceRuntime
     public static DeviceRuntime For(Device device) => device.Kind switch
     {
         DeviceKind.Cpu => CpuRuntime.Instance,
-        DeviceKind.Cuda => throw new NotSupportedException(
-            $"Device {device} was requested, but this build of Engine has no CUDA backend yet. " +
-            "Use Device.Cpu for now."),
+        DeviceKind.Cuda or DeviceKind.GpuSimulator or DeviceKind.OpenCL => Gpu.GpuRuntime.Get(device),
         _ => throw new ArgumentOutOfRangeException(nameof(device), $"unknown device kind {device.Kind}"),
     };
 }
