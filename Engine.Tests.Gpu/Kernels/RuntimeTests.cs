@@ -95,6 +95,18 @@ public sealed class RuntimeTests : GpuFixture
     }
 
     [Test]
+    public void EveryLoadedKernelIsAlsoCompiledToPtxForSm90()
+    {
+        GpuLayout.Fill(Gpu, Empty<int>(Gpu, new Shape(3)), 7);
+        GpuPtxCheck.Enabled.ShouldBeTrue();
+        foreach (var (kernel, _) in Gpu.Kernels.Log)
+        {
+            GpuPtxCheck.Compiled.ShouldContainKey(kernel);
+            GpuPtxCheck.Compiled[kernel].ShouldBeGreaterThan(100);
+        }
+    }
+
+    [Test]
     public void DeviceNamesParseAndPrint()
     {
         Device.Parse("cuda:1").ShouldBe(Device.Cuda(1));
