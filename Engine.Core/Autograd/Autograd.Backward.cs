@@ -15,13 +15,31 @@ public static partial class Autograd
             any |= nodes[i] is not null;
         }
         if (!any || !op.HasGradient) return;
-        var entry = new TapeEntry(op, attrs, nodes, inputs.Select(x => x.UntrackedAlias()).ToArray(),
-            outputs.Select(y => y.UntrackedAlias()).ToArray());
+        var saved = new NDArray[inputs.Length];
+        var versions = new int[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            saved[i] = op.Saves.Input(i) ? inputs[i].UntrackedAlias() : NotSaved(op, inputs[i], "input", i);
+            versions[i] = inputs[i].Storage.Version;
+        }
+        var savedOutputs = new NDArray[outputs.Length];
+        for (int i = 0; i < outputs.Length; i++)
+            savedOutputs[i] = op.Saves.Output(i) ? outputs[i].UntrackedAlias() : NotSaved(op, outputs[i], "output", i);
+        var entry = new TapeEntry(op, attrs, nodes, saved, savedOutputs, versions);
         for (int i = 0; i < outputs.Length; i++)
         {
             outputs[i].Node = AutogradNode.Output(entry, i);
             entry.Outputs[i].Node = outputs[i].Node;
         }
+    }
+
+    private static NDArray NotSaved(OpDef op, NDArray value, string kind, int index)
+    {
+        var standIn = NDArray.ShapeOnly(value.Shape, value.DType, value.Device,
+            $"{op.Name}: the gradient rule read the data of {kind} {index}, which the operator does not keep for " +
+            $"backward (it declares Saves = {op.Saves}); declare it in the OpDef's Saves.");
+        standIn.Node = value.Node;
+        return standIn;
     }
 
     /// <summary>
@@ -40,10 +58,8 @@ public static partial class Autograd
                 {
                     if (node.GradReq == GradReq.Write) MoveOrCopy(grad, node.Grad);
                     else
-                    {
-                        using var sum = node.Grad + grad;
-                        Nd.CopyInto(sum, node.Grad);
-                    }
+                        Ops.Imperative.Invoke(Ops.ElementwiseOps.Add, Ops.NoAttrs.Instance, [node.Grad, grad],
+                            [node.Grad], Kernels.WriteRequest.Write);
                 }
                 node.FreshGrad = true;
             }
@@ -142,7 +158,7 @@ public static partial class Autograd
             var need = entry.InputNodes.Select(n => n is not null && (n.IsVariable
                 ? n.GradReq != GradReq.Null || wanted?.Contains(n) == true
                 : required.Contains(n.Producer!))).ToArray();
-            var inGrads = entry.Op.InvokeGradient(entry.Attrs, entry.Inputs.ToArray(), outputs, grads, need);
+            var inGrads = RunRule(entry, outputs, grads, need);
             // A rule may pass an output gradient straight through (add, reshape), even to two inputs: give each
             // use its own view so that disposing one never frees another.
             var seen = new HashSet<NDArray>(grads, ReferenceEqualityComparer.Instance);
@@ -183,6 +199,18 @@ public static partial class Autograd
             }
         }
         return varGrads;
+    }
+
+    /// <summary>Runs an entry's gradient rule, disposing its temporaries and keeping only its results.</summary>
+    private static NDArray?[] RunRule(TapeEntry entry, NDArray[] outputs, NDArray[] grads, bool[] need)
+    {
+        using var scope = NDArray.Scope();
+        var result = entry.Op.InvokeGradient(entry.Attrs, entry.Inputs.ToArray(), outputs, grads, need);
+        foreach (var g in result)
+        {
+            if (g is not null) scope.Keep(g);
+        }
+        return result;
     }
 
     private static void Accumulate(AutogradNode node, NDArray g, Dictionary<TapeEntry, NDArray?[]> outGrads,
@@ -267,7 +295,7 @@ public static partial class Autograd
     {
         for (int i = 0; i < entry.Inputs.Count; i++)
         {
-            if (entry.Inputs[i].Storage.Version != entry.InputVersions[i])
+            if (entry.Inputs[i].HasData && entry.Inputs[i].Storage.Version != entry.InputVersions[i])
                 throw new InvalidOperationException(
                     $"{entry.Op.Name}: input {i} (shape {entry.Inputs[i].Shape}) was modified in place after it " +
                     "was recorded, so its gradient would be wrong. Assigning to NDArrays that are already in a " +

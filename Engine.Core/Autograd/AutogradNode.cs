@@ -31,19 +31,21 @@ internal sealed class AutogradNode
 
 /// <summary>
 /// One recorded operation: the op, its attributes, the graph nodes of its inputs, and the values its gradient
-/// rule reads (inputs and outputs, held as views the tape owns). A record, not a closure: it can be inspected
-/// and turned into a graph.
+/// rule reads (the inputs and outputs the op declares in <see cref="OpDef.Saves"/>, held as views the tape owns;
+/// the others as shape-only arrays, so that add keeps nothing alive). A record, not a closure: it can be
+/// inspected and turned into a graph.
 /// </summary>
 public sealed class TapeEntry
 {
-    internal TapeEntry(OpDef op, OpAttrs attrs, AutogradNode?[] inputNodes, NDArray[] inputs, NDArray[] outputs)
+    internal TapeEntry(OpDef op, OpAttrs attrs, AutogradNode?[] inputNodes, NDArray[] inputs, NDArray[] outputs,
+        int[] inputVersions)
     {
         Op = op;
         Attrs = attrs;
         InputNodes = inputNodes;
         Inputs = inputs;
         Outputs = outputs;
-        InputVersions = inputs.Select(x => x.Storage.Version).ToArray();
+        InputVersions = inputVersions;
     }
 
     public OpDef Op { get; }
@@ -52,10 +54,10 @@ public sealed class TapeEntry
 
     internal AutogradNode?[] InputNodes { get; }
 
-    /// <summary>Saved input values (views owned by the tape).</summary>
+    /// <summary>Input values (views owned by the tape; shape-only where the op does not save them).</summary>
     public IReadOnlyList<NDArray> Inputs { get; }
 
-    /// <summary>Saved output values (views owned by the tape).</summary>
+    /// <summary>Output values (views owned by the tape; shape-only where the op does not save them).</summary>
     public IReadOnlyList<NDArray> Outputs { get; }
 
     internal int[] InputVersions { get; }

@@ -53,6 +53,9 @@ public static partial class Autograd
 
     private static readonly OpDef<FunctionAttrs> CustomFunctionOp = new("_custom_function", -1, -1,
         (_, _) => throw new InvalidOperationException("custom functions run through Function.Call"),
-        new Dictionary<DeviceKind, Kernel<FunctionAttrs>>(), FusionClass.Opaque,
-        static (a, i, _, g, _) => a.Function.RunBackward(g, i.Length));
+        FusionClass.Opaque, static (a, i, _, g, _) => a.Function.RunBackward(g, i.Length))
+    {
+        // The function keeps what its Backward needs itself (SaveForBackward).
+        Saves = SavedValues.Nothing,
+    };
 }

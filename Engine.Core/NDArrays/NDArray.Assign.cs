@@ -1,3 +1,5 @@
+using Engine.Kernels;
+
 namespace Engine;
 
 public sealed partial class NDArray
@@ -22,14 +24,20 @@ public sealed partial class NDArray
         var shape = Ops.ShapeRules.Broadcast("assign", source.Shape, Shape);
         if (shape != Shape)
             throw new ArgumentException($"assign: cannot broadcast {source.Shape} into an array of shape {Shape}.");
-        Ops.CopyOps.StridedCopy(source, Ops.ShapeRules.BroadcastLayout(source, Shape), this, Layout);
-        Storage.Version++;
+        using var broadcast = source.View(Shape, Ops.ShapeRules.BroadcastLayout(source, Shape).Strides, source.Offset,
+            track: false);
+        Ops.Imperative.Invoke(Ops.CopyOps.Copy, Ops.NoAttrs.Instance, [broadcast], [this], WriteRequest.Write);
     }
 
     /// <summary>Fills this array with one value, in place.</summary>
     public void Fill(double value)
     {
-        using var scalar = Nd.Scalar(value, DType, Device);
-        Assign(scalar);
+        ThrowIfNoData();
+        if (Autograd.IsRecording && Node is not null)
+            throw new InvalidOperationException(
+                $"fill: this array (shape {Shape}) is in a computational graph; filling it inside Autograd.Record() " +
+                "would make its gradients wrong. Fill it outside the record section.");
+        Ops.Imperative.Invoke(Ops.CopyOps.Full, new Ops.FullAttrs(Shape, value, DType), [], [this],
+            WriteRequest.Write);
     }
 }

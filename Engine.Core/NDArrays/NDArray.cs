@@ -48,7 +48,35 @@ public sealed partial class NDArray : IDisposable
 
     public bool IsContiguous => Layout.IsContiguous;
 
-    internal TensorLayout Layout => new(Shape, Strides, Offset);
+    private TensorLayout? layout;
+
+    internal TensorLayout Layout => layout ??= new TensorLayout(Shape, Strides, Offset);
+
+    /// <summary>What a kernel sees of this array.</summary>
+    internal TensorArg Arg
+    {
+        get
+        {
+            ThrowIfNoData();
+            return new TensorArg(storage.Buffer, Layout, DType);
+        }
+    }
+
+    /// <summary>Why this array holds no data (a value the tape did not keep), or null when it has data.</summary>
+    private string? noData;
+
+    /// <summary>Whether the array has elements to read (false for shape-only stand-ins).</summary>
+    public bool HasData => noData is null;
+
+    /// <summary>
+    /// An array with a shape, dtype and device but no elements: it stands in for a value the tape did not keep,
+    /// so a gradient rule can still read its shape. Reading its data throws with <paramref name="why"/>.
+    /// </summary>
+    internal static NDArray ShapeOnly(Shape shape, DType dtype, Device device, string why) =>
+        new(new Storage(new NoDataBuffer(device)), shape, dtype, shape.ContiguousStrides(), 0, track: false)
+        {
+            noData = why,
+        };
 
     /// <summary>A scope that disposes every array created inside it unless kept.</summary>
     public static NDArrayScope Scope() => new();
@@ -65,7 +93,7 @@ public sealed partial class NDArray : IDisposable
     {
         ThrowIfDisposed();
         storage.AddReference();
-        return new NDArray(storage, shape, DType, strides, offset, track);
+        return new NDArray(storage, shape, DType, strides, offset, track) { noData = noData };
     }
 
     /// <summary>A view of the same elements that no scope tracks (the tape's saved values).</summary>
@@ -84,6 +112,13 @@ public sealed partial class NDArray : IDisposable
         storage.Release();
     }
 
+    /// <summary>Throws unless the array is alive and has elements.</summary>
+    internal void ThrowIfNoData()
+    {
+        if (noData is not null) throw new InvalidOperationException(noData);
+        ThrowIfDisposed();
+    }
+
     internal void ThrowIfDisposed()
     {
         if (IsDisposed)
@@ -95,7 +130,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>The elements as a span over CPU memory. The array must be contiguous and on the CPU.</summary>
     internal unsafe Span<T> AsSpan<T>() where T : unmanaged
     {
-        ThrowIfDisposed();
+        ThrowIfNoData();
         CheckElementType<T>();
         var buffer = (CpuBuffer)storage.Buffer;
         return new Span<T>((T*)buffer.Pointer + Offset, checked((int)Math.Max(0, Layout.Extent - Offset)));
@@ -104,7 +139,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>The whole buffer as a span (for kernels that take a layout with an offset).</summary>
     internal unsafe Span<T> BufferAsSpan<T>() where T : unmanaged
     {
-        ThrowIfDisposed();
+        ThrowIfNoData();
         CheckElementType<T>();
         var buffer = (CpuBuffer)storage.Buffer;
         return new Span<T>((void*)buffer.Pointer, checked((int)(buffer.Bytes / sizeof(T))));
@@ -113,7 +148,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>The whole buffer reinterpreted as T (for copies that only move bytes).</summary>
     internal unsafe Span<T> RawBufferAsSpan<T>() where T : unmanaged
     {
-        ThrowIfDisposed();
+        ThrowIfNoData();
         var buffer = (CpuBuffer)storage.Buffer;
         return new Span<T>((void*)buffer.Pointer, checked((int)(buffer.Bytes / sizeof(T))));
     }
@@ -121,7 +156,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>This array's elements (from its offset) reinterpreted as T.</summary>
     internal unsafe Span<T> RawAsSpan<T>() where T : unmanaged
     {
-        ThrowIfDisposed();
+        ThrowIfNoData();
         var buffer = (CpuBuffer)storage.Buffer;
         return new Span<T>((T*)buffer.Pointer + Offset, checked((int)Math.Max(0, Layout.Extent - Offset)));
     }
@@ -137,7 +172,7 @@ public sealed partial class NDArray : IDisposable
     /// <summary>Copies the elements, in row-major order, to a new managed array.</summary>
     public T[] ToArray<T>() where T : unmanaged
     {
-        ThrowIfDisposed();
+        ThrowIfNoData();
         if (DTypeExtensions.Of<T>() != DType)
         {
             using var cast = AsType(DTypeExtensions.Of<T>());
@@ -172,31 +207,7 @@ public sealed partial class NDArray : IDisposable
     internal NDArray AsContiguousCpu()
     {
         if (Device.Kind == DeviceKind.Cpu && IsContiguous) return this;
-        var copy = Empty(Shape, DType, Device.Cpu);
-        Ops.CopyOps.CopyKernel(this, copy);
-        return copy;
-    }
-
-    /// <summary>
-    /// This array, or a contiguous copy of it when it is not contiguous; disposing the lease frees only a copy.
-    /// Kernels use it; the copy is not recorded by autograd.
-    /// </summary>
-    internal ContiguousLease Contiguous()
-    {
-        if (IsContiguous) return new ContiguousLease(this, false);
-        var copy = Empty(Shape, DType, Device);
-        Ops.CopyOps.CopyKernel(this, copy);
-        return new ContiguousLease(copy, true);
-    }
-
-    internal readonly struct ContiguousLease(NDArray array, bool owned) : IDisposable
-    {
-        public NDArray Array => array;
-
-        public void Dispose()
-        {
-            if (owned) array.Dispose();
-        }
+        using (Autograd.Pause(Autograd.IsTraining)) return CopyTo(new Device(DeviceKind.Cpu, Device.Kind == DeviceKind.Cpu ? Device.Ordinal : 0));
     }
 
     internal static NDArray FromSpan<T>(ReadOnlySpan<T> data, Shape shape, Device device) where T : unmanaged

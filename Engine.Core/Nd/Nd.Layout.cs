@@ -61,7 +61,7 @@ public static partial class Nd
     /// </summary>
     public static NDArray Dropout(NDArray x, double p = 0.5)
     {
-        var outputs = RandomOps.Dropout.Invoke(new DropoutAttrs(p), x);
+        var outputs = RandomOps.Dropout.Invoke(new DropoutAttrs(p).Resolve(x.Size), x);
         outputs[1].Dispose();
         return outputs[0];
     }
@@ -70,13 +70,13 @@ public static partial class Nd
         Device? device = null)
     {
         using (device is null ? null : DefaultDevice.Use(device.Value))
-            return RandomOps.Random.Call(new RandomAttrs(Distribution.Uniform, low, high, shape.ToArray(), dtype));
+            return RandomOps.Random.Call(new RandomAttrs(Distribution.Uniform, low, high, shape.ToArray(), dtype).Resolve());
     }
 
     public static NDArray RandomNormal(double mean, double std, Shape shape, DType dtype = DType.Float32,
         Device? device = null)
     {
         using (device is null ? null : DefaultDevice.Use(device.Value))
-            return RandomOps.Random.Call(new RandomAttrs(Distribution.Normal, mean, std, shape.ToArray(), dtype));
+            return RandomOps.Random.Call(new RandomAttrs(Distribution.Normal, mean, std, shape.ToArray(), dtype).Resolve());
     }
 }

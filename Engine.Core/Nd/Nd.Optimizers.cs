@@ -1,4 +1,4 @@
-using Engine.Kernels.Cpu;
+using Engine.Ops;
 
 namespace Engine;
 
@@ -21,11 +21,9 @@ public static partial class Nd
         double clipGradient = -1)
     {
         CheckUpdate("sgd_update", weight, grad, [], lr, wd, rescaleGrad);
-        if (CanFuse(weight, grad, []))
+        if (CanFuse(OptimizerOps.SgdUpdate, weight, grad, []))
         {
-            CpuOptimizers.Sgd(weight.AsSpan<float>(), grad.AsSpan<float>(), default, (float)rescaleGrad, (float)lr,
-                (float)wd, 0, (float)Math.Max(clipGradient, 0));
-            weight.Storage.Version++;
+            OptimizerOps.SgdUpdate.Invoke(new SgdUpdateAttrs(lr, wd, rescaleGrad, clipGradient), weight, grad);
             return;
         }
         using var scope = NDArray.Scope();
@@ -37,12 +35,10 @@ public static partial class Nd
         double wd = 0, double rescaleGrad = 1, double clipGradient = -1)
     {
         CheckUpdate("sgd_mom_update", weight, grad, [("mom", mom)], lr, wd, rescaleGrad);
-        if (CanFuse(weight, grad, [mom]))
+        if (CanFuse(OptimizerOps.SgdMomUpdate, weight, grad, [mom]))
         {
-            CpuOptimizers.Sgd(weight.AsSpan<float>(), grad.AsSpan<float>(), mom.AsSpan<float>(), (float)rescaleGrad,
-                (float)lr, (float)wd, (float)momentum, (float)Math.Max(clipGradient, 0));
-            weight.Storage.Version++;
-            mom.Storage.Version++;
+            OptimizerOps.SgdMomUpdate.Invoke(new SgdUpdateAttrs(lr, wd, rescaleGrad, clipGradient, momentum), weight,
+                grad, mom);
             return;
         }
         using var scope = NDArray.Scope();
@@ -64,14 +60,10 @@ public static partial class Nd
             throw new ArgumentOutOfRangeException(nameof(beta1),
                 $"adam_update: beta1 and beta2 must lie in [0, 1) and epsilon be >= 0, got beta1 {beta1}, beta2 " +
                 $"{beta2}, epsilon {epsilon}.");
-        if (CanFuse(weight, grad, [mean, var]))
+        if (CanFuse(OptimizerOps.AdamUpdate, weight, grad, [mean, var]))
         {
-            CpuOptimizers.Adam(weight.AsSpan<float>(), grad.AsSpan<float>(), mean.AsSpan<float>(),
-                var.AsSpan<float>(), (float)rescaleGrad, (float)wd, (float)beta1, (float)beta2, (float)lr,
-                (float)epsilon, (float)Math.Max(clipGradient, 0));
-            weight.Storage.Version++;
-            mean.Storage.Version++;
-            var.Storage.Version++;
+            OptimizerOps.AdamUpdate.Invoke(new AdamUpdateAttrs(lr, beta1, beta2, epsilon, wd, rescaleGrad,
+                clipGradient), weight, grad, mean, var);
             return;
         }
         using var scope = NDArray.Scope();
@@ -84,10 +76,13 @@ public static partial class Nd
     private static NDArray ClipForUpdate(NDArray g, double clipGradient) =>
         clipGradient > 0 ? Clip(g, -clipGradient, clipGradient) : g;
 
-    /// <summary>float32, contiguous, on the CPU: what the fused kernels handle.</summary>
-    private static bool CanFuse(NDArray weight, NDArray grad, NDArray[] state) =>
-        weight.DType == DType.Float32 && weight.Device.Kind == DeviceKind.Cpu && weight.IsContiguous &&
-        grad.IsContiguous && state.All(s => s.IsContiguous);
+    /// <summary>
+    /// Whether the fused operator takes these arrays: float32, dense (it writes the weight and state in place), and
+    /// a kernel on their device. Anything else runs the same formula with array arithmetic.
+    /// </summary>
+    private static bool CanFuse(Ops.OpDef op, NDArray weight, NDArray grad, NDArray[] state) =>
+        weight.DType == DType.Float32 && weight.IsContiguous && grad.IsContiguous && state.All(s => s.IsContiguous) &&
+        op.DeviceKinds.Contains(weight.Device.Kind);
 
     private static void CheckUpdate(string op, NDArray weight, NDArray grad, (string Name, NDArray Array)[] state,
         double lr, double wd, double rescaleGrad)

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Engine.Ops;
 
 namespace Engine;
@@ -69,9 +68,8 @@ public static partial class Nd
     /// <summary>An array filled with <paramref name="value"/>.</summary>
     public static NDArray Full(Shape shape, double value, DType dtype = DType.Float32, Device? device = null)
     {
-        var a = NDArray.Empty(shape, dtype, device ?? DefaultDevice.Current);
-        Fill(a, value);
-        return a;
+        using (device is null ? null : DefaultDevice.Use(device.Value))
+            return CopyOps.Full.Call(new FullAttrs(shape, value, dtype));
     }
 
     /// <summary>A scalar (rank 0) array.</summary>
@@ -101,25 +99,6 @@ public static partial class Nd
             throw new ArgumentException(
                 $"copy: cannot copy {source.DType.Name()}{source.Shape} into {destination.DType.Name()}" +
                 $"{destination.Shape}; shapes and dtypes must match.");
-        if (!destination.IsContiguous)
-            throw new NotSupportedException("copy: the destination must be contiguous.");
-        CopyOps.CopyKernel(source, destination);
-        destination.Storage.Version++;
-    }
-
-    internal static void Fill(NDArray a, double value)
-    {
-        switch (a.DType)
-        {
-            case DType.Float32: a.AsSpan<float>().Fill((float)value); break;
-            case DType.Float64: a.AsSpan<double>().Fill(value); break;
-            case DType.Float16: a.AsSpan<Half>().Fill((Half)value); break;
-            case DType.Int32: a.AsSpan<int>().Fill((int)value); break;
-            case DType.Int64: a.AsSpan<long>().Fill((long)value); break;
-            case DType.UInt8: a.AsSpan<byte>().Fill((byte)value); break;
-            case DType.Int8: a.AsSpan<sbyte>().Fill((sbyte)value); break;
-            case DType.Bool: MemoryMarshal.AsBytes(a.AsSpan<bool>()).Fill(value != 0 ? (byte)1 : (byte)0); break;
-            default: throw new NotSupportedException(a.DType.Name());
-        }
+        Imperative.Invoke(CopyOps.Copy, NoAttrs.Instance, [source], [destination], Kernels.WriteRequest.Write);
     }
 }

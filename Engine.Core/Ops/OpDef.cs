@@ -1,3 +1,4 @@
+using Engine.Backends;
 using Engine.Kernels;
 
 namespace Engine.Ops;
@@ -28,9 +29,10 @@ public enum FusionClass
 }
 
 /// <summary>
-/// An operator, defined once: its name, typed attributes, shape and dtype rule, kernels per device kind,
-/// gradient rule, fusion class and in-place pairs. Eager execution, tracing, autograd and the graph passes
-/// all read this definition.
+/// An operator, defined once: its name, shape and dtype rule, gradient rule, fusion class, in-place pairs and
+/// effects (inputs it mutates, values its gradient keeps, scratch memory, write requests it honours). Kernels are
+/// registered on it per device kind by the backends (Engine.Core/Backends). Eager execution, tracing, autograd and
+/// the graph passes all read this definition.
 /// </summary>
 public abstract class OpDef
 {
@@ -53,43 +55,126 @@ public abstract class OpDef
 
     public FusionClass Fusion { get; }
 
-    /// <summary>(input, output) pairs whose buffers may be shared: the output may overwrite the input.</summary>
+    /// <summary>
+    /// (input, output) pairs whose buffers may be shared: the kernel stays correct when the output is the input's
+    /// very buffer and layout. Eager calls with <c>out</c> set to such an input run in place; the memory planner
+    /// reuses the input's buffer when nothing else reads it.
+    /// </summary>
     public IReadOnlyList<(int Input, int Output)> InPlace { get; }
+
+    /// <summary>Inputs the kernel writes (BatchNorm's running statistics, an optimizer's weight and state).</summary>
+    public IReadOnlyList<int> Mutates { get; init; } = [];
+
+    /// <summary>The input and output values the gradient rule reads; the tape keeps only these.</summary>
+    public SavedValues Saves { get; init; } = SavedValues.All;
+
+    /// <summary>Whether the kernels honour <see cref="WriteRequest.AddTo"/>; other ops add through a temporary.</summary>
+    public bool AddTo { get; init; }
+
+    /// <summary>Whether the kernels write outputs through any layout (a strided view); others get dense outputs.</summary>
+    public bool StridedOutputs { get; init; }
+
+    /// <summary>
+    /// The math of an elementwise or broadcast operator (struct operator types per dtype), from which every
+    /// backend binds its kernel and which a fusion pass composes; null for other operators.
+    /// </summary>
+    public ElementwiseMath? Math { get; protected init; }
 
     public abstract bool HasGradient { get; }
 
+    /// <summary>The device kinds this operator has kernels for (view operators run on every device).</summary>
+    public abstract IReadOnlyCollection<DeviceKind> DeviceKinds { get; }
+
+    /// <summary>Whether the output is a view of the input (reshape, transpose, slice): no kernel, no copy.</summary>
+    public abstract bool IsView { get; }
+
     /// <summary>Runs the operator with untyped attributes (graph executors and table-driven tests).</summary>
     public abstract NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs);
+
+    /// <summary>
+    /// Runs the operator into existing arrays (MXNet's <c>out=</c>): overwrite them, or add to them with
+    /// <see cref="WriteRequest.AddTo"/>. An output may be an input the op declares in place.
+    /// </summary>
+    public abstract NDArray[] InvokeInto(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
+        WriteRequest request = WriteRequest.Write);
+
+    /// <summary>The shape and dtype rule with untyped attributes.</summary>
+    public abstract TensorType[] InferTypes(OpAttrs attrs, TensorType[] inputs);
+
+    /// <summary>The most scratch bytes a kernel may take from its context for these inputs.</summary>
+    public abstract long ScratchBytes(OpAttrs attrs, TensorType[] inputs);
 
     /// <summary>Runs the gradient rule with untyped attributes (the tape and the graph pass call this).</summary>
     internal abstract NDArray?[] InvokeGradient(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
         NDArray[] outputGradients, bool[] required);
 
-    public abstract IReadOnlyCollection<DeviceKind> DeviceKinds { get; }
+    /// <summary>Registers, for one device kind, the kernel that runs <see cref="Math"/> on a backend's driver.</summary>
+    internal abstract void BindElementwise(DeviceKind kind, IElementwiseDriver driver);
 
     public override string ToString() => Name;
 }
 
+/// <summary>The values of a recorded call that an operator's gradient reads: which inputs, which outputs.</summary>
+public sealed class SavedValues
+{
+    private readonly int[]? inputs, outputs;
+
+    private SavedValues(int[]? inputs, int[]? outputs)
+    {
+        this.inputs = inputs;
+        this.outputs = outputs;
+    }
+
+    /// <summary>Every input and output (the safe default).</summary>
+    public static SavedValues All { get; } = new(null, null);
+
+    /// <summary>Nothing but shapes (add, subtract, negative: the gradient only routes dy).</summary>
+    public static SavedValues Nothing { get; } = new([], []);
+
+    public static SavedValues Of(int[] inputs, int[] outputs) => new(inputs, outputs);
+
+    public static SavedValues Inputs(params int[] inputs) => new(inputs, []);
+
+    public static SavedValues Outputs(params int[] outputs) => new([], outputs);
+
+    public bool Input(int index) => inputs is null || inputs.Contains(index);
+
+    public bool Output(int index) => outputs is null || outputs.Contains(index);
+
+    public override string ToString() =>
+        $"inputs {(inputs is null ? "all" : $"[{string.Join(", ", inputs)}]")}, " +
+        $"outputs {(outputs is null ? "all" : $"[{string.Join(", ", outputs)}]")}";
+}
+
 public delegate TensorType[] ShapeRule<in TAttrs>(TAttrs attrs, TensorType[] inputs);
 
-public delegate void Kernel<in TAttrs>(TAttrs attrs, NDArray[] inputs, NDArray[] outputs);
+/// <summary>
+/// A kernel as a backend registers it: attributes, the context (runtime, write requests, scratch) and the tensors.
+/// Outputs are dense unless the operator declares <see cref="OpDef.StridedOutputs"/>.
+/// </summary>
+public delegate void Kernel<in TAttrs>(TAttrs attrs, KernelContext context, TensorArg[] inputs, TensorArg[] outputs);
 
 /// <summary>
 /// Gradient of an operator: given the attributes, inputs, outputs and the gradients of the outputs, returns the
 /// gradient of each input (null where an input gets none), written with NDArray operations so that it can be
-/// recorded (higher-order gradients) and traced into graphs.
+/// recorded (higher-order gradients) and traced into graphs. Temporaries need no disposal: the caller runs the
+/// rule inside a scope and keeps only the results.
 /// </summary>
 /// <remarks><paramref name="required"/>[i] is false when input i needs no gradient; the rule may return null
-/// there and skip the work (a network's input data, labels).</remarks>
+/// there and skip the work (a network's input data, labels). Values the operator does not declare in
+/// <see cref="OpDef.Saves"/> arrive as shape-only arrays: reading their data is an error.</remarks>
 public delegate NDArray?[] GradientRule<in TAttrs>(TAttrs attrs, NDArray[] inputs, NDArray[] outputs,
     NDArray[] outputGradients, bool[] required);
 
 /// <summary>Produces an operator's output as a view of its input (reshape, transpose, slice): no copy.</summary>
 public delegate NDArray ViewKernel<in TAttrs>(TAttrs attrs, NDArray input, TensorType output);
 
+/// <summary>Scratch bytes a kernel may need for given inputs.</summary>
+public delegate long ScratchRule<in TAttrs>(TAttrs attrs, TensorType[] inputs);
+
 public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
 {
-    private readonly Dictionary<DeviceKind, Kernel<TAttrs>> kernels;
+    private readonly Dictionary<DeviceKind, Kernel<TAttrs>> kernels = new();
 
     /// <summary>An operator whose output is a view of its single input, on every device.</summary>
     public OpDef(string name, ShapeRule<TAttrs> inferType, ViewKernel<TAttrs> view,
@@ -97,30 +182,48 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
         : base(name, 1, 1, FusionClass.Injective, [])
     {
         InferType = inferType;
-        kernels = new Dictionary<DeviceKind, Kernel<TAttrs>>();
         View = view;
         Gradient = gradient;
+        Saves = SavedValues.Nothing;
+    }
+
+    /// <summary>An operator whose kernels the backends register.</summary>
+    public OpDef(string name, int inputs, int outputs, ShapeRule<TAttrs> inferType,
+        FusionClass fusion = FusionClass.Opaque, GradientRule<TAttrs>? gradient = null,
+        (int Input, int Output)[]? inPlace = null)
+        : base(name, inputs, outputs, fusion, inPlace ?? [])
+    {
+        InferType = inferType;
+        Gradient = gradient;
+    }
+
+    /// <summary>An elementwise or broadcast operator defined by its math.</summary>
+    public OpDef(string name, ShapeRule<TAttrs> inferType, ElementwiseMath<TAttrs> math, FusionClass fusion,
+        GradientRule<TAttrs>? gradient = null, (int Input, int Output)[]? inPlace = null)
+        : this(name, math.Arity, 1, inferType, fusion, gradient, inPlace)
+    {
+        Math = math;
+        Scratch = static (_, _) => 0;
     }
 
     /// <summary>Set for view operators: the output shares the input's buffer.</summary>
     public ViewKernel<TAttrs>? View { get; }
 
-    public OpDef(string name, int inputs, int outputs, ShapeRule<TAttrs> inferType,
-        IReadOnlyDictionary<DeviceKind, Kernel<TAttrs>> kernels, FusionClass fusion = FusionClass.Opaque,
-        GradientRule<TAttrs>? gradient = null, (int Input, int Output)[]? inPlace = null)
-        : base(name, inputs, outputs, fusion, inPlace ?? [])
-    {
-        InferType = inferType;
-        this.kernels = new Dictionary<DeviceKind, Kernel<TAttrs>>(kernels);
-        Gradient = gradient;
-    }
+    public override bool IsView => View is not null;
 
     public ShapeRule<TAttrs> InferType { get; }
 
     /// <summary>The gradient rule; null for operators that are not differentiable.</summary>
     public GradientRule<TAttrs>? Gradient { get; internal set; }
 
+    /// <summary>Scratch bytes the kernels may take; by default room for a dense copy of every input.</summary>
+    public ScratchRule<TAttrs> Scratch { get; init; } = static (_, t) => t.Sum(x => x.Shape.Size * x.DType.SizeInBytes());
+
     public override bool HasGradient => Gradient is not null;
+
+    public override TensorType[] InferTypes(OpAttrs attrs, TensorType[] inputs) => InferType(Typed(attrs), inputs);
+
+    public override long ScratchBytes(OpAttrs attrs, TensorType[] inputs) => Scratch(Typed(attrs), inputs);
 
     internal override NDArray?[] InvokeGradient(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
         NDArray[] outputGradients, bool[] required)
@@ -130,21 +233,58 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
         return Gradient((TAttrs)attrs, inputs, outputs, outputGradients, required);
     }
 
-    public override IReadOnlyCollection<DeviceKind> DeviceKinds =>
-        View is null ? kernels.Keys : [DeviceKind.Cpu, DeviceKind.Cuda];
+    public override IReadOnlyCollection<DeviceKind> DeviceKinds
+    {
+        get
+        {
+            BackendRegistry.EnsureRegistered();
+            return View is null ? kernels.Keys : BackendRegistry.All.SelectMany(b => b.DeviceKinds).ToArray();
+        }
+    }
 
-    public Kernel<TAttrs> KernelFor(Device device) =>
-        kernels.TryGetValue(device.Kind, out var k) ? k : throw new NotSupportedException(
+    /// <summary>Registers the kernel for one device kind; a backend calls this once per kind it serves.</summary>
+    public void Register(DeviceKind kind, Kernel<TAttrs> kernel)
+    {
+        ArgumentNullException.ThrowIfNull(kernel);
+        if (View is not null)
+            throw new InvalidOperationException($"{Name}: a view operator takes no kernels.");
+        lock (kernels)
+        {
+            if (!kernels.TryAdd(kind, kernel))
+                throw new InvalidOperationException($"{Name}: a kernel for {kind} is already registered.");
+        }
+    }
+
+    internal override void BindElementwise(DeviceKind kind, IElementwiseDriver driver)
+    {
+        if (Math is not ElementwiseMath<TAttrs> math)
+            throw new InvalidOperationException($"{Name}: not an elementwise operator.");
+        Register(kind, (a, c, i, o) => math.Run(driver, a, c, i, o));
+    }
+
+    public Kernel<TAttrs> KernelFor(Device device)
+    {
+        BackendRegistry.EnsureRegistered();
+        return kernels.TryGetValue(device.Kind, out var k) ? k : throw new NotSupportedException(
             $"{Name}: no kernel for {device}; this operator runs on {string.Join(", ", kernels.Keys)}. " +
             "Move the inputs with CopyTo(Device.Cpu).");
+    }
 
     /// <summary>Runs the operator eagerly (and records it when autograd is recording).</summary>
     public NDArray[] Invoke(TAttrs attrs, params NDArray[] inputs) => Imperative.Invoke(this, attrs, inputs);
 
-    public override NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs) =>
-        attrs is TAttrs typed ? Invoke(typed, inputs) : throw new ArgumentException(
-            $"{Name}: expects attributes of type {typeof(TAttrs).Name}, got {attrs.GetType().Name}.");
+    public override NDArray[] Invoke(OpAttrs attrs, params NDArray[] inputs) => Invoke(Typed(attrs), inputs);
+
+    public override NDArray[] InvokeInto(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
+        WriteRequest request = WriteRequest.Write)
+    {
+        ArgumentNullException.ThrowIfNull(outputs);
+        return Imperative.Invoke(this, Typed(attrs), inputs, outputs, request);
+    }
 
     /// <summary>Runs a single-output operator.</summary>
     public NDArray Call(TAttrs attrs, params NDArray[] inputs) => Imperative.Invoke(this, attrs, inputs)[0];
+
+    private TAttrs Typed(OpAttrs attrs) => attrs as TAttrs ?? throw new ArgumentException(
+        $"{Name}: expects attributes of type {typeof(TAttrs).Name}, got {attrs?.GetType().Name ?? "null"}.");
 }

@@ -1,23 +1,17 @@
 namespace Engine.Ops;
 
-public sealed record ReshapeAttrs(int[] Spec) : OpAttrs
+public sealed record ReshapeAttrs(Dims Spec) : OpAttrs
 {
     public override IReadOnlyDictionary<string, string> ToDictionary() =>
         new Dictionary<string, string> { ["shape"] = Format.Tuple(Spec) };
 
-    public bool Equals(ReshapeAttrs? other) => other is not null && Spec.SequenceEqual(other.Spec);
-
-    public override int GetHashCode() => Spec.Aggregate(17, (h, d) => h * 31 + d);
 }
 
-public sealed record TransposeAttrs(int[] Axes) : OpAttrs
+public sealed record TransposeAttrs(Dims Axes) : OpAttrs
 {
     public override IReadOnlyDictionary<string, string> ToDictionary() =>
         new Dictionary<string, string> { ["axes"] = Format.Tuple(Axes) };
 
-    public bool Equals(TransposeAttrs? other) => other is not null && Axes.SequenceEqual(other.Axes);
-
-    public override int GetHashCode() => Axes.Aggregate(17, (h, d) => h * 31 + d);
 }
 
 /// <summary>begin/end/step along one axis (MXNet slice_axis with a step).</summary>
@@ -29,12 +23,9 @@ public sealed record SliceAxisAttrs(int Axis, int Begin, int End, int Step = 1) 
     };
 }
 
-public sealed record SliceAxisBackwardAttrs(SliceAxisAttrs Slice, int[] InputShape) : OpAttrs
+public sealed record SliceAxisBackwardAttrs(SliceAxisAttrs Slice, Dims InputShape) : OpAttrs
 {
-    public bool Equals(SliceAxisBackwardAttrs? other) =>
-        other is not null && Slice == other.Slice && InputShape.SequenceEqual(other.InputShape);
 
-    public override int GetHashCode() => HashCode.Combine(Slice, InputShape.Length);
 }
 
 /// <summary>Operators that return a view of their input: reshape, transpose, slicing along an axis.</summary>
@@ -85,15 +76,6 @@ public static class ViewOps
     /// <summary>The gradient of slice_axis: zeros of the input's shape with the slice set to the gradient.</summary>
     public static readonly OpDef<SliceAxisBackwardAttrs> SliceAxisBackward = new("_backward_slice_axis", 1, 1,
         (a, t) => [new TensorType(new Shape(a.InputShape), t[0].DType)],
-        ElementwiseOps.Cpu<SliceAxisBackwardAttrs>((a, i, o) =>
-        {
-            Nd.Fill(o[0], 0);
-            var (axis, start, _) = ResolveSlice(o[0].Shape, a.Slice);
-            var strides = o[0].Shape.ContiguousStrides();
-            long offset = start * strides[axis];
-            strides[axis] *= a.Slice.Step;
-            CopyOps.StridedCopy(i[0], i[0].Layout, o[0], new TensorLayout(i[0].Shape, strides, offset));
-        }),
         FusionClass.Injective,
         static (a, _, _, g, _) => [g[0].SliceAxis(a.Slice.Axis, a.Slice.Begin, a.Slice.End, a.Slice.Step)]);
 
@@ -101,7 +83,7 @@ public static class ViewOps
     /// MXNet's reshape codes: 0 copies the input dim at that position, -1 infers one dim, -2 copies all remaining
     /// dims, -3 merges two consecutive input dims, -4 splits one input dim into the next two values (one may be -1).
     /// </summary>
-    public static Shape InferReshape(Shape input, int[] spec)
+    public static Shape InferReshape(Shape input, Dims spec)
     {
         var dims = new List<int>();
         int inferAt = -1, src = 0;
@@ -162,18 +144,18 @@ public static class ViewOps
         return result;
     }
 
-    private static ArgumentException ReshapeError(Shape input, int[] spec, string why) =>
+    private static ArgumentException ReshapeError(Shape input, Dims spec, string why) =>
         new($"reshape: cannot reshape {input} to ({string.Join(", ", spec)}): {why}. Codes: 0 copies a dim, " +
             "-1 infers one, -2 copies the rest, -3 merges two, -4 splits one.");
 
-    public static Shape TransposedShape(Shape input, int[] axes)
+    public static Shape TransposedShape(Shape input, Dims axes)
     {
         var perm = NormalizePermutation(input, axes);
         return new Shape(perm.Select(a => input[a]).ToArray());
     }
 
     /// <summary>An empty list means reverse the axes, as NumPy and MXNet do.</summary>
-    public static int[] NormalizePermutation(Shape input, int[] axes)
+    public static int[] NormalizePermutation(Shape input, Dims axes)
     {
         if (axes.Length == 0) return Enumerable.Range(0, input.Rank).Reverse().ToArray();
         if (axes.Length != input.Rank)

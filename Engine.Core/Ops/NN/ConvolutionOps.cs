@@ -4,7 +4,7 @@ using Engine.Kernels.Cpu;
 namespace Engine.Ops;
 
 /// <summary>MXNet Convolution attributes (NCHW or NCW); kernel size comes from the weight.</summary>
-public sealed record ConvolutionAttrs(int[] Stride, int[] Pad, int[] Dilate, int NumGroup = 1, bool NoBias = false)
+public sealed record ConvolutionAttrs(Dims Stride, Dims Pad, Dims Dilate, int NumGroup = 1, bool NoBias = false)
     : OpAttrs
 {
     public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
@@ -13,21 +13,14 @@ public sealed record ConvolutionAttrs(int[] Stride, int[] Pad, int[] Dilate, int
         ["num_group"] = NumGroup.ToString(), ["no_bias"] = Format.Bool(NoBias),
     };
 
-    public bool Equals(ConvolutionAttrs? o) => o is not null && Stride.SequenceEqual(o.Stride) &&
-        Pad.SequenceEqual(o.Pad) && Dilate.SequenceEqual(o.Dilate) && NumGroup == o.NumGroup && NoBias == o.NoBias;
-
-    public override int GetHashCode() => HashCode.Combine(Stride.Length, NumGroup, NoBias);
 
     internal ConvolutionDescriptor Describe(Shape x, Shape w) =>
         ConvolutionDescriptor.FromShapes(x, w, Stride, Pad, Dilate, NumGroup);
 }
 
-public sealed record ConvolutionBackwardAttrs(ConvolutionAttrs Conv, int[] OtherShape) : OpAttrs
+public sealed record ConvolutionBackwardAttrs(ConvolutionAttrs Conv, Dims OtherShape) : OpAttrs
 {
-    public bool Equals(ConvolutionBackwardAttrs? o) =>
-        o is not null && Conv == o.Conv && OtherShape.SequenceEqual(o.OtherShape);
 
-    public override int GetHashCode() => HashCode.Combine(Conv, OtherShape.Length);
 }
 
 [OpTable]
@@ -48,19 +41,6 @@ public static class ConvolutionOps
                 throw new ArgumentException($"{d.Op}: bias has shape {t[2].Shape} but needs {d.BiasShape}.");
             return [new TensorType(d.OutputShape, t[0].DType)];
         },
-        ElementwiseOps.Cpu<ConvolutionAttrs>((a, i, o) =>
-        {
-            var d = a.Describe(i[0].Shape, i[1].Shape);
-            using var xl = i[0].Contiguous();
-            using var wl = i[1].Contiguous();
-            using var bl = a.NoBias ? default : i[2].Contiguous();
-            if (i[0].DType == DType.Float32)
-                CpuConvolution.Forward(d, xl.Array.AsSpan<float>(), wl.Array.AsSpan<float>(),
-                    a.NoBias ? default : bl.Array.AsSpan<float>(), o[0].AsSpan<float>());
-            else
-                CpuConvolution.Forward(d, xl.Array.AsSpan<double>(), wl.Array.AsSpan<double>(),
-                    a.NoBias ? default : bl.Array.AsSpan<double>(), o[0].AsSpan<double>());
-        }),
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         {
@@ -83,56 +63,22 @@ public static class ConvolutionOps
                 throw new ArgumentException($"convolution: the output gradient must be (N, K, ...), got {t[0].Shape}.");
             return [new TensorType(new Shape(t[0].Shape[1]), t[0].DType)];
         },
-        ElementwiseOps.Cpu<NoAttrs>((_, i, o) =>
-        {
-            var s = i[0].Shape;
-            int n = s[0], k = s[1], space = checked((int)s.SizeOf(2, s.Rank));
-            // A 1x1 convolution with K channels and a 1 x space plane has exactly dy's layout.
-            var d = new ConvolutionDescriptor(n, k, 1, space, k, 1, 1);
-            using var dyl = i[0].Contiguous();
-            if (i[0].DType == DType.Float32) CpuConvolution.BackwardBias(d, dyl.Array.AsSpan<float>(), o[0].AsSpan<float>());
-            else CpuConvolution.BackwardBias(d, dyl.Array.AsSpan<double>(), o[0].AsSpan<double>());
-        }),
         FusionClass.Reduction,
         // The bias gradient is linear in dy: its gradient broadcasts g back over batch and space.
         static (_, i, _, g, _) =>
         {
             var shape = Enumerable.Repeat(1, i[0].Rank).ToArray();
             shape[1] = i[0].Shape[1];
-            using var scope = NDArray.Scope();
-            return [scope.Keep(Nd.BroadcastTo(g[0].Reshape(shape), i[0].Shape))];
+            return [Nd.BroadcastTo(g[0].Reshape(shape), i[0].Shape)];
         });
 
     /// <summary>Inputs dy and weight; output dx of the data shape given in the attributes.</summary>
     public static readonly OpDef<ConvolutionBackwardAttrs> ConvolutionBackwardData = new(
         "_backward_convolution_data", 2, 1,
-        (a, t) => [new TensorType(new Shape(a.OtherShape), t[0].DType)],
-        ElementwiseOps.Cpu<ConvolutionBackwardAttrs>((a, i, o) =>
-        {
-            var d = a.Conv.Describe(new Shape(a.OtherShape), i[1].Shape);
-            using var dyl = i[0].Contiguous();
-            using var wl = i[1].Contiguous();
-            if (i[0].DType == DType.Float32)
-                CpuConvolution.BackwardData(d, dyl.Array.AsSpan<float>(), wl.Array.AsSpan<float>(), o[0].AsSpan<float>());
-            else
-                CpuConvolution.BackwardData(d, dyl.Array.AsSpan<double>(), wl.Array.AsSpan<double>(),
-                    o[0].AsSpan<double>());
-        }));
+        (a, t) => [new TensorType(new Shape(a.OtherShape), t[0].DType)]);
 
     /// <summary>Inputs x and dy; output dw of the weight shape given in the attributes.</summary>
     public static readonly OpDef<ConvolutionBackwardAttrs> ConvolutionBackwardWeight = new(
         "_backward_convolution_weight", 2, 1,
-        (a, t) => [new TensorType(new Shape(a.OtherShape), t[0].DType)],
-        ElementwiseOps.Cpu<ConvolutionBackwardAttrs>((a, i, o) =>
-        {
-            var d = a.Conv.Describe(i[0].Shape, new Shape(a.OtherShape));
-            using var xl = i[0].Contiguous();
-            using var dyl = i[1].Contiguous();
-            if (i[0].DType == DType.Float32)
-                CpuConvolution.BackwardWeight(d, xl.Array.AsSpan<float>(), dyl.Array.AsSpan<float>(),
-                    o[0].AsSpan<float>());
-            else
-                CpuConvolution.BackwardWeight(d, xl.Array.AsSpan<double>(), dyl.Array.AsSpan<double>(),
-                    o[0].AsSpan<double>());
-        }));
+        (a, t) => [new TensorType(new Shape(a.OtherShape), t[0].DType)]);
 }

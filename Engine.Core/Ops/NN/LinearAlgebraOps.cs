@@ -1,5 +1,3 @@
-using Engine.Kernels.Cpu;
-
 namespace Engine.Ops;
 
 public sealed record DotAttrs(bool TransposeA = false, bool TransposeB = false) : OpAttrs
@@ -29,7 +27,6 @@ public static class LinearAlgebraOps
             var (m, _, n) = DotDims("dot", a, t[0], t[1]);
             return [new TensorType(new Shape(m, n), t[0].DType)];
         },
-        ElementwiseOps.Cpu<DotAttrs>((a, i, o) => Gemm(a.TransposeA, a.TransposeB, i[0], i[1], o[0], batch: 1)),
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         [
@@ -49,8 +46,6 @@ public static class LinearAlgebraOps
             var (m, _, n) = DotDims("batch_dot", a, Drop(t[0]), Drop(t[1]));
             return [new TensorType(new Shape(t[0].Shape[0], m, n), t[0].DType)];
         },
-        ElementwiseOps.Cpu<DotAttrs>((a, i, o) =>
-            Gemm(a.TransposeA, a.TransposeB, i[0], i[1], o[0], batch: i[0].Shape[0])),
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         [
@@ -85,42 +80,18 @@ public static class LinearAlgebraOps
             _ = rows;
             return [new TensorType(new Shape(outDims), t[0].DType)];
         },
-        ElementwiseOps.Cpu<FullyConnectedAttrs>((a, i, o) =>
-        {
-            var (rows, inUnits) = FlattenedDims(a, i[0].Shape);
-            using var xl = i[0].Contiguous();
-            using var wl = i[1].Contiguous();
-            if (i[0].DType == DType.Float32) Run<float>(xl.Array, wl.Array, a.NoBias ? null : i[2], o[0], rows, inUnits, a.NumHidden);
-            else Run<double>(xl.Array, wl.Array, a.NoBias ? null : i[2], o[0], rows, inUnits, a.NumHidden);
-
-            static void Run<T>(NDArray x, NDArray w, NDArray? bias, NDArray y, int rows, int k, int n)
-                where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-            {
-                var ys = y.AsSpan<T>();
-                T beta = T.Zero;
-                if (bias is not null)
-                {
-                    using var bl = bias.Contiguous();
-                    var b = bl.Array.AsSpan<T>()[..n];
-                    for (int r = 0; r < rows; r++) b.CopyTo(ys.Slice(r * n, n));
-                    beta = T.One;
-                }
-                CpuGemm.Gemm(false, true, rows, n, k, T.One, x.AsSpan<T>(), k, w.AsSpan<T>(), k, beta, ys, n);
-            }
-        }),
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         {
             var (rows, inUnits) = FlattenedDims(a, i[0].Shape);
-            using var scope = NDArray.Scope();
             var g2 = g[0].Reshape(rows, a.NumHidden);
             var x2 = i[0].Reshape(rows, inUnits);
             var result = new NDArray?[i.Length];
-            if (r[0]) result[0] = scope.Keep(Nd.Dot(g2, i[1]).Reshape(i[0].Shape));
-            if (r[1]) result[1] = scope.Keep(Nd.Dot(g2, x2, transposeA: true));
+            if (r[0]) result[0] = Nd.Dot(g2, i[1]).Reshape(i[0].Shape);
+            if (r[1]) result[1] = Nd.Dot(g2, x2, transposeA: true);
             // db = ones(1, rows) . g: a one-row product runs on GEMM's no-packing path, faster than a column sum.
             if (!a.NoBias && r[2])
-                result[2] = scope.Keep(Nd.Dot(Nd.Ones(new Shape(1, rows), g2.DType, g2.Device), g2).Reshape(a.NumHidden));
+                result[2] = Nd.Dot(Nd.Ones(new Shape(1, rows), g2.DType, g2.Device), g2).Reshape(a.NumHidden);
             return result;
         });
 
@@ -147,20 +118,5 @@ public static class LinearAlgebraOps
         if (a.Flatten)
             return x.Rank == 1 ? (1, x[0]) : (x[0], checked((int)x.SizeOf(1, x.Rank)));
         return (checked((int)x.SizeOf(0, x.Rank - 1)), x[^1]);
-    }
-
-    /// <summary>Runs (batched) GEMM on contiguous copies of the operands.</summary>
-    private static void Gemm(bool ta, bool tb, NDArray a, NDArray b, NDArray c, int batch)
-    {
-        using var al = a.Contiguous();
-        using var bl = b.Contiguous();
-        int ar = a.Shape[^2], ac = a.Shape[^1], br = b.Shape[^2], bc = b.Shape[^1];
-        int m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
-        if (a.DType == DType.Float32)
-            CpuGemm.BatchedGemm(batch, ta, tb, m, n, k, 1f, al.Array.AsSpan<float>(), (long)ar * ac,
-                bl.Array.AsSpan<float>(), (long)br * bc, 0f, c.AsSpan<float>(), (long)m * n);
-        else
-            CpuGemm.BatchedGemm(batch, ta, tb, m, n, k, 1.0, al.Array.AsSpan<double>(), (long)ar * ac,
-                bl.Array.AsSpan<double>(), (long)br * bc, 0.0, c.AsSpan<double>(), (long)m * n);
     }
 }

@@ -1,5 +1,4 @@
 using Engine.Kernels;
-using Engine.Kernels.Cpu;
 
 namespace Engine.Ops;
 
@@ -60,54 +59,33 @@ public static class NormalizationOps
             var stat = new TensorType(new Shape(d.Channels), t[0].DType);
             return [t[0], stat, stat];
         },
-        ElementwiseOps.Cpu<BatchNormAttrs>((a, i, o) =>
-        {
-            using var xl = i[0].Contiguous();
-            var d = a.Describe(i[0].Shape);
-            if (i[0].DType == DType.Float32) Forward<float>(a, d, xl.Array, i, o);
-            else Forward<double>(a, d, xl.Array, i, o);
-        }),
         FusionClass.Opaque,
         static (a, i, o, g, r) =>
         {
             if (a.Training)
             {
                 var grads = BatchNormBackward!.Invoke(a, i[0], g[0], i[1], o[1], o[2]);
-                return [grads[0], r[1] ? grads[1] : Dispose(grads[1]), r[2] ? grads[2] : Dispose(grads[2]), null,
-                    null];
+                return [grads[0], r[1] ? grads[1] : null, r[2] ? grads[2] : null, null, null];
             }
             // Inference: y = (x - mean) * invstd * gamma + beta with fixed statistics.
             var shape = BroadcastShape(i[0].Shape, a.Axis);
-            using var scope = NDArray.Scope();
             var invStd = o[2].Reshape(shape);
             var mean = o[1].Reshape(shape);
             var gamma = a.FixGamma ? Nd.OnesLike(i[1]).Reshape(shape) : i[1].Reshape(shape);
-            var dx = scope.Keep(g[0] * gamma * invStd);
             var axes = Enumerable.Range(0, i[0].Rank).Where(k => k != i[0].Shape.NormalizeAxis(a.Axis, "batch_norm"))
                 .ToArray();
-            var dgamma = a.FixGamma ? scope.Keep(Nd.ZerosLike(i[1]))
-                : scope.Keep(Nd.Sum(g[0] * (i[0] - mean) * invStd, axes));
-            var dbeta = scope.Keep(Nd.Sum(g[0], axes));
-            return [dx, dgamma, dbeta, null, null];
-        });
+            var dgamma = a.FixGamma ? Nd.ZerosLike(i[1]) : Nd.Sum(g[0] * (i[0] - mean) * invStd, axes);
+            return [g[0] * gamma * invStd, dgamma, Nd.Sum(g[0], axes), null, null];
+        })
+    {
+        // Training updates the running statistics in place; the gradient reads x, gamma and the saved statistics.
+        Mutates = [3, 4],
+        Saves = SavedValues.Of([0, 1], [1, 2]),
+    };
 
     /// <summary>Inputs x, dy, gamma, saved mean, saved 1/std; outputs dx, dgamma, dbeta.</summary>
     public static readonly OpDef<BatchNormAttrs> BatchNormBackward = new("_backward_batch_norm", 5, 3,
-        (_, t) => [t[0], t[2], t[2]],
-        ElementwiseOps.Cpu<BatchNormAttrs>((a, i, o) =>
-        {
-            using var xl = i[0].Contiguous();
-            using var dyl = i[1].Contiguous();
-            var d = a.Describe(i[0].Shape);
-            if (i[0].DType == DType.Float32)
-                CpuBatchNorm.Backward(d, xl.Array.AsSpan<float>(), dyl.Array.AsSpan<float>(), i[2].AsSpan<float>(),
-                    i[3].AsSpan<float>(), i[4].AsSpan<float>(), o[0].AsSpan<float>(), o[1].AsSpan<float>(),
-                    o[2].AsSpan<float>());
-            else
-                CpuBatchNorm.Backward(d, xl.Array.AsSpan<double>(), dyl.Array.AsSpan<double>(), i[2].AsSpan<double>(),
-                    i[3].AsSpan<double>(), i[4].AsSpan<double>(), o[0].AsSpan<double>(), o[1].AsSpan<double>(),
-                    o[2].AsSpan<double>());
-        }));
+        (_, t) => [t[0], t[2], t[2]]);
 
     public static readonly OpDef<SoftmaxAttrs> Softmax = new("softmax", 1, 1,
         (a, t) =>
@@ -116,9 +94,8 @@ public static class NormalizationOps
             a.Split(t[0].Shape, "softmax");
             return [t[0]];
         },
-        ElementwiseOps.Cpu<SoftmaxAttrs>((a, i, o) => RunSoftmax(a, i[0], o[0], log: false)),
         FusionClass.Opaque,
-        static (a, _, o, g, _) => [SoftmaxBackward!.Call(a, o[0], g[0])]);
+        static (a, _, o, g, _) => [SoftmaxBackward!.Call(a, o[0], g[0])]) { Saves = SavedValues.Outputs(0) };
 
     public static readonly OpDef<SoftmaxAttrs> LogSoftmax = new("log_softmax", 1, 1,
         (a, t) =>
@@ -127,48 +104,40 @@ public static class NormalizationOps
             a.Split(t[0].Shape, "log_softmax");
             return [t[0]];
         },
-        ElementwiseOps.Cpu<SoftmaxAttrs>((a, i, o) => RunSoftmax(a, i[0], o[0], log: true)),
         FusionClass.Opaque,
-        static (a, _, o, g, _) => [LogSoftmaxBackward!.Call(a, o[0], g[0])]);
+        static (a, _, o, g, _) => [LogSoftmaxBackward!.Call(a, o[0], g[0])]) { Saves = SavedValues.Outputs(0) };
 
     /// <summary>Inputs y (softmax output) and dy; dx = y * (dy - sum(dy * y)) / T.</summary>
     public static readonly OpDef<SoftmaxAttrs> SoftmaxBackward = new("_backward_softmax", 2, 1,
         (_, t) => [t[0]],
-        ElementwiseOps.Cpu<SoftmaxAttrs>((a, i, o) => RunSoftmaxBackward(a, i[0], i[1], o[0], log: false)),
         FusionClass.Opaque,
         // Second order: dx = y*dy - y*s with s = sum(dy*y); written with primitives so createGraph works.
         static (a, i, _, g, r) =>
         {
             var (_, axis, _) = (0, i[0].Shape.NormalizeAxis(a.Axis, "softmax"), 0);
-            using var scope = NDArray.Scope();
             var y = i[0];
             var dy = i[1];
             var s = Nd.Sum(dy * y, axis, keepDims: true);
             var gs = Nd.Sum(g[0] * y, axis, keepDims: true);
             // d/dy: g*dy - g*s - dy*sum(g*y) ; d/ddy: g*y - y*sum(g*y)
-            var dY = scope.Keep((g[0] * dy - g[0] * s - dy * gs) / a.Temperature);
-            var dDy = scope.Keep((g[0] * y - y * gs) / a.Temperature);
-            return [r[0] ? dY : null, r[1] ? dDy : null];
+            return [r[0] ? (g[0] * dy - g[0] * s - dy * gs) / a.Temperature : null,
+                r[1] ? (g[0] * y - y * gs) / a.Temperature : null];
         });
 
     /// <summary>Inputs y (log-softmax output) and dy; dx = (dy - exp(y) * sum(dy)) / T.</summary>
     public static readonly OpDef<SoftmaxAttrs> LogSoftmaxBackward = new("_backward_log_softmax", 2, 1,
         (_, t) => [t[0]],
-        ElementwiseOps.Cpu<SoftmaxAttrs>((a, i, o) => RunSoftmaxBackward(a, i[0], i[1], o[0], log: true)),
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         {
             int axis = i[0].Shape.NormalizeAxis(a.Axis, "log_softmax");
-            using var scope = NDArray.Scope();
             var p = Nd.Exp(i[0]);
             var sdy = Nd.Sum(i[1], axis, keepDims: true);
             var sg = Nd.Sum(g[0] * p, axis, keepDims: true);
-            var dY = scope.Keep(-(g[0] * p * sdy) / a.Temperature);
-            var dDy = scope.Keep((g[0] - sg) / a.Temperature);
-            return [r[0] ? dY : null, r[1] ? dDy : null];
+            return [r[0] ? -(g[0] * p * sdy) / a.Temperature : null, r[1] ? (g[0] - sg) / a.Temperature : null];
         });
 
-    /// <summary>Inputs logits (batch, classes) and integer labels (batch,); output the per-sample loss.</summary>
+    /// <summary>Inputs logits (batch, classes) and integer labels (batch); output the per-sample loss.</summary>
     public static readonly OpDef<NoAttrs> SoftmaxCrossEntropy = new("softmax_cross_entropy", 2, 1,
         (_, t) =>
         {
@@ -182,23 +151,15 @@ public static class NormalizationOps
                     $"{t[0].Shape[0]} (logits {t[0].Shape}); give one label per row.");
             return [new TensorType(new Shape(t[0].Shape[0]), t[0].DType)];
         },
-        ElementwiseOps.Cpu<NoAttrs>((_, i, o) => CrossEntropy(i[0], i[1], null, o[0])),
         FusionClass.Opaque,
         static (_, i, _, g, r) => [r[0] ? SoftmaxCrossEntropyBackward!.Call(NoAttrs.Instance, i[0], i[1], g[0]) : null,
-            null]);
+            null]) { Saves = SavedValues.Inputs(0, 1) };
 
     /// <summary>Inputs logits, labels, dloss; output dlogits = (softmax - onehot) * dloss.</summary>
     public static readonly OpDef<NoAttrs> SoftmaxCrossEntropyBackward = new("_backward_softmax_cross_entropy", 3, 1,
-        (_, t) => [t[0]],
-        ElementwiseOps.Cpu<NoAttrs>((_, i, o) => CrossEntropy(i[0], i[1], i[2], o[0])));
+        (_, t) => [t[0]]);
 
     private static readonly string[] ParamNames = ["data", "gamma", "beta", "running_mean", "running_var"];
-
-    private static NDArray? Dispose(NDArray a)
-    {
-        a.Dispose();
-        return null;
-    }
 
     internal static int[] BroadcastShape(Shape x, int axis)
     {
@@ -206,105 +167,5 @@ public static class NormalizationOps
         var dims = Enumerable.Repeat(1, x.Rank).ToArray();
         dims[a] = x[a];
         return dims;
-    }
-
-    private static void Forward<T>(BatchNormAttrs a, BatchNormDescriptor d, NDArray x, NDArray[] i, NDArray[] o)
-        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-    {
-        if (a.Training)
-        {
-            CpuBatchNorm.ForwardTraining(d, x.AsSpan<T>(), i[1].AsSpan<T>(), i[2].AsSpan<T>(), o[0].AsSpan<T>(),
-                o[1].AsSpan<T>(), o[2].AsSpan<T>(), i[3].AsSpan<T>(), i[4].AsSpan<T>());
-            return;
-        }
-        CpuBatchNorm.ForwardInference(d, x.AsSpan<T>(), i[1].AsSpan<T>(), i[2].AsSpan<T>(), i[3].AsSpan<T>(),
-            i[4].AsSpan<T>(), o[0].AsSpan<T>());
-        // Saved statistics for the inference-mode gradient: the running mean and 1/sqrt(var + eps).
-        i[3].AsSpan<T>()[..d.Channels].CopyTo(o[1].AsSpan<T>());
-        var v = i[4].AsSpan<T>();
-        var inv = o[2].AsSpan<T>();
-        for (int c = 0; c < d.Channels; c++) inv[c] = T.One / T.Sqrt(v[c] + T.CreateTruncating(a.Epsilon));
-    }
-
-    private static void RunSoftmax(SoftmaxAttrs a, NDArray input, NDArray y, bool log)
-    {
-        using var xl = input.Contiguous();
-        var (outer, n, inner) = a.Split(input.Shape, log ? "log_softmax" : "softmax");
-        var x = xl.Array;
-        if (x.DType == DType.Float32)
-        {
-            if (log) CpuSoftmax.LogSoftmax(outer, n, inner, x.AsSpan<float>(), y.AsSpan<float>(), a.Temperature);
-            else CpuSoftmax.Softmax(outer, n, inner, x.AsSpan<float>(), y.AsSpan<float>(), a.Temperature);
-        }
-        else
-        {
-            if (log) CpuSoftmax.LogSoftmax(outer, n, inner, x.AsSpan<double>(), y.AsSpan<double>(), a.Temperature);
-            else CpuSoftmax.Softmax(outer, n, inner, x.AsSpan<double>(), y.AsSpan<double>(), a.Temperature);
-        }
-    }
-
-    private static void RunSoftmaxBackward(SoftmaxAttrs a, NDArray yIn, NDArray dyIn, NDArray dx, bool log)
-    {
-        using var yl = yIn.Contiguous();
-        using var dyl = dyIn.Contiguous();
-        var (outer, n, inner) = a.Split(yIn.Shape, log ? "log_softmax" : "softmax");
-        var y = yl.Array;
-        var dy = dyl.Array;
-        if (y.DType == DType.Float32)
-        {
-            if (log)
-                CpuSoftmax.LogSoftmaxBackward(outer, n, inner, y.AsSpan<float>(), dy.AsSpan<float>(),
-                    dx.AsSpan<float>(), a.Temperature);
-            else
-                CpuSoftmax.SoftmaxBackward(outer, n, inner, y.AsSpan<float>(), dy.AsSpan<float>(), dx.AsSpan<float>(),
-                    a.Temperature);
-        }
-        else
-        {
-            if (log)
-                CpuSoftmax.LogSoftmaxBackward(outer, n, inner, y.AsSpan<double>(), dy.AsSpan<double>(),
-                    dx.AsSpan<double>(), a.Temperature);
-            else
-                CpuSoftmax.SoftmaxBackward(outer, n, inner, y.AsSpan<double>(), dy.AsSpan<double>(),
-                    dx.AsSpan<double>(), a.Temperature);
-        }
-    }
-
-    private static void CrossEntropy(NDArray logitsIn, NDArray labelsIn, NDArray? dlossIn, NDArray output)
-    {
-        using var ll = logitsIn.Contiguous();
-        using var lab = labelsIn.Contiguous();
-        var logits = ll.Array;
-        var labels = lab.Array;
-        int batch = logits.Shape[0], classes = logits.Shape[1];
-        if (logits.DType == DType.Float32) Run<float>();
-        else Run<double>();
-
-        void Run<T>() where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
-        {
-            switch (labels.DType)
-            {
-                case DType.Float32: Go(labels.AsSpan<float>()); break;
-                case DType.Float64: Go(labels.AsSpan<double>()); break;
-                case DType.Int32: Go(labels.AsSpan<int>()); break;
-                case DType.Int64: Go(labels.AsSpan<long>()); break;
-                case DType.UInt8: Go(labels.AsSpan<byte>()); break;
-                default:
-                    throw new ArgumentException(
-                        $"softmax_cross_entropy: labels of dtype {labels.DType.Name()} are not supported.");
-            }
-
-            void Go<TLabel>(ReadOnlySpan<TLabel> l) where TLabel : unmanaged, System.Numerics.INumberBase<TLabel>
-            {
-                if (dlossIn is null)
-                {
-                    CpuSoftmaxCrossEntropy.Forward(batch, classes, logits.AsSpan<T>(), l, output.AsSpan<T>());
-                    return;
-                }
-                using var dl = dlossIn.Contiguous();
-                CpuSoftmaxCrossEntropy.Backward(batch, classes, logits.AsSpan<T>(), l, dl.Array.AsSpan<T>(),
-                    output.AsSpan<T>());
-            }
-        }
     }
 }

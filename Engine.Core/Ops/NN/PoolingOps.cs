@@ -4,7 +4,7 @@ using Engine.Kernels.Cpu;
 namespace Engine.Ops;
 
 /// <summary>MXNet's Pooling attributes (NCHW, or NCW for 1-D).</summary>
-public sealed record PoolingAttrs(PoolingMode Mode, int[] Kernel, int[] Stride, int[] Pad, bool GlobalPool = false,
+public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Dims Pad, bool GlobalPool = false,
     PoolingConvention Convention = PoolingConvention.Valid, bool CountIncludePad = true) : OpAttrs
 {
     public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
@@ -15,11 +15,6 @@ public sealed record PoolingAttrs(PoolingMode Mode, int[] Kernel, int[] Stride, 
         ["count_include_pad"] = Format.Bool(CountIncludePad),
     };
 
-    public bool Equals(PoolingAttrs? o) => o is not null && Mode == o.Mode && Kernel.SequenceEqual(o.Kernel) &&
-        Stride.SequenceEqual(o.Stride) && Pad.SequenceEqual(o.Pad) && GlobalPool == o.GlobalPool &&
-        Convention == o.Convention && CountIncludePad == o.CountIncludePad;
-
-    public override int GetHashCode() => HashCode.Combine(Mode, Kernel.Length, GlobalPool, Convention);
 
     internal string OpName => Mode == PoolingMode.Max ? "max_pool" : "avg_pool";
 
@@ -55,33 +50,10 @@ public static class PoolingOps
             return [new TensorType(t[0].Shape.Rank == 4 ? new Shape(d.N, d.C, d.OutH, d.OutW) :
                 new Shape(d.N, d.C, d.OutW), t[0].DType)];
         },
-        ElementwiseOps.Cpu<PoolingAttrs>((a, i, o) =>
-        {
-            var d = a.Describe(i[0].Shape);
-            using var xLease = i[0].Contiguous();
-            var x = xLease.Array;
-            if (x.DType == DType.Float32) CpuPooling.Forward(d, x.AsSpan<float>(), o[0].AsSpan<float>());
-            else CpuPooling.Forward(d, x.AsSpan<double>(), o[0].AsSpan<double>());
-        }),
         FusionClass.Opaque,
         static (a, i, o, g, _) => [PoolingBackward!.Call(a, i[0], o[0], g[0])]);
 
     /// <summary>Inputs x, y, dy; output dx.</summary>
     public static readonly OpDef<PoolingAttrs> PoolingBackward = new("_backward_pooling", 3, 1,
-        (_, t) => [t[0]],
-        ElementwiseOps.Cpu<PoolingAttrs>((a, i, o) =>
-        {
-            var d = a.Describe(i[0].Shape);
-            using var xLease = i[0].Contiguous();
-            var x = xLease.Array;
-            using var yLease = i[1].Contiguous();
-            var y = yLease.Array;
-            using var dyLease = i[2].Contiguous();
-            var dy = dyLease.Array;
-            if (x.DType == DType.Float32)
-                CpuPooling.Backward(d, x.AsSpan<float>(), y.AsSpan<float>(), dy.AsSpan<float>(), o[0].AsSpan<float>());
-            else
-                CpuPooling.Backward(d, x.AsSpan<double>(), y.AsSpan<double>(), dy.AsSpan<double>(),
-                    o[0].AsSpan<double>());
-        }));
+        (_, t) => [t[0]]);
 }

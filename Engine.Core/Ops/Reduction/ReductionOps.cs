@@ -4,17 +4,13 @@ using Engine.Kernels.Cpu;
 namespace Engine.Ops;
 
 /// <summary>Axes to reduce (empty: all) and whether reduced axes stay as size 1.</summary>
-public sealed record ReduceAttrs(int[] Axes, bool KeepDims = false) : OpAttrs
+public sealed record ReduceAttrs(Dims Axes, bool KeepDims = false) : OpAttrs
 {
     public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
     {
         ["axis"] = Axes.Length == 0 ? "None" : Format.Tuple(Axes), ["keepdims"] = Format.Bool(KeepDims),
     };
 
-    public bool Equals(ReduceAttrs? other) => other is not null && KeepDims == other.KeepDims &&
-                                              Axes.SequenceEqual(other.Axes);
-
-    public override int GetHashCode() => Axes.Aggregate(KeepDims ? 1 : 0, (h, d) => h * 31 + d);
 }
 
 public sealed record ArgReduceAttrs(int Axis, bool KeepDims = false) : OpAttrs
@@ -25,14 +21,11 @@ public sealed record ArgReduceAttrs(int Axis, bool KeepDims = false) : OpAttrs
     };
 }
 
-public sealed record BroadcastToAttrs(int[] Shape) : OpAttrs
+public sealed record BroadcastToAttrs(Dims Shape) : OpAttrs
 {
     public override IReadOnlyDictionary<string, string> ToDictionary() =>
         new Dictionary<string, string> { ["shape"] = Format.Tuple(Shape) };
 
-    public bool Equals(BroadcastToAttrs? other) => other is not null && Shape.SequenceEqual(other.Shape);
-
-    public override int GetHashCode() => Shape.Aggregate(17, (h, d) => h * 31 + d);
 }
 
 /// <summary>Reductions over any set of axes, argmax/argmin, and broadcast_to (their gradient's partner).</summary>
@@ -46,7 +39,7 @@ public static class ReductionOps
         static (a, i, o, g, _) =>
         {
             double count = (double)i[0].Size / Math.Max(1, o[0].Size);
-            return [Gradients.Scoped(() => BroadcastBack(a, g[0], i[0].Shape) / count)];
+            return [(BroadcastBack(a, g[0], i[0].Shape) / count)];
         });
 
     /// <summary>max and min pass the gradient to every element equal to the extreme (as MXNet does).</summary>
@@ -56,13 +49,11 @@ public static class ReductionOps
 
     /// <summary>d prod / dx_i = prod / x_i (undefined where x_i == 0).</summary>
     public static readonly OpDef<ReduceAttrs> Prod = Reduction(ReduceOp.Prod,
-        static (a, i, o, g, _) => [Gradients.Scoped(() =>
-            BroadcastBack(a, g[0], i[0].Shape) * BroadcastBack(a, o[0], i[0].Shape) / i[0])]);
+        static (a, i, o, g, _) => [(BroadcastBack(a, g[0], i[0].Shape) * BroadcastBack(a, o[0], i[0].Shape) / i[0])]);
 
     /// <summary>L2 norm; d ||x|| / dx = x / ||x||.</summary>
     public static readonly OpDef<ReduceAttrs> Norm = Reduction(ReduceOp.Norm,
-        static (a, i, o, g, _) => [Gradients.Scoped(() =>
-            BroadcastBack(a, g[0], i[0].Shape) * i[0] / BroadcastBack(a, o[0], i[0].Shape))]);
+        static (a, i, o, g, _) => [(BroadcastBack(a, g[0], i[0].Shape) * i[0] / BroadcastBack(a, o[0], i[0].Shape))]);
 
     public static readonly OpDef<ArgReduceAttrs> ArgMax = ArgReduction("argmax", true);
 
@@ -80,13 +71,8 @@ public static class ReductionOps
                     "target dim or be 1.");
             return [new TensorType(target, t[0].DType)];
         },
-        ElementwiseOps.Cpu<BroadcastToAttrs>((_, i, o) =>
-        {
-            using var view = i[0].View(o[0].Shape, ShapeRules.BroadcastLayout(i[0], o[0].Shape).Strides, i[0].Offset);
-            CopyOps.CopyKernel(view, o[0]);
-        }),
-        FusionClass.Broadcast,
-        static (_, i, _, g, _) => [Gradients.SumTo(g[0], i[0].Shape)]);
+        FusionClass.Injective,
+        static (_, i, _, g, _) => [Gradients.SumTo(g[0], i[0].Shape)]) { Saves = SavedValues.Nothing };
 
     private static OpDef<ReduceAttrs> Reduction(ReduceOp op, GradientRule<ReduceAttrs> gradient)
     {
@@ -98,22 +84,7 @@ public static class ReductionOps
                 else ShapeRules.RequireNumeric(name, t[0]);
                 return [new TensorType(CpuReduce.ReducedShape(op, t[0].Shape, a.Axes, a.KeepDims), t[0].DType)];
             },
-            ElementwiseOps.Cpu<ReduceAttrs>((a, i, o) => Run(op, a, i[0], o[0])),
             FusionClass.Reduction, gradient);
-    }
-
-    private static void Run(ReduceOp op, ReduceAttrs a, NDArray input, NDArray y)
-    {
-        using var lease = input.Strides.Any(s => s < 0) ? input.Contiguous() : new NDArray.ContiguousLease(input, false);
-        var x = lease.Array;
-        switch (x.DType)
-        {
-            case DType.Float32: CpuReduce.Reduce(op, x.BufferAsSpan<float>(), x.Layout, a.Axes, y.AsSpan<float>()); break;
-            case DType.Float64: CpuReduce.Reduce(op, x.BufferAsSpan<double>(), x.Layout, a.Axes, y.AsSpan<double>()); break;
-            case DType.Int32: CpuReduce.Reduce(op, x.BufferAsSpan<int>(), x.Layout, a.Axes, y.AsSpan<int>()); break;
-            case DType.Int64: CpuReduce.Reduce(op, x.BufferAsSpan<long>(), x.Layout, a.Axes, y.AsSpan<long>()); break;
-            default: throw new NotSupportedException($"{CpuReduce.OpName(op)}: dtype {x.DType.Name()} is not supported.");
-        }
     }
 
     private static OpDef<ArgReduceAttrs> ArgReduction(string name, bool isMax) => new(name, 1, 1,
@@ -123,42 +94,15 @@ public static class ReductionOps
             int axis = t[0].Shape.NormalizeAxis(a.Axis, name);
             return [new TensorType(CpuReduce.ReducedShape(t[0].Shape, [axis], a.KeepDims, name), t[0].DType)];
         },
-        ElementwiseOps.Cpu<ArgReduceAttrs>((a, i, o) =>
-        {
-            using var lease = i[0].Strides.Any(s => s < 0) ? i[0].Contiguous()
-                : new NDArray.ContiguousLease(i[0], false);
-            var x = lease.Array;
-            int axis = x.Shape.NormalizeAxis(a.Axis, name);
-            var indices = new long[o[0].Size];
-            switch (x.DType)
-            {
-                case DType.Float32: CpuReduce.ArgReduce(isMax, x.BufferAsSpan<float>(), x.Layout, axis, indices); break;
-                case DType.Float64: CpuReduce.ArgReduce(isMax, x.BufferAsSpan<double>(), x.Layout, axis, indices); break;
-                case DType.Int32: CpuReduce.ArgReduce(isMax, x.BufferAsSpan<int>(), x.Layout, axis, indices); break;
-                default: CpuReduce.ArgReduce(isMax, x.BufferAsSpan<long>(), x.Layout, axis, indices); break;
-            }
-            // MXNet returns indices in the input's dtype (float32 for float input).
-            for (int k = 0; k < indices.Length; k++)
-            {
-                switch (x.DType)
-                {
-                    case DType.Float32: o[0].AsSpan<float>()[k] = indices[k]; break;
-                    case DType.Float64: o[0].AsSpan<double>()[k] = indices[k]; break;
-                    case DType.Int32: o[0].AsSpan<int>()[k] = (int)indices[k]; break;
-                    default: o[0].AsSpan<long>()[k] = indices[k]; break;
-                }
-            }
-        }),
         FusionClass.Reduction);
 
     /// <summary>Reshapes a reduced array to keepdims form and broadcasts it to the input shape.</summary>
     internal static NDArray BroadcastBack(ReduceAttrs a, NDArray reduced, Shape inputShape)
     {
         var keep = CpuReduce.ReducedShape(inputShape, a.Axes, keepDims: true);
-        return Gradients.Scoped(() => Nd.BroadcastTo(reduced.Reshape(keep), inputShape));
+        return (Nd.BroadcastTo(reduced.Reshape(keep), inputShape));
     }
 
     private static NDArray?[] ExtremeGradient(ReduceAttrs a, NDArray[] i, NDArray[] o, NDArray[] g, bool[] r) =>
-        [Gradients.Scoped(() =>
-            BroadcastBack(a, g[0], i[0].Shape) * Nd.Equal(i[0], BroadcastBack(a, o[0], i[0].Shape)))];
+        [(BroadcastBack(a, g[0], i[0].Shape) * Nd.Equal(i[0], BroadcastBack(a, o[0], i[0].Shape)))];
 }

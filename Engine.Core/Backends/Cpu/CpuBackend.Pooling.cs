@@ -1,0 +1,29 @@
+using Engine.Kernels.Cpu;
+using Engine.Ops;
+
+namespace Engine.Backends.Cpu;
+
+internal sealed partial class CpuBackend
+{
+    private void RegisterPooling()
+    {
+        Register(PoolingOps.Pooling, static (a, c, i, o) =>
+        {
+            var d = a.Describe(i[0].Shape);
+            var x = c.Contiguous(i[0]);
+            if (x.DType == DType.Float32) CpuPooling.Forward(d, x.Span<float>(), o[0].Span<float>());
+            else CpuPooling.Forward(d, x.Span<double>(), o[0].Span<double>());
+        });
+        Register(PoolingOps.PoolingBackward, static (a, c, i, o) =>
+        {
+            var d = a.Describe(i[0].Shape);
+            var x = c.Contiguous(i[0]);
+            var y = c.Contiguous(i[1]);
+            var dy = c.Contiguous(i[2]);
+            if (x.DType == DType.Float32)
+                CpuPooling.Backward(d, x.Span<float>(), y.Span<float>(), dy.Span<float>(), o[0].Span<float>());
+            else
+                CpuPooling.Backward(d, x.Span<double>(), y.Span<double>(), dy.Span<double>(), o[0].Span<double>());
+        });
+    }
+}
