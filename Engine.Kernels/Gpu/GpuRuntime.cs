@@ -35,7 +35,7 @@ public sealed class GpuRuntime : DeviceRuntime
     }
 
     /// <summary>The runtime of a GPU-backend device; throws with the GPU support report when it is unavailable.</summary>
-    public static GpuRuntime Get(Device device) => GpuBackend.RuntimeFor(device);
+    public static GpuRuntime Get(Device device) => GpuDevices.RuntimeFor(device);
 
     public override Device Device { get; }
 

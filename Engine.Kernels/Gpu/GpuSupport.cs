@@ -33,12 +33,12 @@ public sealed record GpuSupport(
     /// <summary>Looks once (cheap after the first call: the context is kept).</summary>
     public static GpuSupport Detect()
     {
-        var context = GpuBackend.Context;
-        string? error = context is null ? GpuBackend.ContextError : null;
-        var cuda = GpuBackend.CudaDevices.Select((d, i) =>
+        var context = GpuDevices.Context;
+        string? error = context is null ? GpuDevices.ContextError : null;
+        var cuda = GpuDevices.CudaDevices.Select((d, i) =>
             $"gpu({i}): {d.Name}, {d.Architecture?.ToString() ?? "unknown architecture"}, " +
             $"{d.MemorySize / (1 << 20)} MiB, {d.NumMultiprocessors} SMs").ToArray();
-        var cl = GpuBackend.OpenCLDevices.Select((d, i) => $"opencl({i}): {d.Name}").ToArray();
+        var cl = GpuDevices.OpenCLDevices.Select((d, i) => $"opencl({i}): {d.Name}").ToArray();
         return new GpuSupport(CudaDriver.LibraryName, CudaDriver.Version(), cuda, cl, error);
     }
 

@@ -57,6 +57,21 @@ public static partial class GpuLayout
         runtime.Kernels.Load<ArrayView<T>, T, int>(FillKernel<T>)(runtime.Stream, runtime.GridStride(n), dst, value, n);
     }
 
+    /// <summary>
+    /// Fills the contiguous <paramref name="destination"/> with a bit pattern of its element size (int8, bool and
+    /// float16 elements, which have no GPU arithmetic here).
+    /// </summary>
+    public static void FillBits<T>(GpuRuntime runtime, in TensorArg destination, T bits) where T : unmanaged
+    {
+        if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != destination.DType.SizeInBytes() ||
+            !destination.IsContiguous)
+            throw new ArgumentException($"fill: {typeof(T).Name} bits do not fit the elements of {destination}.");
+        int n = (int)destination.Size;
+        if (n == 0) return;
+        var dst = destination.RawBuffer<T>(runtime, "fill").SubView(destination.Offset, n);
+        runtime.Kernels.Load<ArrayView<T>, T, int>(FillKernel<T>)(runtime.Stream, runtime.GridStride(n), dst, bits, n);
+    }
+
     /// <summary>Zeroes a view of device memory on the device's stream.</summary>
     internal static void Zero<T>(GpuRuntime runtime, ArrayView<T> view) where T : unmanaged
     {

@@ -13,7 +13,7 @@ namespace Engine.Kernels.Gpu;
 /// kept until the process ends. ILGPU compiles kernels per context, so one context means each kernel is compiled
 /// once per accelerator.
 /// </summary>
-internal static class GpuBackend
+internal static class GpuDevices
 {
     private static readonly object Gate = new();
     private static readonly Dictionary<Device, GpuRuntime> Runtimes = new();
