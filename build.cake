@@ -1,6 +1,6 @@
 // Engine build targets. Run with: dotnet tool restore && dotnet cake --target=<Target>
 //   Build        dotnet build -c Release (warnings are errors)
-//   Test         the whole NUnit suite; results in artifacts/test-results/*.trx
+//   Test         both NUnit suites (Engine.Tests, Engine.Tests.Gpu); results in artifacts/test-results/*.trx
 //   Conformance  only the kernel conformance suite (NUnit category "Conformance")
 //   Bench        Engine.Bench suites (JSON lines) beside the PyTorch baseline in tools/bench
 //   Pack         NuGet packages of Engine.Kernels, Engine.Core and Engine.Gluon into artifacts/packages
@@ -14,18 +14,28 @@ var threads = Argument("threads", "1");
 var artifacts = Directory("./artifacts");
 var testResults = artifacts + Directory("test-results");
 
+// The main suite, then the GPU suite in its own test host (a fault inside a kernel on the simulated GPU ends the
+// process, which must not take the main suite with it). One .trx per project; .ci/run sums them.
+var testProjects = new[] { "Engine.Tests/Engine.Tests.csproj", "Engine.Tests.Gpu/Engine.Tests.Gpu.csproj" };
+
 void RunTests(string testFilter, string resultName)
 {
     CleanDirectory(testResults);
-    var args = new ProcessArgumentBuilder()
-        .Append("test").Append("Engine.Tests/Engine.Tests.csproj")
-        .Append("-c").Append(configuration)
-        .Append("--no-build")
-        .Append("--logger").AppendQuoted($"trx;LogFileName={resultName}.trx")
-        .Append("--results-directory").AppendQuoted(testResults.ToString());
-    if (!string.IsNullOrEmpty(testFilter)) args.Append("--filter").AppendQuoted(testFilter);
-    int code = StartProcess("dotnet", new ProcessSettings { Arguments = args });
-    if (code != 0) throw new Exception($"dotnet test failed with exit code {code}");
+    var failures = new List<string>();
+    foreach (var project in testProjects)
+    {
+        string name = System.IO.Path.GetFileNameWithoutExtension(project);
+        var args = new ProcessArgumentBuilder()
+            .Append("test").Append(project)
+            .Append("-c").Append(configuration)
+            .Append("--no-build")
+            .Append("--logger").AppendQuoted($"trx;LogFileName={resultName}-{name}.trx")
+            .Append("--results-directory").AppendQuoted(testResults.ToString());
+        if (!string.IsNullOrEmpty(testFilter)) args.Append("--filter").AppendQuoted(testFilter);
+        int code = StartProcess("dotnet", new ProcessSettings { Arguments = args });
+        if (code != 0) failures.Add($"{name} (exit code {code})");
+    }
+    if (failures.Count > 0) throw new Exception($"dotnet test failed: {string.Join(", ", failures)}");
 }
 
 Task("Build")

@@ -8,9 +8,11 @@ namespace Engine.Tests.Gpu;
 /// <summary>
 /// Base of the GPU conformance fixtures: the device under test (the simulated GPU here; a CUDA device when
 /// ENGINE_TEST_GPU names one, e.g. cuda:0, as tools/gpu-check.sh does), arguments moved between host arrays and
-/// both devices, and contexts for each. Fixtures are non-parallel: the simulator's threads already fill the cores.
+/// both devices, and contexts for each. Fixtures are non-parallel (the simulator's threads already fill the cores)
+/// and belong to the conformance category, as the main suite's kernel tables do.
 /// </summary>
 [NonParallelizable]
+[Category("Conformance")]
 public abstract class GpuFixture
 {
     private readonly List<DeviceBuffer> buffers = new();
