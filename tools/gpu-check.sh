@@ -18,7 +18,6 @@ cd "$top"
 pack() {
   local out=$1
   command -v dotnet >/dev/null 2>&1 || { echo "gpu-check: packing needs the .NET SDK (see README.md)" >&2; exit 1; }
-  if [[ -d .git ]] && ! grep -qxF "/$out/" .git/info/exclude 2>/dev/null; then echo "/$out/" >> .git/info/exclude; fi
   rm -rf "$out/app"
   mkdir -p "$out"
   dotnet publish tools/GpuCheck/GpuCheck.csproj -c Release -r linux-x64 --self-contained false -o "$out/app" \

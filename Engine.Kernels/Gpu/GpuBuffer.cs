@@ -3,7 +3,8 @@ using ILGPU;
 
 namespace Engine.Kernels.Gpu;
 
-/// <summary>A block of GPU memory from a <see cref="GpuMemoryPool"/>: a 256-byte aligned slice of a device buffer.</summary>
+/// <summary>A block of GPU memory from a <see cref="GpuMemoryPool"/>: a 256-byte aligned slice of a device buffer.
+/// </summary>
 public sealed class GpuBuffer : DeviceBuffer
 {
     private readonly GpuMemoryPool pool;

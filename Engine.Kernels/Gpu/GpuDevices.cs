@@ -21,7 +21,8 @@ internal static class GpuDevices
     private static string? contextError;
     private static bool resolverSet;
 
-    /// <summary>The simulator's device: warps of 32 (as NVIDIA's), up to 256 threads a group, one multiprocessor.</summary>
+    /// <summary>The simulator's device: warps of 32 (as NVIDIA's), up to 256 threads a group, one multiprocessor.
+    /// </summary>
     internal static CPUDevice SimulatorDevice { get; } = new(numThreadsPerWarp: 32, numWarpsPerMultiprocessor: 8,
         numMultiprocessors: 1);
 

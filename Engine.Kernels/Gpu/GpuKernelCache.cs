@@ -50,7 +50,8 @@ internal sealed class GpuKernelCache
         where T4 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4,
+        T5> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -58,7 +59,8 @@ internal sealed class GpuKernelCache
         where T5 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2,
+        T3, T4, T5, T6> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -67,7 +69,8 @@ internal sealed class GpuKernelCache
         where T6 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7> Load<T1, T2, T3, T4, T5, T6, T7>(Action<T1, T2, T3, T4, T5, T6, T7> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7> Load<T1, T2, T3, T4, T5, T6,
+        T7>(Action<T1, T2, T3, T4, T5, T6, T7> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -77,7 +80,8 @@ internal sealed class GpuKernelCache
         where T7 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Load<T1, T2, T3, T4, T5, T6, T7, T8>(Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8> Load<T1, T2, T3, T4, T5, T6, T7,
+        T8>(Action<T1, T2, T3, T4, T5, T6, T7, T8> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -88,7 +92,8 @@ internal sealed class GpuKernelCache
         where T8 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9> Load<T1, T2, T3, T4, T5, T6, T7,
+        T8, T9>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -100,7 +105,8 @@ internal sealed class GpuKernelCache
         where T9 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> Load<T1, T2, T3, T4, T5, T6,
+        T7, T8, T9, T10>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -113,7 +119,8 @@ internal sealed class GpuKernelCache
         where T10 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> Load<T1, T2, T3, T4,
+        T5, T6, T7, T8, T9, T10, T11>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -127,7 +134,8 @@ internal sealed class GpuKernelCache
         where T11 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> Load<T1, T2, T3,
+        T4, T5, T6, T7, T8, T9, T10, T11, T12>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -142,7 +150,9 @@ internal sealed class GpuKernelCache
         where T12 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13> Load<T1, T2,
+        T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12,
+        T13> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct
@@ -158,7 +168,9 @@ internal sealed class GpuKernelCache
         where T13 : struct =>
         Get(kernel, () => runtime.Accelerator.LoadKernel(kernel));
 
-    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14> Load<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14> kernel)
+    public Action<AcceleratorStream, KernelConfig, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14> Load<T1,
+        T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14>(Action<T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11,
+        T12, T13, T14> kernel)
         where T1 : struct
         where T2 : struct
         where T3 : struct

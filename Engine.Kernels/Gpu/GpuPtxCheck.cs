@@ -26,7 +26,8 @@ public static class GpuPtxCheck
     /// <summary>Each kernel instantiation compiled so far, with the size of its PTX in bytes.</summary>
     public static ConcurrentDictionary<string, int> Compiled { get; } = new();
 
-    /// <summary>Compiles <paramref name="kernel"/> for sm_90 unless disabled or done; throws when PTX rejects it.</summary>
+    /// <summary>Compiles <paramref name="kernel"/> for sm_90 unless disabled or done; throws when PTX rejects it.
+    /// </summary>
     internal static void Verify(MethodInfo kernel)
     {
         if (!Enabled) return;

@@ -34,7 +34,8 @@ public sealed class GpuRuntime : DeviceRuntime
         GroupSize = IsSimulator ? 32 : 256;
     }
 
-    /// <summary>The runtime of a GPU-backend device; throws with the GPU support report when it is unavailable.</summary>
+    /// <summary>The runtime of a GPU-backend device; throws with the GPU support report when it is unavailable.
+    /// </summary>
     public static GpuRuntime Get(Device device) => GpuDevices.RuntimeFor(device);
 
     public override Device Device { get; }

@@ -15,7 +15,8 @@ public sealed record GpuSupport(
     IReadOnlyList<string> OpenCLDevices,
     string? IlgpuError)
 {
-    /// <summary>CUDA 11.0, the oldest driver this backend is meant for (ILGPU 1.5.3 emits PTX ISA 7.0 and newer).</summary>
+    /// <summary>CUDA 11.0, the oldest driver this backend is meant for (ILGPU 1.5.3 emits PTX ISA 7.0 and newer).
+    /// </summary>
     public const int MinimumDriverVersion = 11000;
 
     public bool HasCuda => CudaDevices.Count > 0;

@@ -42,7 +42,10 @@ public sealed class NetworkKernelTests : GpuFixture
     [TestCase(true, true)]
     public void BatchNormMatchesTheCpu(bool fixGamma, bool unbiased)
     {
-        var d = new BatchNormDescriptor(3, 4, 25) { FixGamma = fixGamma, UnbiasedRunningVar = unbiased, Momentum = 0.8 };
+        var d = new BatchNormDescriptor(3, 4, 25)
+        {
+            FixGamma = fixGamma, UnbiasedRunningVar = unbiased, Momentum = 0.8,
+        };
         var shape = new Shape(3, 4, 25);
         var cs = new Shape(4);
         var x = RandomFloats(300, 71, -1f, 3f);

@@ -46,7 +46,8 @@ public abstract class GpuFixture
         return arg;
     }
 
-    /// <summary>An argument of the given layout (strides, offset) over a buffer filled from <paramref name="values"/>.</summary>
+    /// <summary>An argument of the given layout (strides, offset) over a buffer filled from <paramref name="values"/>.
+    /// </summary>
     protected TensorArg Upload<T>(DeviceRuntime runtime, T[] values, TensorLayout layout) where T : unmanaged
     {
         var whole = Upload(runtime, values, new Shape(values.Length));

@@ -14,10 +14,12 @@ public sealed record Options
     public int? Limit { get; init; }
     public int Seed { get; init; } = 42;
     public string? Save { get; init; }
+    public Device Device { get; init; } = Device.Cpu;
 
     public const string Usage =
         "usage: dotnet run -c Release --project samples/FashionMnist -- [--model mlp|lenet] [--epochs N] " +
-        "[--batch-size B] [--lr X] [--optimizer sgd|adam] [--data DIR] [--limit N] [--seed S] [--save FILE]";
+        "[--batch-size B] [--lr X] [--optimizer sgd|adam] [--data DIR] [--limit N] [--seed S] [--save FILE] " +
+        "[--device cpu|cuda:N|gpusim]";
 
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : 0.05);
 
@@ -39,6 +41,7 @@ public sealed record Options
                 "--limit" => o with { Limit = PositiveInt(flag, Value()) },
                 "--seed" => o with { Seed = int.TryParse(Value(), out int s) ? s : throw Error("--seed needs an integer.") },
                 "--save" => o with { Save = Value() },
+                "--device" => o with { Device = ParseDevice(Value()) },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw Error($"unknown option '{flag}'."),
             };
@@ -47,6 +50,18 @@ public sealed record Options
     }
 
     private static ArgumentException Error(string message) => new($"{message}\n{Usage}");
+
+    private static Device ParseDevice(string value)
+    {
+        try
+        {
+            return Device.Parse(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw Error($"--device: {e.Message}");
+        }
+    }
 
     private static string OneOf(string flag, string value, params string[] allowed) =>
         allowed.Contains(value) ? value : throw Error($"{flag} must be one of {string.Join(", ", allowed)}, not '{value}'.");

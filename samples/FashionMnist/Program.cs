@@ -31,9 +31,27 @@ catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundExcepti
     return 1;
 }
 
+var device = options.Device;
+if (device != Device.Cpu)
+{
+    // What GPU support there is, and why not when there is none; then fail early if the device cannot be used.
+    Console.WriteLine(Engine.Diagnostics.GpuSupport.Detect());
+    try
+    {
+        Engine.Kernels.DeviceRuntime.For(device);
+    }
+    catch (NotSupportedException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+}
+// New arrays (parameters, scalars in expressions) go to the training device; batches are copied there.
+using var onDevice = DefaultDevice.Use(device);
+
 RandomState.Seed(options.Seed);
 var net = options.Model == "lenet" ? Models.LeNet() : Models.Mlp();
-net.Initialize(new Xavier());
+net.Initialize(new Xavier(), device);
 var loss = new SoftmaxCrossEntropyLoss();
 var optimizerOptions = new Dictionary<string, object> { ["learning_rate"] = options.EffectiveLearningRate };
 if (options.Optimizer == "sgd") optimizerOptions["momentum"] = 0.9;
@@ -41,7 +59,7 @@ var trainer = new Trainer(net.CollectParams(), options.Optimizer, optimizerOptio
 var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
 var testLoader = new DataLoader(test, 1000);
 
-Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Count} test samples, batch " +
+Console.WriteLine($"model {options.Model} on {device}, {train.Count} training and {test.Count} test samples, batch " +
                   $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, {options.Epochs} epochs");
 double testAccuracy = 0;
 var total = Stopwatch.StartNew();
@@ -58,15 +76,16 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
         using (var scope = NDArray.Scope())
         {
             NDArray output, l;
-            var data = Normalize(batch.Data);
+            var data = Normalize(batch.Data.CopyTo(device));
+            var label = batch.Label.CopyTo(device);
             using (Autograd.Record())
             {
                 output = net.Call(data);
-                l = loss.Call(output, batch.Label);
+                l = loss.Call(output, label);
             }
             l.Backward();
             trainer.Step(batch.Size);
-            accuracy.Update(batch.Label, output);
+            accuracy.Update(label, output);
             meanLoss.Update(l);
             seen += batch.Size;
         }
@@ -75,7 +94,7 @@ for (int epoch = 1; epoch <= options.Epochs; epoch++)
             Console.Write($"\repoch {epoch}: {batchIndex}/{batches} batches, {seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
     }
     double seconds = clock.Elapsed.TotalSeconds;
-    testAccuracy = Evaluate(net, testLoader);
+    testAccuracy = Evaluate(net, testLoader, device);
     Console.WriteLine($"\repoch {epoch}: loss {meanLoss.Get().Value:F4}, train accuracy {accuracy.Get().Value:F4}, " +
                       $"test accuracy {testAccuracy:F4}, {seen / seconds:F0} samples/s ({seconds:F1} s)");
 }
@@ -89,14 +108,14 @@ if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report
 Console.WriteLine($"test accuracy: {testAccuracy:F4}");
 return 0;
 
-static double Evaluate(Block net, DataLoader loader)
+static double Evaluate(Block net, DataLoader loader, Device device)
 {
     var accuracy = new Accuracy();
     foreach (var batch in loader)
     {
         using (batch)
         using (var scope = NDArray.Scope())
-            accuracy.Update(batch.Label, net.Call(Normalize(batch.Data)));
+            accuracy.Update(batch.Label.CopyTo(device), net.Call(Normalize(batch.Data.CopyTo(device))));
     }
     return accuracy.Get().Value;
 }

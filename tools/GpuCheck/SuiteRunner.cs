@@ -79,7 +79,8 @@ internal sealed class SuiteRunner(TextWriter log)
             Failed++;
             Failures.Add($"{name}: {failure}");
         }
-        log.WriteLine($"{(skipped ? "skip" : failure is null ? "pass" : "FAIL")} {watch.Elapsed.TotalMilliseconds,8:F0} ms  {name}" +
+        string verdict = skipped ? "skip" : failure is null ? "pass" : "FAIL";
+        log.WriteLine($"{verdict} {watch.Elapsed.TotalMilliseconds,8:F0} ms  {name}" +
             (failure is null ? "" : $"\n     {failure}"));
     }
 

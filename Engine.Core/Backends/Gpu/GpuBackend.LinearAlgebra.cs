@@ -28,8 +28,9 @@ internal sealed partial class GpuBackend
             {
                 // y = bias broadcast over the rows, then the product accumulated onto it (beta = 1).
                 var b = i[2];
-                c.Runtime.Copy(b.WithLayout(new TensorLayout(new Shape(rows, a.NumHidden),
-                    [0, b.Layout.Strides[0]], b.Offset)), y.WithLayout(TensorLayout.Contiguous(new Shape(rows, a.NumHidden))));
+                var rowsOfBias = new TensorLayout(new Shape(rows, a.NumHidden), [0, b.Layout.Strides[0]], b.Offset);
+                c.Runtime.Copy(b.WithLayout(rowsOfBias),
+                    y.WithLayout(TensorLayout.Contiguous(new Shape(rows, a.NumHidden))));
                 beta = 1f;
             }
             GpuGemm.Gemm(Runtime(c), false, true, rows, a.NumHidden, inUnits, 1f, x, inUnits, w, inUnits, beta, y,

@@ -10,8 +10,9 @@ internal sealed partial class GpuBackend
     {
         foreach (var (op, kind) in new[]
                  {
-                     (ReductionOps.Sum, ReduceOp.Sum), (ReductionOps.Mean, ReduceOp.Mean), (ReductionOps.Max, ReduceOp.Max),
-                     (ReductionOps.Min, ReduceOp.Min), (ReductionOps.Prod, ReduceOp.Prod), (ReductionOps.Norm, ReduceOp.Norm),
+                     (ReductionOps.Sum, ReduceOp.Sum), (ReductionOps.Mean, ReduceOp.Mean),
+                     (ReductionOps.Max, ReduceOp.Max), (ReductionOps.Min, ReduceOp.Min),
+                     (ReductionOps.Prod, ReduceOp.Prod), (ReductionOps.Norm, ReduceOp.Norm),
                  })
         {
             var reduce = kind;

@@ -43,7 +43,8 @@ public static class ConvViews
         }
     }
 
-    /// <summary>Writes group z's Kg x N OH OW product into y (N, K, OH, OW), adding the bias when there is one.</summary>
+    /// <summary>Writes group z's Kg x N OH OW product into y (N, K, OH, OW), plus the bias when there is one.
+    /// </summary>
     public struct Output : IMatrixTarget
     {
         public ArrayView<float> Data;

@@ -57,7 +57,8 @@ public static class GpuConvolution
             BackwardDataKernel)(runtime.Stream, runtime.GridStride(n), gv, wv, dv, ConvGeometry.Of(desc), n);
     }
 
-    /// <summary>dw from x and dy: per group, dy (Kg x N OH OW) times the transposed im2col matrix; dw overwritten.</summary>
+    /// <summary>dw from x and dy: per group, dy (Kg x N OH OW) times the transposed im2col matrix; dw overwritten.
+    /// </summary>
     public static void BackwardWeight(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg x, in TensorArg dy,
         in TensorArg dw)
     {
@@ -164,7 +165,8 @@ public static class GpuConvolution
                     for (int kk = 0; kk < g.Kg; kk++)
                     {
                         int k = group * g.Kg + kk;
-                        sum += dy[((n * g.K + k) * g.OH + oh) * g.OW + ow] * w[((k * g.Cg + cInGroup) * g.R + r) * g.S + s];
+                        sum += dy[((n * g.K + k) * g.OH + oh) * g.OW + ow]
+                            * w[((k * g.Cg + cInGroup) * g.R + r) * g.S + s];
                     }
                 }
             }

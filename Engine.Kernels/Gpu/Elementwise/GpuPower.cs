@@ -18,7 +18,8 @@ public static class GpuPower
         else if (typeof(T) == typeof(long)) driver.BinaryCore<PowerLong, long>(context, default, a, b, y);
         else
             throw new NotSupportedException(
-                $"{context.Op}: power of {typeof(T).Name} is not supported on the GPU; use float, double, int or long.");
+                $"{context.Op}: power of {typeof(T).Name} is not supported on the GPU; use float, double, int " +
+                "or long.");
     }
 
     public readonly struct PowerFloat : IBinaryOperator<float>

@@ -19,7 +19,8 @@ public static class GpuGemm
     /// <summary>Shared-memory rows are padded by 4 floats so the staging stores do not collide in one bank.</summary>
     private const int PaddedM = TileM + 4, PaddedN = TileN + 4;
 
-    /// <summary>Whether float products may use TF32 tensor cores (10-bit mantissas) where the device has them.</summary>
+    /// <summary>Whether float products may use TF32 tensor cores (10-bit mantissas) where the device has them.
+    /// </summary>
     public static bool AllowTf32 { get; set; }
 
     /// <summary>C = alpha * op(A) * op(B) + beta * C for row-major matrices in contiguous views.</summary>

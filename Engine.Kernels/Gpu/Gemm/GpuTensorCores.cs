@@ -65,7 +65,8 @@ public static class GpuTensorCores
         StoreBlock(c, z, r0 + rowBase + g, c0 + colBase + 24 + 2 * t, m, n, acc.R3);
     }
 
-    /// <summary>One m16n8k8 TF32 product into the 16 x 8 accumulator block d; B's fragment is (t, g), (t + 4, g).</summary>
+    /// <summary>One m16n8k8 TF32 product into the 16 x 8 accumulator block d; B's fragment is (t, g), (t + 4, g).
+    /// </summary>
     private static void Mma(ref Float4 d, uint a0, uint a1, uint a2, uint a3, ArrayView<float> sb, int bIndex)
     {
         Input<uint> b0 = Interop.FloatAsInt(sb[bIndex]);

@@ -17,7 +17,8 @@ public interface IMatrixTarget
     void Store(int z, int row, int col, float product);
 }
 
-/// <summary>A dense row-major matrix (or its transpose) per batch item, items <see cref="BatchStride"/> apart.</summary>
+/// <summary>A dense row-major matrix (or its transpose) per batch item, items <see cref="BatchStride"/> apart.
+/// </summary>
 public struct DenseSource : IMatrixSource
 {
     public ArrayView<float> Data;

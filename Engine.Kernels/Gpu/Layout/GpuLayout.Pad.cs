@@ -16,7 +16,8 @@ public static partial class GpuLayout
         const string op = "pad";
         var outShape = Cpu.CpuLayout.PadShape(input.Shape, padBefore, padAfter, mode);
         if (output.Shape != outShape)
-            throw new ArgumentException($"{op}: the output is {output.Shape}, but padding {input.Shape} gives {outShape}.");
+            throw new ArgumentException(
+                $"{op}: the output is {output.Shape}, but padding {input.Shape} gives {outShape}.");
         var xv = input.Elements<T>(runtime, op);
         var yv = output.Elements<T>(runtime, op);
         int n = (int)output.Size;
@@ -65,7 +66,8 @@ public static partial class GpuLayout
                 }
                 else
                 {
-                    var buffer = runtime.Allocate((long)outer * to * inner * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+                    long bytes = (long)outer * to * inner * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+                    var buffer = runtime.Allocate(bytes);
                     scratch.Add(buffer);
                     next = ((GpuBuffer)buffer).View<T>().SubView(0, (long)outer * to * inner);
                 }
@@ -125,7 +127,8 @@ public static partial class GpuLayout
                 // Reflect: output j before the start reads before - j; past the end, 2 (to - 1) - (j - before).
                 if (k >= 1 && k <= before) sum += current[rowStart + (before - k) * inner];
                 int mirrored = before + 2 * (to - 1) - k;
-                if (k < to - 1 && mirrored < from && mirrored >= before + to) sum += current[rowStart + mirrored * inner];
+                if (k < to - 1 && mirrored < from && mirrored >= before + to)
+                    sum += current[rowStart + mirrored * inner];
             }
             next[u] = sum;
         }

@@ -96,7 +96,8 @@ public static partial class GpuLayout
         }
     }
 
-    /// <summary>The row an index selects: raise (checked already; negative counts from the end), clip or wrap.</summary>
+    /// <summary>The row an index selects: raise (checked already; negative counts from the end), clip or wrap.
+    /// </summary>
     private static int Row(long k, int size, int mode)
     {
         if (mode == 1) return k < 0 ? 0 : k >= size ? size - 1 : (int)k;

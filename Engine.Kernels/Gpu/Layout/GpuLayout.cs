@@ -48,7 +48,8 @@ public static partial class GpuLayout
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX) dst[di.At(i)] = src[si.At(i)];
     }
 
-    /// <summary>Sets every element of the contiguous <paramref name="destination"/> to <paramref name="value"/>.</summary>
+    /// <summary>Sets every element of the contiguous <paramref name="destination"/> to <paramref name="value"/>.
+    /// </summary>
     public static void Fill<T>(GpuRuntime runtime, in TensorArg destination, T value) where T : unmanaged
     {
         var dst = destination.Elements<T>(runtime, "fill");

@@ -8,5 +8,6 @@ public readonly struct InverseStdOperator(float epsilon) : IUnaryOperator<float>
 {
     public float Invoke(float x) => 1f / MathF.Sqrt(x + epsilon);
 
-    public Vector512<float> Invoke(Vector512<float> x) => Vector512<float>.One / Vector512.Sqrt(x + Vector512.Create(epsilon));
+    public Vector512<float> Invoke(Vector512<float> x) =>
+        Vector512<float>.One / Vector512.Sqrt(x + Vector512.Create(epsilon));
 }

@@ -78,7 +78,8 @@ public static class GpuRandom
             throw new ArgumentOutOfRangeException(nameof(p), $"{op}: {what} {p} is outside [0, 1].");
     }
 
-    /// <summary>Philox4x32-10 as <see cref="Cpu.Philox.Generate(ulong, ulong)"/>: key = seed, counter = (c, 0).</summary>
+    /// <summary>Philox4x32-10 as <see cref="Cpu.Philox.Generate(ulong, ulong)"/>: key = seed, counter = (c, 0).
+    /// </summary>
     public struct PhiloxBlock
     {
         public uint X0, X1, X2, X3;

@@ -91,7 +91,8 @@ public static class GpuSoftmax
             if (log != 0)
             {
                 float logSum = MathF.Log(sum);
-                for (int j = 0; j < axisLength; j++) y[start + j * inner] = (x[start + j * inner] - max) * invT - logSum;
+                for (int j = 0; j < axisLength; j++)
+                    y[start + j * inner] = (x[start + j * inner] - max) * invT - logSum;
             }
             else
             {

@@ -30,7 +30,8 @@ public static class GpuSoftmaxCrossEntropy
         var xv = Check(runtime, op, batch, classes, logits);
         var gv = PerSample(runtime, op, batch, dloss, "dloss");
         if (dx.Size != logits.Size)
-            throw new ArgumentException($"{op}: dx {dx} must have the logits' shape (batch {batch}, classes {classes}).");
+            throw new ArgumentException(
+                $"{op}: dx {dx} must have the logits' shape (batch {batch}, classes {classes}).");
         var dv = dx.Elements<float>(runtime, op);
         if (batch == 0) return;
         using var index = Labels(runtime, op, batch, classes, labels);
@@ -66,7 +67,9 @@ public static class GpuSoftmaxCrossEntropy
         if (labels.Size != batch)
             throw new ArgumentException(
                 $"{op}: labels has {labels.Size} elements but the batch has {batch} samples; one label per sample.");
-        var contiguous = labels.IsContiguous ? labels : throw new ArgumentException($"{op}: labels must be contiguous.");
+        var contiguous = labels.IsContiguous
+            ? labels
+            : throw new ArgumentException($"{op}: labels must be contiguous.");
         var index = new int[batch];
         var bytes = new byte[batch * contiguous.DType.SizeInBytes()];
         runtime.CopyToHost(contiguous.Buffer, contiguous.Offset * contiguous.DType.SizeInBytes(), bytes);
