@@ -104,6 +104,12 @@ if (options.Save is { } path)
     Console.WriteLine($"saved parameters to {path}");
 }
 Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
+if (Engine.Kernels.DeviceRuntime.For(device) is Engine.Kernels.Gpu.GpuRuntime gpu)
+{
+    // ILGPU compiles each kernel on first use (no disk cache): the first steps pay for it.
+    var (kernels, compile) = gpu.CompiledKernels;
+    Console.WriteLine($"{kernels} GPU kernels compiled on first use in {compile.TotalSeconds:F1} s");
+}
 if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report());
 Console.WriteLine($"test accuracy: {testAccuracy:F4}");
 return 0;
