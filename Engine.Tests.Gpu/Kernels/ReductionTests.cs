@@ -55,6 +55,24 @@ public sealed class ReductionTests : GpuFixture
     }
 
     [Test]
+    public void LongReductionsOfFewOutputsSplitIntoChunksAndMatchTheCpu()
+    {
+        // 2 outputs of 9000 elements each: more than two 4096-element chunks apiece, read through a transpose.
+        var shape = new Shape(9000, 2);
+        var layout = new TensorLayout(shape, [1, 9000]);
+        var values = RandomFloats(18000, 24, 0.5f, 1.5f);
+        foreach (var op in new[] { ReduceOp.Sum, ReduceOp.Mean, ReduceOp.Max, ReduceOp.Norm })
+        {
+            var g = Empty<float>(Gpu, new Shape(2));
+            GpuReduce.Reduce(Gpu, op, Upload(Gpu, values, layout), [0], g);
+            var expected = new float[2];
+            CpuReduce.Reduce<float>(op, values, layout, [0], expected);
+            AssertClose(Download<float>(g), expected, 1e-6, 1e-6, op.ToString());
+        }
+        GpuPtxCheck.Compiled.Keys.ShouldContain(k => k.StartsWith("GpuReduce.PartialKernel"));
+    }
+
+    [Test]
     public void MaxPropagatesNaNAndArgMaxTakesTheFirstNaNOrMaximum()
     {
         var shape = new Shape(3, 4);

@@ -1,4 +1,5 @@
 using Engine.Kernels.Cpu;
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -136,11 +137,43 @@ public static class GpuReduce
                 default, identity, plan.Outputs, plan.Count);
             return;
         }
+        int splits = Splits(rt, plan);
+        if (splits > 1)
+        {
+            // Few long reductions (a sum of everything): each is cut into chunks reduced by groups of their own,
+            // then one thread per output combines its chunks in order, so the device is full and results fixed.
+            int chunk = (plan.Count + splits - 1) / splits;
+            using var partials = rt.Allocate((long)plan.Outputs * splits * Unsafe.SizeOf<A>());
+            var pv = ((GpuBuffer)partials).View<A>();
+            rt.Kernels.Load<ArrayView<T>, StridedIndex, StridedIndex, ArrayView<A>, TR, A, int, int, int>(
+                PartialKernel<T, A, TR>)(rt.Stream, new KernelConfig(Math.Min(plan.Outputs * splits, 65535),
+                rt.GroupSize), xv, plan.Outer, plan.Inner, pv, default, identity, plan.Outputs * splits, plan.Count,
+                chunk);
+            rt.Kernels.Load<ArrayView<A>, ArrayView<T>, TR, A, int, int, int>(CombineKernel<T, A, TR>)(rt.Stream,
+                rt.GridStride(plan.Outputs), pv, yv, default, identity, plan.Outputs, splits, plan.Count);
+            return;
+        }
         int groups = Math.Min(plan.Outputs, 65535);
         rt.Kernels.Load<ArrayView<T>, StridedIndex, StridedIndex, ArrayView<T>, TR, A, int, int>(
             GroupKernel<T, A, TR>)(rt.Stream, new KernelConfig(groups, rt.GroupSize), xv, plan.Outer, plan.Inner, yv,
             default, identity, plan.Outputs, plan.Count);
     }
+
+    /// <summary>
+    /// Chunks per output: 1 when there are enough outputs to fill the device, else enough chunks of at least
+    /// <see cref="MinChunk"/> elements for about four groups per multiprocessor (four groups on the simulator).
+    /// </summary>
+    private static int Splits(GpuRuntime rt, ReducePlan plan)
+    {
+        int target = rt.IsSimulator ? 4 : Math.Max(1, rt.Accelerator.NumMultiprocessors) * 4;
+        if (plan.Outputs >= target || plan.Count < 2 * MinChunk) return 1;
+        int wanted = (target + plan.Outputs - 1) / plan.Outputs;
+        return Math.Max(1, Math.Min(wanted, plan.Count / MinChunk));
+    }
+
+    /// <summary>Smallest chunk of a split reduction: below it a group spends more time starting than reading.
+    /// </summary>
+    private const int MinChunk = 4096;
 
     private static void ThreadKernel<T, A, TR>(ArrayView<T> x, StridedIndex outer, StridedIndex inner,
         ArrayView<T> y, TR r, A identity, int outputs, int count)
@@ -176,6 +209,44 @@ public static class GpuReduce
             }
             if (t == 0) y[o] = r.Finish(partial[0], count);
             Group.Barrier();
+        }
+    }
+
+    private static void PartialKernel<T, A, TR>(ArrayView<T> x, StridedIndex outer, StridedIndex inner,
+        ArrayView<A> partials, TR r, A identity, int parts, int count, int chunk)
+        where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A>
+    {
+        var partial = SharedMemory.Allocate<A>(MaxGroup);
+        int t = Group.IdxX;
+        int splits = (count + chunk - 1) / chunk;
+        for (int part = Grid.IdxX; part < parts; part += Grid.DimX)
+        {
+            int o = part / splits, s = part - o * splits;
+            int start = outer.At(o), end = (s + 1) * chunk < count ? (s + 1) * chunk : count;
+            A acc = identity;
+            for (int i = s * chunk + t; i < end; i += Group.DimX)
+                acc = r.Combine(acc, r.Map(x[start + inner.At(i)]));
+            partial[t] = acc;
+            Group.Barrier();
+            for (int w = Group.DimX / 2; w > 0; w >>= 1)
+            {
+                if (t < w) partial[t] = r.Combine(partial[t], partial[t + w]);
+                Group.Barrier();
+            }
+            if (t == 0) partials[part] = partial[0];
+            Group.Barrier();
+        }
+    }
+
+    private static void CombineKernel<T, A, TR>(ArrayView<A> partials, ArrayView<T> y, TR r, A identity,
+        int outputs, int splits, int count)
+        where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A>
+    {
+        for (int o = Grid.GlobalIndex.X; o < outputs; o += Grid.DimX * Group.DimX)
+        {
+            A acc = identity;
+            for (int s = 0; s < splits; s++) acc = r.Combine(acc, partials[o * splits + s]);
+            y[o] = r.Finish(acc, count);
         }
     }
 
