@@ -16,21 +16,32 @@ public struct StridedIndex
 
     public int Offset;
 
-    /// <summary>The element offset of row-major index <paramref name="i"/>.</summary>
+    /// <summary>Dimensions in use, counted from the right (1 to 6).</summary>
+    public int Used;
+
+    /// <summary>
+    /// The element offset of row-major index <paramref name="i"/>. One integer division per dimension in use beyond
+    /// the first, so a merged (dense or row-broadcast) operand costs none or one; every thread of a launch takes the
+    /// same branches.
+    /// </summary>
     public readonly int At(int i)
     {
-        int o = Offset;
+        if (Used <= 1) return Offset + i * S5;
         int q = i / D5;
-        o += (i - q * D5) * S5;
+        int o = Offset + (i - q * D5) * S5;
+        if (Used == 2) return o + q * S4;
         i = q;
         q = i / D4;
         o += (i - q * D4) * S4;
+        if (Used == 3) return o + q * S3;
         i = q;
         q = i / D3;
         o += (i - q * D3) * S3;
+        if (Used == 4) return o + q * S2;
         i = q;
         q = i / D2;
         o += (i - q * D2) * S2;
+        if (Used == 5) return o + q * S1;
         i = q;
         q = i / D1;
         o += (i - q * D1) * S1;
@@ -61,6 +72,7 @@ public struct StridedIndex
             D1 = d[1], D2 = d[2], D3 = d[3], D4 = d[4], D5 = d[5],
             S0 = s[0], S1 = s[1], S2 = s[2], S3 = s[3], S4 = s[4], S5 = s[5],
             Offset = checked((int)offset),
+            Used = Math.Max(1, dims.Length),
         };
     }
 

@@ -60,6 +60,24 @@ public sealed class RuntimeTests : GpuFixture
         whole[0].ShouldBe(0f);
     }
 
+    [TestCase(6)]
+    [TestCase(5)]
+    [TestCase(4)]
+    public void StridedCopyDecomposesEveryRankUpToSix(int rank)
+    {
+        // All axes reversed: no two dimensions merge, so the index uses every one of them.
+        int[] dims = new[] { 2, 3, 2, 3, 2, 2 }[..rank];
+        var shape = new Shape(dims);
+        var contiguous = shape.ContiguousStrides();
+        var layout = new TensorLayout(new Shape(dims.Reverse().ToArray()), contiguous.Reverse().ToArray());
+        var values = RandomFloats((int)shape.Size, 13);
+        var g = Empty<float>(Gpu, layout.Shape);
+        Gpu.Copy(Upload(Gpu, values, layout), g);
+        var c = Empty<float>(Cpu, layout.Shape);
+        Cpu.Copy(Upload(Cpu, values, layout), c);
+        Download<float>(g).ShouldBe(Download<float>(c));
+    }
+
     [Test]
     public void FillWritesEveryElement()
     {
