@@ -26,6 +26,10 @@ internal sealed class GpuBench(GpuRuntime runtime, TextWriter output)
         {
             Bandwidth(real ? 16 << 20 : 1 << 14);
             foreach (int size in real ? new[] { 1024, 2048, 4096, 8192 } : new[] { 64, 128 }) Sgemm(size);
+            // Training steps (forward, backward, SGD update through Nd on the device). The simulator takes about a
+            // minute for one LeNet step at batch 2, so it runs that once and skips ResNet-18.
+            Train(() => new Bench.Models.LeNetModel(real ? 256 : 2), real ? 20 : 1);
+            if (real) Train(() => new Bench.Models.ResNet18Model(128), 10);
         }
         finally
         {
@@ -106,6 +110,27 @@ internal sealed class GpuBench(GpuRuntime runtime, TextWriter output)
         }
     }
 
+    private void Train(Func<Bench.Models.TrainModel> create, int steps)
+    {
+        // The parameters are made inside the scope, so they live on the device.
+        using var onDevice = DefaultDevice.Use(runtime.Device);
+        using var model = create();
+        int batch = model.InputShape[0];
+        using var x = Nd.RandomNormal(0, 1, model.InputShape);
+        var random = new Random(4);
+        using var labels = Nd.Array(Enumerable.Range(0, batch).Select(_ => (long)random.Next(10)).ToArray(),
+            new Shape(batch));
+        var first = Stopwatch.StartNew();
+        float loss = Bench.TrainSuite.Step(model, x, labels);
+        double firstMs = first.Elapsed.TotalMilliseconds;
+        double ms = steps <= 1 ? firstMs : Median(() => loss = Bench.TrainSuite.Step(model, x, labels), steps);
+        double perSecond = batch / ms * 1000;
+        Emit(model.Name.Replace(' ', '_') + "_step", batch, ms, ("samples_per_s", perSecond),
+            ("first_step_ms", firstMs), ("loss", loss));
+        rows.Add(($"{model.Name} training step", $"{ms:F1} ms, {perSecond:F0} samples/s",
+            $"first step {firstMs:F0} ms (compiling)", "-"));
+    }
+
     private TensorArg Filled(Shape shape, int seed)
     {
         var buffer = runtime.Allocate(shape.Size * 4);
@@ -116,11 +141,11 @@ internal sealed class GpuBench(GpuRuntime runtime, TextWriter output)
     }
 
     /// <summary>Median milliseconds of a synchronised run, after a warm-up that also compiles the kernels.</summary>
-    private double Median(Action action)
+    private double Median(Action action, int? repetitions = null)
     {
         action();
         runtime.Synchronize();
-        int reps = runtime.IsSimulator ? 3 : 10;
+        int reps = repetitions ?? (runtime.IsSimulator ? 3 : 10);
         var times = new double[reps];
         for (int r = 0; r < reps; r++)
         {
