@@ -1,6 +1,6 @@
 // Engine build targets. Run with: dotnet tool restore && dotnet cake --target=<Target>
 //   Build        dotnet build -c Release (warnings are errors)
-//   Test         the whole NUnit suite; results in artifacts/test-results/*.trx
+//   Test         both NUnit suites (Engine.Tests, Engine.Tests.Gpu); results in artifacts/test-results/*.trx
 //   Conformance  only the kernel conformance suite (NUnit category "Conformance")
 //   ConformancePaths  the conformance suite once per instruction-set path (Vector512, Vector256, Vector128,
 //                scalar), each forced with the .NET runtime's knobs; --paths=Vector256,Scalar runs a subset
@@ -17,19 +17,29 @@ var threads = Argument("threads", "1");
 var artifacts = Directory("./artifacts");
 var testResults = artifacts + Directory("test-results");
 
+// The main suite, then the GPU suite in its own test host (a fault inside a kernel on the simulated GPU ends the
+// process, which must not take the main suite with it). One .trx per project; .ci/run sums them.
+var testProjects = new[] { "Engine.Tests/Engine.Tests.csproj", "Engine.Tests.Gpu/Engine.Tests.Gpu.csproj" };
+
 void RunTests(string testFilter, string resultName, IDictionary<string, string> environment = null,
-    bool clean = true)
+    bool clean = true, string[] projects = null)
 {
     if (clean) CleanDirectory(testResults);
-    var args = new ProcessArgumentBuilder()
-        .Append("test").Append("Engine.Tests/Engine.Tests.csproj")
-        .Append("-c").Append(configuration)
-        .Append("--no-build")
-        .Append("--logger").AppendQuoted($"trx;LogFileName={resultName}.trx")
-        .Append("--results-directory").AppendQuoted(testResults.ToString());
-    if (!string.IsNullOrEmpty(testFilter)) args.Append("--filter").AppendQuoted(testFilter);
-    int code = StartProcess("dotnet", new ProcessSettings { Arguments = args, EnvironmentVariables = environment });
-    if (code != 0) throw new Exception($"dotnet test ({resultName}) failed with exit code {code}");
+    var failures = new List<string>();
+    foreach (var project in projects ?? testProjects)
+    {
+        string name = System.IO.Path.GetFileNameWithoutExtension(project);
+        var args = new ProcessArgumentBuilder()
+            .Append("test").Append(project)
+            .Append("-c").Append(configuration)
+            .Append("--no-build")
+            .Append("--logger").AppendQuoted($"trx;LogFileName={resultName}-{name}.trx")
+            .Append("--results-directory").AppendQuoted(testResults.ToString());
+        if (!string.IsNullOrEmpty(testFilter)) args.Append("--filter").AppendQuoted(testFilter);
+        int code = StartProcess("dotnet", new ProcessSettings { Arguments = args, EnvironmentVariables = environment });
+        if (code != 0) failures.Add($"{name} (exit code {code})");
+    }
+    if (failures.Count > 0) throw new Exception($"dotnet test ({resultName}) failed: {string.Join(", ", failures)}");
 }
 
 Task("Build")
@@ -82,7 +92,8 @@ Task("ConformancePaths")
         Information($"Conformance on the {path} path: " +
                     (environment.Count == 1 ? "no knob" : string.Join(" ", environment.Keys.Where(k =>
                         k.StartsWith("DOTNET_")).Select(k => $"{k}={environment[k]}"))));
-        RunTests("TestCategory=Conformance", $"conformance-{path}", environment, clean: false);
+        RunTests("TestCategory=Conformance", $"conformance-{path}", environment, clean: false,
+            projects: new[] { testProjects[0] });
     }
 });
 

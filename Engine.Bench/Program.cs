@@ -42,11 +42,12 @@ public static class Program
             Console.Error.WriteLine($"Engine.Bench: {e.Message}");
             return 2;
         }
-        if (options.Device == "cuda")
+        if (options.Device != "cpu")
         {
             Console.Error.WriteLine(
-                "Engine.Bench: --device cuda: there is no CUDA backend in this build; the GPU backend is not " +
-                "written yet. Run with --device cpu (the default).");
+                $"Engine.Bench: --device {options.Device}: these suites measure the CPU kernels. The GPU backend's " +
+                "benchmarks (SGEMM against cuBLAS, elementwise and reductions against copy bandwidth) run with " +
+                "tools/gpu-check.sh --suite bench --device cuda:0 (see docs/gpu.md).");
             return 3;
         }
 

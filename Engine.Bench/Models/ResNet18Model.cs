@@ -1,21 +1,23 @@
 namespace Engine.Bench.Models;
 
 /// <summary>
-/// ResNet-18 for 32x32 input (CIFAR style) at batch 32: a 3x3 stem conv with batch norm and relu (no max pool),
+/// ResNet-18 for 32x32 input (CIFAR style), batch 32 by default: a 3x3 stem conv with batch norm and relu (no max pool),
 /// four stages of two BasicBlock v1 (conv3x3 BN relu conv3x3 BN, plus the shortcut, then relu) with 64, 128, 256
 /// and 512 channels, the first block of stages 2-4 striding by 2 with a 1x1 conv + BN shortcut, then global
 /// average pooling and dense 10. Convolutions have no bias, as in Gluon's model zoo.
 /// </summary>
 public sealed class ResNet18Model : TrainModel
 {
-    private const int Batch = 32;
+    private readonly int batch;
     private readonly Conv stem;
     private readonly Norm stemNorm;
     private readonly List<Block> blocks = [];
     private readonly NDArray fc, fcBias;
 
-    public ResNet18Model()
+    /// <summary>The train suite's batch is 32; the GPU check asks for 128.</summary>
+    public ResNet18Model(int batch = 32)
     {
+        this.batch = batch;
         stem = new Conv(Weight(64, 3, 3, 3), 1, 1);
         stemNorm = NewNorm(64);
         int inChannels = 64;
@@ -37,9 +39,9 @@ public sealed class ResNet18Model : TrainModel
         fcBias = Bias(10);
     }
 
-    public override string Name => $"resnet18 b{Batch}";
+    public override string Name => $"resnet18 b{batch}";
 
-    public override Shape InputShape => new(Batch, 3, 32, 32);
+    public override Shape InputShape => new(batch, 3, 32, 32);
 
     public override NDArray Forward(NDArray x)
     {

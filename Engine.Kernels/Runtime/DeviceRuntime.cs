@@ -4,7 +4,7 @@ namespace Engine.Kernels;
 
 /// <summary>
 /// What the layers above need from a device: memory, copies to and from the host, and synchronisation.
-/// One implementation per backend (CpuRuntime here; the CUDA runtime mirrors it).
+/// One implementation per backend: CpuRuntime, and GpuRuntime (ILGPU) for CUDA, OpenCL and the simulated GPU.
 /// </summary>
 public abstract class DeviceRuntime
 {
@@ -42,9 +42,7 @@ public abstract class DeviceRuntime
         DeviceKind.Cpu when device.Ordinal >= 0 => CpuRuntime.For(device.Ordinal),
         DeviceKind.Cpu => throw new ArgumentOutOfRangeException(nameof(device),
             $"Device cpu({device.Ordinal}): a CPU device number must be 0 or more (cpu(0) is Device.Cpu)."),
-        DeviceKind.Cuda => throw new NotSupportedException(
-            $"Device {device} was requested, but this build of Engine has no CUDA backend yet. " +
-            "Use Device.Cpu for now."),
+        DeviceKind.Cuda or DeviceKind.GpuSimulator or DeviceKind.OpenCL => Gpu.GpuRuntime.Get(device),
         _ => throw new ArgumentOutOfRangeException(nameof(device), $"unknown device kind {device.Kind}"),
     };
 }

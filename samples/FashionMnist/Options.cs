@@ -16,11 +16,12 @@ public sealed record Options
     public string? Save { get; init; }
     public bool Hybridize { get; init; }
     public string? Export { get; init; }
+    public Device Device { get; init; } = Device.Cpu;
 
     public const string Usage =
         "usage: dotnet run -c Release --project samples/FashionMnist -- [--model mlp|lenet] [--epochs N] " +
         "[--batch-size B] [--lr X] [--optimizer sgd|adam] [--data DIR] [--limit N] [--seed S] [--save FILE] " +
-        "[--hybridize] [--export PREFIX]";
+        "[--hybridize] [--export PREFIX] [--device cpu|cuda:N|gpusim]";
 
     public double EffectiveLearningRate => LearningRate ?? (Optimizer == "adam" ? 0.001 : 0.05);
 
@@ -47,6 +48,7 @@ public sealed record Options
                 "--save" => o with { Save = Value() },
                 "--hybridize" => o with { Hybridize = true },
                 "--export" => o with { Export = Value() },
+                "--device" => o with { Device = ParseDevice(Value()) },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw Error($"unknown option '{flag}'."),
             };
@@ -80,6 +82,18 @@ public sealed record Options
     }
 
     private static ArgumentException Error(string message) => new($"{message} Run with --help for the options.");
+
+    private static Device ParseDevice(string value)
+    {
+        try
+        {
+            return Device.Parse(value);
+        }
+        catch (ArgumentException e)
+        {
+            throw Error($"--device: {e.Message}");
+        }
+    }
 
     private static string OneOf(string flag, string value, params string[] allowed) =>
         allowed.Contains(value)

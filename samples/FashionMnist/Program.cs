@@ -34,11 +34,29 @@ catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundExcepti
     return 1;
 }
 
+var device = options.Device;
+if (device != Device.Cpu)
+{
+    // What GPU support there is, and why not when there is none; then fail early if the device cannot be used.
+    Console.WriteLine(Engine.Diagnostics.GpuSupport.Detect());
+    try
+    {
+        Engine.Kernels.DeviceRuntime.For(device);
+    }
+    catch (NotSupportedException e)
+    {
+        Console.Error.WriteLine($"error: {e.Message}");
+        return 1;
+    }
+}
+
 try
 {
+    // New arrays (parameters, scalars in expressions) go to the training device; batches are copied there.
+    using var onDevice = DefaultDevice.Use(device);
     RandomState.Seed(options.Seed);
     var net = options.Model == "lenet" ? Models.LeNet() : Models.Mlp();
-    net.Initialize(new Xavier());
+    net.Initialize(new Xavier(), device);
     if (options.Hybridize) net.Hybridize();
     var loss = new SoftmaxCrossEntropyLoss();
     var optimizerOptions = new Dictionary<string, object> { ["learning_rate"] = options.EffectiveLearningRate };
@@ -47,7 +65,7 @@ try
     var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
     var testLoader = new DataLoader(test, 1000);
 
-    Console.WriteLine($"model {options.Model}, {train.Count} training and {test.Count} test samples, batch " +
+    Console.WriteLine($"model {options.Model} on {device}, {train.Count} training and {test.Count} test samples, batch " +
                       $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, " +
                       $"{options.Epochs} epochs");
     double testAccuracy = 0;
@@ -67,15 +85,16 @@ try
             using (var scope = NDArray.Scope())
             {
                 NDArray output, l;
-                var data = Normalize(batch.Data);
+                var data = Normalize(batch.Data.CopyTo(device));
+                var label = batch.Label.CopyTo(device);
                 using (Autograd.Record())
                 {
                     output = net.Call(data);
-                    l = loss.Call(output, batch.Label);
+                    l = loss.Call(output, label);
                 }
                 l.Backward();
                 trainer.Step(batch.Size);
-                accuracy.Update(batch.Label, output);
+                accuracy.Update(label, output);
                 meanLoss.Update(l);
                 seen += batch.Size;
             }
@@ -93,7 +112,7 @@ try
                               $"{seen / clock.Elapsed.TotalSeconds:F0} samples/s   ");
         }
         double seconds = clock.Elapsed.TotalSeconds;
-        testAccuracy = Evaluate(net, testLoader);
+        testAccuracy = Evaluate(net, testLoader, device);
         Console.WriteLine($"\repoch {epoch}: loss {meanLoss.Get().Value:F4}, " +
                           $"train accuracy {accuracy.Get().Value:F4}, test accuracy {testAccuracy:F4}, " +
                           $"{seen / seconds:F0} samples/s ({seconds:F1} s)");
@@ -111,7 +130,7 @@ try
             return 1;
         }
         // Export writes the graph of the last hybridized call: hybridize now if training ran imperatively.
-        var sample = test.Count > 0 ? SampleBatch(testLoader) : null;
+        var sample = test.Count > 0 ? SampleBatch(testLoader, device) : null;
         if (!options.Hybridize && sample is not null)
         {
             hybrid.Hybridize();
@@ -127,6 +146,12 @@ try
         }
     }
     Console.WriteLine($"total time {total.Elapsed.TotalSeconds:F1} s");
+    if (Engine.Kernels.DeviceRuntime.For(device) is Engine.Kernels.Gpu.GpuRuntime gpu)
+    {
+        // ILGPU compiles each kernel on first use (no disk cache): the first steps pay for it.
+        var (kernels, compile) = gpu.CompiledKernels;
+        Console.WriteLine($"{kernels} GPU kernels compiled on first use in {compile.TotalSeconds:F1} s");
+    }
     if (profiler is not null) Console.WriteLine(Engine.Diagnostics.OpProfiler.Report());
     Console.WriteLine($"test accuracy: {testAccuracy:F4}");
     return 0;
@@ -138,25 +163,25 @@ catch (Exception e) when (e is OutOfMemoryException or IOException or Unauthoriz
     return 1;
 }
 
-static double Evaluate(Block net, DataLoader loader)
+static double Evaluate(Block net, DataLoader loader, Device device)
 {
     var accuracy = new Accuracy();
     foreach (var batch in loader)
     {
         using (batch)
         using (var scope = NDArray.Scope())
-            accuracy.Update(batch.Label, net.Call(Normalize(batch.Data)));
+            accuracy.Update(batch.Label.CopyTo(device), net.Call(Normalize(batch.Data.CopyTo(device))));
     }
     return accuracy.Get().Value;
 }
 
-static NDArray SampleBatch(DataLoader loader)
+static NDArray SampleBatch(DataLoader loader, Device device)
 {
     foreach (var batch in loader)
     {
         using (batch)
         {
-            using var x = Normalize(batch.Data);
+            using var x = Normalize(batch.Data.CopyTo(device));
             return x.SliceAxis(0, 0, Math.Min(8, x.Shape[0])).Copy();
         }
     }

@@ -25,7 +25,9 @@ public readonly struct MultiplyOperator<T> : IBinaryOperator<T> where T : unmana
 public readonly struct DivideOperator<T> : IBinaryOperator<T> where T : unmanaged, INumber<T>
 {
     public bool Vectorized => typeof(T) == typeof(float) || typeof(T) == typeof(double);
-    public T Invoke(T x, T y) => !Vectorized && y == T.Zero ? T.Zero : x / y;
+    // 1 / 2 is 0 only for integral types. Arithmetic rather than typeof or CreateTruncating (which tests types
+    // inside): GPU kernels compile this scalar form too, and the JIT folds the test away.
+    public T Invoke(T x, T y) => y == T.Zero && T.One / (T.One + T.One) == T.Zero ? T.Zero : x / y;
     public Vector512<T> Invoke(Vector512<T> x, Vector512<T> y) => x / y;
 }
 

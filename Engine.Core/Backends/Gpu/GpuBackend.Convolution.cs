@@ -1,0 +1,54 @@
+using Engine.Kernels;
+using Engine.Kernels.Gpu;
+using Engine.Ops;
+
+namespace Engine.Backends.Gpu;
+
+internal sealed partial class GpuBackend
+{
+    private void RegisterConvolution()
+    {
+        Register(ConvolutionOps.Convolution, static (a, c, i, o) =>
+        {
+            if (i[0].DType != DType.Float32)
+            {
+                OnCpu(ConvolutionOps.Convolution, a, c, i, o);
+                return;
+            }
+            var d = a.Describe(i[0].Shape, i[1].Shape);
+            TensorArg? bias = a.NoBias ? null : c.Contiguous(i[2]);
+            GpuConvolution.Forward(Runtime(c), d, c.Contiguous(i[0]), c.Contiguous(i[1]), bias, o[0]);
+        });
+        Register(ConvolutionOps.ConvolutionBackwardBias, static (a, c, i, o) =>
+        {
+            if (i[0].DType != DType.Float32)
+            {
+                OnCpu(ConvolutionOps.ConvolutionBackwardBias, a, c, i, o);
+                return;
+            }
+            var s = i[0].Shape;
+            var d = new ConvolutionDescriptor(s[0], s[1], 1, checked((int)s.SizeOf(2, s.Rank)), s[1], 1, 1);
+            GpuConvolution.BackwardBias(Runtime(c), d, c.Contiguous(i[0]), o[0]);
+        });
+        Register(ConvolutionOps.ConvolutionBackwardData, static (a, c, i, o) =>
+        {
+            if (i[0].DType != DType.Float32)
+            {
+                OnCpu(ConvolutionOps.ConvolutionBackwardData, a, c, i, o);
+                return;
+            }
+            var d = a.Conv.Describe(a.OtherShape.ToShape(), i[1].Shape);
+            GpuConvolution.BackwardData(Runtime(c), d, c.Contiguous(i[0]), c.Contiguous(i[1]), o[0]);
+        });
+        Register(ConvolutionOps.ConvolutionBackwardWeight, static (a, c, i, o) =>
+        {
+            if (i[0].DType != DType.Float32)
+            {
+                OnCpu(ConvolutionOps.ConvolutionBackwardWeight, a, c, i, o);
+                return;
+            }
+            var d = a.Conv.Describe(i[0].Shape, a.OtherShape.ToShape());
+            GpuConvolution.BackwardWeight(Runtime(c), d, c.Contiguous(i[0]), c.Contiguous(i[1]), o[0]);
+        });
+    }
+}

@@ -1,0 +1,29 @@
+using Engine.Kernels.Gpu;
+using Engine.Ops;
+
+namespace Engine.Backends.Gpu;
+
+internal sealed partial class GpuBackend
+{
+    private void RegisterPooling()
+    {
+        Register(PoolingOps.Pooling, static (a, c, i, o) =>
+        {
+            if (i[0].DType != DType.Float32)
+            {
+                OnCpu(PoolingOps.Pooling, a, c, i, o);
+                return;
+            }
+            GpuPooling.Forward(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), o[0]);
+        });
+        Register(PoolingOps.PoolingBackward, static (a, c, i, o) =>
+        {
+            if (i[0].DType != DType.Float32)
+            {
+                OnCpu(PoolingOps.PoolingBackward, a, c, i, o);
+                return;
+            }
+            GpuPooling.Backward(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), c.Contiguous(i[2]), o[0]);
+        });
+    }
+}

@@ -1,0 +1,176 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace Engine.Kernels.Gpu;
+
+/// <summary>
+/// 2-D (and 1-D) convolution on the GPU, float32, NCHW, groups and dilation. Forward and the weight gradient are
+/// implicit GEMMs through the tiled SGEMM kernel (the im2col matrix is never stored: its elements are computed as
+/// the tiles are staged); layers with few input channels per group run a direct kernel instead. The data gradient
+/// is a gather, one thread per input element, so it needs no atomics and sums in a fixed order.
+/// </summary>
+public static class GpuConvolution
+{
+    /// <summary>Input channels per group up to which the forward pass runs the direct kernel.</summary>
+    public const int DirectMaxChannels = 4;
+
+    /// <summary>y = conv(x, w) + bias; bias (K,) or null for none; y overwritten.</summary>
+    public static void Forward(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg x, in TensorArg w,
+        TensorArg? bias, in TensorArg y)
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string op = desc.Op;
+        var xv = Dense(runtime, x, desc.InputSize, "input x", desc, op);
+        var wv = Dense(runtime, w, desc.WeightSize, "weight w", desc, op);
+        var yv = Dense(runtime, y, desc.OutputSize, "output y", desc, op);
+        var bv = bias is { } b ? Dense(runtime, b, desc.OutChannels, "bias", desc, op) : wv;
+        if (desc.OutputSize == 0) return;
+        var g = ConvGeometry.Of(desc);
+        int hasBias = bias is null ? 0 : 1;
+        if (desc.InChannelsPerGroup <= DirectMaxChannels)
+        {
+            int n = (int)desc.OutputSize;
+            runtime.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, ArrayView<float>,
+                ConvGeometry, int>(DirectForwardKernel)(runtime.Stream, runtime.GridStride(n), xv, wv, bv, hasBias, yv,
+                g, n);
+            return;
+        }
+        int crs = g.Cg * g.R * g.S;
+        var a = new DenseSource { Data = wv, Offset = 0, BatchStride = g.Kg * crs, Ld = crs };
+        var cols = new ConvViews.Columns { X = new ConvViews.Input { Data = xv }, Geometry = g };
+        var target = new ConvViews.Output { Data = yv, Bias = bv, HasBias = hasBias, Geometry = g };
+        GpuGemm.Tiled(runtime, a, cols, target, desc.Groups, g.Kg, g.N * g.OH * g.OW, crs);
+    }
+
+    /// <summary>dx from dy and w; dx overwritten.</summary>
+    public static void BackwardData(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg dy, in TensorArg w,
+        in TensorArg dx)
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string op = desc.Op + "_backward_data";
+        var gv = Dense(runtime, dy, desc.OutputSize, "output gradient dy", desc, op);
+        var wv = Dense(runtime, w, desc.WeightSize, "weight w", desc, op);
+        var dv = Dense(runtime, dx, desc.InputSize, "input gradient dx", desc, op);
+        int n = (int)desc.InputSize;
+        if (n == 0) return;
+        runtime.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ConvGeometry, int>(
+            BackwardDataKernel)(runtime.Stream, runtime.GridStride(n), gv, wv, dv, ConvGeometry.Of(desc), n);
+    }
+
+    /// <summary>dw from x and dy: per group, dy (Kg x N OH OW) times the transposed im2col matrix; dw overwritten.
+    /// </summary>
+    public static void BackwardWeight(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg x, in TensorArg dy,
+        in TensorArg dw)
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string op = desc.Op + "_backward_weight";
+        var xv = Dense(runtime, x, desc.InputSize, "input x", desc, op);
+        var gv = Dense(runtime, dy, desc.OutputSize, "output gradient dy", desc, op);
+        var wv = Dense(runtime, dw, desc.WeightSize, "weight gradient dw", desc, op);
+        if (desc.WeightSize == 0) return;
+        var g = ConvGeometry.Of(desc);
+        int crs = g.Cg * g.R * g.S;
+        var a = new ConvViews.OutputGradient { Data = gv, Geometry = g };
+        var b = new ConvViews.ColumnsTransposed { X = new ConvViews.Input { Data = xv }, Geometry = g };
+        var target = new DenseTarget { Data = wv, Offset = 0, BatchStride = g.Kg * crs, Ld = crs, Alpha = 1f };
+        if (g.N * g.OH * g.OW == 0)
+        {
+            GpuLayout.Zero(runtime, wv);
+            return;
+        }
+        GpuGemm.Tiled(runtime, a, b, target, desc.Groups, g.Kg, crs, g.N * g.OH * g.OW);
+    }
+
+    /// <summary>db = dy summed over the batch and the output pixels; db (K,) overwritten.</summary>
+    public static void BackwardBias(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg dy, in TensorArg db)
+    {
+        ArgumentNullException.ThrowIfNull(desc);
+        string op = desc.Op + "_backward_bias";
+        Dense(runtime, dy, desc.OutputSize, "output gradient dy", desc, op);
+        Dense(runtime, db, desc.OutChannels, "bias gradient db", desc, op);
+        var planes = dy.WithLayout(new TensorLayout(
+            new Shape(desc.Batch, desc.OutChannels, desc.OutHeight * desc.OutWidth),
+            [(long)desc.OutChannels * desc.OutHeight * desc.OutWidth, desc.OutHeight * desc.OutWidth, 1], dy.Offset));
+        GpuReduce.Reduce(runtime, ReduceOp.Sum, planes, [0, 2], db);
+    }
+
+    private static ArrayView<float> Dense(GpuRuntime runtime, in TensorArg x, long size, string what,
+        ConvolutionDescriptor desc, string op)
+    {
+        if (x.Size != size)
+            throw new ArgumentException(
+                $"{op}: {what} has {x.Size} elements but {desc} needs {size}; pass an array of exactly that size.");
+        return x.Elements<float>(runtime, op);
+    }
+
+    private static void DirectForwardKernel(ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias,
+        int hasBias, ArrayView<float> y, ConvGeometry g, int total)
+    {
+        for (int u = Grid.GlobalIndex.X; u < total; u += Grid.DimX * Group.DimX)
+        {
+            int ow = u % g.OW;
+            int rest = u / g.OW;
+            int oh = rest % g.OH;
+            rest /= g.OH;
+            int k = rest % g.K;
+            int n = rest / g.K;
+            int group = k / g.Kg;
+            float sum = hasBias != 0 ? bias[k] : 0f;
+            for (int c = 0; c < g.Cg; c++)
+            {
+                int xPlane = (n * g.C + group * g.Cg + c) * g.H;
+                int wBase = (k * g.Cg + c) * g.R;
+                for (int r = 0; r < g.R; r++)
+                {
+                    int ih = oh * g.StrideH - g.PadH + r * g.DilationH;
+                    if (ih < 0 || ih >= g.H) continue;
+                    for (int s = 0; s < g.S; s++)
+                    {
+                        int iw = ow * g.StrideW - g.PadW + s * g.DilationW;
+                        if (iw < 0 || iw >= g.W) continue;
+                        sum += x[(xPlane + ih) * g.W + iw] * w[(wBase + r) * g.S + s];
+                    }
+                }
+            }
+            y[u] = sum;
+        }
+    }
+
+    private static void BackwardDataKernel(ArrayView<float> dy, ArrayView<float> w, ArrayView<float> dx,
+        ConvGeometry g, int total)
+    {
+        for (int u = Grid.GlobalIndex.X; u < total; u += Grid.DimX * Group.DimX)
+        {
+            int iw = u % g.W;
+            int rest = u / g.W;
+            int ih = rest % g.H;
+            rest /= g.H;
+            int c = rest % g.C;
+            int n = rest / g.C;
+            int group = c / g.Cg, cInGroup = c - group * g.Cg;
+            float sum = 0f;
+            for (int r = 0; r < g.R; r++)
+            {
+                // Output row oh reads this input row through tap r when oh * stride = ih + pad - r * dilation.
+                int th = ih + g.PadH - r * g.DilationH;
+                if (th < 0 || th % g.StrideH != 0) continue;
+                int oh = th / g.StrideH;
+                if (oh >= g.OH) continue;
+                for (int s = 0; s < g.S; s++)
+                {
+                    int tw = iw + g.PadW - s * g.DilationW;
+                    if (tw < 0 || tw % g.StrideW != 0) continue;
+                    int ow = tw / g.StrideW;
+                    if (ow >= g.OW) continue;
+                    for (int kk = 0; kk < g.Kg; kk++)
+                    {
+                        int k = group * g.Kg + kk;
+                        sum += dy[((n * g.K + k) * g.OH + oh) * g.OW + ow]
+                            * w[((k * g.Cg + cInGroup) * g.R + r) * g.S + s];
+                    }
+                }
+            }
+            dx[u] = sum;
+        }
+    }
+}
