@@ -100,8 +100,8 @@ public class HybridizeTests
         hybrid.CachedGraphCount.ShouldBe(fixedShape ? 2 : 3);
     }
 
-    [Test]
-    public void MlpAgreesWithImperative() => CheckAgree(Mlp, [4, 20]);
+    [TestCaseSource(nameof(Options))]
+    public void MlpAgreesWithImperative(HybridizeOptions options) => CheckAgree(Mlp, [4, 20], options);
 
     [Test]
     public void ConvolutionalNetAgreesWithImperative() => CheckAgree(Convs, [2, 3, 8, 8]);
@@ -179,8 +179,16 @@ public class HybridizeTests
             return net;
         }, [2, 3, 16, 16]);
 
-    [Test]
-    public void LeNetAgreesWithImperative() =>
+    public static IEnumerable<TestCaseData> Options() =>
+    [
+        new TestCaseData(new HybridizeOptions()).SetArgDisplayNames("default"),
+        new TestCaseData(new HybridizeOptions { StaticAlloc = true }).SetArgDisplayNames("static alloc"),
+        new TestCaseData(new HybridizeOptions { StaticAlloc = true, StaticShape = true })
+            .SetArgDisplayNames("static alloc+shape"),
+    ];
+
+    [TestCaseSource(nameof(Options))]
+    public void LeNetAgreesWithImperative(HybridizeOptions options) =>
         CheckAgree(() =>
         {
             var net = new HybridSequential();
@@ -188,16 +196,16 @@ public class HybridizeTests
                 new Activation("relu"), new MaxPool2D(2), new Flatten(), new Dense(120, activation: "relu"),
                 new Dense(84, activation: "relu"), new Dense(10));
             return net;
-        }, [2, 1, 28, 28]);
+        }, [2, 1, 28, 28], options);
 
-    [Test]
-    public void ResNet18AgreesWithImperative() =>
+    [TestCaseSource(nameof(Options))]
+    public void ResNet18AgreesWithImperative(HybridizeOptions options) =>
         CheckAgree(() =>
         {
             var net = new HybridSequential();
             net.Add(Engine.Gluon.ModelZoo.ResNet18V1(classes: 10, thumbnail: true));
             return net;
-        }, [2, 3, 16, 16]);
+        }, [2, 3, 16, 16], options);
 
     [Test]
     public void ForwardRunsOnlyOnTheTracingCall()
