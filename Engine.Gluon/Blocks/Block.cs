@@ -247,6 +247,8 @@ public abstract partial class Block
         bool forceReinit = false)
     {
         CollectParams().Initialize(init, device, forceReinit);
+        // As MXNet, re-initialising drops hybridized blocks' cached graphs (parameters may have moved devices).
+        if (forceReinit) Apply(b => (b as HybridBlock)?.ClearCache());
         return this;
     }
 

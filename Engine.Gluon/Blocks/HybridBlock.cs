@@ -101,7 +101,7 @@ public abstract partial class HybridBlock : Block
     }
 
     /// <summary>Drops the cached graphs: the next hybridized call traces again.</summary>
-    protected void ClearCache()
+    protected internal void ClearCache()
     {
         cache.Clear();
         training.Clear();

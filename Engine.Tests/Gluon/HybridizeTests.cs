@@ -282,6 +282,12 @@ public class HybridizeTests
         using (var y = net.Call(x)) y.Shape.ShouldBe(new Shape(2, 3));
         net.Hybridize();
         net.CachedGraphCount.ShouldBe(0);
+        net.Call(x).Dispose();
+        net.CachedGraphCount.ShouldBe(1);
+        net.Initialize(forceReinit: true);
+        net.CachedGraphCount.ShouldBe(0);
+        net.Cast(DType.Float64);
+        net.CachedGraphCount.ShouldBe(0);
     }
 
     [Test]
