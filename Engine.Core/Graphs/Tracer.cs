@@ -25,6 +25,7 @@ public sealed class Tracer : IDisposable
     private readonly Dictionary<object, Node> parameters = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NDArray, Node> constants = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Node, string> createdIn = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, Node> lastIn = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> counters = new(StringComparer.Ordinal);
     private readonly HashSet<string> names = new(StringComparer.Ordinal);
     private readonly Stack<string> scopes = new();
@@ -88,11 +89,16 @@ public sealed class Tracer : IDisposable
     public void NameOutput(NDArray output, string prefix)
     {
         if (output.Traced is not { } o || o.Node.Kind != NodeKind.Op) return;
-        if (!createdIn.TryGetValue(o.Node, out var scope) || scope != prefix) return;
+        // The output's own operator when the block applied it; else (the output came from a child, as a Dense's
+        // activation does) the last operator the block applied itself, as MXNet names the op written with
+        // name='fwd' (dense0_fwd, then dense0_relu_fwd for the child).
+        var node = createdIn.TryGetValue(o.Node, out var scope) && scope == prefix ? o.Node
+            : lastIn.GetValueOrDefault(prefix);
+        if (node is null) return;
         string name = prefix + "fwd";
-        if (!names.Add(name)) return;
-        names.Remove(o.Node.Name);
-        o.Node.Name = name;
+        if (node.Name == name || !names.Add(name)) return;
+        names.Remove(node.Name);
+        node.Name = name;
     }
 
     /// <summary>Gives the node behind a symbolic array a chosen name (passes that rebuild a graph keep names).</summary>
@@ -121,6 +127,7 @@ public sealed class Tracer : IDisposable
         string scope = scopes.Peek();
         var node = Node.Apply(Unique(scope + op.Name.TrimStart('_')), op, attrs, edges, types);
         createdIn[node] = scope;
+        lastIn[scope] = node;
         var result = new NDArray[types.Length];
         for (int i = 0; i < result.Length; i++) result[i] = Symbolic(node[i], device);
         return result;

@@ -302,6 +302,9 @@ public class HybridizeTests
         string first = ((Dense)net[0]).Prefix, second = ((Dense)net[1]).Prefix;
         names.ShouldContain(first + "weight");
         names.ShouldContain(second + "fwd");
+        // A Dense with an activation: its own product is dense0_fwd, the activation child's dense0_relu_fwd.
+        names.ShouldContain(first + "fwd");
+        names.ShouldContain(first + "relu_fwd");
         net.CachedGraph.Outputs.Single().Node.Name.ShouldBe(second + "fwd");
         net.CachedGraph.ToString().ShouldContain($"%{second}fwd = fully_connected");
     }
