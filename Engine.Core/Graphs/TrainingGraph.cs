@@ -15,10 +15,17 @@ public sealed class TrainingGraph
     private readonly HashSet<Node> forwardPart = new(ReferenceEqualityComparer.Instance);
     private readonly OpDef<CachedCallAttrs> op;
 
-    public TrainingGraph(Graph forward)
+    private readonly bool[] inputNeedsGradient;
+
+    /// <param name="inputNeedsGradient">Which inputs want a gradient (the others get none, and what only they
+    /// would need is never computed); all when null.</param>
+    public TrainingGraph(Graph forward, bool[]? inputNeedsGradient = null)
     {
         this.forward = forward;
-        joint = new PassPipeline(new GradientPass(), new CommonSubexpressionPass(), new DeadCodePass()).Run(forward);
+        this.inputNeedsGradient = inputNeedsGradient ?? forward.Inputs.Select(_ => true).ToArray();
+        var wanted = Enumerable.Range(0, forward.Inputs.Count).Where(i => this.inputNeedsGradient[i]).ToList();
+        joint = new PassPipeline(new GradientPass(wanted), new CommonSubexpressionPass(), new DeadCodePass())
+            .Run(forward);
         var stack = new Stack<Node>(joint.Outputs.Take(forward.Outputs.Count).Select(o => o.Node));
         while (stack.Count > 0)
         {
@@ -94,8 +101,16 @@ public sealed class TrainingGraph
         }
         for (int k = 0; k < heads; k++) values.Remove(joint.Inputs[forward.Inputs.Count + k]);
         foreach (var n in backwardNodes) values.Remove(n);
-        // A gradient that is a forward value (an identity) must not be freed with the call's state.
-        return grads.Select(g => (NDArray?)(forwardValues(a).Contains(g) ? g.Detach() : g)).ToArray();
+        // A gradient that is a forward value (an identity) must not be freed with the call's state; inputs that
+        // want no gradient get none.
+        var result = grads.Select(g => (NDArray?)(forwardValues(a).Contains(g) ? g.Detach() : g)).ToArray();
+        for (int i = 0; i < inputNeedsGradient.Length; i++)
+        {
+            if (inputNeedsGradient[i]) continue;
+            if (!forwardValues(a).Contains(grads[i])) grads[i].Dispose();
+            result[i] = null;
+        }
+        return result;
 
         HashSet<NDArray> forwardValues(CachedCallAttrs c) =>
             new(c.ForwardArrays, ReferenceEqualityComparer.Instance);

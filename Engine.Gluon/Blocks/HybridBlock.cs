@@ -21,7 +21,7 @@ public sealed record HybridizeOptions
 public abstract partial class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
-    private readonly Dictionary<GraphExecutor, TrainingGraph> training = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<(GraphExecutor, string), TrainingGraph> training = new();
     private Graph? lastGraph;
     private string? staticShapes;
 
@@ -130,7 +130,11 @@ public abstract partial class HybridBlock : Block
         lastGraph = executor.Graph;
         if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter);
         // Recording: the whole call is one tape entry whose backward runs the traced gradient graph.
-        if (!training.TryGetValue(executor, out var graph)) training[executor] = graph = new TrainingGraph(executor.Graph);
+        // Inputs outside any graph (a batch of data) need no gradient: the training graph never computes one.
+        var needs = inputs.Select(x => x.IsInGraph).ToArray();
+        var trainingKey = (executor, string.Concat(needs.Select(n => n ? '1' : '0')));
+        if (!training.TryGetValue(trainingKey, out var graph))
+            training[trainingKey] = graph = new TrainingGraph(executor.Graph, needs);
         return graph.Record(inputs, BindParameter);
     }
 

@@ -8,8 +8,11 @@ namespace Engine.Graphs.Passes;
 /// by one head gradient per forward output (named <c>OUTPUT_grad</c>); its outputs are the forward outputs
 /// followed by the gradient of every forward input and parameter, in that order (zeros where none flows).
 /// </summary>
-public sealed class GradientPass : IGraphPass
+public sealed class GradientPass(IReadOnlyCollection<int>? inputsWithGradient = null) : IGraphPass
 {
+    /// <summary>A pass that differentiates with respect to every input and parameter.</summary>
+    public GradientPass() : this(null) { }
+
     public string Name => "gradient";
 
     public IReadOnlyList<string> Requires => ["types"];
@@ -48,7 +51,7 @@ public sealed class GradientPass : IGraphPass
 
         var grads = new Dictionary<(Node, int), NDArray>();
         for (int k = 0; k < graph.Outputs.Count; k++) Accumulate(grads, (graph.Outputs[k].Node, graph.Outputs[k].Index), headGrads[k]);
-        var needed = NeedsGradient(graph);
+        var needed = NeedsGradient(graph, inputsWithGradient);
         foreach (var n in graph.Nodes.Reverse())
         {
             if (n.Kind != NodeKind.Op || !n.Op!.HasGradient) continue;
@@ -74,10 +77,14 @@ public sealed class GradientPass : IGraphPass
     private static void Accumulate(Dictionary<(Node, int), NDArray> grads, (Node, int) key, NDArray g) =>
         grads[key] = grads.TryGetValue(key, out var previous) ? previous + g : g;
 
-    /// <summary>Nodes through which a gradient can reach an input or a differentiable parameter.</summary>
-    private static HashSet<Node> NeedsGradient(Graph graph)
+    /// <summary>
+    /// Nodes through which a gradient can reach a differentiable parameter or one of the inputs asked for (all
+    /// when none are named): gradients that reach nothing wanted are never computed (a network's data input).
+    /// </summary>
+    private static HashSet<Node> NeedsGradient(Graph graph, IReadOnlyCollection<int>? inputs)
     {
-        var result = new HashSet<Node>(graph.Inputs.Concat(graph.Parameters.Except(graph.AuxiliaryStates)),
+        var wanted = graph.Inputs.Where((_, i) => inputs is null || inputs.Contains(i));
+        var result = new HashSet<Node>(wanted.Concat(graph.Parameters.Except(graph.AuxiliaryStates)),
             ReferenceEqualityComparer.Instance);
         foreach (var n in graph.Nodes)
         {
