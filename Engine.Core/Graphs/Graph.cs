@@ -77,7 +77,9 @@ public sealed class Graph
         }
     }
 
-    /// <summary>Throws when an invariant is broken: names unique, edges in range, types consistent with the ops.</summary>
+    /// <summary>
+    /// Throws when an invariant is broken: names unique, edges in range, types consistent with the ops.
+    /// </summary>
     public void Verify()
     {
         var names = new HashSet<string>();
@@ -88,10 +90,12 @@ public sealed class Graph
             foreach (var input in n.Inputs)
             {
                 if (!seen.Contains(input.Node))
-                    throw new InvalidOperationException($"graph: {n.Name} reads {input.Node.Name} before it is computed.");
+                    throw new InvalidOperationException(
+                        $"graph: {n.Name} reads {input.Node.Name} before it is computed.");
                 if (input.Index < 0 || input.Index >= input.Node.NumOutputs)
                     throw new InvalidOperationException(
-                        $"graph: {n.Name} reads output {input.Index} of {input.Node.Name}, which has {input.Node.NumOutputs}.");
+                        $"graph: {n.Name} reads output {input.Index} of {input.Node.Name}, which has " +
+                        $"{input.Node.NumOutputs}.");
             }
             if (n.Op is { } op)
             {
@@ -125,7 +129,8 @@ public sealed class Graph
                     var attrs = n.Attrs!.ToDictionary();
                     string a = attrs.Count == 0 ? "" : "[" + string.Join(", ",
                         attrs.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")) + "]";
-                    sb.AppendLine($"%{n.Name} = {n.Op!.Name}{a}({string.Join(", ", n.Inputs.Select(i => "%" + i))}) : {types}");
+                    string args = string.Join(", ", n.Inputs.Select(i => "%" + i));
+                    sb.AppendLine($"%{n.Name} = {n.Op!.Name}{a}({args}) : {types}");
                     break;
                 default:
                     sb.AppendLine($"%{n.Name} = {n.Kind.ToString().ToLowerInvariant()} : {types}");

@@ -45,7 +45,9 @@ public sealed class Tracer : IDisposable
 
     public string Owner { get; }
 
-    /// <summary>Runs eagerly inside a trace (parameter initialisation): operators compute instead of recording.</summary>
+    /// <summary>
+    /// Runs eagerly inside a trace (parameter initialisation): operators compute instead of recording.
+    /// </summary>
     public static IDisposable Suspend()
     {
         var saved = current.Value;
@@ -75,7 +77,9 @@ public sealed class Tracer : IDisposable
         return Symbolic(node[0], value.Device);
     }
 
-    /// <summary>Names the nodes created until the scope ends with <paramref name="prefix"/> (a block's prefix).</summary>
+    /// <summary>
+    /// Names the nodes created until the scope ends with <paramref name="prefix"/> (a block's prefix).
+    /// </summary>
     public IDisposable NameScope(string prefix)
     {
         scopes.Push(prefix);
@@ -101,7 +105,9 @@ public sealed class Tracer : IDisposable
         node.Name = name;
     }
 
-    /// <summary>Gives the node behind a symbolic array a chosen name (passes that rebuild a graph keep names).</summary>
+    /// <summary>
+    /// Gives the node behind a symbolic array a chosen name (passes that rebuild a graph keep names).
+    /// </summary>
     internal void Rename(NDArray value, string name)
     {
         if (value.Traced is not { } o || o.Node.Name == name || !names.Add(name)) return;
@@ -119,7 +125,8 @@ public sealed class Tracer : IDisposable
         Device device = DefaultDevice.Current;
         for (int i = 0; i < arguments.Length; i++)
         {
-            var x = arguments[i] ?? throw new ArgumentNullException(nameof(arguments), $"{op.Name}: input {i} is null.");
+            var x = arguments[i] ??
+                throw new ArgumentNullException(nameof(arguments), $"{op.Name}: input {i} is null.");
             edges[i] = Edge(x);
             device = x.Device;
         }

@@ -68,10 +68,14 @@ public abstract class OpDef
     /// <summary>The input and output values the gradient rule reads; the tape keeps only these.</summary>
     public SavedValues Saves { get; init; } = SavedValues.All;
 
-    /// <summary>Whether the kernels honour <see cref="WriteRequest.AddTo"/>; other ops add through a temporary.</summary>
+    /// <summary>
+    /// Whether the kernels honour <see cref="WriteRequest.AddTo"/>; other ops add through a temporary.
+    /// </summary>
     public bool AddTo { get; init; }
 
-    /// <summary>Whether the kernels write outputs through any layout (a strided view); others get dense outputs.</summary>
+    /// <summary>
+    /// Whether the kernels write outputs through any layout (a strided view); others get dense outputs.
+    /// </summary>
     public bool StridedOutputs { get; init; }
 
     /// <summary>
@@ -108,7 +112,9 @@ public abstract class OpDef
     internal abstract NDArray?[] InvokeGradient(OpAttrs attrs, NDArray[] inputs, NDArray[] outputs,
         NDArray[] outputGradients, bool[] required);
 
-    /// <summary>Registers, for one device kind, the kernel that runs <see cref="Math"/> on a backend's driver.</summary>
+    /// <summary>
+    /// Registers, for one device kind, the kernel that runs <see cref="Math"/> on a backend's driver.
+    /// </summary>
     internal abstract void BindElementwise(DeviceKind kind, IElementwiseDriver driver);
 
     public override string ToString() => Name;
@@ -217,7 +223,8 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
     public GradientRule<TAttrs>? Gradient { get; internal set; }
 
     /// <summary>Scratch bytes the kernels may take; by default room for a dense copy of every input.</summary>
-    public ScratchRule<TAttrs> Scratch { get; init; } = static (_, t) => t.Sum(x => x.Shape.Size * x.DType.SizeInBytes());
+    public ScratchRule<TAttrs> Scratch { get; init; } =
+        static (_, t) => t.Sum(x => x.Shape.Size * x.DType.SizeInBytes());
 
     public override bool HasGradient => Gradient is not null;
 

@@ -29,9 +29,13 @@ internal sealed partial class CpuBackend
             switch (data.DType.SizeInBytes())
             {
                 case 1: CpuLayout.Take<byte>(data.Raw<byte>(), data.Shape, indices, axis, a.Mode, y.Raw<byte>()); break;
-                case 2: CpuLayout.Take<short>(data.Raw<short>(), data.Shape, indices, axis, a.Mode, y.Raw<short>()); break;
+                case 2:
+                    CpuLayout.Take<short>(data.Raw<short>(), data.Shape, indices, axis, a.Mode, y.Raw<short>());
+                    break;
                 case 4: CpuLayout.Take<int>(data.Raw<int>(), data.Shape, indices, axis, a.Mode, y.Raw<int>()); break;
-                default: CpuLayout.Take<long>(data.Raw<long>(), data.Shape, indices, axis, a.Mode, y.Raw<long>()); break;
+                default:
+                    CpuLayout.Take<long>(data.Raw<long>(), data.Shape, indices, axis, a.Mode, y.Raw<long>());
+                    break;
             }
         });
         Register(LayoutOps.TakeBackward, static (a, c, i, o) =>
@@ -51,10 +55,14 @@ internal sealed partial class CpuBackend
             var y = o[0];
             switch (a.DType)
             {
-                case DType.Float32: CpuLayout.OneHot(idx, a.Depth, (float)a.OnValue, (float)a.OffValue, y.Span<float>()); break;
+                case DType.Float32:
+                    CpuLayout.OneHot(idx, a.Depth, (float)a.OnValue, (float)a.OffValue, y.Span<float>());
+                    break;
                 case DType.Float64: CpuLayout.OneHot(idx, a.Depth, a.OnValue, a.OffValue, y.Span<double>()); break;
                 case DType.Int32: CpuLayout.OneHot(idx, a.Depth, (int)a.OnValue, (int)a.OffValue, y.Span<int>()); break;
-                case DType.Int64: CpuLayout.OneHot(idx, a.Depth, (long)a.OnValue, (long)a.OffValue, y.Span<long>()); break;
+                case DType.Int64:
+                    CpuLayout.OneHot(idx, a.Depth, (long)a.OnValue, (long)a.OffValue, y.Span<long>());
+                    break;
                 default: throw new ArgumentException($"one_hot: output dtype {a.DType.Name()} is not supported.");
             }
         });
@@ -64,10 +72,18 @@ internal sealed partial class CpuBackend
             var y = o[0];
             switch (x.DType)
             {
-                case DType.Float32: CpuLayout.Pad(x.Span<float>(), x.Shape, a.Before, a.After, a.Mode, (float)a.Value, y.Span<float>()); break;
-                case DType.Float64: CpuLayout.Pad(x.Span<double>(), x.Shape, a.Before, a.After, a.Mode, a.Value, y.Span<double>()); break;
-                case DType.Int32: CpuLayout.Pad(x.Span<int>(), x.Shape, a.Before, a.After, a.Mode, (int)a.Value, y.Span<int>()); break;
-                case DType.Int64: CpuLayout.Pad(x.Span<long>(), x.Shape, a.Before, a.After, a.Mode, (long)a.Value, y.Span<long>()); break;
+                case DType.Float32:
+                    CpuLayout.Pad(x.Span<float>(), x.Shape, a.Before, a.After, a.Mode, (float)a.Value, y.Span<float>());
+                    break;
+                case DType.Float64:
+                    CpuLayout.Pad(x.Span<double>(), x.Shape, a.Before, a.After, a.Mode, a.Value, y.Span<double>());
+                    break;
+                case DType.Int32:
+                    CpuLayout.Pad(x.Span<int>(), x.Shape, a.Before, a.After, a.Mode, (int)a.Value, y.Span<int>());
+                    break;
+                case DType.Int64:
+                    CpuLayout.Pad(x.Span<long>(), x.Shape, a.Before, a.After, a.Mode, (long)a.Value, y.Span<long>());
+                    break;
                 default: throw new ArgumentException($"pad: dtype {x.DType.Name()} is not supported.");
             }
         });

@@ -10,8 +10,9 @@ internal sealed partial class CpuBackend
     {
         foreach (var (op, kind) in new[]
                  {
-                     (ReductionOps.Sum, ReduceOp.Sum), (ReductionOps.Mean, ReduceOp.Mean), (ReductionOps.Max, ReduceOp.Max),
-                     (ReductionOps.Min, ReduceOp.Min), (ReductionOps.Prod, ReduceOp.Prod), (ReductionOps.Norm, ReduceOp.Norm),
+                     (ReductionOps.Sum, ReduceOp.Sum), (ReductionOps.Mean, ReduceOp.Mean),
+                     (ReductionOps.Max, ReduceOp.Max), (ReductionOps.Min, ReduceOp.Min),
+                     (ReductionOps.Prod, ReduceOp.Prod), (ReductionOps.Norm, ReduceOp.Norm),
                  })
         {
             var reduce = kind;
@@ -34,7 +35,9 @@ internal sealed partial class CpuBackend
             case DType.Float64: CpuReduce.Reduce(op, x.Buffer<double>(), x.Layout, a.Axes, y.Span<double>()); break;
             case DType.Int32: CpuReduce.Reduce(op, x.Buffer<int>(), x.Layout, a.Axes, y.Span<int>()); break;
             case DType.Int64: CpuReduce.Reduce(op, x.Buffer<long>(), x.Layout, a.Axes, y.Span<long>()); break;
-            default: throw new NotSupportedException($"{CpuReduce.OpName(op)}: dtype {x.DType.Name()} is not supported.");
+            default:
+                throw new NotSupportedException(
+                    $"{CpuReduce.OpName(op)}: dtype {x.DType.Name()} is not supported.");
         }
     }
 

@@ -46,7 +46,8 @@ internal sealed partial class CpuBackend : Backend
         return result;
     }
 
-    private static void Widen<T>(ReadOnlySpan<T> values, long[] result) where T : unmanaged, System.Numerics.INumberBase<T>
+    private static void Widen<T>(ReadOnlySpan<T> values, long[] result)
+        where T : unmanaged, System.Numerics.INumberBase<T>
     {
         for (int k = 0; k < values.Length; k++) result[k] = long.CreateTruncating(values[k]);
     }

@@ -21,25 +21,54 @@ public static class ElementwiseOps
     // Binary, broadcasting, numeric dtypes (float32, float64, int32, int64).
     public static readonly OpDef<NoAttrs> Add = Numeric<AddOperator<float>, AddOperator<double>,
         AddOperator<int>, AddOperator<long>>("add",
-        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(g[0], i[0].Shape) : null, r[1] ? Gradients.SumTo(g[0], i[1].Shape) : null], saves: SavedValues.Nothing);
+        static (_, i, _, g, r) =>
+            [
+                r[0] ? Gradients.SumTo(g[0], i[0].Shape) : null,
+                r[1] ? Gradients.SumTo(g[0], i[1].Shape) : null
+            ], saves: SavedValues.Nothing);
     public static readonly OpDef<NoAttrs> Subtract = Numeric<SubtractOperator<float>, SubtractOperator<double>,
         SubtractOperator<int>, SubtractOperator<long>>("subtract",
-        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(g[0], i[0].Shape) : null, r[1] ? Gradients.SumTo(-g[0], i[1].Shape) : null], saves: SavedValues.Nothing);
+        static (_, i, _, g, r) =>
+            [
+                r[0] ? Gradients.SumTo(g[0], i[0].Shape) : null,
+                r[1] ? Gradients.SumTo(-g[0], i[1].Shape) : null
+            ], saves: SavedValues.Nothing);
     public static readonly OpDef<NoAttrs> Multiply = Numeric<MultiplyOperator<float>, MultiplyOperator<double>,
         MultiplyOperator<int>, MultiplyOperator<long>>("multiply",
-        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo(g[0] * i[1], i[0].Shape) : null, r[1] ? Gradients.SumTo(g[0] * i[0], i[1].Shape) : null], saves: SavedValues.Inputs(0, 1));
+        static (_, i, _, g, r) =>
+            [
+                r[0] ? Gradients.SumTo(g[0] * i[1], i[0].Shape) : null,
+                r[1] ? Gradients.SumTo(g[0] * i[0], i[1].Shape) : null
+            ], saves: SavedValues.Inputs(0, 1));
     public static readonly OpDef<NoAttrs> Divide = Numeric<DivideOperator<float>, DivideOperator<double>,
         DivideOperator<int>, DivideOperator<long>>("divide",
-        static (_, i, o, g, r) => [r[0] ? Gradients.SumTo(g[0] / i[1], i[0].Shape) : null, r[1] ? Gradients.SumTo((-(g[0] * o[0] / i[1])), i[1].Shape) : null], saves: SavedValues.Of([1], [0]));
+        static (_, i, o, g, r) =>
+            [
+                r[0] ? Gradients.SumTo(g[0] / i[1], i[0].Shape) : null,
+                r[1] ? Gradients.SumTo((-(g[0] * o[0] / i[1])), i[1].Shape) : null], saves: SavedValues.Of([1],
+                [0
+            ]));
     public static readonly OpDef<NoAttrs> Power = Numeric<PowerOperator<float>, PowerOperator<double>,
         PowerOperator<int>, PowerOperator<long>>("power",
-        static (_, i, o, g, r) => [r[0] ? Gradients.SumTo((g[0] * i[1] * Nd.Power(i[0], i[1] - 1)), i[0].Shape) : null, r[1] ? Gradients.SumTo((g[0] * o[0] * Nd.Log(i[0])), i[1].Shape) : null]);
+        static (_, i, o, g, r) =>
+            [
+                r[0] ? Gradients.SumTo((g[0] * i[1] * Nd.Power(i[0], i[1] - 1)), i[0].Shape) : null,
+                r[1] ? Gradients.SumTo((g[0] * o[0] * Nd.Log(i[0])), i[1].Shape) : null
+            ]);
     public static readonly OpDef<NoAttrs> Maximum = Numeric<MaximumOperator<float>, MaximumOperator<double>,
         MaximumOperator<int>, MaximumOperator<long>>("maximum",
-        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo((g[0] * Nd.GreaterEqual(i[0], i[1])), i[0].Shape) : null, r[1] ? Gradients.SumTo((g[0] * Nd.Lesser(i[0], i[1])), i[1].Shape) : null], saves: SavedValues.Inputs(0, 1));
+        static (_, i, _, g, r) =>
+            [
+                r[0] ? Gradients.SumTo((g[0] * Nd.GreaterEqual(i[0], i[1])), i[0].Shape) : null,
+                r[1] ? Gradients.SumTo((g[0] * Nd.Lesser(i[0], i[1])), i[1].Shape) : null
+            ], saves: SavedValues.Inputs(0, 1));
     public static readonly OpDef<NoAttrs> Minimum = Numeric<MinimumOperator<float>, MinimumOperator<double>,
         MinimumOperator<int>, MinimumOperator<long>>("minimum",
-        static (_, i, _, g, r) => [r[0] ? Gradients.SumTo((g[0] * Nd.LesserEqual(i[0], i[1])), i[0].Shape) : null, r[1] ? Gradients.SumTo((g[0] * Nd.Greater(i[0], i[1])), i[1].Shape) : null], saves: SavedValues.Inputs(0, 1));
+        static (_, i, _, g, r) =>
+            [
+                r[0] ? Gradients.SumTo((g[0] * Nd.LesserEqual(i[0], i[1])), i[0].Shape) : null,
+                r[1] ? Gradients.SumTo((g[0] * Nd.Greater(i[0], i[1])), i[1].Shape) : null
+            ], saves: SavedValues.Inputs(0, 1));
     public static readonly OpDef<NoAttrs> Equal = Numeric<EqualOperator<float>, EqualOperator<double>,
         EqualOperator<int>, EqualOperator<long>>("equal");
     public static readonly OpDef<NoAttrs> NotEqual = Numeric<NotEqualOperator<float>, NotEqualOperator<double>,
@@ -73,7 +102,11 @@ public static class ElementwiseOps
     public static readonly OpDef<NoAttrs> ReluBackward = Numeric<ReluBackwardOperator<float>,
         ReluBackwardOperator<double>, ReluBackwardOperator<int>, ReluBackwardOperator<long>>("_backward_relu",
         // relu'' = 0: only dy carries a gradient, masked the same way.
-        static (_, i, _, g, r) => [null, r[1] ? ReluBackward!.Call(NoAttrs.Instance, i[0], g[0]) : null], saves: SavedValues.Inputs(0));
+        static (_, i, _, g, r) =>
+            [
+                null,
+                r[1] ? ReluBackward!.Call(NoAttrs.Instance, i[0], g[0]) : null
+            ], saves: SavedValues.Inputs(0));
 
     // Unary, float dtypes.
     public static readonly OpDef<NoAttrs> Exp = UnaryFloat<ExpOperator<float>, ExpOperator<double>>("exp",
