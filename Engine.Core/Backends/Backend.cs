@@ -37,6 +37,40 @@ public abstract class Backend
         }
     }
 
+    /// <summary>
+    /// Registers the operators that are nothing but strided copies on the device (copy, concat, broadcast_to):
+    /// the runtime's <see cref="DeviceRuntime.Copy"/> is all they need, so every backend shares them.
+    /// </summary>
+    protected void RegisterCopyKernels()
+    {
+        Register(CopyOps.Copy, static (_, c, i, o) => c.Runtime.Copy(i[0], o[0]));
+        Register(LayoutOps.Concat, static (a, c, inputs, o) =>
+        {
+            var y = o[0];
+            int axis = y.Shape.NormalizeAxis(a.Axis, "concat");
+            var strides = y.Shape.ContiguousStrides();
+            long offset = y.Offset;
+            foreach (var x in inputs)
+            {
+                c.Runtime.Copy(x, y.WithLayout(new TensorLayout(x.Shape, strides, offset)));
+                offset += x.Shape[axis] * strides[axis];
+            }
+        });
+        Register(ReductionOps.BroadcastTo, static (_, c, i, o) =>
+        {
+            var x = i[0];
+            var shape = o[0].Shape;
+            int pad = shape.Rank - x.Shape.Rank;
+            var strides = new long[shape.Rank];
+            for (int k = 0; k < shape.Rank; k++)
+            {
+                int j = k - pad;
+                strides[k] = j < 0 || x.Shape[j] == 1 && shape[k] != 1 ? 0 : x.Layout.Strides[j];
+            }
+            c.Runtime.Copy(x.WithLayout(new TensorLayout(shape, strides, x.Offset)), o[0]);
+        });
+    }
+
     public override string ToString() => Name;
 }
 

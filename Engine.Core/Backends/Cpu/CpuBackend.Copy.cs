@@ -9,7 +9,6 @@ internal sealed partial class CpuBackend
 {
     private void RegisterCopy()
     {
-        Register(CopyOps.Copy, static (_, c, i, o) => c.Runtime.Copy(i[0], o[0]));
         Register(CopyOps.Cast, static (_, c, i, o) => Cast(c.Contiguous(i[0]), o[0]));
         Register(CopyOps.Full, static (a, c, _, o) => Fill(c, a.Value, o[0]));
     }

@@ -8,18 +8,6 @@ internal sealed partial class CpuBackend
 {
     private void RegisterLayout()
     {
-        Register(LayoutOps.Concat, static (a, c, inputs, o) =>
-        {
-            var y = o[0];
-            int axis = y.Shape.NormalizeAxis(a.Axis, "concat");
-            var strides = y.Shape.ContiguousStrides();
-            long offset = y.Offset;
-            foreach (var x in inputs)
-            {
-                c.Runtime.Copy(x, y.WithLayout(new TensorLayout(x.Shape, strides, offset)));
-                offset += x.Shape[axis] * strides[axis];
-            }
-        });
         Register(LayoutOps.Take, static (a, c, i, o) =>
         {
             var data = c.Contiguous(i[0]);
@@ -105,19 +93,6 @@ internal sealed partial class CpuBackend
             long offset = y.Offset + start * strides[axis];
             strides[axis] *= a.Slice.Step;
             c.Runtime.Copy(i[0], y.WithLayout(new TensorLayout(i[0].Shape, strides, offset)));
-        });
-        Register(ReductionOps.BroadcastTo, static (_, c, i, o) =>
-        {
-            var x = i[0];
-            var shape = o[0].Shape;
-            int pad = shape.Rank - x.Shape.Rank;
-            var strides = new long[shape.Rank];
-            for (int k = 0; k < shape.Rank; k++)
-            {
-                int j = k - pad;
-                strides[k] = j < 0 || x.Shape[j] == 1 && shape[k] != 1 ? 0 : x.Layout.Strides[j];
-            }
-            c.Runtime.Copy(x.WithLayout(new TensorLayout(shape, strides, x.Offset)), o[0]);
         });
     }
 }

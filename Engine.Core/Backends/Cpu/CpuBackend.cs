@@ -17,6 +17,7 @@ internal sealed partial class CpuBackend : Backend
     protected internal override void RegisterKernels()
     {
         RegisterElementwise(CpuElementwiseDriver.Instance);
+        RegisterCopyKernels();
         RegisterCopy();
         RegisterLinearAlgebra();
         RegisterConvolution();

@@ -11,7 +11,6 @@ internal sealed partial class GpuBackend
 
     private void RegisterCopy()
     {
-        Register(CopyOps.Copy, static (_, c, i, o) => c.Runtime.Copy(i[0], o[0]));
         Register(CopyOps.Cast, static (a, c, i, o) =>
         {
             if (CastTypes.Contains(i[0].DType) && CastTypes.Contains(o[0].DType))

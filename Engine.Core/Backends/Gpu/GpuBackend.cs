@@ -23,6 +23,7 @@ internal sealed partial class GpuBackend : Backend
     protected internal override void RegisterKernels()
     {
         RegisterElementwise(GpuElementwiseDriver.Instance);
+        RegisterCopyKernels();
         RegisterCopy();
         RegisterLinearAlgebra();
         RegisterConvolution();
