@@ -19,6 +19,23 @@ public sealed class TensorLayout
 
     public static TensorLayout Contiguous(Shape shape) => new(shape, shape.ContiguousStrides());
 
+    /// <summary>
+    /// This layout seen with NumPy broadcasting as <paramref name="shape"/>: new leading dimensions and dimensions
+    /// of size 1 that grow get stride 0. The shapes must be broadcast-compatible (checked by the caller's rule).
+    /// </summary>
+    public TensorLayout BroadcastTo(Shape shape)
+    {
+        if (shape == Shape) return this;
+        int pad = shape.Rank - Rank;
+        var strides = new long[shape.Rank];
+        for (int i = 0; i < shape.Rank; i++)
+        {
+            int j = i - pad;
+            strides[i] = j < 0 || Shape[j] == 1 && shape[i] != 1 ? 0 : Strides[j];
+        }
+        return new TensorLayout(shape, strides, Offset);
+    }
+
     public Shape Shape { get; }
 
     public long[] Strides { get; }

@@ -57,18 +57,7 @@ public abstract class Backend
             }
         });
         Register(ReductionOps.BroadcastTo, static (_, c, i, o) =>
-        {
-            var x = i[0];
-            var shape = o[0].Shape;
-            int pad = shape.Rank - x.Shape.Rank;
-            var strides = new long[shape.Rank];
-            for (int k = 0; k < shape.Rank; k++)
-            {
-                int j = k - pad;
-                strides[k] = j < 0 || x.Shape[j] == 1 && shape[k] != 1 ? 0 : x.Layout.Strides[j];
-            }
-            c.Runtime.Copy(x.WithLayout(new TensorLayout(shape, strides, x.Offset)), o[0]);
-        });
+            c.Runtime.Copy(i[0].WithLayout(i[0].Layout.BroadcastTo(o[0].Shape)), o[0]));
     }
 
     public override string ToString() => Name;

@@ -103,17 +103,15 @@ public sealed class TrainingGraph
         foreach (var n in backwardNodes) values.Remove(n);
         // A gradient that is a forward value (an identity) must not be freed with the call's state; inputs that
         // want no gradient get none.
-        var result = grads.Select(g => (NDArray?)(forwardValues(a).Contains(g) ? g.Detach() : g)).ToArray();
+        var forwardValues = new HashSet<NDArray>(a.ForwardArrays, ReferenceEqualityComparer.Instance);
+        var result = grads.Select(g => (NDArray?)(forwardValues.Contains(g) ? g.Detach() : g)).ToArray();
         for (int i = 0; i < inputNeedsGradient.Length; i++)
         {
             if (inputNeedsGradient[i]) continue;
-            if (!forwardValues(a).Contains(grads[i])) grads[i].Dispose();
+            if (!forwardValues.Contains(grads[i])) grads[i].Dispose();
             result[i] = null;
         }
         return result;
-
-        HashSet<NDArray> forwardValues(CachedCallAttrs c) =>
-            new(c.ForwardArrays, ReferenceEqualityComparer.Instance);
     }
 
     private static NDArray[] Run(Node n, Dictionary<Node, NDArray[]> values)

@@ -55,16 +55,5 @@ public static class ShapeRules
     }
 
     /// <summary>Layout of <paramref name="x"/> broadcast to <paramref name="shape"/> (stride 0 on new dims).</summary>
-    internal static Engine.TensorLayout BroadcastLayout(NDArray x, Shape shape)
-    {
-        if (x.Shape == shape) return x.Layout;
-        int pad = shape.Rank - x.Rank;
-        var strides = new long[shape.Rank];
-        for (int i = 0; i < shape.Rank; i++)
-        {
-            int j = i - pad;
-            strides[i] = j < 0 || x.Shape[j] == 1 && shape[i] != 1 ? 0 : x.Strides[j];
-        }
-        return new Engine.TensorLayout(shape, strides, x.Offset);
-    }
+    internal static Engine.TensorLayout BroadcastLayout(NDArray x, Shape shape) => x.Layout.BroadcastTo(shape);
 }

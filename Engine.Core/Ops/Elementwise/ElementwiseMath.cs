@@ -30,18 +30,8 @@ public abstract class ElementwiseMath<TAttrs> : ElementwiseMath where TAttrs : O
     internal abstract void Run(IElementwiseDriver driver, TAttrs attrs, KernelContext context, TensorArg[] inputs,
         TensorArg[] outputs);
 
-    private protected static TensorArg Broadcast(in TensorArg x, Shape shape)
-    {
-        if (x.Shape == shape) return x;
-        int pad = shape.Rank - x.Shape.Rank;
-        var strides = new long[shape.Rank];
-        for (int i = 0; i < shape.Rank; i++)
-        {
-            int j = i - pad;
-            strides[i] = j < 0 || x.Shape[j] == 1 && shape[i] != 1 ? 0 : x.Layout.Strides[j];
-        }
-        return x.WithLayout(new TensorLayout(shape, strides, x.Offset));
-    }
+    private protected static TensorArg Broadcast(in TensorArg x, Shape shape) =>
+        x.Shape == shape ? x : x.WithLayout(x.Layout.BroadcastTo(shape));
 
     private protected static NotSupportedException Unsupported(string op, DType dtype) =>
         new($"{op}: dtype {dtype.Name()} is not supported here; use float32, float64, int32 or int64.");
