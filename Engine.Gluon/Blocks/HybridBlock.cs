@@ -42,7 +42,8 @@ public abstract partial class HybridBlock : Block
     {
         if (block is not HybridBlock)
             throw new ArgumentException(
-                $"Children of HybridBlock must also be HybridBlock, but {block.Name} has type {block.GetType().Name}. " +
+                $"Children of HybridBlock must also be HybridBlock, but {block.Name} has type " +
+                $"{block.GetType().Name}. " +
                 "If you are using Sequential, please try HybridSequential instead.");
         var result = base.RegisterChild(block, name);
         ClearCache();
@@ -176,5 +177,6 @@ public abstract partial class HybridBlock : Block
     }
 
     private static string Signature(NDArray[] inputs) =>
-        string.Join(";", inputs.Select(x => $"{x.DType}{x.Shape}@{x.Device}")) + (Autograd.IsTraining ? "|train" : "|predict");
+        string.Join(";", inputs.Select(x => $"{x.DType}{x.Shape}@{x.Device}")) +
+        (Autograd.IsTraining ? "|train" : "|predict");
 }

@@ -30,7 +30,9 @@ public sealed class KernelContext : IDisposable
     /// <summary>Bytes of scratch memory handed out since the context was created.</summary>
     public long ScratchBytes { get; private set; }
 
-    /// <summary>The write request of output <paramref name="output"/>; Write unless the caller said otherwise.</summary>
+    /// <summary>
+    /// The write request of output <paramref name="output"/>; Write unless the caller said otherwise.
+    /// </summary>
     public WriteRequest Request(int output) => output < requests.Length ? requests[output] : WriteRequest.Write;
 
     /// <summary>Re-targets the context at another operator call (the executor reuses one context).</summary>

@@ -30,7 +30,8 @@ public class OperatorContractTests
         yield return new GradientCase("cast", new CastAttrs(DType.Float32), r => [Rand(r, -1, 1, 3, 5)]);
         yield return new GradientCase("one_hot", new OneHotAttrs(4, 2, -1, DType.Float64),
             _ => [Nd.Array([0.0, 3, 1, 2, 3], new Shape(5))]);
-        yield return new GradientCase("random", new RandomAttrs(Distribution.Normal, 0, 1, [3, 4], DType.Float64), _ => []);
+        yield return new GradientCase("random", new RandomAttrs(Distribution.Normal, 0, 1, [3, 4], DType.Float64),
+            _ => []);
         yield return new GradientCase("full", new FullAttrs([2, 3], 1.5, DType.Float64), _ => []);
         yield return new GradientCase("dropout", new DropoutAttrs(0.5, Training: true, Seed: 1, Offset: 2),
             r => [Rand(r, -1, 1, 4, 8)]);
@@ -43,7 +44,8 @@ public class OperatorContractTests
         yield return new GradientCase("_backward_convolution_data", new ConvolutionBackwardAttrs(conv, [2, 3, 5, 5]),
             r => [Rand(r, -1, 1, 2, 4, 5, 5), Rand(r, -1, 1, 4, 3, 3, 3)]);
         yield return new GradientCase("_backward_convolution_weight",
-            new ConvolutionBackwardAttrs(conv, [4, 3, 3, 3]), r => [Rand(r, -1, 1, 2, 3, 5, 5), Rand(r, -1, 1, 2, 4, 5, 5)]);
+            new ConvolutionBackwardAttrs(conv, [4, 3, 3, 3]),
+            r => [Rand(r, -1, 1, 2, 3, 5, 5), Rand(r, -1, 1, 2, 4, 5, 5)]);
         yield return new GradientCase("_backward_pad", new PadAttrs(PadMode.Constant, [0, 1, 2], [0, 2, 1]),
             r => [Rand(r, -1, 1, 2, 6, 7)]);
         var pool = new PoolingAttrs(PoolingMode.Max, [2, 2], [2, 2], [0, 0]);

@@ -133,6 +133,6 @@ public class MemoryPlanTests
         var text = net.Explain();
         text.ShouldContain("kernels per inference call");
         text.ShouldContain("bytes planned against");
-        TestContext.Out.WriteLine(text.Split('\n').Where(l => l.Contains("memory plan")).Aggregate((a, b) => a + "\n" + b));
+        foreach (var line in text.Split('\n').Where(l => l.Contains("memory plan"))) TestContext.Out.WriteLine(line);
     }
 }

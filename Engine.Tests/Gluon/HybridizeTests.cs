@@ -32,7 +32,8 @@ public class HybridizeTests
     private static NDArray Indices(int seed, params int[] shape)
     {
         var rng = new Random(seed);
-        return Track(Nd.Array(Enumerable.Range(0, (int)new Shape(shape).Size).Select(_ => (float)rng.Next(10)).ToArray(),
+        var values = Enumerable.Range(0, (int)new Shape(shape).Size).Select(_ => (float)rng.Next(10)).ToArray();
+        return Track(Nd.Array(values,
             new Shape(shape)));
     }
 
@@ -45,7 +46,9 @@ public class HybridizeTests
     private static NDArray Input(int seed, params int[] shape) =>
         Nd.Array(TestData.Uniform(new Random(seed), new Shape(shape).Size), new Shape(shape));
 
-    /// <summary>Runs a forward and backward pass and returns the output and every gradient, by parameter name.</summary>
+    /// <summary>
+    /// Runs a forward and backward pass and returns the output and every gradient, by parameter name.
+    /// </summary>
     private static (float[] Output, Dictionary<string, float[]> Grads) Step(Block net, NDArray x, bool train)
     {
         if (x.DType == DType.Float32 && !integerInputs.Contains(x)) x.AttachGrad();
@@ -93,7 +96,8 @@ public class HybridizeTests
             var expected = Step(imperative, x, train);
             RandomState.Seed(9);
             var actual = Step(hybrid, x, train);
-            TensorAssert.AllClose(actual.Output, expected.Output, new Tolerance(1e-5, 1e-6), $"output b{batch} {train}");
+            TensorAssert.AllClose(actual.Output, expected.Output, new Tolerance(1e-5, 1e-6),
+                $"output b{batch} {train}");
             foreach (var ((name, g), (_, h)) in expected.Grads.Zip(actual.Grads))
                 TensorAssert.AllClose(h, g, new Tolerance(1e-5, 1e-6), $"grad {name} b{batch} {train}");
         }

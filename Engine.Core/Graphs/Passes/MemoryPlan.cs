@@ -28,6 +28,9 @@ public sealed class MemoryPlan
 
     public int StorageCount => storageBytes.Count;
 
+    /// <summary>Planned bytes as a fraction of the unplanned total.</summary>
+    public double Ratio => UnplannedBytes == 0 ? 1 : (double)PlannedBytes / UnplannedBytes;
+
     /// <summary>The storage of an operator output (-1 for graph variables and graph outputs, never shared).</summary>
     public int StorageOf(NodeOutput value) => storageOf.GetValueOrDefault(value, -1);
 
@@ -81,7 +84,8 @@ public sealed class MemoryPlan
                         int best = -1;
                         foreach (int s in free)
                         {
-                            if (plan.storageBytes[s] >= bytes && (best < 0 || plan.storageBytes[s] < plan.storageBytes[best]))
+                            long size = plan.storageBytes[s];
+                            if (size >= bytes && (best < 0 || size < plan.storageBytes[best]))
                                 best = s;
                         }
                         if (best >= 0)
@@ -174,7 +178,7 @@ public sealed class MemoryPlan
     {
         var sb = new StringBuilder();
         sb.AppendLine($"memory plan: {StorageCount} buffers, {PlannedBytes:N0} bytes planned against " +
-                      $"{UnplannedBytes:N0} unplanned ({(UnplannedBytes == 0 ? 1 : (double)PlannedBytes / UnplannedBytes):P0}), " +
+                      $"{UnplannedBytes:N0} unplanned ({Ratio:P0}), " +
                       $"{InPlaceCount} in place");
         foreach (var n in Graph.Operators)
         {
