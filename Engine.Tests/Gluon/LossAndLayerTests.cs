@@ -50,7 +50,7 @@ public class LossAndLayerTests
         using (var l1 = new L1Loss().Call(pred, label)) l1.ToArray().ShouldBe([0.5f, 3f]);
         using var flat = Nd.Array([0f, 2, 1, 1], new Shape(4));
         Should.Throw<ArgumentException>(() => new L2Loss().Call(pred, Nd.Zeros(3))).Message
-            .ShouldContain("L2Loss: label shape (3,) does not match prediction shape (2, 2)");
+            .ShouldContain("L2Loss: label shape (3,) (3 values) does not match prediction shape (2, 2) (4 values)");
     }
 
     [Test]
