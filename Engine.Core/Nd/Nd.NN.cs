@@ -85,4 +85,20 @@ public static partial class Nd
             pad ?? new int[spatial], dilate ?? Enumerable.Repeat(1, spatial).ToArray(), groups, bias is null);
         return ConvolutionOps.Convolution.Call(attrs, bias is null ? [x, weight] : [x, weight, bias]);
     }
+
+    /// <summary>
+    /// MXNet's CTCLoss: the per-sample connectionist temporal classification loss, -log p(label | data), of data
+    /// (time, batch, alphabet) unnormalised scores (softmax is applied inside) and labels (batch, label length)
+    /// padded with 0 (blank First, MXNet's default) or -1 (blank Last, as Gluon's CTCLoss). Optional per-sample
+    /// sequence lengths and label lengths (a negative label length means up to the first padding value).
+    /// </summary>
+    public static NDArray CtcLoss(NDArray data, NDArray label, NDArray? dataLengths = null,
+        NDArray? labelLengths = null, CtcBlank blank = CtcBlank.First)
+    {
+        var inputs = new List<NDArray> { data, label };
+        if (dataLengths is not null) inputs.Add(dataLengths);
+        if (labelLengths is not null) inputs.Add(labelLengths);
+        return LossOps.CtcLoss.Call(new CtcAttrs(dataLengths is not null, labelLengths is not null, blank),
+            inputs.ToArray());
+    }
 }

@@ -117,6 +117,14 @@ public class GradientCheckTests
             r => [Nd.LogSoftmax(Rand(r, -2, 2, 3, 4), 1), Rand(r, -1, 1, 3, 4)]);
         yield return new GradientCase("softmax_cross_entropy", NoAttrs.Instance,
             r => [Rand(r, -2, 2, 4, 5), Nd.Array([0.0, 4, 2, 2], new Shape(4))], NonDifferentiableInputs: [1]);
+        // The second label repeats a symbol, so its 4 frames are exactly enough.
+        yield return new GradientCase("ctc_loss", new CtcAttrs(true, true, CtcBlank.Last),
+            r => [Rand(r, -2, 2, 5, 2, 4), Nd.Array([0.0, 1, -1, 2, 2, 1], new Shape(2, 3)),
+                Nd.Array([5.0, 4], new Shape(2)), Nd.Array([2.0, 3], new Shape(2))], "blank last, lengths",
+            NonDifferentiableInputs: [1, 2, 3]);
+        yield return new GradientCase("ctc_loss", new CtcAttrs(Blank: CtcBlank.First),
+            r => [Rand(r, -2, 2, 6, 2, 4), Nd.Array([1.0, 2, 0, 3, 3, 1], new Shape(2, 3))], "blank first, padded",
+            NonDifferentiableInputs: [1]);
     }
 
     private static IEnumerable<GradientCase> LinearCases()

@@ -40,6 +40,8 @@ public class OperatorContractTests
                 Rand(r, 0.5, 1, 3)]);
         yield return new GradientCase("_backward_softmax_cross_entropy", NoAttrs.Instance,
             r => [Rand(r, -1, 1, 3, 4), Nd.Array([0.0, 3, 1], new Shape(3)), Rand(r, -1, 1, 3)]);
+        yield return new GradientCase("_backward_ctc_loss", new CtcAttrs(Blank: CtcBlank.Last),
+            r => [Rand(r, -1, 1, 4, 2, 3), Nd.Array([0.0, 1, 1, -1], new Shape(2, 2)), Rand(r, -1, 1, 2)]);
         var conv = new ConvolutionAttrs([1, 1], [1, 1], [1, 1], NoBias: true);
         yield return new GradientCase("_backward_convolution_data", new ConvolutionBackwardAttrs(conv, [2, 3, 5, 5]),
             r => [Rand(r, -1, 1, 2, 4, 5, 5), Rand(r, -1, 1, 4, 3, 3, 3)]);

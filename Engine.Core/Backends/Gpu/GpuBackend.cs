@@ -33,6 +33,7 @@ internal sealed partial class GpuBackend : Backend
         RegisterLayout();
         RegisterReduction();
         RegisterOptimizers();
+        RegisterLoss();
     }
 
     private static GpuRuntime Runtime(KernelContext context) =>
