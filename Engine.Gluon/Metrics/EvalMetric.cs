@@ -60,7 +60,14 @@ public abstract class EvalMetric
     protected abstract void UpdatePair(NDArray label, NDArray pred);
 
     /// <summary>(name, value); the value is NaN before the first update.</summary>
-    public (string Name, double Value) Get() => (Name, NumInstances == 0 ? double.NaN : SumMetric / NumInstances);
+    public (string Name, double Value) Get() => (Name, Value);
+
+    /// <summary>Every (name, value) the metric reports: one pair, or one per child of a composite (MXNet's
+    /// get_name_value).</summary>
+    public virtual IReadOnlyList<(string Name, double Value)> GetNameValue() => [Get()];
+
+    /// <summary>The metric's value: SumMetric / NumInstances, NaN before the first update.</summary>
+    protected virtual double Value => NumInstances == 0 ? double.NaN : SumMetric / NumInstances;
 
     /// <summary>Clears the running sums.</summary>
     public virtual void Reset()
