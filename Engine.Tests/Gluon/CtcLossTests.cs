@@ -10,6 +10,7 @@ namespace Engine.Tests.Gluon;
 /// without lengths, hybridized, and the errors.
 /// </summary>
 [NonParallelizable]
+[Category("Conformance")]
 public class CtcLossTests
 {
     public static IEnumerable<string> GoldenCases() => Golden.CaseNames("loss").Where(n => n.StartsWith("ctc_"));
