@@ -32,7 +32,7 @@ public class ExportConvolutionNdTests
     private static NDArray Input(int seed, params int[] shape) =>
         Nd.Array(TestData.Uniform(new Random(seed), new Shape(shape).Size), new Shape(shape));
 
-    /// <summary>Exports the hybridized net, imports it, checks the outputs agree exactly; returns the JSON nodes.</summary>
+    /// <summary>Exports the hybridized net, imports it, checks the outputs agree exactly; returns the nodes.</summary>
     private List<JsonElement> RoundTrip(HybridBlock net, int[] shape)
     {
         RandomState.Seed(5);
