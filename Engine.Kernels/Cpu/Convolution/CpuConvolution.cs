@@ -133,7 +133,9 @@ public static unsafe partial class CpuConvolution
         });
     }
 
-    /// <summary>Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.</summary>
+    /// <summary>
+    /// Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.
+    /// </summary>
     internal static CpuConvolutionPath Path { get; set; } = CpuConvolutionPath.Auto;
 
     /// <summary>
