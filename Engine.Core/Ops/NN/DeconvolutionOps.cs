@@ -146,5 +146,9 @@ public static class DeconvolutionOps
                     new ConvolutionBackwardAttrs(conv, i[1].Shape.ToArray()), g[0], i[0]);
             if (!a.NoBias && r[2]) result[2] = ConvolutionOps.ConvolutionBackwardBias.Call(NoAttrs.Instance, g[0]);
             return result;
-        });
+        })
+    {
+        // The gradients read the data and the weight; the output and the bias are not kept.
+        Saves = SavedValues.Inputs(0, 1),
+    };
 }
