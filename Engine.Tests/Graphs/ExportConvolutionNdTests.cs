@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Engine.Gluon;
 using Engine.Gluon.NN;
+using Engine.Graphs;
+using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
 
 namespace Engine.Tests.Graphs;
@@ -116,5 +118,38 @@ public class ExportConvolutionNdTests
         deconv["adj"].ShouldBe("(1,)");
         nodes.Where(n => n.GetProperty("op").GetString() == "Pooling").Select(n => Attrs(n)["layout"])
             .ShouldAllBe(l => l == "NCW");
+    }
+
+    /// <summary>
+    /// A Deconvolution node as MXNet writes it: no no_bias attribute (the operator default is True, so there is no
+    /// bias input), a target_shape that picks pad and adj, the weight's shape inferred from num_filter and kernel.
+    /// </summary>
+    [Test]
+    public void MXNetDeconvolutionImportsWithItsDefaults()
+    {
+        var attrs = new Dictionary<string, string>
+        {
+            ["kernel"] = "(3, 3)", ["stride"] = "(2, 2)", ["num_filter"] = "4", ["num_group"] = "2",
+            ["target_shape"] = "(8, 9)", ["workspace"] = "512",
+        };
+        var symbol = Symbol.Create("Deconvolution", null, attrs, [Symbol.Var("data"), Symbol.Var("w")]);
+        var block = new SymbolBlock(symbol, Symbol.Var("data"));
+        block.Initialize();
+        float[] xv = TestData.Uniform(new Random(3), 2 * 4 * 4 * 5);
+        using var x = Nd.Array(xv, new Shape(2, 4, 4, 5));
+        using (block.Call(x)) { }
+        var w = block.CollectParams()["w"];
+        w.Shape.ShouldBe(new Shape(4, 2, 3, 3));
+        float[] wv = TestData.Uniform(new Random(4), w.Shape.Size);
+        using (var value = Nd.Array(wv, w.Shape)) w.SetData(value);
+        using var y = block.Call(x);
+        y.Shape.ShouldBe(new Shape(2, 4, 8, 9));
+        // Full extents 2 * 3 + 3 = 9 and 2 * 4 + 3 = 11: totals 1 and 2 give pad (1, 1) and adj (1, 0).
+        var (expected, shape) = ConvolutionNdReference.ConvTranspose(xv.Select(v => (double)v).ToArray(),
+            [2, 4, 4, 5], wv.Select(v => (double)v).ToArray(), [4, 2, 3, 3], null, [2, 2], [1, 1], [1, 0], [1, 1],
+            2);
+        shape.ShouldBe([2, 4, 8, 9]);
+        TensorAssert.AllClose(y.ToArray<float>(), expected.Select(v => (float)v).ToArray(), new Tolerance(1e-5, 1e-6),
+            "imported Deconvolution");
     }
 }
