@@ -3,10 +3,11 @@ using System.Text.Json;
 namespace Engine.Bench;
 
 /// <summary>
-/// The shapes the gemm, conv and layers suites run, read from tools/bench/cases.json (embedded in this assembly):
-/// the same file tools/bench/torch_baseline.py reads, so both harnesses run the same cases under the same names.
+/// The shapes the gemm, conv (with deconv) and layers suites run, read from tools/bench/cases.json (embedded in this
+/// assembly): the same file tools/bench/torch_baseline.py reads, so both harnesses run the same cases under the same
+/// names.
 /// </summary>
-public sealed record BenchCases(GemmCase[] Gemm, ConvCase[] Conv, LayerCase[] Layers)
+public sealed record BenchCases(GemmCase[] Gemm, ConvCase[] Conv, DeconvCase[] Deconv, LayerCase[] Layers)
 {
     private static readonly Lazy<BenchCases> Shared = new(Load);
 

@@ -4,7 +4,10 @@ namespace Engine.Bench;
 
 /// <summary>
 /// <see cref="CpuConvolution"/> forward, backward-data and backward-weight on every LeNet and ResNet-18 layer shape
-/// of cases.json. GFLOP/s from 2 N K C R S OH OW, the same count for all three passes.
+/// of cases.json. GFLOP/s from 2 N K C R S OH OW, the same count for all three passes. Then the transposed
+/// convolutions of a DCGAN generator (cases.json "deconv") as the Deconvolution operator runs them: forward is the
+/// data gradient of the convolution from the output back to the input, and fwd_bwd adds that convolution's forward
+/// (the input gradient) and weight gradient.
 /// </summary>
 public static class ConvSuite
 {
@@ -32,6 +35,33 @@ public static class ConvSuite
             if (ctx.Wants(c.Case("bwd_weight")))
                 yield return ctx.Measure(c.Case("bwd_weight"),
                     () => CpuConvolution.BackwardWeight<float>(d, x.Span, dy.Span, dw.Span), c.Flops);
+        }
+        foreach (var result in RunDeconvolution(ctx, random)) yield return result;
+    }
+
+    private static IEnumerable<BenchResult> RunDeconvolution(BenchContext ctx, Random random)
+    {
+        foreach (var c in BenchCases.Current.Deconv ?? [])
+        {
+            if (!ctx.Wants(c.Case("fwd")) && !ctx.Wants(c.Case("fwd_bwd"))) continue;
+            var d = c.Describe();
+            // Named as the transposed convolution sees them: x is d's output, y its input.
+            using var x = new NativeFloats(d.OutputSize, random);
+            using var w = new NativeFloats(d.WeightSize, random);
+            using var y = new NativeFloats(d.InputSize);
+            using var dy = new NativeFloats(d.InputSize, random);
+            using var dx = new NativeFloats(d.OutputSize);
+            using var dw = new NativeFloats(d.WeightSize);
+            if (ctx.Wants(c.Case("fwd")))
+                yield return ctx.Measure(c.Case("fwd"),
+                    () => CpuConvolution.BackwardData<float>(d, x.Span, w.Span, y.Span), c.Flops);
+            if (ctx.Wants(c.Case("fwd_bwd")))
+                yield return ctx.Measure(c.Case("fwd_bwd"), () =>
+                {
+                    CpuConvolution.BackwardData<float>(d, x.Span, w.Span, y.Span);
+                    CpuConvolution.Forward<float>(d, dy.Span, w.Span, default, dx.Span);
+                    CpuConvolution.BackwardWeight<float>(d, dy.Span, x.Span, dw.Span);
+                }, 3 * c.Flops);
         }
     }
 }

@@ -2,7 +2,10 @@ using Engine.Gluon.Initializers;
 
 namespace Engine.Gluon.NN;
 
-/// <summary>The shared body of Conv1D and Conv2D: weight (channels, inChannels/groups, kernel...), NCHW/NCW.</summary>
+/// <summary>
+/// The shared body of Conv1D, Conv2D and Conv3D: weight (channels, inChannels/groups, kernel...), NCW, NCHW or
+/// NCDHW.
+/// </summary>
 public abstract class ConvolutionLayer : HybridBlock
 {
     private readonly Parameter weight;
@@ -14,7 +17,9 @@ public abstract class ConvolutionLayer : HybridBlock
         int inChannels, string? prefix, ParameterDict? @params) : base(prefix, @params)
     {
         string name = GetType().Name;
-        if (channels <= 0) throw new ArgumentOutOfRangeException(nameof(channels), $"{name}: channels must be positive, got {channels}.");
+        if (channels <= 0)
+            throw new ArgumentOutOfRangeException(nameof(channels),
+                $"{name}: channels must be positive, got {channels}.");
         if (groups <= 0 || channels % groups != 0)
             throw new ArgumentException($"{name}: channels {channels} must be divisible by groups {groups}.");
         if (inChannels % groups != 0)
@@ -33,7 +38,8 @@ public abstract class ConvolutionLayer : HybridBlock
         Groups = groups;
         weight = Params.Get("weight", new Shape([channels, inChannels / groups, .. kernel]), weightInitializer,
             allowDeferredInit: true);
-        if (useBias) bias = Params.Get("bias", new Shape(channels), biasInitializer ?? new Zero(), allowDeferredInit: true);
+        if (useBias)
+            bias = Params.Get("bias", new Shape(channels), biasInitializer ?? new Zero(), allowDeferredInit: true);
         if (activation is not null) act = new Activation(activation, prefix: activation + "_");
     }
 
@@ -60,7 +66,7 @@ public abstract class ConvolutionLayer : HybridBlock
         if (x.Rank != Kernel.Length + 2)
             throw new ArgumentException(
                 $"{GetType().Name} '{Name}': expects input of rank {Kernel.Length + 2} " +
-                $"({(Kernel.Length == 2 ? "N, C, H, W" : "N, C, W")}), got shape {x.Shape}.");
+                $"({LayoutText(Kernel.Length)}), got shape {x.Shape}.");
         if (weight.Shape[1] == 0 || weight.IsDeferred)
         {
             if (x.Shape[1] % Groups != 0)
@@ -72,6 +78,14 @@ public abstract class ConvolutionLayer : HybridBlock
         var y = Nd.Convolution(x, weight.Data(x.Device), bias?.Data(x.Device), Strides, Padding, Dilation, Groups);
         return act is null ? y : act.Call(y);
     }
+
+    /// <summary>"N, C, W", "N, C, H, W" or "N, C, D, H, W": the layout for this many kernel axes.</summary>
+    internal static string LayoutText(int spatial) => spatial switch
+    {
+        1 => "N, C, W",
+        2 => "N, C, H, W",
+        _ => "N, C, D, H, W",
+    };
 
     public override string ToString()
     {
@@ -112,5 +126,24 @@ public class Conv1D : ConvolutionLayer
         string? activation = null, bool useBias = true, Initializer? weightInitializer = null,
         Initializer? biasInitializer = null, int inChannels = 0, string? prefix = null, ParameterDict? @params = null)
         : base(channels, [kernelSize], [strides], [padding], [dilation], groups, activation, useBias,
+            weightInitializer, biasInitializer, inChannels, prefix, @params) { }
+}
+
+/// <summary>3-D convolution over NCDHW input (MXNet's nn.Conv3D).</summary>
+public class Conv3D : ConvolutionLayer
+{
+    public Conv3D(int channels, int kernelSize, int strides = 1, int padding = 0, int dilation = 1, int groups = 1,
+        string? activation = null, bool useBias = true, Initializer? weightInitializer = null,
+        Initializer? biasInitializer = null, int inChannels = 0, string? prefix = null, ParameterDict? @params = null)
+        : this(channels, (kernelSize, kernelSize, kernelSize), (strides, strides, strides),
+            (padding, padding, padding), (dilation, dilation, dilation), groups, activation, useBias,
+            weightInitializer, biasInitializer, inChannels, prefix, @params) { }
+
+    public Conv3D(int channels, (int D, int H, int W) kernelSize, (int D, int H, int W) strides,
+        (int D, int H, int W) padding, (int D, int H, int W) dilation, int groups = 1, string? activation = null,
+        bool useBias = true, Initializer? weightInitializer = null, Initializer? biasInitializer = null,
+        int inChannels = 0, string? prefix = null, ParameterDict? @params = null)
+        : base(channels, [kernelSize.D, kernelSize.H, kernelSize.W], [strides.D, strides.H, strides.W],
+            [padding.D, padding.H, padding.W], [dilation.D, dilation.H, dilation.W], groups, activation, useBias,
             weightInitializer, biasInitializer, inChannels, prefix, @params) { }
 }

@@ -7,7 +7,7 @@ namespace Engine.Tests.Autograd;
 /// Every differentiable operator in the registry is checked against finite differences. An operator with a
 /// gradient rule but no case here fails <see cref="EveryDifferentiableOpHasACase"/>.
 /// </summary>
-public class GradientCheckTests
+public partial class GradientCheckTests
 {
     private static NDArray Rand(Random rng, double low, double high, params int[] shape) =>
         Nd.Array(TestData.UniformDouble(rng, new Shape(shape).Size, low, high), new Shape(shape));
@@ -54,6 +54,7 @@ public class GradientCheckTests
         foreach (var c in Extra()) yield return c;
         foreach (var c in NormalizationCases()) yield return c;
         foreach (var c in LinearCases()) yield return c;
+        foreach (var c in ConvolutionNdCases()) yield return c;
     }
 
     /// <summary>Cases for operator families registered later (reductions, nn, layout).</summary>
@@ -145,7 +146,8 @@ public class GradientCheckTests
             r => [Rand(r, -1, 1, 2, 3, 5, 4), Rand(r, -1, 1, 4, 3, 3, 3), Rand(r, -1, 1, 4)], "3x3 pad 1");
         yield return new GradientCase("convolution", new ConvolutionAttrs([2, 1], [0, 1], [1, 2], 2, true),
             r => [Rand(r, -1, 1, 1, 4, 7, 6), Rand(r, -1, 1, 2, 2, 2, 3)], "stride, dilation, groups");
-        yield return new GradientCase("_backward_convolution_bias", NoAttrs.Instance, r => [Rand(r, -1, 1, 2, 3, 4, 5)]);
+        yield return new GradientCase("_backward_convolution_bias", NoAttrs.Instance,
+            r => [Rand(r, -1, 1, 2, 3, 4, 5)]);
         yield return new GradientCase("convolution", new ConvolutionAttrs([1], [1], [1]),
             r => [Rand(r, -1, 1, 2, 2, 7), Rand(r, -1, 1, 3, 2, 3), Rand(r, -1, 1, 3)], "conv1d");
     }

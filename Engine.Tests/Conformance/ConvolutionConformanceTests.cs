@@ -37,6 +37,9 @@ public class ConvolutionConformanceTests(Device device) : DeviceFixture(device)
         yield return ("odd_sizes", new(3, 3, 13, 19, 17, 3, 5, 2, 1, 1, 2, 1, 2), true);
         yield return ("batch1_wide", new(1, 2, 5, 37, 33, 3, 3, padH: 1, padW: 1), true);
         yield return ("kernel_fills_padded_input", new(2, 2, 3, 3, 3, 5, 5, padH: 1, padW: 1), true);
+        // The kernel covers the whole input: a dense product (a DCGAN generator's first layer, transposed).
+        yield return ("dense_kernel_is_input", new(3, 9, 4, 4, 7, 4, 4), true);
+        yield return ("dense_kernel_is_input_stride2", new(2, 5, 3, 2, 6, 3, 2, 2, 2), false);
         yield return ("empty_batch", new(0, 3, 8, 8, 4, 3, 3), true);
         yield return ("no_output_channels", new(2, 3, 5, 5, 0, 3, 3), false);
         yield return ("no_input_channels", new(2, 0, 5, 5, 3, 3, 3), true);

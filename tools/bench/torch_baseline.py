@@ -126,6 +126,11 @@ def conv_case(c, pass_name):
             f"{pass_name}")
 
 
+def deconv_case(c, pass_name):
+    return (f"{c['name']} {c['c']}->{c['k']} {c['r']}x{c['s']} s{c['stride']} p{c['pad']} @{c['h']}x{c['w']} "
+            f"n{c['n']} {pass_name}")
+
+
 def layer_case(layer, pass_name):
     return f"{layer['op']} {layer['name']} {'x'.join(str(d) for d in layer['shape'])} {pass_name}"
 
@@ -186,6 +191,27 @@ def suite_conv(bench, torch, cases):
             y = F.conv2d(x, wg, bias, stride, pad)
             bench.measure(conv_case(c, "bwd_weight"),
                           lambda: torch.autograd.grad(y, wg, dy, retain_graph=True), flops)
+
+    for c in cases.get("deconv", []):
+        passes = [p for p in ("fwd", "fwd_bwd") if bench.wants(deconv_case(c, p))]
+        if not passes:
+            continue
+        x = rand(torch, c["n"], c["c"], c["h"], c["w"])
+        w = rand(torch, c["c"], c["k"], c["r"], c["s"])
+        stride, pad = c["stride"], c["pad"]
+        oh = (c["h"] - 1) * stride - 2 * pad + c["r"]
+        ow = (c["w"] - 1) * stride - 2 * pad + c["s"]
+        flops = 2.0 * c["n"] * c["k"] * c["c"] * c["r"] * c["s"] * c["h"] * c["w"]
+        dy = rand(torch, c["n"], c["k"], oh, ow)
+        if "fwd" in passes:
+            bench.measure(deconv_case(c, "fwd"), lambda: F.conv_transpose2d(x, w, None, stride, pad), flops)
+        if "fwd_bwd" in passes:
+            xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
+
+            def step():
+                y = F.conv_transpose2d(xg, wg, None, stride, pad)
+                return torch.autograd.grad(y, (xg, wg), dy)
+            bench.measure(deconv_case(c, "fwd_bwd"), step, 3 * flops)
 
 
 def suite_layers(bench, torch, cases):

@@ -9,6 +9,14 @@ internal sealed partial class CpuBackend
     {
         Register(PoolingOps.Pooling, static (a, c, i, o) =>
         {
+            if (i[0].Shape.Rank == 5)
+            {
+                var d3 = a.Describe3D(i[0].Shape);
+                var x3 = c.Contiguous(i[0]);
+                if (x3.DType == DType.Float32) CpuPooling3D.Forward(d3, x3.Span<float>(), o[0].Span<float>());
+                else CpuPooling3D.Forward(d3, x3.Span<double>(), o[0].Span<double>());
+                return;
+            }
             var d = a.Describe(i[0].Shape);
             var x = c.Contiguous(i[0]);
             if (x.DType == DType.Float32) CpuPooling.Forward(d, x.Span<float>(), o[0].Span<float>());
@@ -16,10 +24,20 @@ internal sealed partial class CpuBackend
         });
         Register(PoolingOps.PoolingBackward, static (a, c, i, o) =>
         {
-            var d = a.Describe(i[0].Shape);
             var x = c.Contiguous(i[0]);
             var y = c.Contiguous(i[1]);
             var dy = c.Contiguous(i[2]);
+            if (x.Shape.Rank == 5)
+            {
+                var d3 = a.Describe3D(x.Shape);
+                if (x.DType == DType.Float32)
+                    CpuPooling3D.Backward(d3, x.Span<float>(), y.Span<float>(), dy.Span<float>(), o[0].Span<float>());
+                else
+                    CpuPooling3D.Backward(d3, x.Span<double>(), y.Span<double>(), dy.Span<double>(),
+                        o[0].Span<double>());
+                return;
+            }
+            var d = a.Describe(i[0].Shape);
             if (x.DType == DType.Float32)
                 CpuPooling.Backward(d, x.Span<float>(), y.Span<float>(), dy.Span<float>(), o[0].Span<float>());
             else

@@ -6,11 +6,14 @@ namespace Engine.Backends.Gpu;
 
 internal sealed partial class GpuBackend
 {
+    // 3-D convolutions and the transposed convolutions have no GPU kernel yet: they run the CPU kernel on host
+    // copies (OnCpu), correct and slow, as docs/gpu.md says.
     private void RegisterConvolution()
     {
+        Register(DeconvolutionOps.Deconvolution, OnCpu(DeconvolutionOps.Deconvolution));
         Register(ConvolutionOps.Convolution, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
             {
                 OnCpu(ConvolutionOps.Convolution, a, c, i, o);
                 return;
@@ -32,7 +35,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardData, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardData, a, c, i, o);
                 return;
@@ -42,7 +45,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardWeight, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardWeight, a, c, i, o);
                 return;

@@ -9,7 +9,8 @@ internal sealed partial class GpuBackend
     {
         Register(PoolingOps.Pooling, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            // 3-D pooling has no GPU kernel yet: the CPU kernel on host copies.
+            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
             {
                 OnCpu(PoolingOps.Pooling, a, c, i, o);
                 return;
@@ -18,7 +19,7 @@ internal sealed partial class GpuBackend
         });
         Register(PoolingOps.PoolingBackward, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
             {
                 OnCpu(PoolingOps.PoolingBackward, a, c, i, o);
                 return;

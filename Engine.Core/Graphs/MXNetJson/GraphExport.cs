@@ -79,15 +79,25 @@ public static class GraphExport
                 var attrs = Own();
                 attrs["kernel"] = Format.Tuple(w.Dims[2..].ToArray());
                 attrs["num_filter"] = w[0].ToString();
-                attrs["layout"] = c.Stride.Length == 1 ? "NCW" : "NCHW";
+                attrs["layout"] = Layout(c.Stride.Length);
                 return ("Convolution", attrs, inputs);
+            }
+            case "deconvolution":
+            {
+                var d = (DeconvolutionAttrs)a;
+                var w = inputs[1].Type.Shape;
+                var attrs = Own();
+                attrs["kernel"] = Format.Tuple(w.Dims[2..].ToArray());
+                attrs["num_filter"] = (w[1] * d.NumGroup).ToString();
+                attrs["layout"] = Layout(w.Rank - 2);
+                return ("Deconvolution", attrs, inputs);
             }
             case "pooling":
             {
                 var p = (PoolingAttrs)a;
                 var attrs = Own();
                 if (p.Mode != Kernels.PoolingMode.Avg) attrs.Remove("count_include_pad");
-                attrs["layout"] = p.Kernel.Length == 1 ? "NCW" : "NCHW";
+                attrs["layout"] = Layout(inputs[0].Type.Shape.Rank - 2);
                 return ("Pooling", attrs, inputs);
             }
             case "batch_norm":
@@ -169,6 +179,9 @@ public static class GraphExport
                 throw NoCounterpart(n, op.Name);
         }
     }
+
+    // MXNet's layout name for channels-first data with this many spatial dimensions.
+    private static string Layout(int spatial) => spatial switch { 1 => "NCW", 3 => "NCDHW", _ => "NCHW" };
 
     private static (string, Dictionary<string, string>, IReadOnlyList<NodeOutput>) Binary(Node n)
     {

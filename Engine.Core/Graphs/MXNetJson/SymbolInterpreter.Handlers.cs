@@ -31,11 +31,9 @@ public sealed partial class SymbolInterpreter
             Inputs = (n, c) => c == (A.Bool(n, "no_bias", false) ? 2 : 3),
             Check = n =>
             {
-                var layout = A.Raw(n, "layout");
-                if (layout is not (null or "NCHW" or "NCW"))
-                    throw new NotSupportedException($"layout {layout} is not supported; only NCHW and NCW are.");
-                if (A.RequiredTuple(n, "kernel").Length is not (1 or 2))
-                    throw new NotSupportedException("only 1-D and 2-D convolutions are supported.");
+                CheckLayout(n);
+                if (A.RequiredTuple(n, "kernel").Length is not (1 or 2 or 3))
+                    throw new NotSupportedException("only 1-D, 2-D and 3-D convolutions are supported.");
             },
         }, "Convolution", "Convolution_v1");
 
@@ -82,9 +80,7 @@ public sealed partial class SymbolInterpreter
                 string conv = A.String(n, "pooling_convention", "valid");
                 if (conv is not ("valid" or "full"))
                     throw new NotSupportedException($"pooling_convention {conv} is not supported; valid and full are.");
-                var layout = A.Raw(n, "layout");
-                if (layout is not (null or "NCHW" or "NCW"))
-                    throw new NotSupportedException($"layout {layout} is not supported; only NCHW and NCW are.");
+                CheckLayout(n);
                 if (!A.Bool(n, "global_pool", false)) A.RequiredTuple(n, "kernel");
             },
         }, "Pooling", "Pooling_v1");
@@ -267,6 +263,7 @@ public sealed partial class SymbolInterpreter
             }, DTypeExtensions.Parse(A.String(n, "dtype", "float32"))),
         ]), "_full", "_zeros", "_ones");
         Add(new Handler(["mode", "pad_width", "constant_value"], Pad), "Pad", "pad");
+        AddDeconvolution(h);
         return h;
     }
 

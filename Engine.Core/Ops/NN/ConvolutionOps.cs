@@ -3,7 +3,7 @@ using Engine.Kernels.Cpu;
 
 namespace Engine.Ops;
 
-/// <summary>MXNet Convolution attributes (NCHW or NCW); kernel size comes from the weight.</summary>
+/// <summary>MXNet Convolution attributes (NCW, NCHW or NCDHW); kernel size comes from the weight.</summary>
 public sealed record ConvolutionAttrs(Dims Stride, Dims Pad, Dims Dilate, int NumGroup = 1, bool NoBias = false)
     : OpAttrs
 {
@@ -16,6 +16,14 @@ public sealed record ConvolutionAttrs(Dims Stride, Dims Pad, Dims Dilate, int Nu
 
     internal ConvolutionDescriptor Describe(Shape x, Shape w) =>
         ConvolutionDescriptor.FromShapes(x, w, Stride, Pad, Dilate, NumGroup);
+
+    /// <summary>The 3-D kernel descriptor, for a 5-D input (N, C, D, H, W).</summary>
+    internal Convolution3DDescriptor Describe3D(Shape x, Shape w) =>
+        Convolution3DDescriptor.FromShapes(x, w, Stride, Pad, Dilate, NumGroup);
+
+    /// <summary>The output shape for data x and weight w, validated by the 1-D/2-D or the 3-D descriptor.</summary>
+    internal Shape OutputShape(Shape x, Shape w) =>
+        x.Rank == 5 ? Describe3D(x, w).OutputShape : Describe(x, w).OutputShape;
 }
 
 public sealed record ConvolutionBackwardAttrs(ConvolutionAttrs Conv, Dims OtherShape) : OpAttrs
@@ -26,27 +34,34 @@ public sealed record ConvolutionBackwardAttrs(ConvolutionAttrs Conv, Dims OtherS
 [OpTable]
 public static class ConvolutionOps
 {
-    /// <summary>Inputs data (N, C, H, W), weight (K, C/groups, R, S) and, unless NoBias, bias (K).</summary>
+    /// <summary>
+    /// Inputs data (N, C, spatial...), weight (K, C/groups, kernel...) and, unless NoBias, bias (K); 1, 2 or 3
+    /// spatial dimensions.
+    /// </summary>
     public static readonly OpDef<ConvolutionAttrs> Convolution = new("convolution", -1, 1,
         (a, t) =>
         {
             int expected = a.NoBias ? 2 : 3;
             if (t.Length != expected)
                 throw new ArgumentException(
-                    $"convolution: expects {expected} inputs (data, weight{(a.NoBias ? "" : ", bias")}), got {t.Length}.");
+                    $"convolution: expects {expected} inputs (data, weight{(a.NoBias ? "" : ", bias")}), " +
+                    $"got {t.Length}.");
             ShapeRules.RequireFloat("convolution", t[0]);
             for (int k = 1; k < t.Length; k++) ShapeRules.RequireSameDType("convolution", t[0], t[k]);
-            var d = a.Describe(t[0].Shape, t[1].Shape);
-            if (!a.NoBias && t[2].Shape != d.BiasShape)
-                throw new ArgumentException($"{d.Op}: bias has shape {t[2].Shape} but needs {d.BiasShape}.");
-            return [new TensorType(d.OutputShape, t[0].DType)];
+            var output = a.OutputShape(t[0].Shape, t[1].Shape);
+            var biasShape = new Shape(t[1].Shape[0]);
+            if (!a.NoBias && t[2].Shape != biasShape)
+                throw new ArgumentException(
+                    $"conv{t[0].Shape.Rank - 2}d: bias has shape {t[2].Shape} but needs {biasShape}.");
+            return [new TensorType(output, t[0].DType)];
         },
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         {
             var result = new NDArray?[i.Length];
             if (r[0])
-                result[0] = ConvolutionBackwardData!.Call(new ConvolutionBackwardAttrs(a, i[0].Shape.ToArray()), g[0], i[1]);
+                result[0] = ConvolutionBackwardData!.Call(new ConvolutionBackwardAttrs(a, i[0].Shape.ToArray()), g[0],
+                    i[1]);
             if (r[1])
                 result[1] = ConvolutionBackwardWeight!.Call(new ConvolutionBackwardAttrs(a, i[1].Shape.ToArray()), i[0],
                     g[0]);

@@ -3,7 +3,7 @@ using Engine.Kernels.Cpu;
 
 namespace Engine.Ops;
 
-/// <summary>MXNet's Pooling attributes (NCHW, or NCW for 1-D).</summary>
+/// <summary>MXNet's Pooling attributes (NCHW, NCW for 1-D, NCDHW for 3-D).</summary>
 public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Dims Pad, bool GlobalPool = false,
     PoolingConvention Convention = PoolingConvention.Valid, bool CountIncludePad = true) : OpAttrs
 {
@@ -23,7 +23,7 @@ public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Di
     {
         if (x.Rank is not (3 or 4))
             throw new ArgumentException(
-                $"{OpName}: expects NCHW (rank 4) or NCW (rank 3) input, got shape {x}.");
+                $"{OpName}: expects NCW (rank 3), NCHW (rank 4) or NCDHW (rank 5) input, got shape {x}.");
         if (GlobalPool)
             return PoolingDescriptor.Global(Mode, x[0], x[1], x.Rank == 4 ? x[2] : 1, x[^1]);
         int spatial = x.Rank - 2;
@@ -37,6 +37,29 @@ public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Di
             : PoolingDescriptor.Pool1d(Mode, x[0], x[1], x[2], Kernel[0], Stride[0], Pad[0], Convention,
                 CountIncludePad);
     }
+
+    /// <summary>The 3-D kernel descriptor for an NCDHW input.</summary>
+    internal Pooling3DDescriptor Describe3D(Shape x)
+    {
+        var input = new Size3(x[2], x[3], x[4]);
+        if (GlobalPool) return Pooling3DDescriptor.Global(Mode, x[0], x[1], input);
+        string op = Mode == PoolingMode.Max ? "max_pool3d" : "avg_pool3d";
+        if (Kernel.Length != 3 || Stride.Length != 3 || Pad.Length != 3)
+            throw new ArgumentException(
+                $"{op}: input {x} has 3 spatial dims but kernel {Format.Tuple(Kernel)}, stride " +
+                $"{Format.Tuple(Stride)} and pad {Format.Tuple(Pad)} must each have 3 values.");
+        return new Pooling3DDescriptor(Mode, x[0], x[1], input, new Size3(Kernel[0], Kernel[1], Kernel[2]),
+            new Size3(Stride[0], Stride[1], Stride[2]), new Size3(Pad[0], Pad[1], Pad[2]), Convention,
+            CountIncludePad);
+    }
+
+    /// <summary>The output shape for an input shape (1-D, 2-D or 3-D), validated.</summary>
+    internal Shape OutputShape(Shape x)
+    {
+        if (x.Rank == 5) return Describe3D(x).OutputShape;
+        var d = Describe(x);
+        return x.Rank == 4 ? new Shape(d.N, d.C, d.OutH, d.OutW) : new Shape(d.N, d.C, d.OutW);
+    }
 }
 
 [OpTable]
@@ -46,9 +69,7 @@ public static class PoolingOps
         (a, t) =>
         {
             ShapeRules.RequireFloat(a.OpName, t[0]);
-            var d = a.Describe(t[0].Shape);
-            return [new TensorType(t[0].Shape.Rank == 4 ? new Shape(d.N, d.C, d.OutH, d.OutW) :
-                new Shape(d.N, d.C, d.OutW), t[0].DType)];
+            return [new TensorType(a.OutputShape(t[0].Shape), t[0].DType)];
         },
         FusionClass.Opaque,
         static (a, i, o, g, _) => [PoolingBackward!.Call(a, i[0], o[0], g[0])]);

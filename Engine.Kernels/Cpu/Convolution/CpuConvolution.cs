@@ -38,6 +38,11 @@ public static unsafe partial class CpuConvolution
         RequireDisjoint(desc, y, "output", x, "input", nameof(y));
         RequireDisjoint(desc, y, "output", w, "weight", nameof(y));
         RequireDisjoint(desc, y, "output", bias, "bias", nameof(y));
+        if (IsDense(desc))
+        {
+            ForwardDense(desc, x, w, bias, y);
+            return;
+        }
         fixed (T* px = x, pw = w, pb = bias, py = y)
         {
             T* pbias = bias.IsEmpty ? null : pb;
@@ -58,6 +63,11 @@ public static unsafe partial class CpuConvolution
         RequireLength(desc, "input gradient (dx)", dx.Length, desc.InputSize, desc.InputShape, nameof(dx));
         RequireDisjoint(desc, dx, "input gradient (dx)", dy, "output gradient (dy)", nameof(dx));
         RequireDisjoint(desc, dx, "input gradient (dx)", w, "weight", nameof(dx));
+        if (IsDense(desc))
+        {
+            BackwardDataDense(desc, dy, w, dx);
+            return;
+        }
         fixed (T* pdy = dy, pw = w, pdx = dx)
         {
             if (UseDirect(desc, Pass.BackwardData) && TryBackwardDataDirect(desc, pdy, pw, pdx)) return;
@@ -80,6 +90,11 @@ public static unsafe partial class CpuConvolution
         RequireLength(desc, "weight gradient (dw)", dw.Length, desc.WeightSize, desc.WeightShape, nameof(dw));
         RequireDisjoint(desc, dw, "weight gradient (dw)", x, "input", nameof(dw));
         RequireDisjoint(desc, dw, "weight gradient (dw)", dy, "output gradient (dy)", nameof(dw));
+        if (IsDense(desc))
+        {
+            BackwardWeightDense(desc, x, dy, dw);
+            return;
+        }
         fixed (T* px = x, pdy = dy, pdw = dw)
         {
             if (UseDirect(desc, Pass.BackwardWeight) && TryBackwardWeightDirect(desc, px, pdy, pdw)) return;
@@ -118,7 +133,9 @@ public static unsafe partial class CpuConvolution
         });
     }
 
-    /// <summary>Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.</summary>
+    /// <summary>
+    /// Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.
+    /// </summary>
     internal static CpuConvolutionPath Path { get; set; } = CpuConvolutionPath.Auto;
 
     /// <summary>
