@@ -1,4 +1,6 @@
 using Engine.Graphs;
+using Engine.Graphs.Passes;
+using Engine.Kernels.Fusion;
 
 namespace Engine.Gluon;
 
@@ -10,6 +12,18 @@ public sealed record HybridizeOptions
 
     /// <summary>Promise that input shapes never change: a new shape is an error instead of a retrace.</summary>
     public bool StaticShape { get; init; }
+
+    /// <summary>
+    /// Let the graph compiler fuse: elementwise chains into one program, activations into the preceding
+    /// FullyConnected or Convolution, and (inference only) BatchNorm into the preceding Convolution. On by default;
+    /// off runs the traced operators one by one (for A/B measurements).
+    /// </summary>
+    public bool Fusion { get; init; } = true;
+
+    /// <summary>How the CPU runs fused elementwise programs (docs/graph-compiler.md compares the designs).</summary>
+    public FusionDesign FusionDesign { get; init; } = FusionDesign.GenericStruct;
+
+    internal CompilerOptions Compiler => new() { Fusion = Fusion, Design = FusionDesign };
 }
 
 /// <summary>
@@ -22,7 +36,9 @@ public abstract partial class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
     private readonly Dictionary<(GraphExecutor, string), TrainingGraph> training = new();
+    private readonly Dictionary<GraphExecutor, Graph> traced = new();
     private Graph? lastGraph;
+    private GraphExecutor? lastExecutor;
     private string? staticShapes;
 
     protected HybridBlock(string? prefix = null, ParameterDict? @params = null) : base(prefix, @params) { }
@@ -34,6 +50,9 @@ public abstract partial class HybridBlock : Block
 
     /// <summary>The graph of the most recent traced call (null before the first hybridized call).</summary>
     public Graph? CachedGraph => lastGraph;
+
+    /// <summary>The optimized graph the most recent hybridized inference call ran (fused when fusion is on).</summary>
+    public Graph? CompiledGraph => lastExecutor?.Graph;
 
     /// <summary>How many graphs are cached (one per input signature seen).</summary>
     public int CachedGraphCount => cache.Count;
@@ -106,7 +125,9 @@ public abstract partial class HybridBlock : Block
     {
         cache.Clear();
         training.Clear();
+        traced.Clear();
         lastGraph = null;
+        lastExecutor = null;
         staticShapes = null;
     }
 
@@ -125,17 +146,21 @@ public abstract partial class HybridBlock : Block
                     $"{Name}: hybridized with StaticShape, but called with input shapes " +
                     $"{string.Join(", ", inputs.Select(x => x.Shape))} that differ from the first call's; static " +
                     "shapes cannot change. Hybridize without StaticShape to allow new shapes (each one is traced).");
-            executor = new GraphExecutor(Trace(inputs));
+            var tracedGraph = Trace(inputs);
+            executor = new GraphExecutor(CompilerPipeline.Inference(tracedGraph, Options.Compiler));
             cache[key] = executor;
+            traced[executor] = tracedGraph;
         }
-        lastGraph = executor.Graph;
+        lastGraph = traced[executor];
+        lastExecutor = executor;
         if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter);
         // Recording: the whole call is one tape entry whose backward runs the traced gradient graph.
         // Inputs outside any graph (a batch of data) need no gradient: the training graph never computes one.
         var needs = inputs.Select(x => x.IsInGraph).ToArray();
         var trainingKey = (executor, string.Concat(needs.Select(n => n ? '1' : '0')));
         if (!training.TryGetValue(trainingKey, out var graph))
-            training[trainingKey] = graph = new TrainingGraph(executor.Graph, needs);
+            training[trainingKey] = graph = new TrainingGraph(lastGraph, needs,
+                CompilerPipeline.AfterGradient(lastGraph.Outputs.Count, Options.Compiler));
         return graph.Record(inputs, BindParameter);
     }
 
