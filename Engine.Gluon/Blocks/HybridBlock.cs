@@ -98,26 +98,52 @@ public abstract partial class HybridBlock : Block
     }
 
     /// <summary>
-    /// What the last hybridized call compiled, as text: the optimized graph (common subexpressions merged, dead
-    /// code removed), the kernels a call launches, and the memory plans for inference and for training (planned
-    /// buffer bytes against the unplanned total). Fusion is not built yet, so no fused groups are listed.
+    /// What the last hybridized call compiled, as text: the kernels a call launches (before and after fusion), the
+    /// optimized inference graph, the fused groups and epilogues of the inference graph and of the training graph
+    /// (forward and backward), and the memory plans for inference and for training (planned buffer bytes against
+    /// the unplanned total).
     /// </summary>
     public string Explain()
     {
         if (lastGraph is null)
             throw new InvalidOperationException(
                 $"{Name}: nothing compiled yet; call Hybridize() and run the block once before Explain().");
-        var optimized = new Engine.Graphs.Passes.PassPipeline(new Engine.Graphs.Passes.CommonSubexpressionPass(),
-            new Engine.Graphs.Passes.DeadCodePass()).Run(lastGraph);
-        var inference = Engine.Graphs.Passes.MemoryPlan.For(optimized);
-        var training = Engine.Graphs.Passes.MemoryPlan.For(new TrainingGraph(optimized).Joint);
+        var plain = new PassPipeline(new CommonSubexpressionPass(), new DeadCodePass()).Run(lastGraph);
+        var optimized = CompilerPipeline.Inference(lastGraph, Options.Compiler);
+        var unfusedJoint = new TrainingGraph(plain).Joint;
+        var joint = new TrainingGraph(plain, null, CompilerPipeline.AfterGradient(plain.Outputs.Count,
+            Options.Compiler)).Joint;
+        var inference = MemoryPlan.For(optimized);
+        var training = MemoryPlan.For(joint);
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call, " +
-                      $"{training.Graph.Operators.Count()} per training step (forward and backward)");
+        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call " +
+                      $"({plain.Operators.Count()} unfused), {joint.Operators.Count()} per training step " +
+                      $"(forward and backward; {unfusedJoint.Operators.Count()} unfused)");
         sb.AppendLine(optimized.ToString());
+        AppendFusion(sb, "inference", optimized);
+        AppendFusion(sb, "training", joint);
         sb.AppendLine("inference " + inference.ToString().Split('\n')[0]);
         sb.Append("training " + training.ToString().Split('\n')[0]);
         return sb.ToString();
+    }
+
+    /// <summary>One line per fused group (its program and the nodes it replaced) and per epilogue.</summary>
+    private static void AppendFusion(System.Text.StringBuilder sb, string what, Graph graph)
+    {
+        var groups = graph.Operators.Where(n => n.Attrs is Engine.Ops.FusedElementwiseAttrs).ToList();
+        var epilogues = graph.Operators.Where(n => n.Attrs is Engine.Ops.FullyConnectedAttrs { Activation: not
+            Engine.Kernels.EpilogueActivation.None } or Engine.Ops.ConvolutionAttrs { Activation: not
+            Engine.Kernels.EpilogueActivation.None }).ToList();
+        var folded = graph.Parameters.Where(p => p.Binding is IComputedBinding).ToList();
+        sb.AppendLine($"{what}: {groups.Count} fused groups, {epilogues.Count} epilogues, " +
+                      $"{folded.Count / 2} batch norms folded");
+        foreach (var n in groups)
+        {
+            var a = (Engine.Ops.FusedElementwiseAttrs)n.Attrs!;
+            sb.AppendLine($"  {n.Name} = {a.Program} [{a.Members}]");
+        }
+        foreach (var n in epilogues)
+            sb.AppendLine($"  {n.Name} = {n.Op!.Name} + {(n.Attrs!.ToDictionary()["fused_activation"])}");
     }
 
     /// <summary>Drops the cached graphs: the next hybridized call traces again.</summary>
@@ -164,9 +190,13 @@ public abstract partial class HybridBlock : Block
         return graph.Record(inputs, BindParameter);
     }
 
-    private static NDArray BindParameter(Node node) =>
-        node.Binding is Parameter p ? p.Data() : throw new InvalidOperationException(
-            $"graph: parameter node {node.Name} is not bound to a Parameter.");
+    private static NDArray BindParameter(Node node) => node.Binding switch
+    {
+        Parameter p => p.Data(),
+        // A value the compiler derived from parameters (a convolution's weight with a BatchNorm folded in).
+        IComputedBinding computed => computed.Value(BindParameter),
+        _ => throw new InvalidOperationException($"graph: parameter node {node.Name} is not bound to a Parameter."),
+    };
 
     private Graph Trace(NDArray[] inputs)
     {

@@ -135,7 +135,8 @@ public class FusedProgramTests
         Should.Throw<ArgumentException>(() =>
                 FusionOps.FusedElementwise.Call(new FusedElementwiseAttrs(program, "test"), x, d))
             .Message.ShouldContain("_fused_elementwise: the program runs on float32 but an input is float64");
-        Should.Throw<ArgumentException>(() => FusionOps.FusedElementwise.Call(new FusedElementwiseAttrs(program, "t"), x))
+        Should.Throw<ArgumentException>(() =>
+                FusionOps.FusedElementwise.Call(new FusedElementwiseAttrs(program, "t"), x))
             .Message.ShouldContain("takes 2 inputs, got 1");
     }
 }

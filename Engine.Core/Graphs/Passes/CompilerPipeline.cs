@@ -2,7 +2,7 @@ using Engine.Kernels.Fusion;
 
 namespace Engine.Graphs.Passes;
 
-/// <summary>What the graph compiler does to a traced graph; every optimisation can be switched off for A/B runs.</summary>
+/// <summary>What the graph compiler does to a traced graph; optimisations can be switched off for A/B runs.</summary>
 public sealed record CompilerOptions
 {
     /// <summary>Elementwise fusion, epilogue fusion and BatchNorm folding (all of them).</summary>
@@ -14,8 +14,9 @@ public sealed record CompilerOptions
 
 /// <summary>
 /// The passes a hybridized block's graphs go through: for inference calls, common subexpressions and dead code,
-/// then fusion; for training calls, the same after the gradient pass (TrainingGraph runs the gradient, common
-/// subexpression and dead-code passes, then <see cref="AfterGradient"/>).
+/// BatchNorm folding (batch norms with fixed statistics only), epilogue fusion, then elementwise fusion; for
+/// training calls, TrainingGraph runs the gradient, common subexpression and dead-code passes, then
+/// <see cref="AfterGradient"/>: epilogue and elementwise fusion (never BatchNorm folding).
 /// </summary>
 public static class CompilerPipeline
 {
@@ -25,10 +26,11 @@ public static class CompilerPipeline
         ArgumentNullException.ThrowIfNull(traced);
         ArgumentNullException.ThrowIfNull(options);
         IGraphPass[] passes = options.Fusion
-            ? [new CommonSubexpressionPass(), new DeadCodePass(), new FusionPass(new FusionOptions
-            {
-                Design = options.Design,
-            })]
+            ?
+            [
+                new CommonSubexpressionPass(), new DeadCodePass(), new BatchNormFoldPass(), new EpilogueFusionPass(),
+                new FusionPass(new FusionOptions { Design = options.Design }),
+            ]
             : [new CommonSubexpressionPass(), new DeadCodePass()];
         return new PassPipeline(passes).Run(traced);
     }
@@ -39,6 +41,10 @@ public static class CompilerPipeline
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Fusion) return [];
-        return [new FusionPass(new FusionOptions { Design = options.Design, ForwardOutputs = forwardOutputs })];
+        return
+        [
+            new EpilogueFusionPass(),
+            new FusionPass(new FusionOptions { Design = options.Design, ForwardOutputs = forwardOutputs }),
+        ];
     }
 }

@@ -130,7 +130,7 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
             return !Reaches(a, b) && !Reaches(b, a);
         }
 
-        /// <summary>Whether a path leaves group <paramref name="from"/> and arrives in group <paramref name="to"/>.</summary>
+        /// <summary>Whether a path leaves group <paramref name="from"/> and arrives in <paramref name="to"/>.</summary>
         private bool Reaches(int from, int to)
         {
             var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);

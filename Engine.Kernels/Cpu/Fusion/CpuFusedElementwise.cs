@@ -13,7 +13,7 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 public static unsafe class CpuFusedElementwise
 {
-    /// <summary>Below this many elements per thread, work runs on the calling thread (as the elementwise driver).</summary>
+    /// <summary>Below this many elements per thread, work runs on the calling thread (as in CpuElementwise).</summary>
     private const long Grain = 1 << 15;
 
     private static readonly ConditionalWeakTable<FusedProgram, object> Compiled = new();
@@ -49,7 +49,8 @@ public static unsafe class CpuFusedElementwise
             case DType.Float64: RunCore<double>(program, inputs, outputs); break;
             case DType.Int32: RunCore<int>(program, inputs, outputs); break;
             case DType.Int64: RunCore<long>(program, inputs, outputs); break;
-            default: throw new NotSupportedException($"fused_elementwise: dtype {program.DType.Name()} is not supported.");
+            default:
+                throw new NotSupportedException($"fused_elementwise: dtype {program.DType.Name()} is not supported.");
         }
     }
 

@@ -88,7 +88,7 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
         return scratch;
     }
 
-    /// <summary>One instruction over a chunk: the operator's SIMD loop from operand registers to its register.</summary>
+    /// <summary>One instruction over a chunk: the operator's SIMD loop from its operand registers to its own.</summary>
     private abstract class ChunkStep
     {
         public abstract void Run(T** regs, int n);
@@ -111,7 +111,8 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
     {
         private readonly TOp op = op;
         private readonly int a = operands[0], y = destination;
-        private readonly bool vector = CpuInstructionSet.Vector512LoopsPay && ((IUnaryOperator<T>)default(TOp)).Vectorized;
+        private readonly bool vector =
+            CpuInstructionSet.Vector512LoopsPay && ((IUnaryOperator<T>)default(TOp)).Vectorized;
 
         public override void Run(T** regs, int n)
         {
@@ -139,7 +140,8 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
             int i = 0, w = Vector512<T>.Count;
             if (vector)
             {
-                for (; i <= n - w; i += w) Vector512.Store(op.Invoke(Vector512.Load(x + i), Vector512.Load(z + i)), o + i);
+                for (; i <= n - w; i += w)
+                    Vector512.Store(op.Invoke(Vector512.Load(x + i), Vector512.Load(z + i)), o + i);
             }
             for (; i < n; i++) o[i] = op.Invoke(x[i], z[i]);
         }
@@ -159,7 +161,10 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
             if (vector)
             {
                 for (; i <= n - w; i += w)
-                    Vector512.Store(op.Invoke(Vector512.Load(x + i), Vector512.Load(z + i), Vector512.Load(u + i)), o + i);
+                {
+                    var r = op.Invoke(Vector512.Load(x + i), Vector512.Load(z + i), Vector512.Load(u + i));
+                    Vector512.Store(r, o + i);
+                }
             }
             for (; i < n; i++) o[i] = op.Invoke(x[i], z[i], u[i]);
         }
