@@ -19,13 +19,14 @@ public sealed class TrainingGraph
 
     /// <param name="inputNeedsGradient">Which inputs want a gradient (the others get none, and what only they
     /// would need is never computed); all when null.</param>
-    public TrainingGraph(Graph forward, bool[]? inputNeedsGradient = null)
+    /// <param name="optimize">Passes run on the joint graph after the gradient (fusion); none when null.</param>
+    public TrainingGraph(Graph forward, bool[]? inputNeedsGradient = null, IReadOnlyList<IGraphPass>? optimize = null)
     {
         this.forward = forward;
         this.inputNeedsGradient = inputNeedsGradient ?? forward.Inputs.Select(_ => true).ToArray();
         var wanted = Enumerable.Range(0, forward.Inputs.Count).Where(i => this.inputNeedsGradient[i]).ToList();
-        joint = new PassPipeline(new GradientPass(wanted), new CommonSubexpressionPass(), new DeadCodePass())
-            .Run(forward);
+        joint = new PassPipeline([new GradientPass(wanted), new CommonSubexpressionPass(), new DeadCodePass(),
+            .. optimize ?? []]).Run(forward);
         var stack = new Stack<Node>(joint.Outputs.Take(forward.Outputs.Count).Select(o => o.Node));
         while (stack.Count > 0)
         {

@@ -1,4 +1,6 @@
 using Engine.Graphs;
+using Engine.Graphs.Passes;
+using Engine.Kernels.Fusion;
 
 namespace Engine.Gluon;
 
@@ -10,6 +12,18 @@ public sealed record HybridizeOptions
 
     /// <summary>Promise that input shapes never change: a new shape is an error instead of a retrace.</summary>
     public bool StaticShape { get; init; }
+
+    /// <summary>
+    /// Let the graph compiler fuse: elementwise chains into one program, activations into the preceding
+    /// FullyConnected or Convolution, and (inference only) BatchNorm into the preceding Convolution. On by default;
+    /// off runs the traced operators one by one (for A/B measurements).
+    /// </summary>
+    public bool Fusion { get; init; } = true;
+
+    /// <summary>How the CPU runs fused elementwise programs (docs/graph-compiler.md compares the designs).</summary>
+    public FusionDesign FusionDesign { get; init; } = FusionDesign.GenericStruct;
+
+    internal CompilerOptions Compiler => new() { Fusion = Fusion, Design = FusionDesign };
 }
 
 /// <summary>
@@ -22,7 +36,9 @@ public abstract partial class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
     private readonly Dictionary<(GraphExecutor, string), TrainingGraph> training = new();
+    private readonly Dictionary<GraphExecutor, Graph> traced = new();
     private Graph? lastGraph;
+    private GraphExecutor? lastExecutor;
     private string? staticShapes;
 
     protected HybridBlock(string? prefix = null, ParameterDict? @params = null) : base(prefix, @params) { }
@@ -34,6 +50,9 @@ public abstract partial class HybridBlock : Block
 
     /// <summary>The graph of the most recent traced call (null before the first hybridized call).</summary>
     public Graph? CachedGraph => lastGraph;
+
+    /// <summary>The optimized graph the most recent hybridized inference call ran (fused when fusion is on).</summary>
+    public Graph? CompiledGraph => lastExecutor?.Graph;
 
     /// <summary>How many graphs are cached (one per input signature seen).</summary>
     public int CachedGraphCount => cache.Count;
@@ -79,26 +98,52 @@ public abstract partial class HybridBlock : Block
     }
 
     /// <summary>
-    /// What the last hybridized call compiled, as text: the optimized graph (common subexpressions merged, dead
-    /// code removed), the kernels a call launches, and the memory plans for inference and for training (planned
-    /// buffer bytes against the unplanned total). Fusion is not built yet, so no fused groups are listed.
+    /// What the last hybridized call compiled, as text: the kernels a call launches (before and after fusion), the
+    /// optimized inference graph, the fused groups and epilogues of the inference graph and of the training graph
+    /// (forward and backward), and the memory plans for inference and for training (planned buffer bytes against
+    /// the unplanned total).
     /// </summary>
     public string Explain()
     {
         if (lastGraph is null)
             throw new InvalidOperationException(
                 $"{Name}: nothing compiled yet; call Hybridize() and run the block once before Explain().");
-        var optimized = new Engine.Graphs.Passes.PassPipeline(new Engine.Graphs.Passes.CommonSubexpressionPass(),
-            new Engine.Graphs.Passes.DeadCodePass()).Run(lastGraph);
-        var inference = Engine.Graphs.Passes.MemoryPlan.For(optimized);
-        var training = Engine.Graphs.Passes.MemoryPlan.For(new TrainingGraph(optimized).Joint);
+        var plain = new PassPipeline(new CommonSubexpressionPass(), new DeadCodePass()).Run(lastGraph);
+        var optimized = CompilerPipeline.Inference(lastGraph, Options.Compiler);
+        var unfusedJoint = new TrainingGraph(plain).Joint;
+        var joint = new TrainingGraph(plain, null, CompilerPipeline.AfterGradient(plain.Outputs.Count,
+            Options.Compiler)).Joint;
+        var inference = MemoryPlan.For(optimized);
+        var training = MemoryPlan.For(joint);
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call, " +
-                      $"{training.Graph.Operators.Count()} per training step (forward and backward)");
+        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call " +
+                      $"({plain.Operators.Count()} unfused), {joint.Operators.Count()} per training step " +
+                      $"(forward and backward; {unfusedJoint.Operators.Count()} unfused)");
         sb.AppendLine(optimized.ToString());
+        AppendFusion(sb, "inference", optimized);
+        AppendFusion(sb, "training", joint);
         sb.AppendLine("inference " + inference.ToString().Split('\n')[0]);
         sb.Append("training " + training.ToString().Split('\n')[0]);
         return sb.ToString();
+    }
+
+    /// <summary>One line per fused group (its program and the nodes it replaced) and per epilogue.</summary>
+    private static void AppendFusion(System.Text.StringBuilder sb, string what, Graph graph)
+    {
+        var groups = graph.Operators.Where(n => n.Attrs is Engine.Ops.FusedElementwiseAttrs).ToList();
+        var epilogues = graph.Operators.Where(n => n.Attrs is Engine.Ops.FullyConnectedAttrs { Activation: not
+            Engine.Kernels.EpilogueActivation.None } or Engine.Ops.ConvolutionAttrs { Activation: not
+            Engine.Kernels.EpilogueActivation.None }).ToList();
+        var folded = graph.Parameters.Where(p => p.Binding is IComputedBinding).ToList();
+        sb.AppendLine($"{what}: {groups.Count} fused groups, {epilogues.Count} epilogues, " +
+                      $"{folded.Count / 2} batch norms folded");
+        foreach (var n in groups)
+        {
+            var a = (Engine.Ops.FusedElementwiseAttrs)n.Attrs!;
+            sb.AppendLine($"  {n.Name} = {a.Program} [{a.Members}]");
+        }
+        foreach (var n in epilogues)
+            sb.AppendLine($"  {n.Name} = {n.Op!.Name} + {(n.Attrs!.ToDictionary()["fused_activation"])}");
     }
 
     /// <summary>Drops the cached graphs: the next hybridized call traces again.</summary>
@@ -106,7 +151,9 @@ public abstract partial class HybridBlock : Block
     {
         cache.Clear();
         training.Clear();
+        traced.Clear();
         lastGraph = null;
+        lastExecutor = null;
         staticShapes = null;
     }
 
@@ -125,23 +172,31 @@ public abstract partial class HybridBlock : Block
                     $"{Name}: hybridized with StaticShape, but called with input shapes " +
                     $"{string.Join(", ", inputs.Select(x => x.Shape))} that differ from the first call's; static " +
                     "shapes cannot change. Hybridize without StaticShape to allow new shapes (each one is traced).");
-            executor = new GraphExecutor(Trace(inputs));
+            var tracedGraph = Trace(inputs);
+            executor = new GraphExecutor(CompilerPipeline.Inference(tracedGraph, Options.Compiler));
             cache[key] = executor;
+            traced[executor] = tracedGraph;
         }
-        lastGraph = executor.Graph;
+        lastGraph = traced[executor];
+        lastExecutor = executor;
         if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter);
         // Recording: the whole call is one tape entry whose backward runs the traced gradient graph.
         // Inputs outside any graph (a batch of data) need no gradient: the training graph never computes one.
         var needs = inputs.Select(x => x.IsInGraph).ToArray();
         var trainingKey = (executor, string.Concat(needs.Select(n => n ? '1' : '0')));
         if (!training.TryGetValue(trainingKey, out var graph))
-            training[trainingKey] = graph = new TrainingGraph(executor.Graph, needs);
+            training[trainingKey] = graph = new TrainingGraph(lastGraph, needs,
+                CompilerPipeline.AfterGradient(lastGraph.Outputs.Count, Options.Compiler));
         return graph.Record(inputs, BindParameter);
     }
 
-    private static NDArray BindParameter(Node node) =>
-        node.Binding is Parameter p ? p.Data() : throw new InvalidOperationException(
-            $"graph: parameter node {node.Name} is not bound to a Parameter.");
+    private static NDArray BindParameter(Node node) => node.Binding switch
+    {
+        Parameter p => p.Data(),
+        // A value the compiler derived from parameters (a convolution's weight with a BatchNorm folded in).
+        IComputedBinding computed => computed.Value(BindParameter),
+        _ => throw new InvalidOperationException($"graph: parameter node {node.Name} is not bound to a Parameter."),
+    };
 
     private Graph Trace(NDArray[] inputs)
     {

@@ -53,6 +53,13 @@ public sealed class GpuOperatorTests : GpuFixture
         RandomAttrs r when r.DType == DType.Float64 => r with { DType = DType.Float32 },
         FullAttrs f when f.DType == DType.Float64 => f with { DType = DType.Float32 },
         OneHotAttrs h when h.DType == DType.Float64 => h with { DType = DType.Float32 },
+        FusedElementwiseAttrs f when f.Program.DType == DType.Float64 => f with
+        {
+            Program = new Engine.Kernels.Fusion.FusedProgram(DType.Float32, f.Program.NumInputs,
+                f.Program.Instructions.Select(i => new Engine.Kernels.Fusion.FusedInstruction(i.Name,
+                    OpRegistry.Get(i.Name).Math!.Operator(NoAttrs.Instance, DType.Float32), i.Operands.ToArray()))
+                    .ToList(), f.Program.Outputs),
+        },
         _ => attrs,
     };
 

@@ -59,6 +59,13 @@ public class OperatorContractTests
             });
         yield return new GradientCase("_backward_take", new TakeBackwardAttrs(new TakeAttrs(0, TakeMode.Clip), [4, 3]),
             r => [Rand(r, -1, 1, 2, 3), Nd.Array([1.0, 3], new Shape(2))]);
+        var program = new Engine.Kernels.Fusion.FusedProgram(DType.Float64, 2,
+        [
+            new("multiply", ElementwiseOps.Multiply.Math!.Operator(NoAttrs.Instance, DType.Float64), 0, 1),
+            new("exp", ElementwiseOps.Exp.Math!.Operator(NoAttrs.Instance, DType.Float64), 2),
+        ], [2, 3]);
+        yield return new GradientCase("_fused_elementwise", new FusedElementwiseAttrs(program, "mul, exp"),
+            r => [Rand(r, -1, 1, 3, 4), Rand(r, -1, 1, 4)]);
         yield return new GradientCase("sgd_update", new SgdUpdateAttrs(0.1, 0.01),
             r => [Rand(r, -1, 1, 3, 4).AsType(DType.Float32), Rand(r, -1, 1, 3, 4).AsType(DType.Float32)]);
         yield return new GradientCase("sgd_mom_update", new SgdUpdateAttrs(0.1, Momentum: 0.9),

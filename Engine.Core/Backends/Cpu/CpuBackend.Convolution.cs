@@ -26,6 +26,7 @@ internal sealed partial class CpuBackend
             else
                 CpuConvolution.Forward(d, x.Span<double>(), w.Span<double>(), a.NoBias ? default : b.Span<double>(),
                     o[0].Span<double>());
+            Epilogue.Apply(CpuElementwiseDriver.Instance, c, a.Activation, o[0]);
         });
         Register(ConvolutionOps.ConvolutionBackwardBias, static (_, c, i, o) =>
         {

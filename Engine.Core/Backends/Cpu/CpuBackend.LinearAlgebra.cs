@@ -24,6 +24,7 @@ internal sealed partial class CpuBackend
             else
                 CpuFullyConnected.Forward(rows, inUnits, a.NumHidden, x.Span<double>(), w.Span<double>(),
                     a.NoBias ? default : b.Span<double>(), o[0].Span<double>());
+            Epilogue.Apply(CpuElementwiseDriver.Instance, c, a.Activation, o[0]);
         });
     }
 

@@ -28,6 +28,7 @@ internal sealed partial class CpuBackend : Backend
         RegisterReduction();
         RegisterOptimizers();
         RegisterLoss();
+        RegisterFusion();
     }
 
     /// <summary>Index values of any numeric dtype as longs (MXNet passes indices as float32).</summary>

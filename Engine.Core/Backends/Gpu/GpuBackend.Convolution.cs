@@ -21,6 +21,7 @@ internal sealed partial class GpuBackend
             var d = a.Describe(i[0].Shape, i[1].Shape);
             TensorArg? bias = a.NoBias ? null : c.Contiguous(i[2]);
             GpuConvolution.Forward(Runtime(c), d, c.Contiguous(i[0]), c.Contiguous(i[1]), bias, o[0]);
+            Epilogue.Apply(GpuElementwiseDriver.Instance, c, a.Activation, o[0]);
         });
         Register(ConvolutionOps.ConvolutionBackwardBias, static (a, c, i, o) =>
         {

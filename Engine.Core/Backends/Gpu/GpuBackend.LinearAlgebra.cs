@@ -35,6 +35,7 @@ internal sealed partial class GpuBackend
             }
             GpuGemm.Gemm(Runtime(c), false, true, rows, a.NumHidden, inUnits, 1f, x, inUnits, w, inUnits, beta, y,
                 a.NumHidden);
+            Epilogue.Apply(GpuElementwiseDriver.Instance, c, a.Activation, y);
         });
     }
 

@@ -34,6 +34,7 @@ internal sealed partial class GpuBackend : Backend
         RegisterReduction();
         RegisterOptimizers();
         RegisterLoss();
+        RegisterFusion();
     }
 
     private static GpuRuntime Runtime(KernelContext context) =>

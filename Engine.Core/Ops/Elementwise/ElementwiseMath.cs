@@ -19,6 +19,12 @@ public abstract class ElementwiseMath
     /// <summary>The struct operator that computes the op in <paramref name="dtype"/> (AddOperator&lt;float&gt;).</summary>
     public abstract Type OperatorType(DType dtype);
 
+    /// <summary>
+    /// The struct operator for <paramref name="dtype"/> with its fields set from the attributes (clip's bounds),
+    /// boxed: what a fused program's instruction holds.
+    /// </summary>
+    public abstract object Operator(OpAttrs attrs, DType dtype);
+
     /// <summary>The op on one set of float64 arguments, through its float64 struct operator.</summary>
     public abstract double Evaluate(OpAttrs attrs, ReadOnlySpan<double> arguments);
 }
@@ -71,6 +77,16 @@ public sealed class UnaryMath<TAttrs, TF, TD, TI, TL>(Func<TAttrs, (TF, TD, TI, 
 
     public override double Evaluate(OpAttrs attrs, ReadOnlySpan<double> x) => make((TAttrs)attrs).Item2.Invoke(x[0]);
 
+    public override object Operator(OpAttrs attrs, DType dtype)
+    {
+        var (f, d, n, l) = make((TAttrs)attrs);
+        return dtype switch
+        {
+            DType.Float32 => f, DType.Float64 => d, DType.Int32 when dtypes.Contains(dtype) => n,
+            DType.Int64 when dtypes.Contains(dtype) => l, _ => throw Unsupported("elementwise", dtype),
+        };
+    }
+
     internal override void Run(IElementwiseDriver d, TAttrs attrs, KernelContext c, TensorArg[] i, TensorArg[] o)
     {
         var (f, db, n, l) = make(attrs);
@@ -103,6 +119,8 @@ public sealed class BinaryMath<TF, TD, TI, TL> : ElementwiseMath<NoAttrs>
     };
 
     public override double Evaluate(OpAttrs attrs, ReadOnlySpan<double> x) => default(TD).Invoke(x[0], x[1]);
+
+    public override object Operator(OpAttrs attrs, DType dtype) => Activator.CreateInstance(OperatorType(dtype))!;
 
     internal override void Run(IElementwiseDriver d, NoAttrs attrs, KernelContext c, TensorArg[] i, TensorArg[] o)
     {
@@ -139,6 +157,8 @@ public sealed class TernaryMath<TF, TD, TI, TL> : ElementwiseMath<NoAttrs>
 
     public override double Evaluate(OpAttrs attrs, ReadOnlySpan<double> x) =>
         default(TD).Invoke(x[0], x[1], x[2]);
+
+    public override object Operator(OpAttrs attrs, DType dtype) => Activator.CreateInstance(OperatorType(dtype))!;
 
     internal override void Run(IElementwiseDriver d, NoAttrs attrs, KernelContext c, TensorArg[] i, TensorArg[] o)
     {

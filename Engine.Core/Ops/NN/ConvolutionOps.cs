@@ -4,14 +4,20 @@ using Engine.Kernels.Cpu;
 namespace Engine.Ops;
 
 /// <summary>MXNet Convolution attributes (NCW, NCHW or NCDHW); kernel size comes from the weight.</summary>
-public sealed record ConvolutionAttrs(Dims Stride, Dims Pad, Dims Dilate, int NumGroup = 1, bool NoBias = false)
-    : OpAttrs
+/// <param name="Activation">An activation the kernel applies to its output (set by the fusion pass only).</param>
+public sealed record ConvolutionAttrs(Dims Stride, Dims Pad, Dims Dilate, int NumGroup = 1, bool NoBias = false,
+    EpilogueActivation Activation = EpilogueActivation.None) : OpAttrs
 {
-    public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
+    public override IReadOnlyDictionary<string, string> ToDictionary()
     {
-        ["stride"] = Format.Tuple(Stride), ["pad"] = Format.Tuple(Pad), ["dilate"] = Format.Tuple(Dilate),
-        ["num_group"] = NumGroup.ToString(), ["no_bias"] = Format.Bool(NoBias),
-    };
+        var d = new Dictionary<string, string>
+        {
+            ["stride"] = Format.Tuple(Stride), ["pad"] = Format.Tuple(Pad), ["dilate"] = Format.Tuple(Dilate),
+            ["num_group"] = NumGroup.ToString(), ["no_bias"] = Format.Bool(NoBias),
+        };
+        if (Activation != EpilogueActivation.None) d["fused_activation"] = Activation.ToString().ToLowerInvariant();
+        return d;
+    }
 
 
     internal ConvolutionDescriptor Describe(Shape x, Shape w) =>
@@ -58,6 +64,7 @@ public static class ConvolutionOps
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         {
+            Epilogues.RequireNone("convolution", a.Activation);
             var result = new NDArray?[i.Length];
             if (r[0])
                 result[0] = ConvolutionBackwardData!.Call(new ConvolutionBackwardAttrs(a, i[0].Shape.ToArray()), g[0],

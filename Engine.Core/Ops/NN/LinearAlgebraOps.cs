@@ -1,3 +1,5 @@
+using Engine.Kernels;
+
 namespace Engine.Ops;
 
 public sealed record DotAttrs(bool TransposeA = false, bool TransposeB = false) : OpAttrs
@@ -8,12 +10,20 @@ public sealed record DotAttrs(bool TransposeA = false, bool TransposeB = false) 
     };
 }
 
-public sealed record FullyConnectedAttrs(int NumHidden, bool NoBias = false, bool Flatten = true) : OpAttrs
+/// <param name="Activation">An activation the kernel applies to its output (set by the fusion pass only).</param>
+public sealed record FullyConnectedAttrs(int NumHidden, bool NoBias = false, bool Flatten = true,
+    EpilogueActivation Activation = EpilogueActivation.None) : OpAttrs
 {
-    public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
+    public override IReadOnlyDictionary<string, string> ToDictionary()
     {
-        ["flatten"] = Format.Bool(Flatten), ["no_bias"] = Format.Bool(NoBias), ["num_hidden"] = NumHidden.ToString(),
-    };
+        var d = new Dictionary<string, string>
+        {
+            ["flatten"] = Format.Bool(Flatten), ["no_bias"] = Format.Bool(NoBias),
+            ["num_hidden"] = NumHidden.ToString(),
+        };
+        if (Activation != EpilogueActivation.None) d["fused_activation"] = Activation.ToString().ToLowerInvariant();
+        return d;
+    }
 }
 
 /// <summary>Matrix products: dot, batch_dot and MXNet's FullyConnected (y = x W^T + b).</summary>
@@ -83,6 +93,7 @@ public static class LinearAlgebraOps
         FusionClass.Opaque,
         static (a, i, _, g, r) =>
         {
+            Epilogues.RequireNone("fully_connected", a.Activation);
             var (rows, inUnits) = FlattenedDims(a, i[0].Shape);
             var g2 = g[0].Reshape(rows, a.NumHidden);
             var x2 = i[0].Reshape(rows, inUnits);
