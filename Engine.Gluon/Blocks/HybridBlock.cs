@@ -21,9 +21,10 @@ public sealed record HybridizeOptions
 public abstract partial class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
-    private readonly Dictionary<(GraphExecutor, string), TrainingGraph> training = new();
+    private readonly Dictionary<(GraphExecutor, System.Numerics.BigInteger), TrainingGraph> training = new();
     private Graph? lastGraph;
-    private string? staticShapes;
+    private Shape[]? staticShapes;
+    private GraphExecutor? lastTrain, lastPredict;
 
     protected HybridBlock(string? prefix = null, ParameterDict? @params = null) : base(prefix, @params) { }
 
@@ -34,6 +35,9 @@ public abstract partial class HybridBlock : Block
 
     /// <summary>The graph of the most recent traced call (null before the first hybridized call).</summary>
     public Graph? CachedGraph => lastGraph;
+
+    /// <summary>The compiled graph of the last inference call (tests; null before one).</summary>
+    internal CompiledGraph? LastCompiledInference => lastPredict?.Compiled;
 
     /// <summary>How many graphs are cached (one per input signature seen).</summary>
     public int CachedGraphCount => cache.Count;
@@ -81,24 +85,31 @@ public abstract partial class HybridBlock : Block
     /// <summary>
     /// What the last hybridized call compiled, as text: the optimized graph (common subexpressions merged, dead
     /// code removed), the kernels a call launches, and the memory plans for inference and for training (planned
-    /// buffer bytes against the unplanned total). Fusion is not built yet, so no fused groups are listed.
+    /// buffer bytes against the unplanned total, one arena per call).
     /// </summary>
     public string Explain()
     {
         if (lastGraph is null)
             throw new InvalidOperationException(
                 $"{Name}: nothing compiled yet; call Hybridize() and run the block once before Explain().");
-        var optimized = new Engine.Graphs.Passes.PassPipeline(new Engine.Graphs.Passes.CommonSubexpressionPass(),
-            new Engine.Graphs.Passes.DeadCodePass()).Run(lastGraph);
-        var inference = Engine.Graphs.Passes.MemoryPlan.For(optimized);
-        var training = Engine.Graphs.Passes.MemoryPlan.For(new TrainingGraph(optimized).Joint);
+        var executor = cache.Values.FirstOrDefault(e => ReferenceEquals(e.Graph, lastGraph))
+                       ?? new GraphExecutor(lastGraph, Options.StaticAlloc);
+        var device = executor.Compiled?.Device ?? DefaultDevice.Current;
+        var inference = executor.CompileFor(device);
+        var trainer = training.FirstOrDefault(kv => ReferenceEquals(kv.Key.Item1, executor)).Value
+                      ?? new TrainingGraph(executor.Graph, null, Options.StaticAlloc);
+        var step = trainer.CompileFor(device);
+        string arena = Options.StaticAlloc ? "allocated once (StaticAlloc)" : "rented from the pool per call";
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call, " +
-                      $"{training.Graph.Operators.Count()} per training step (forward and backward)");
-        sb.AppendLine(optimized.ToString());
-        sb.AppendLine("inference " + inference.ToString().Split('\n')[0]);
-        sb.Append("training " + training.ToString().Split('\n')[0]);
+        sb.AppendLine($"{Name}: {inference.LaunchCount} kernels per inference call, {step.LaunchCount} per " +
+                      $"training step ({step.SplitLaunch} forward, {step.LaunchCount - step.SplitLaunch} backward); " +
+                      $"arena {arena}" + (Options.StaticShape ? ", shapes bound once (StaticShape)" : ""));
+        sb.AppendLine(executor.Optimized.ToString());
+        sb.AppendLine($"inference {Summary(inference.Plan)}");
+        sb.Append($"training {Summary(step.Plan)}");
         return sb.ToString();
+
+        static string Summary(Engine.Graphs.Passes.MemoryPlan plan) => plan.ToString().Split('\n')[0];
     }
 
     /// <summary>Drops the cached graphs: the next hybridized call traces again.</summary>
@@ -108,35 +119,77 @@ public abstract partial class HybridBlock : Block
         training.Clear();
         lastGraph = null;
         staticShapes = null;
+        lastTrain = lastPredict = null;
     }
 
     public override NDArray[] CallMany(params NDArray[] inputs)
     {
         // Inside a parent's trace a child is inlined into the parent's graph; its own cache is unused.
         if (!IsHybridized || Tracer.Current is not null) return base.CallMany(inputs);
-        CheckInputs(inputs);
-        string key = Signature(inputs);
-        if (!cache.TryGetValue(key, out var executor))
+        bool train = Autograd.IsTraining;
+        var executor = train ? lastTrain : lastPredict;
+        // The last signature seen in this mode is checked field by field, without building the cache key.
+        bool hit = executor is not null && Matches(executor, inputs);
+        if (!hit)
         {
-            string shapes = string.Join(";", inputs.Select(x => x.Shape));
-            staticShapes ??= Options.StaticShape ? shapes : null;
-            if (staticShapes is not null && shapes != staticShapes)
-                throw new InvalidOperationException(
-                    $"{Name}: hybridized with StaticShape, but called with input shapes " +
-                    $"{string.Join(", ", inputs.Select(x => x.Shape))} that differ from the first call's; static " +
-                    "shapes cannot change. Hybridize without StaticShape to allow new shapes (each one is traced).");
-            executor = new GraphExecutor(Trace(inputs));
-            cache[key] = executor;
+            CheckInputs(inputs);
+            if (staticShapes is not null) CheckStaticShapes(inputs);
+            string key = Signature(inputs);
+            if (!cache.TryGetValue(key, out executor))
+            {
+                staticShapes ??= Options.StaticShape ? inputs.Select(x => x.Shape).ToArray() : null;
+                executor = new GraphExecutor(Trace(inputs), Options.StaticAlloc);
+                cache[key] = executor;
+            }
+            if (train) lastTrain = executor;
+            else lastPredict = executor;
         }
-        lastGraph = executor.Graph;
-        if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter);
+        lastGraph = executor!.Graph;
+        // StaticShape: shapes, dtypes and devices were just compared with the bound ones; nothing more to check.
+        bool check = staticShapes is null;
+        if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter, check);
         // Recording: the whole call is one tape entry whose backward runs the traced gradient graph.
         // Inputs outside any graph (a batch of data) need no gradient: the training graph never computes one.
-        var needs = inputs.Select(x => x.IsInGraph).ToArray();
-        var trainingKey = (executor, string.Concat(needs.Select(n => n ? '1' : '0')));
+        var needs = new bool[inputs.Length];
+        var mask = new System.Numerics.BigInteger();
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            needs[i] = inputs[i].IsInGraph;
+            if (needs[i]) mask |= System.Numerics.BigInteger.One << i;
+        }
+        var trainingKey = (executor, mask);
         if (!training.TryGetValue(trainingKey, out var graph))
-            training[trainingKey] = graph = new TrainingGraph(executor.Graph, needs);
-        return graph.Record(inputs, BindParameter);
+            training[trainingKey] = graph = new TrainingGraph(executor.Graph, needs, Options.StaticAlloc);
+        return graph.Record(inputs, BindParameter, check);
+    }
+
+    /// <summary>Whether the inputs have the shapes, dtypes and device the executor's graph was traced for.</summary>
+    private static bool Matches(GraphExecutor executor, NDArray[] inputs)
+    {
+        var graph = executor.Graph;
+        if (inputs.Length != graph.Inputs.Count) return false;
+        Device? device = null;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var x = inputs[i];
+            if (x is null) return false;
+            var t = graph.Inputs[i].OutputTypes[0];
+            if (x.Shape != t.Shape || x.DType != t.DType) return false;
+            device ??= x.Device;
+            if (x.Device != device) return false;
+        }
+        return executor.Compiled is not { } c || c.Device == device;
+    }
+
+    private void CheckStaticShapes(NDArray[] inputs)
+    {
+        var bound = staticShapes!;
+        if (bound.Length == inputs.Length && bound.Zip(inputs).All(p => p.First == p.Second.Shape)) return;
+        throw new InvalidOperationException(
+            $"{Name}: hybridized with StaticShape, which bound the input shapes to " +
+            $"{string.Join(", ", bound.Select(b => b.ToString()))} on the first call, but this call gives " +
+            $"{string.Join(", ", inputs.Select(x => x.Shape.ToString()))}; static shapes cannot change. Hybridize " +
+            "with StaticShape = false (MXNet's static_shape=False) to allow new shapes (each one is traced).");
     }
 
     private static NDArray BindParameter(Node node) =>
