@@ -29,8 +29,16 @@ public sealed class TrainingGraph
         StaticAlloc = staticAlloc;
         this.inputNeedsGradient = inputNeedsGradient ?? forward.Inputs.Select(_ => true).ToArray();
         var wanted = Enumerable.Range(0, forward.Inputs.Count).Where(i => this.inputNeedsGradient[i]).ToList();
-        joint = new PassPipeline(new GradientPass(wanted), new CommonSubexpressionPass(), new DeadCodePass(),
-            new DenseViewPass()).Run(forward);
+        var traced = new PassPipeline(new GradientPass(wanted)).Run(forward);
+        // An input that wants no gradient gets itself as its "gradient" output (never returned, see Backward): the
+        // zeros the gradient pass gives it would cost a fill of the input's size on every step.
+        var outputs = traced.Outputs.ToList();
+        for (int i = 0; i < forward.Inputs.Count; i++)
+        {
+            if (!this.inputNeedsGradient[i]) outputs[forward.Outputs.Count + i] = traced.Inputs[i][0];
+        }
+        joint = new PassPipeline(new CommonSubexpressionPass(), new DeadCodePass(), new DenseViewPass())
+            .Run(new Graph(traced.Inputs, outputs, traced.Parameters), ["types", "gradients"]);
         var forwardPart = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<Node>(joint.Outputs.Take(forward.Outputs.Count).Select(o => o.Node));
         while (stack.Count > 0)

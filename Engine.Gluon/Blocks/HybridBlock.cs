@@ -97,7 +97,7 @@ public abstract partial class HybridBlock : Block
         var device = executor.Compiled?.Device ?? DefaultDevice.Current;
         var inference = executor.CompileFor(device);
         var trainer = training.FirstOrDefault(kv => ReferenceEquals(kv.Key.Item1, executor)).Value
-                      ?? new TrainingGraph(executor.Graph, null, Options.StaticAlloc);
+                      ?? new TrainingGraph(executor.Graph, new bool[executor.Graph.Inputs.Count], Options.StaticAlloc);
         var step = trainer.CompileFor(device);
         string arena = Options.StaticAlloc ? "allocated once (StaticAlloc)" : "rented from the pool per call";
         var sb = new System.Text.StringBuilder();

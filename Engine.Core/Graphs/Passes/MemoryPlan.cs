@@ -5,7 +5,8 @@ namespace Engine.Graphs.Passes;
 /// <summary>
 /// A memory plan for a graph: which storage each operator output lives in, found by liveness over the topological
 /// order. An output takes over an input's storage in place when the operator declares that pair and nothing reads
-/// the input later; otherwise it takes the smallest freed storage that fits, or a new one. View operators share
+/// the input later; otherwise it takes the smallest freed storage that fits, else the largest freed one grown to
+/// fit, else a new one. View operators share
 /// their input's storage. Graph inputs, parameters, constants and outputs are never reused.
 /// </summary>
 public sealed class MemoryPlan
@@ -115,6 +116,16 @@ public sealed class MemoryPlan
                             if (size >= bytes && (best < 0 || size < plan.storageBytes[best]))
                                 best = s;
                         }
+                        // None fits: the largest free one grows (the arena is laid out after planning), which
+                        // costs less than a new storage of the whole size.
+                        if (best < 0)
+                        {
+                            foreach (int s in free)
+                            {
+                                if (best < 0 || plan.storageBytes[s] > plan.storageBytes[best]) best = s;
+                            }
+                            if (best >= 0) plan.storageBytes[best] = bytes;
+                        }
                         if (best >= 0)
                         {
                             free.Remove(best);
@@ -210,9 +221,8 @@ public sealed class MemoryPlan
     public override string ToString()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"memory plan: {StorageCount} buffers, {PlannedBytes:N0} bytes planned against " +
-                      $"{UnplannedBytes:N0} unplanned ({Ratio:P0}), " +
-                      $"{InPlaceCount} in place");
+        sb.AppendLine($"memory plan: peak {PlannedBytes:N0} bytes planned against {UnplannedBytes:N0} unplanned " +
+                      $"({Ratio:P0}), {StorageCount} buffers, {InPlaceCount} in place");
         foreach (var n in Graph.Operators)
         {
             for (int o = 0; o < n.NumOutputs; o++)
