@@ -10,9 +10,10 @@ namespace Engine.Bench;
 /// ResNet-18 for 32x32 input (inference and a training step at batch 32). Cases are named
 /// <c>MODEL_bBATCH_MODE</c> for inference (<c>mlp_b1_static</c>) and <c>MODEL_bBATCH_train_MODE</c> for a step
 /// (forward under Record, softmax cross-entropy, backward, sgd_update on every parameter). Inference runs in
-/// predict mode without recording; each call's arrays are freed by an NDArray scope. tools/bench/torch_baseline.py
-/// times the same cases in PyTorch eager mode (<c>mlp_b1</c>, <c>mlp_b256_train</c>), and
-/// tools/bench/onnxruntime_baseline.js the inference cases in ONNX Runtime.
+/// predict mode without recording; each call's arrays are freed by an NDArray scope. The three modes of a case are
+/// timed in turns (<see cref="BenchContext.MeasureInTurns"/>), so load on a shared machine hits them alike.
+/// tools/bench/torch_baseline.py times the same cases in PyTorch eager mode (<c>mlp_b1</c>, <c>mlp_b256_train</c>),
+/// and tools/bench/onnxruntime_baseline.js the inference cases in ONNX Runtime.
 /// </summary>
 public static class HybridizeSuite
 {
@@ -58,39 +59,45 @@ public static class HybridizeSuite
         {
             foreach (int batch in batches)
             {
-                foreach (string mode in Modes)
+                var modes = Modes.Where(m => ctx.Wants($"{name}_b{batch}_{m}")).ToList();
+                if (modes.Count == 0) continue;
+                var nets = modes.Select(m => Build(make, sample, m)).ToList();
+                using var x = Nd.RandomNormal(0, 1, Shape(batch, sample));
+                var bodies = nets.Select(net => (Action)(() =>
                 {
-                    string caseName = $"{name}_b{batch}_{mode}";
-                    if (!ctx.Wants(caseName)) continue;
-                    var net = Build(make, sample, mode);
-                    using var x = Nd.RandomNormal(0, 1, Shape(batch, sample));
-                    yield return ctx.Measure(caseName, () =>
-                    {
-                        using var scope = NDArray.Scope();
-                        net.Call(x);
-                    });
-                }
+                    using var scope = NDArray.Scope();
+                    net.Call(x);
+                })).ToList();
+                foreach (var r in ctx.MeasureInTurns(modes.Select(m => $"{name}_b{batch}_{m}").ToList(), bodies))
+                    yield return r;
             }
-            foreach (string mode in Modes)
+            var trainModes = Modes.Where(m => ctx.Wants($"{name}_b{trainBatch}_train_{m}")).ToList();
+            if (trainModes.Count == 0) continue;
+            var trainNets = trainModes.Select(m => Build(make, sample, m)).ToList();
+            using var xt = Nd.RandomNormal(0, 1, Shape(trainBatch, sample));
+            var random = new Random(4);
+            using var labels = Nd.Array(Enumerable.Range(0, trainBatch).Select(_ => (long)random.Next(10)).ToArray(),
+                new Shape(trainBatch));
+            var losses = new List<(float First, float Last)>();
+            var steps = new List<Action>();
+            for (int k = 0; k < trainNets.Count; k++)
             {
-                string caseName = $"{name}_b{trainBatch}_train_{mode}";
-                if (!ctx.Wants(caseName)) continue;
-                var net = Build(make, sample, mode);
-                using var x = Nd.RandomNormal(0, 1, Shape(trainBatch, sample));
-                var random = new Random(4);
-                using var labels = Nd.Array(Enumerable.Range(0, trainBatch).Select(_ => (long)random.Next(10))
-                    .ToArray(), new Shape(trainBatch));
+                var net = trainNets[k];
                 var parameters = net.CollectParams().Values.Where(p => p.GradReq != GradReq.Null).ToList();
-                float first = float.NaN, last = float.NaN;
-                var result = ctx.Measure(caseName, () =>
+                int index = k;
+                losses.Add((float.NaN, float.NaN));
+                steps.Add(() =>
                 {
-                    last = Step(net, parameters, x, labels);
-                    if (float.IsNaN(first)) first = last;
+                    float loss = Step(net, parameters, xt, labels);
+                    var (first, _) = losses[index];
+                    losses[index] = (float.IsNaN(first) ? loss : first, loss);
                 });
-                // The same batch every step, so the loss must fall: a check that the step really trains.
-                Console.Error.WriteLine($"{caseName}: loss {first:0.####} -> {last:0.####} over the timed steps");
-                yield return result;
             }
+            var names = trainModes.Select(m => $"{name}_b{trainBatch}_train_{m}").ToList();
+            foreach (var r in ctx.MeasureInTurns(names, steps)) yield return r;
+            // The same batch every step, so the loss must fall: a check that each step really trains.
+            for (int k = 0; k < names.Count; k++)
+                Console.Error.WriteLine($"{names[k]}: loss {losses[k].First:0.####} -> {losses[k].Last:0.####}");
         }
     }
 
