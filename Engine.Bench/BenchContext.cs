@@ -55,6 +55,56 @@ public sealed class BenchContext(BenchOptions options)
         return wanted && !options.ListOnly;
     }
 
+    /// <summary>
+    /// Times several bodies that are compared with each other (one model run three ways) in turns: warm-up and
+    /// every sample go round the bodies, so a burst of load on a shared machine slows all of them alike and their
+    /// ratios stay meaningful. Each body still gets its own calls per sample, samples and median, as
+    /// <see cref="Measure"/> would give.
+    /// </summary>
+    public IEnumerable<BenchResult> MeasureInTurns(IReadOnlyList<string> caseNames, IReadOnlyList<Action> bodies)
+    {
+        int n = bodies.Count;
+        var fastest = Enumerable.Repeat(double.MaxValue, n).ToArray();
+        long warmStart = Stopwatch.GetTimestamp();
+        for (int i = 0; ; i++)
+        {
+            double elapsed = Stopwatch.GetElapsedTime(warmStart).TotalSeconds;
+            bool warm = i >= WarmupCalls && elapsed >= WarmupSeconds * n;
+            bool settled = i >= SettleCalls || elapsed >= SettleSeconds * n;
+            if (warm && settled) break;
+            for (int k = 0; k < n; k++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                bodies[k]();
+                fastest[k] = Math.Min(fastest[k], Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        }
+        var calls = fastest.Select(f => (int)Math.Clamp(Math.Ceiling(MinSampleMs / Math.Max(f, 1e-6)), 1, 1_000_000))
+            .ToArray();
+        double round = Enumerable.Range(0, n).Sum(k => calls[k] * fastest[k]);
+        int samples = (int)Math.Clamp(Math.Floor(options.BudgetSeconds * 1000 * n / round),
+            Math.Min(MinSamples, options.Repeat), options.Repeat);
+        var times = new double[n][];
+        for (int k = 0; k < n; k++) times[k] = new double[samples];
+        for (int s = 0; s < samples; s++)
+        {
+            for (int k = 0; k < n; k++)
+            {
+                long t0 = Stopwatch.GetTimestamp();
+                for (int c = 0; c < calls[k]; c++) bodies[k]();
+                times[k][s] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls[k];
+            }
+        }
+        for (int k = 0; k < n; k++)
+        {
+            var t = times[k];
+            Array.Sort(t);
+            double median = (t[(samples - 1) / 2] + t[samples / 2]) / 2;
+            yield return new BenchResult(Suite, caseNames[k], Threads, median, t[0], t[(samples - 1) / 4],
+                t[3 * (samples - 1) / 4], samples, calls[k]);
+        }
+    }
+
     /// <summary>Times <paramref name="body"/>; <paramref name="flops"/> or <paramref name="bytes"/> per call, when
     /// given, turn the median into GFLOP/s or GB/s.</summary>
     public BenchResult Measure(string caseName, Action body, double flops = 0, double bytes = 0)

@@ -5,7 +5,8 @@ namespace Engine.Bench;
 /// <summary>
 /// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
 /// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda] [--repeat R]
-/// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train, fusion.
+/// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train, fusion,
+/// hybridize, memory.
 /// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
@@ -18,6 +19,8 @@ public static class Program
         ["layers"] = LayersSuite.Run,
         ["train"] = TrainSuite.Run,
         ["fusion"] = FusionSuite.Run,
+        ["hybridize"] = HybridizeSuite.Run,
+        ["memory"] = MemorySuite.Run,
     };
 
     public static int Main(string[] args)

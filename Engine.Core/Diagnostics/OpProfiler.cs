@@ -37,6 +37,15 @@ public static class OpProfiler
         totals.AddOrUpdate(key, (1, ticks), (_, t) => (t.Calls + 1, t.Ticks + ticks));
     }
 
+    /// <summary>The same for a compiled graph's launches, which know their input types but hold no arrays.</summary>
+    internal static void End(string op, Ops.TensorType[] inputs, long start)
+    {
+        if (start == 0) return;
+        long ticks = Stopwatch.GetTimestamp() - start;
+        string key = byShape ? $"{op} {string.Join("x", inputs.Select(x => x.Shape.ToString()))}" : op;
+        totals.AddOrUpdate(key, (1, ticks), (_, t) => (t.Calls + 1, t.Ticks + ticks));
+    }
+
     /// <summary>Operators by total time: calls, total milliseconds and microseconds per call.</summary>
     public static IReadOnlyList<(string Op, long Calls, double TotalMs, double MicrosPerCall)> Results =>
         totals.Select(kv => (kv.Key, kv.Value.Calls, kv.Value.Ticks * 1000.0 / Stopwatch.Frequency,

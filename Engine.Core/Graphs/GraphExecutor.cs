@@ -1,84 +1,64 @@
-using Engine.Ops;
+using Engine.Graphs.Passes;
 
 namespace Engine.Graphs;
 
 /// <summary>
-/// Runs a graph on concrete arrays: inputs by position, parameters through a binder, operators through the same
-/// eager path as imperative code (so autograd records them, and every backend's kernels serve). Intermediate
-/// arrays are freed as soon as their last reader has run.
+/// Runs a graph on concrete arrays: inputs by position, parameters through a binder. The graph is optimized once
+/// (common subexpressions merged, dead code removed, views made layouts) and compiled per device into a
+/// <see cref="CompiledGraph"/>: a flat list of prepared kernel launches over the buffers of a memory plan. Calls
+/// record nothing on the autograd tape (a recorded hybridized call goes through <see cref="TrainingGraph"/>).
 /// </summary>
 public sealed class GraphExecutor
 {
-    private readonly Graph graph;
-    private readonly Dictionary<Node, int> uses = new(ReferenceEqualityComparer.Instance);
-    private readonly HashSet<Node> kept = new(ReferenceEqualityComparer.Instance);
+    private CompiledGraph? compiled;
 
-    public GraphExecutor(Graph graph)
+    /// <param name="graph">The traced graph.</param>
+    /// <param name="staticAlloc">Keep the plan's arena between calls instead of renting it per call.</param>
+    public GraphExecutor(Graph graph, bool staticAlloc = false)
     {
-        this.graph = graph;
-        foreach (var n in graph.Nodes)
-        {
-            foreach (var i in n.Inputs) uses[i.Node] = uses.GetValueOrDefault(i.Node) + 1;
-        }
-        foreach (var o in graph.Outputs) kept.Add(o.Node);
+        Graph = graph;
+        StaticAlloc = staticAlloc;
+        Optimized = Optimize(graph);
     }
 
-    public Graph Graph => graph;
+    /// <summary>The graph as traced.</summary>
+    public Graph Graph { get; }
+
+    /// <summary>The graph the executor compiles: <see cref="Graph"/> after the optimizing passes.</summary>
+    public Graph Optimized { get; }
+
+    public bool StaticAlloc { get; }
+
+    /// <summary>The compiled form of the most recent call's device (null before the first call).</summary>
+    public CompiledGraph? Compiled => compiled;
+
+    /// <summary>The passes every executed graph goes through before its memory is planned.</summary>
+    public static Graph Optimize(Graph graph) =>
+        new PassPipeline(new CommonSubexpressionPass(), new DeadCodePass(), new DenseViewPass()).Run(graph);
+
+    /// <summary>The compiled graph for <paramref name="device"/> (compiled on first use, then kept).</summary>
+    public CompiledGraph CompileFor(Device device)
+    {
+        var c = compiled;
+        if (c is not null && c.Device == device) return c;
+        c = CompiledGraph.Compile(Optimized, device, StaticAlloc);
+        compiled = c;
+        return c;
+    }
 
     /// <summary>Runs the graph; <paramref name="bind"/> gives each parameter node's current value.</summary>
-    public NDArray[] Run(IReadOnlyList<NDArray> inputs, Func<Node, NDArray> bind)
+    /// <param name="checkInputs">Check shapes, dtypes and devices against the graph (skipped only when the caller
+    /// has already checked them, as a StaticShape block does).</param>
+    public NDArray[] Run(IReadOnlyList<NDArray> inputs, Func<Node, NDArray> bind, bool checkInputs = true)
     {
-        if (inputs.Count != graph.Inputs.Count)
-            throw new ArgumentException($"graph: expects {graph.Inputs.Count} inputs, got {inputs.Count}.");
-        var values = new Dictionary<Node, NDArray[]>(ReferenceEqualityComparer.Instance);
-        var remaining = new Dictionary<Node, int>(uses, ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < inputs.Count; i++) values[graph.Inputs[i]] = [inputs[i]];
-        try
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.Count != Graph.Inputs.Count)
+            throw new ArgumentException($"graph: expects {Graph.Inputs.Count} inputs, got {inputs.Count}.");
+        for (int i = 0; i < inputs.Count; i++)
         {
-            foreach (var n in graph.Nodes)
-            {
-                switch (n.Kind)
-                {
-                    case NodeKind.Input:
-                        continue;
-                    case NodeKind.Parameter:
-                        values[n] = [bind(n)];
-                        continue;
-                    case NodeKind.Constant:
-                        values[n] = [n.Value!];
-                        continue;
-                }
-                var args = new NDArray[n.Inputs.Count];
-                for (int k = 0; k < args.Length; k++) args[k] = values[n.Inputs[k].Node][n.Inputs[k].Index];
-                var attrs = n.Attrs is IPerCallAttributes perCall
-                    ? perCall.ForCall(args.Select(a => new TensorType(a.Shape, a.DType)).ToArray())
-                    : n.Attrs!;
-                values[n] = n.Op!.Invoke(attrs, args);
-                foreach (var i in n.Inputs) Release(i.Node, values, remaining);
-            }
-            return graph.Outputs.Select(o => values[o.Node][o.Index]).ToArray();
+            if (inputs[i] is null) throw new ArgumentNullException(nameof(inputs), $"graph: input {i} is null.");
         }
-        finally
-        {
-            // Free what a failure left behind and the unused outputs of multi-output nodes.
-            var results = new HashSet<NDArray>(graph.Outputs.Where(o => values.ContainsKey(o.Node))
-                .Select(o => values[o.Node][o.Index]), ReferenceEqualityComparer.Instance);
-            foreach (var (node, arrays) in values)
-            {
-                if (node.Kind != NodeKind.Op) continue;
-                foreach (var a in arrays)
-                {
-                    if (!results.Contains(a)) a.Dispose();
-                }
-            }
-        }
-    }
-
-    private void Release(Node node, Dictionary<Node, NDArray[]> values, Dictionary<Node, int> remaining)
-    {
-        if (node.Kind != NodeKind.Op || kept.Contains(node)) return;
-        if (--remaining[node] > 0) return;
-        foreach (var a in values[node]) a.Dispose();
-        values.Remove(node);
+        var device = inputs.Count > 0 ? inputs[0].Device : DefaultDevice.Current;
+        return CompileFor(device).Run(inputs, bind, checkInputs);
     }
 }

@@ -4,29 +4,45 @@ using Engine.Ops;
 namespace Engine.Graphs;
 
 /// <summary>
-/// A graph prepared for training calls: the forward graph joined with its traced gradient (GradientPass). A call
-/// runs the forward part and keeps the values the backward part reads; its gradient then runs only the backward
-/// part. Recorded as one tape entry (<see cref="Record"/>), so a hybridized call is one step of autograd.
+/// A graph prepared for training calls: the forward graph joined with its traced gradient (GradientPass), compiled
+/// as one launch list with one memory plan over forward and backward together. The forward part runs first; a
+/// forward value the backward reads stays in its planned buffer until its last backward reader, and everything
+/// else is reused as soon as it dies. A call runs the forward segment and records one tape entry
+/// (<see cref="Record"/>) whose gradient runs the backward segment over the same call's buffers.
 /// </summary>
 public sealed class TrainingGraph
 {
     private readonly Graph forward;
     private readonly Graph joint;
-    private readonly HashSet<Node> forwardPart = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Node> order;
+    private readonly int split;
     private readonly OpDef<CachedCallAttrs> op;
-
     private readonly bool[] inputNeedsGradient;
+    private CompiledGraph? compiled;
 
     /// <param name="inputNeedsGradient">Which inputs want a gradient (the others get none, and what only they
     /// would need is never computed); all when null.</param>
+    /// <param name="staticAlloc">Keep the plan's arena between calls.</param>
     /// <param name="optimize">Passes run on the joint graph after the gradient (fusion); none when null.</param>
-    public TrainingGraph(Graph forward, bool[]? inputNeedsGradient = null, IReadOnlyList<IGraphPass>? optimize = null)
+    public TrainingGraph(Graph forward, bool[]? inputNeedsGradient = null, bool staticAlloc = false,
+        IReadOnlyList<IGraphPass>? optimize = null)
     {
         this.forward = forward;
+        StaticAlloc = staticAlloc;
         this.inputNeedsGradient = inputNeedsGradient ?? forward.Inputs.Select(_ => true).ToArray();
         var wanted = Enumerable.Range(0, forward.Inputs.Count).Where(i => this.inputNeedsGradient[i]).ToList();
-        joint = new PassPipeline([new GradientPass(wanted), new CommonSubexpressionPass(), new DeadCodePass(),
-            .. optimize ?? []]).Run(forward);
+        var traced = new PassPipeline(new GradientPass(wanted)).Run(forward);
+        // An input that wants no gradient gets itself as its "gradient" output (never returned, see Backward): the
+        // zeros the gradient pass gives it would cost a fill of the input's size on every step.
+        var outputs = traced.Outputs.ToList();
+        for (int i = 0; i < forward.Inputs.Count; i++)
+        {
+            if (!this.inputNeedsGradient[i]) outputs[forward.Outputs.Count + i] = traced.Inputs[i][0];
+        }
+        // Fusion runs after the gradient, on forward and backward together; views are made dense last.
+        joint = new PassPipeline([new CommonSubexpressionPass(), new DeadCodePass(), .. optimize ?? [],
+            new DenseViewPass()]).Run(new Graph(traced.Inputs, outputs, traced.Parameters), ["types", "gradients"]);
+        var forwardPart = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<Node>(joint.Outputs.Take(forward.Outputs.Count).Select(o => o.Node));
         while (stack.Count > 0)
         {
@@ -34,44 +50,71 @@ public sealed class TrainingGraph
             if (!forwardPart.Add(n)) continue;
             foreach (var i in n.Inputs) stack.Push(i.Node);
         }
+        // Forward first, then backward, each in the joint topological order (still a topological order: the
+        // forward part reads nothing of the backward part).
+        order = joint.Nodes.Where(forwardPart.Contains).ToList();
+        split = order.Count;
+        order.AddRange(joint.Nodes.Where(n => !forwardPart.Contains(n)));
+        Plan = MemoryPlan.For(joint, order);
         op = new OpDef<CachedCallAttrs>("_cached_graph", -1, forward.Outputs.Count,
             static (a, _) => a.Graph.forward.Outputs.Select(o => o.Type).ToArray(), FusionClass.Opaque,
             static (a, _, _, g, _) => a.Graph.Backward(a, g))
         {
-            // The call keeps what its backward reads itself (the forward values of the joint graph).
+            // The call keeps what its backward reads itself (the forward values in its frame).
             Saves = SavedValues.Nothing,
         };
     }
 
     public Graph Joint => joint;
 
+    public bool StaticAlloc { get; }
+
+    /// <summary>The memory plan over the forward and backward parts together, in the order they run.</summary>
+    public MemoryPlan Plan { get; }
+
+    /// <summary>The order the joint graph's nodes run in: the forward part, then the backward part.</summary>
+    public IReadOnlyList<Node> ExecutionOrder => order;
+
+    /// <summary>The compiled form of the most recent call's device (null before the first call).</summary>
+    public CompiledGraph? Compiled => compiled;
+
+    public CompiledGraph CompileFor(Device device)
+    {
+        var c = compiled;
+        if (c is not null && c.Device == device) return c;
+        c = CompiledGraph.Compile(joint, device, StaticAlloc, order, split, Plan);
+        compiled = c;
+        return c;
+    }
+
     /// <summary>
     /// Runs the forward part on <paramref name="inputs"/> and records one tape entry whose gradient runs the
     /// backward part: inputs and parameters (in <see cref="Graph.Parameters"/> order) receive their gradients as
     /// they would from the operators recorded one by one.
     /// </summary>
-    public NDArray[] Record(IReadOnlyList<NDArray> inputs, Func<Node, NDArray> bind)
+    public NDArray[] Record(IReadOnlyList<NDArray> inputs, Func<Node, NDArray> bind, bool checkInputs = true)
     {
-        var values = new Dictionary<Node, NDArray[]>(ReferenceEqualityComparer.Instance);
-        for (int i = 0; i < forward.Inputs.Count; i++) values[joint.Inputs[i]] = [inputs[i]];
+        if (inputs.Count != forward.Inputs.Count)
+            throw new ArgumentException($"graph: expects {forward.Inputs.Count} inputs, got {inputs.Count}.");
+        var device = inputs.Count > 0 ? inputs[0].Device : DefaultDevice.Current;
+        var graph = CompileFor(device);
         // Gradients come back in the forward graph's order: its inputs, then its parameters.
         var parameters = forward.Parameters.Select(bind).ToArray();
-        foreach (var p in joint.Parameters) values[p] = [bind(p)];
-        using (Autograd.Pause(Autograd.IsTraining))
+        var frame = new ExecutionFrame(graph);
+        NDArray[] outputs;
+        try
         {
-            foreach (var n in joint.Nodes)
-            {
-                if (!forwardPart.Contains(n) || values.ContainsKey(n)) continue;
-                values[n] = n.Kind switch
-                {
-                    NodeKind.Constant => [n.Value!],
-                    NodeKind.Op => Run(n, values),
-                    _ => throw new InvalidOperationException($"graph: {n.Name} is not bound."),
-                };
-            }
+            frame.Bind(inputs, 0, bind, checkInputs);
+            frame.RunLaunches(0, graph.SplitLaunch);
+            // Views for the caller: the frame keeps its own reference, which the backward may read.
+            outputs = frame.Results(0, forward.Outputs.Count, aliasOwned: true);
         }
-        var outputs = joint.Outputs.Take(forward.Outputs.Count).Select(o => values[o.Node][o.Index].Detach()).ToArray();
-        var attrs = new CachedCallAttrs(this, values);
+        catch
+        {
+            frame.Clear();
+            throw;
+        }
+        var attrs = new CachedCallAttrs(this, frame);
         var arguments = inputs.Concat(parameters).ToArray();
         Autograd.RecordOperation(op, attrs, arguments, outputs);
         if (outputs.All(y => y.IsDisposed || !IsRecorded(y))) attrs.Dispose();
@@ -82,68 +125,53 @@ public sealed class TrainingGraph
 
     private NDArray?[] Backward(CachedCallAttrs a, NDArray[] headGrads)
     {
-        var values = a.Values;
+        if (a.BackwardRan)
+            throw new InvalidOperationException(
+                "hybridized call: its backward already ran and reused the buffers of the forward values it read; " +
+                "a hybridized block supports one backward per recorded call (retainGraph needs Hybridize(false)).");
+        if (Autograd.IsRecording)
+            throw new InvalidOperationException(
+                "hybridized call: its backward runs compiled kernels and cannot be recorded for higher-order " +
+                "gradients (createGraph); call Hybridize(false) on the block to differentiate its gradients.");
+        a.BackwardRan = true;
+        var frame = a.Frame;
+        var graph = compiled!;
         int heads = forward.Outputs.Count;
-        for (int k = 0; k < heads; k++) values[joint.Inputs[forward.Inputs.Count + k]] = [headGrads[k]];
-        var computed = new List<NDArray>();
-        var backwardNodes = new List<Node>();
-        foreach (var n in joint.Nodes)
+        try
         {
-            if (values.ContainsKey(n)) continue;
-            values[n] = n.Kind == NodeKind.Constant ? [n.Value!] : Run(n, values);
-            backwardNodes.Add(n);
-            if (n.Kind == NodeKind.Op) computed.AddRange(values[n]);
+            frame.Bind(headGrads, forward.Inputs.Count, null, check: true);
+            frame.RunLaunches(graph.SplitLaunch, graph.LaunchCount);
+            var grads = frame.Results(heads, joint.Outputs.Count - heads, aliasOwned: false);
+            var result = new NDArray?[grads.Length];
+            for (int i = 0; i < grads.Length; i++)
+            {
+                // Inputs that want no gradient get none.
+                if (i < inputNeedsGradient.Length && !inputNeedsGradient[i]) grads[i].Dispose();
+                else result[i] = grads[i];
+            }
+            return result;
         }
-        var grads = joint.Outputs.Skip(heads).Select(o => values[o.Node][o.Index]).ToArray();
-        var keep = new HashSet<NDArray>(grads, ReferenceEqualityComparer.Instance);
-        foreach (var c in computed)
+        finally
         {
-            if (!keep.Contains(c)) c.Dispose();
+            frame.Clear();
         }
-        for (int k = 0; k < heads; k++) values.Remove(joint.Inputs[forward.Inputs.Count + k]);
-        foreach (var n in backwardNodes) values.Remove(n);
-        // A gradient that is a forward value (an identity) must not be freed with the call's state; inputs that
-        // want no gradient get none.
-        var forwardValues = new HashSet<NDArray>(a.ForwardArrays, ReferenceEqualityComparer.Instance);
-        var result = grads.Select(g => (NDArray?)(forwardValues.Contains(g) ? g.Detach() : g)).ToArray();
-        for (int i = 0; i < inputNeedsGradient.Length; i++)
-        {
-            if (inputNeedsGradient[i]) continue;
-            if (!forwardValues.Contains(grads[i])) grads[i].Dispose();
-            result[i] = null;
-        }
-        return result;
     }
 
-    private static NDArray[] Run(Node n, Dictionary<Node, NDArray[]> values)
-    {
-        var args = n.Inputs.Select(i => values[i.Node][i.Index]).ToArray();
-        var attrs = n.Attrs is IPerCallAttributes perCall
-            ? perCall.ForCall(args.Select(x => new TensorType(x.Shape, x.DType)).ToArray())
-            : n.Attrs!;
-        return n.Op!.Invoke(attrs, args);
-    }
-
-    /// <summary>The state of one recorded call: the forward values its backward reads.</summary>
+    /// <summary>The state of one recorded call: its frame, holding the forward values its backward reads.</summary>
     internal sealed record CachedCallAttrs : OpAttrs, IDisposable
     {
-        public CachedCallAttrs(TrainingGraph graph, Dictionary<Node, NDArray[]> values)
+        public CachedCallAttrs(TrainingGraph graph, ExecutionFrame frame)
         {
             Graph = graph;
-            Values = values;
-            ForwardArrays = values.Where(kv => kv.Key.Kind == NodeKind.Op).SelectMany(kv => kv.Value).ToList();
+            Frame = frame;
         }
 
         public TrainingGraph Graph { get; }
 
-        public Dictionary<Node, NDArray[]> Values { get; }
+        public ExecutionFrame Frame { get; }
 
-        public IReadOnlyList<NDArray> ForwardArrays { get; }
+        public bool BackwardRan { get; set; }
 
-        public void Dispose()
-        {
-            foreach (var a in ForwardArrays) a.Dispose();
-            Values.Clear();
-        }
+        public void Dispose() => Frame.Clear();
     }
 }

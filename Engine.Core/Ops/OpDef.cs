@@ -117,6 +117,19 @@ public abstract class OpDef
     /// </summary>
     internal abstract void BindElementwise(DeviceKind kind, IElementwiseDriver driver);
 
+    /// <summary>
+    /// The kernel for <paramref name="device"/> with its attributes resolved once (the graph executor's prepared
+    /// launch): no look-up or cast is left for the call. Not for view operators, which run no kernel.
+    /// </summary>
+    internal abstract BoundKernel Bind(OpAttrs attrs, Device device);
+
+    /// <summary>
+    /// For view operators: the layout the view has over an input laid out as <paramref name="input"/>, found by
+    /// applying the view to a stand-in with no data; null when the view would need a dense copy first (a reshape of
+    /// a transposed input).
+    /// </summary>
+    internal abstract TensorLayout? ViewLayout(OpAttrs attrs, TensorLayout input, DType dtype, TensorType output);
+
     public override string ToString() => Name;
 }
 
@@ -267,6 +280,29 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
         if (Math is not ElementwiseMath<TAttrs> math)
             throw new InvalidOperationException($"{Name}: not an elementwise operator.");
         Register(kind, (a, c, i, o) => math.Run(driver, a, c, i, o));
+    }
+
+    internal override BoundKernel Bind(OpAttrs attrs, Device device) =>
+        new BoundKernel<TAttrs>(this, KernelFor(device), Typed(attrs));
+
+    internal override TensorLayout? ViewLayout(OpAttrs attrs, TensorLayout input, DType dtype, TensorType output)
+    {
+        if (View is null) throw new InvalidOperationException($"{Name}: not a view operator.");
+        using var root = NDArray.ShapeOnly(input.Shape, dtype, Device.Cpu, $"{Name}: a layout stand-in");
+        using var standIn = root.View(input.Shape, input.Strides, input.Offset, track: false);
+        NDArray view;
+        try
+        {
+            view = View(Typed(attrs), standIn, output);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;   // the view copies (it read the stand-in's missing data)
+        }
+        using (view)
+        {
+            return ReferenceEquals(view.Storage, root.Storage) ? view.Layout : null;
+        }
     }
 
     public Kernel<TAttrs> KernelFor(Device device)

@@ -35,11 +35,12 @@ public sealed record HybridizeOptions
 public abstract partial class HybridBlock : Block
 {
     private readonly Dictionary<string, GraphExecutor> cache = new(StringComparer.Ordinal);
-    private readonly Dictionary<(GraphExecutor, string), TrainingGraph> training = new();
+    private readonly Dictionary<(GraphExecutor, System.Numerics.BigInteger), TrainingGraph> training = new();
+    // The graph each executor was traced as (the executor runs it after the compiler's passes).
     private readonly Dictionary<GraphExecutor, Graph> traced = new();
     private Graph? lastGraph;
-    private GraphExecutor? lastExecutor;
-    private string? staticShapes;
+    private Shape[]? staticShapes;
+    private GraphExecutor? lastTrain, lastPredict, lastExecutor;
 
     protected HybridBlock(string? prefix = null, ParameterDict? @params = null) : base(prefix, @params) { }
 
@@ -51,8 +52,11 @@ public abstract partial class HybridBlock : Block
     /// <summary>The graph of the most recent traced call (null before the first hybridized call).</summary>
     public Graph? CachedGraph => lastGraph;
 
-    /// <summary>The optimized graph the most recent hybridized inference call ran (fused when fusion is on).</summary>
-    public Graph? CompiledGraph => lastExecutor?.Graph;
+    /// <summary>The optimized graph the most recent hybridized call ran (fused when fusion is on).</summary>
+    public Graph? CompiledGraph => lastExecutor?.Optimized;
+
+    /// <summary>The compiled graph of the last inference call (tests; null before one).</summary>
+    internal Engine.Graphs.CompiledGraph? LastCompiledInference => lastPredict?.Compiled;
 
     /// <summary>How many graphs are cached (one per input signature seen).</summary>
     public int CachedGraphCount => cache.Count;
@@ -98,33 +102,42 @@ public abstract partial class HybridBlock : Block
     }
 
     /// <summary>
-    /// What the last hybridized call compiled, as text: the kernels a call launches (before and after fusion), the
-    /// optimized inference graph, the fused groups and epilogues of the inference graph and of the training graph
-    /// (forward and backward), and the memory plans for inference and for training (planned buffer bytes against
-    /// the unplanned total).
+    /// What the last hybridized call compiled, as text: the kernels a call launches (and the operators before
+    /// fusion), the optimized inference graph, the fused groups and epilogues of the inference graph and of the
+    /// training graph (forward and backward), and the memory plans for inference and for training (planned buffer
+    /// bytes against the unplanned total, one arena per call).
     /// </summary>
     public string Explain()
     {
         if (lastGraph is null)
             throw new InvalidOperationException(
                 $"{Name}: nothing compiled yet; call Hybridize() and run the block once before Explain().");
-        var plain = new PassPipeline(new CommonSubexpressionPass(), new DeadCodePass()).Run(lastGraph);
-        var optimized = CompilerPipeline.Inference(lastGraph, Options.Compiler);
-        var unfusedJoint = new TrainingGraph(plain).Joint;
-        var joint = new TrainingGraph(plain, null, CompilerPipeline.AfterGradient(plain.Outputs.Count,
-            Options.Compiler)).Joint;
-        var inference = MemoryPlan.For(optimized);
-        var training = MemoryPlan.For(joint);
+        var executor = cache.Values.FirstOrDefault(e => ReferenceEquals(traced[e], lastGraph))
+                       ?? new GraphExecutor(CompilerPipeline.Inference(lastGraph, Options.Compiler),
+                           Options.StaticAlloc);
+        var device = executor.Compiled?.Device ?? DefaultDevice.Current;
+        var inference = executor.CompileFor(device);
+        var noGradient = new bool[lastGraph.Inputs.Count];
+        var trainer = training.FirstOrDefault(kv => ReferenceEquals(kv.Key.Item1, executor)).Value
+                      ?? new TrainingGraph(lastGraph, noGradient, Options.StaticAlloc,
+                          CompilerPipeline.AfterGradient(lastGraph.Outputs.Count, Options.Compiler));
+        var step = trainer.CompileFor(device);
+        int unfused = new GraphExecutor(lastGraph).CompileFor(device).LaunchCount;
+        int unfusedStep = new TrainingGraph(lastGraph, noGradient).CompileFor(device).LaunchCount;
+        string arena = Options.StaticAlloc ? "allocated once (StaticAlloc)" : "rented from the pool per call";
         var sb = new System.Text.StringBuilder();
-        sb.AppendLine($"{Name}: {optimized.Operators.Count()} kernels per inference call " +
-                      $"({plain.Operators.Count()} unfused), {joint.Operators.Count()} per training step " +
-                      $"(forward and backward; {unfusedJoint.Operators.Count()} unfused)");
-        sb.AppendLine(optimized.ToString());
-        AppendFusion(sb, "inference", optimized);
-        AppendFusion(sb, "training", joint);
-        sb.AppendLine("inference " + inference.ToString().Split('\n')[0]);
-        sb.Append("training " + training.ToString().Split('\n')[0]);
+        sb.AppendLine($"{Name}: {inference.LaunchCount} kernels per inference call ({unfused} unfused), " +
+                      $"{step.LaunchCount} per training step ({step.SplitLaunch} forward, " +
+                      $"{step.LaunchCount - step.SplitLaunch} backward; {unfusedStep} unfused); " +
+                      $"arena {arena}" + (Options.StaticShape ? ", shapes bound once (StaticShape)" : ""));
+        sb.AppendLine(executor.Optimized.ToString());
+        AppendFusion(sb, "inference", executor.Optimized);
+        AppendFusion(sb, "training", trainer.Joint);
+        sb.AppendLine($"inference {Summary(inference.Plan)}");
+        sb.Append($"training {Summary(step.Plan)}");
         return sb.ToString();
+
+        static string Summary(Engine.Graphs.Passes.MemoryPlan plan) => plan.ToString().Split('\n')[0];
     }
 
     /// <summary>One line per fused group (its program and the nodes it replaced) and per epilogue.</summary>
@@ -155,39 +168,82 @@ public abstract partial class HybridBlock : Block
         lastGraph = null;
         lastExecutor = null;
         staticShapes = null;
+        lastTrain = lastPredict = null;
     }
 
     public override NDArray[] CallMany(params NDArray[] inputs)
     {
         // Inside a parent's trace a child is inlined into the parent's graph; its own cache is unused.
         if (!IsHybridized || Tracer.Current is not null) return base.CallMany(inputs);
-        CheckInputs(inputs);
-        string key = Signature(inputs);
-        if (!cache.TryGetValue(key, out var executor))
+        bool train = Autograd.IsTraining;
+        var executor = train ? lastTrain : lastPredict;
+        // The last signature seen in this mode is checked field by field, without building the cache key.
+        bool hit = executor is not null && Matches(executor, inputs);
+        if (!hit)
         {
-            string shapes = string.Join(";", inputs.Select(x => x.Shape));
-            staticShapes ??= Options.StaticShape ? shapes : null;
-            if (staticShapes is not null && shapes != staticShapes)
-                throw new InvalidOperationException(
-                    $"{Name}: hybridized with StaticShape, but called with input shapes " +
-                    $"{string.Join(", ", inputs.Select(x => x.Shape))} that differ from the first call's; static " +
-                    "shapes cannot change. Hybridize without StaticShape to allow new shapes (each one is traced).");
-            var tracedGraph = Trace(inputs);
-            executor = new GraphExecutor(CompilerPipeline.Inference(tracedGraph, Options.Compiler));
-            cache[key] = executor;
-            traced[executor] = tracedGraph;
+            CheckInputs(inputs);
+            if (staticShapes is not null) CheckStaticShapes(inputs);
+            string key = Signature(inputs);
+            if (!cache.TryGetValue(key, out executor))
+            {
+                staticShapes ??= Options.StaticShape ? inputs.Select(x => x.Shape).ToArray() : null;
+                var tracedGraph = Trace(inputs);
+                executor = new GraphExecutor(CompilerPipeline.Inference(tracedGraph, Options.Compiler),
+                    Options.StaticAlloc);
+                cache[key] = executor;
+                traced[executor] = tracedGraph;
+            }
+            if (train) lastTrain = executor;
+            else lastPredict = executor;
         }
-        lastGraph = traced[executor];
-        lastExecutor = executor;
-        if (!Autograd.IsRecording) return executor.Run(inputs, BindParameter);
+        lastExecutor = executor!;
+        lastGraph = traced[executor!];
+        // StaticShape: shapes, dtypes and devices were just compared with the bound ones; nothing more to check.
+        bool check = staticShapes is null;
+        if (!Autograd.IsRecording) return executor!.Run(inputs, BindParameter, check);
         // Recording: the whole call is one tape entry whose backward runs the traced gradient graph.
         // Inputs outside any graph (a batch of data) need no gradient: the training graph never computes one.
-        var needs = inputs.Select(x => x.IsInGraph).ToArray();
-        var trainingKey = (executor, string.Concat(needs.Select(n => n ? '1' : '0')));
+        var needs = new bool[inputs.Length];
+        var mask = new System.Numerics.BigInteger();
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            needs[i] = inputs[i].IsInGraph;
+            if (needs[i]) mask |= System.Numerics.BigInteger.One << i;
+        }
+        var trainingKey = (executor!, mask);
         if (!training.TryGetValue(trainingKey, out var graph))
-            training[trainingKey] = graph = new TrainingGraph(lastGraph, needs,
+            training[trainingKey] = graph = new TrainingGraph(lastGraph, needs, Options.StaticAlloc,
                 CompilerPipeline.AfterGradient(lastGraph.Outputs.Count, Options.Compiler));
-        return graph.Record(inputs, BindParameter);
+        return graph.Record(inputs, BindParameter, check);
+    }
+
+    /// <summary>Whether the inputs have the shapes, dtypes and device the executor's graph was traced for.</summary>
+    private static bool Matches(GraphExecutor executor, NDArray[] inputs)
+    {
+        var graph = executor.Graph;
+        if (inputs.Length != graph.Inputs.Count) return false;
+        Device? device = null;
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            var x = inputs[i];
+            if (x is null) return false;
+            var t = graph.Inputs[i].OutputTypes[0];
+            if (x.Shape != t.Shape || x.DType != t.DType) return false;
+            device ??= x.Device;
+            if (x.Device != device) return false;
+        }
+        return executor.Compiled is not { } c || c.Device == device;
+    }
+
+    private void CheckStaticShapes(NDArray[] inputs)
+    {
+        var bound = staticShapes!;
+        if (bound.Length == inputs.Length && bound.Zip(inputs).All(p => p.First == p.Second.Shape)) return;
+        throw new InvalidOperationException(
+            $"{Name}: hybridized with StaticShape, which bound the input shapes to " +
+            $"{string.Join(", ", bound.Select(b => b.ToString()))} on the first call, but this call gives " +
+            $"{string.Join(", ", inputs.Select(x => x.Shape.ToString()))}; static shapes cannot change. Hybridize " +
+            "with StaticShape = false (MXNet's static_shape=False) to allow new shapes (each one is traced).");
     }
 
     private static NDArray BindParameter(Node node) => node.Binding switch

@@ -61,6 +61,16 @@ public sealed class KernelContext : IDisposable
         return copy;
     }
 
+    /// <summary>
+    /// Returns the scratch memory and zeroes the count, so that the context serves the next kernel (a compiled
+    /// graph keeps one context per call instead of making one per kernel).
+    /// </summary>
+    public void Reset()
+    {
+        Dispose();
+        ScratchBytes = 0;
+    }
+
     /// <summary>Returns the scratch memory to the device pool.</summary>
     public void Dispose()
     {

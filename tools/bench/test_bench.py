@@ -65,7 +65,7 @@ class HarnessTests(unittest.TestCase):
     def test_cuda_device_fails_with_a_clear_message(self):
         e = engine("gemm", "--device", "cuda")
         self.assertNotEqual(e.returncode, 0)
-        self.assertIn("no CUDA backend in this build", e.stderr)
+        self.assertIn("these suites measure the CPU kernels", e.stderr)
         self.assertEqual(e.stdout, "")
 
     @need_engine
@@ -169,6 +169,28 @@ class CompareTests(unittest.TestCase):
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("engine numbers only", out.stdout)
         self.assertNotIn("torch ms", out.stdout)
+
+    def test_pairs_every_hybridize_mode_with_the_peer_case_and_onnxruntime(self):
+        with tempfile.TemporaryDirectory() as d:
+            e = self.write(d, "e", [self.row(f"mlp_b1_{m}", ms, suite="hybridize")
+                                    for m, ms in (("imperative", 0.3), ("hybrid", 0.2), ("static", 0.1))])
+            t = self.write(d, "t", [self.row("mlp_b1", 0.1, suite="hybridize")])
+            o = self.write(d, "o", [self.row("mlp_b1", 0.05, suite="hybridize")])
+            rows = compare.build_rows(compare.read([e], "engine"), compare.read([t], "torch"),
+                                      compare.read([o], "onnxruntime"))
+        self.assertEqual([r["case"] for r in rows], ["mlp_b1_imperative", "mlp_b1_hybrid", "mlp_b1_static"])
+        self.assertEqual([round(r["ratio"], 6) for r in rows], [3.0, 2.0, 1.0])
+        self.assertEqual([round(r["ort_ratio"], 6) for r in rows], [6.0, 4.0, 2.0])
+
+    @need_engine
+    @need_torch
+    def test_every_hybridize_case_has_its_torch_case(self):
+        e = engine("hybridize", "--list")
+        t = torch_baseline("hybridize", "--list")
+        self.assertEqual(e.returncode, 0, e.stderr)
+        self.assertEqual(t.returncode, 0, t.stderr)
+        peers = {compare.peer_key(("hybridize", c, 1))[1] for c in e.stdout.split()}
+        self.assertEqual(peers, set(t.stdout.split()))
 
     def test_rejects_a_line_that_is_not_a_result(self):
         with tempfile.TemporaryDirectory() as d:

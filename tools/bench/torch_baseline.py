@@ -5,8 +5,8 @@ with "peer": "torch".
     /usr/bin/python3 tools/bench/torch_baseline.py SUITE [--threads N] [--repeat R] [--budget SECONDS]
         [--filter TEXT] [--out FILE]
 
-Suites: elementwise, gemm, conv, layers, train. The gemm, conv and layers shapes come from cases.json beside this
-file, which Engine.Bench embeds, so both sides run the same cases under the same names. Written for Debian's
+Suites: elementwise, gemm, conv, layers, train, hybridize. The gemm, conv and layers shapes come from cases.json
+beside this file, which Engine.Bench embeds, so both sides run the same cases under the same names. Written for Debian's
 python3-torch 1.13 (oneDNN for convolutions, OpenBLAS through libopenblas0-pthread for torch.mm). The thread count
 goes to OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is imported (OpenBLAS reads it only when it loads) and
 to torch.set_num_threads after.
@@ -22,7 +22,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITES = ("elementwise", "gemm", "conv", "layers", "train")
+SUITES = ("elementwise", "gemm", "conv", "layers", "train", "hybridize")
 
 # Timing, as Engine.Bench/BenchContext.cs does it: warm up for WARMUP_CALLS calls and WARMUP_SECONDS and on until
 # SETTLE_CALLS calls or SETTLE_SECONDS (the engine's JIT needs that; torch is timed the same way), group calls so a
@@ -300,8 +300,9 @@ def lenet_model(torch, F):
     return "lenet b256", (256, 1, 28, 28), p.list, forward
 
 
-def resnet18_model(torch, F):
-    """Engine.Bench/Models/ResNet18Model.cs: CIFAR stem, BasicBlock v1 with batch norm, no conv bias."""
+def resnet18_model(torch, F, training=True):
+    """Engine.Bench/Models/ResNet18Model.cs: CIFAR stem, BasicBlock v1 with batch norm, no conv bias; batch
+    statistics when training, running statistics otherwise."""
     p = Params(torch)
 
     def norm(ch):
@@ -323,7 +324,7 @@ def resnet18_model(torch, F):
 
     def bn(n, x):
         # PyTorch's momentum 0.1 is MXNet's 0.9.
-        return F.batch_norm(x, n[2], n[3], n[0], n[1], training=True, momentum=0.1, eps=1e-5)
+        return F.batch_norm(x, n[2], n[3], n[0], n[1], training=training, momentum=0.1, eps=1e-5)
 
     def forward(x):
         h = F.relu(bn(stem_norm, conv(stem, x)))
@@ -368,6 +369,42 @@ def suite_train(bench, torch):
             print(f"{step_case}: loss {losses[0]:.4f} -> {losses[-1]:.4f} over the timed steps", file=sys.stderr)
         if want_forward:
             bench.measure(forward_case, loss_only)
+
+
+def suite_hybridize(bench, torch):
+    """Engine.Bench's hybridize suite in eager PyTorch: inference under torch.no_grad() ("mlp_b1", "lenet_b256",
+    "resnet18_b32"; the engine's cases add _imperative, _hybrid or _static) and a training step ("mlp_b256_train":
+    forward, cross-entropy, backward, SGD update)."""
+    import torch.nn.functional as F
+    models = (("mlp", mlp_model, (1, 256), 256), ("lenet", lenet_model, (1, 256), 256),
+              ("resnet18", resnet18_model, (32,), 32))
+    for name, build, batches, train_batch in models:
+        for batch in batches:
+            case = f"{name}_b{batch}"
+            if not bench.wants(case):
+                continue
+            _, shape, _, forward = build(torch, F, training=False) if build is resnet18_model else build(torch, F)
+            x = torch.randn(batch, *shape[1:])
+
+            def infer():
+                with torch.no_grad():
+                    forward(x)
+            bench.measure(case, infer)
+        case = f"{name}_b{train_batch}_train"
+        if not bench.wants(case):
+            continue
+        _, shape, params, forward = build(torch, F)
+        x = torch.randn(train_batch, *shape[1:])
+        rng = random.Random(4)
+        labels = torch.tensor([rng.randrange(10) for _ in range(train_batch)], dtype=torch.int64)
+        opt = torch.optim.SGD(params, lr=0.01)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = F.cross_entropy(forward(x), labels)
+            loss.backward()
+            opt.step()
+        bench.measure(case, step)
 
 
 # Prints the core OpenBLAS picks on this machine; run in a child process, because OpenBLAS reads
@@ -436,6 +473,8 @@ def main(argv):
             suite_conv(bench, torch, cases)
         elif args.suite == "layers":
             suite_layers(bench, torch, cases)
+        elif args.suite == "hybridize":
+            suite_hybridize(bench, torch)
         else:
             suite_train(bench, torch)
     finally:

@@ -5,7 +5,8 @@ namespace Engine.Graphs.Passes;
 /// <summary>
 /// A memory plan for a graph: which storage each operator output lives in, found by liveness over the topological
 /// order. An output takes over an input's storage in place when the operator declares that pair and nothing reads
-/// the input later; otherwise it takes the smallest freed storage that fits, or a new one. View operators share
+/// the input later; otherwise it takes the smallest freed storage that fits, else the largest freed one grown to
+/// fit, else a new one. View operators share
 /// their input's storage. Graph inputs, parameters, constants and outputs are never reused.
 /// </summary>
 public sealed class MemoryPlan
@@ -13,9 +14,19 @@ public sealed class MemoryPlan
     private readonly Dictionary<NodeOutput, int> storageOf = new();
     private readonly List<long> storageBytes = [];
 
-    private MemoryPlan(Graph graph) => Graph = graph;
+    private MemoryPlan(Graph graph, IReadOnlyList<Node> order)
+    {
+        Graph = graph;
+        Order = order;
+    }
 
     public Graph Graph { get; }
+
+    /// <summary>The order the operators run in (the graph's topological order unless another was given).</summary>
+    public IReadOnlyList<Node> Order { get; }
+
+    /// <summary>Bytes of storage <paramref name="storage"/>.</summary>
+    public long StorageBytes(int storage) => storageBytes[storage];
 
     /// <summary>Bytes of every storage the plan allocates (what one arena for the graph needs).</summary>
     public long PlannedBytes => storageBytes.Sum();
@@ -34,24 +45,38 @@ public sealed class MemoryPlan
     /// <summary>The storage of an operator output (-1 for graph variables and graph outputs, never shared).</summary>
     public int StorageOf(NodeOutput value) => storageOf.GetValueOrDefault(value, -1);
 
-    public static MemoryPlan For(Graph graph)
+    /// <summary>
+    /// Plans <paramref name="graph"/> for running its nodes in <paramref name="executionOrder"/> (a topological
+    /// order; the graph's own when null). A training graph runs its forward part first and its backward part
+    /// after, so a forward value the backward reads lives until its last backward reader.
+    /// </summary>
+    public static MemoryPlan For(Graph graph, IReadOnlyList<Node>? executionOrder = null)
     {
-        var plan = new MemoryPlan(graph);
+        var nodes = executionOrder ?? graph.Nodes;
+        var plan = new MemoryPlan(graph, nodes);
         var order = new Dictionary<Node, int>(ReferenceEqualityComparer.Instance);
-        foreach (var n in graph.Nodes) order[n] = order.Count;
+        foreach (var n in nodes) order[n] = order.Count;
         var lastUse = new Dictionary<NodeOutput, int>();
-        foreach (var n in graph.Nodes)
+        foreach (var n in nodes)
         {
             foreach (var i in n.Inputs) lastUse[i] = order[n];
         }
-        var pinned = new HashSet<NodeOutput>(graph.Outputs);
+        // Outputs get their own arrays; so does what an output is a view of (the caller receives that view).
+        var pinned = new HashSet<NodeOutput>();
+        foreach (var o in graph.Outputs)
+        {
+            var value = o;
+            pinned.Add(value);
+            while (value.Node.Op is { IsView: true }) pinned.Add(value = value.Node.Inputs[0]);
+        }
         var free = new List<int>();
         var readers = new Dictionary<int, int>();   // storage -> values still alive in it
-        foreach (var n in graph.Nodes)
+        foreach (var n in nodes)
         {
             if (n.Kind != NodeKind.Op) continue;
             int at = order[n];
             var consumed = new HashSet<NodeOutput>();   // inputs whose buffer an output took over in place
+            var unread = new List<NodeOutput>();        // outputs nothing reads: freed once every output has a place
             for (int o = 0; o < n.NumOutputs; o++)
             {
                 var value = n[o];
@@ -71,7 +96,10 @@ public sealed class MemoryPlan
                         if (output != o || i >= n.Inputs.Count) continue;
                         var input = n.Inputs[i];
                         int s = plan.StorageOf(input);
-                        if (s < 0 || lastUse[input] != at || readers[s] != 1 || plan.storageBytes[s] != bytes) continue;
+                        long inputBytes = input.Type.Shape.Size * input.Type.DType.SizeInBytes();
+                        if (s < 0 || lastUse[input] != at || readers[s] != 1 || inputBytes != bytes) continue;
+                        // A view may read its buffer with other strides than the dense output is written with.
+                        if (input.Node.Op is { IsView: true }) continue;
                         if (n.Inputs.Count(x => x == input) > 1) continue;
                         storage = s;
                         plan.InPlaceCount++;
@@ -88,6 +116,16 @@ public sealed class MemoryPlan
                             if (size >= bytes && (best < 0 || size < plan.storageBytes[best]))
                                 best = s;
                         }
+                        // None fits: the largest free one grows (the arena is laid out after planning), which
+                        // costs less than a new storage of the whole size.
+                        if (best < 0)
+                        {
+                            foreach (int s in free)
+                            {
+                                if (best < 0 || plan.storageBytes[s] > plan.storageBytes[best]) best = s;
+                            }
+                            if (best >= 0) plan.storageBytes[best] = bytes;
+                        }
                         if (best >= 0)
                         {
                             free.Remove(best);
@@ -102,8 +140,10 @@ public sealed class MemoryPlan
                 }
                 plan.storageOf[value] = storage;
                 readers[storage] = readers.GetValueOrDefault(storage) + 1;
-                if (!lastUse.ContainsKey(value)) Release(value);   // an output nothing reads
+                if (!lastUse.ContainsKey(value)) unread.Add(value);
             }
+            // Released only now: two outputs of one kernel must not share a buffer, even one nobody reads.
+            foreach (var value in unread) Release(value);
             foreach (var input in n.Inputs.Distinct())
             {
                 if (lastUse[input] == at && !consumed.Contains(input)) Release(input);
@@ -126,7 +166,7 @@ public sealed class MemoryPlan
     public void Verify()
     {
         var holds = new Dictionary<int, HashSet<NodeOutput>>();
-        foreach (var n in Graph.Nodes)
+        foreach (var n in Order)
         {
             if (n.Kind != NodeKind.Op) continue;
             foreach (var input in n.Inputs)
@@ -162,7 +202,7 @@ public sealed class MemoryPlan
     private bool IsReadLater(NodeOutput value, Node writer)
     {
         bool after = false;
-        foreach (var n in Graph.Nodes)
+        foreach (var n in Order)
         {
             if (ReferenceEquals(n, writer))
             {
@@ -174,12 +214,15 @@ public sealed class MemoryPlan
         return false;
     }
 
+    /// <summary>Puts <paramref name="value"/> in <paramref name="storage"/> (tests: a deliberately wrong plan).
+    /// </summary>
+    internal void Override(NodeOutput value, int storage) => storageOf[value] = storage;
+
     public override string ToString()
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"memory plan: {StorageCount} buffers, {PlannedBytes:N0} bytes planned against " +
-                      $"{UnplannedBytes:N0} unplanned ({Ratio:P0}), " +
-                      $"{InPlaceCount} in place");
+        sb.AppendLine($"memory plan: peak {PlannedBytes:N0} bytes planned against {UnplannedBytes:N0} unplanned " +
+                      $"({Ratio:P0}), {StorageCount} buffers, {InPlaceCount} in place");
         foreach (var n in Graph.Operators)
         {
             for (int o = 0; o < n.NumOutputs; o++)
