@@ -54,6 +54,7 @@ public class GradientCheckTests
         foreach (var c in Extra()) yield return c;
         foreach (var c in NormalizationCases()) yield return c;
         foreach (var c in LinearCases()) yield return c;
+        foreach (var c in LayerGradientCases.Cases()) yield return c;
     }
 
     /// <summary>Cases for operator families registered later (reductions, nn, layout).</summary>
@@ -137,7 +138,8 @@ public class GradientCheckTests
             r => [Rand(r, -1, 1, 2, 3, 5, 4), Rand(r, -1, 1, 4, 3, 3, 3), Rand(r, -1, 1, 4)], "3x3 pad 1");
         yield return new GradientCase("convolution", new ConvolutionAttrs([2, 1], [0, 1], [1, 2], 2, true),
             r => [Rand(r, -1, 1, 1, 4, 7, 6), Rand(r, -1, 1, 2, 2, 2, 3)], "stride, dilation, groups");
-        yield return new GradientCase("_backward_convolution_bias", NoAttrs.Instance, r => [Rand(r, -1, 1, 2, 3, 4, 5)]);
+        yield return new GradientCase("_backward_convolution_bias", NoAttrs.Instance,
+            r => [Rand(r, -1, 1, 2, 3, 4, 5)]);
         yield return new GradientCase("convolution", new ConvolutionAttrs([1], [1], [1]),
             r => [Rand(r, -1, 1, 2, 2, 7), Rand(r, -1, 1, 3, 2, 3), Rand(r, -1, 1, 3)], "conv1d");
     }

@@ -1,0 +1,209 @@
+using System.Numerics;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// Layer, instance and group normalisation on contiguous data viewed as (outer, length, inner), see
+/// <see cref="SampleNormDescriptor"/>. For each (o, i), over the n = length values x[o, :, i]:
+/// <code>
+///   mean = sum(x) / n,  var = sum((x - mean)^2) / n   (biased; two passes, double accumulators)
+///   std  = sqrt(var + eps),  xhat = (x - mean) / std,  y = gamma * xhat + beta
+/// </code>
+/// The saved statistics are the mean and std (MXNet's LayerNorm outputs). The backward pass, with
+/// dxhat = dy * gamma, is dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std. Every statistic and every
+/// gamma/beta gradient is summed by one thread in a fixed order, so results do not depend on the thread count.
+/// </summary>
+public static unsafe class CpuSampleNorm
+{
+    /// <summary>Elements a thread should have before work is split (as batch norm's: ~32K elements take a few
+    /// microseconds, about what a dispatch costs).</summary>
+    private const long Grain = 1 << 15;
+
+    /// <summary>Normalises x into y (y may be x) and writes each (o, i)'s mean and std.</summary>
+    public static void Forward<T>(SampleNormDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> gamma,
+        ReadOnlySpan<T> beta, Span<T> y, Span<T> mean, Span<T> std) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string op = "sample_norm";
+        ArgumentNullException.ThrowIfNull(desc);
+        Check(op, "x", x.Length, desc.Count, desc);
+        Check(op, "y", y.Length, desc.Count, desc);
+        Check(op, "gamma", gamma.Length, desc.AffineCount, desc);
+        Check(op, "beta", beta.Length, desc.AffineCount, desc);
+        Check(op, "mean", mean.Length, desc.Statistics, desc);
+        Check(op, "std", std.Length, desc.Statistics, desc);
+        fixed (T* px = x, pg = gamma, pb = beta, py = y, pm = mean, ps = std)
+            ForwardCore<T>(desc, (nint)px, (nint)pg, (nint)pb, (nint)py, (nint)pm, (nint)ps);
+    }
+
+    /// <summary>The gradients of <see cref="Forward{T}"/> from its saved mean and std; overwrites dx, dgamma and
+    /// dbeta.</summary>
+    public static void Backward<T>(SampleNormDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> dy,
+        ReadOnlySpan<T> gamma, ReadOnlySpan<T> mean, ReadOnlySpan<T> std, Span<T> dx, Span<T> dgamma,
+        Span<T> dbeta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const string op = "sample_norm_backward";
+        ArgumentNullException.ThrowIfNull(desc);
+        Check(op, "x", x.Length, desc.Count, desc);
+        Check(op, "dy", dy.Length, desc.Count, desc);
+        Check(op, "dx", dx.Length, desc.Count, desc);
+        Check(op, "gamma", gamma.Length, desc.AffineCount, desc);
+        Check(op, "dgamma", dgamma.Length, desc.AffineCount, desc);
+        Check(op, "dbeta", dbeta.Length, desc.AffineCount, desc);
+        Check(op, "mean", mean.Length, desc.Statistics, desc);
+        Check(op, "std", std.Length, desc.Statistics, desc);
+        fixed (T* px = x, pdy = dy, pg = gamma, pm = mean, ps = std, pdx = dx, pdg = dgamma, pdb = dbeta)
+        {
+            DataGradient<T>(desc, (nint)px, (nint)pdy, (nint)pg, (nint)pm, (nint)ps, (nint)pdx);
+            AffineGradient<T>(desc, (nint)px, (nint)pdy, (nint)pm, (nint)ps, (nint)pdg, (nint)pdb);
+        }
+    }
+
+    private static void Check(string op, string name, long actual, long expected, SampleNormDescriptor d)
+    {
+        if (actual != expected)
+            throw new ArgumentException($"{op}: {name} has {actual} elements but {d} needs {expected}.", name);
+    }
+
+    private static long StatisticsGrain(SampleNormDescriptor d) => Math.Max(1, Grain / Math.Max(1, d.Length));
+
+    private static void ForwardCore<T>(SampleNormDescriptor d, nint x, nint gamma, nint beta, nint y, nint mean,
+        nint std) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CpuParallel.For(d.Statistics, StatisticsGrain(d), (s0, s1) =>
+        {
+            T* px = (T*)x, py = (T*)y, pg = (T*)gamma, pb = (T*)beta;
+            long n = d.Length, inner = d.Inner;
+            for (long s = s0; s < s1; s++)
+            {
+                long o = s / inner, start = o * n * inner + s % inner;
+                var (m, sd) = Moments(px + start, n, inner, d.Epsilon);
+                ((T*)mean)[s] = T.CreateTruncating(m);
+                ((T*)std)[s] = T.CreateTruncating(sd);
+                T tm = T.CreateTruncating(m), rstd = T.CreateTruncating(1 / sd);
+                if (d.Affine == NormAffine.PerOuter)
+                {
+                    long k = o % d.Groups;
+                    T scale = rstd * pg[k], shift = pb[k];
+                    for (long j = 0; j < n; j++)
+                    {
+                        long e = start + j * inner;
+                        py[e] = (px[e] - tm) * scale + shift;
+                    }
+                }
+                else
+                {
+                    for (long j = 0; j < n; j++)
+                    {
+                        long e = start + j * inner;
+                        py[e] = (px[e] - tm) * rstd * pg[j] + pb[j];
+                    }
+                }
+            }
+        });
+    }
+
+    /// <summary>Mean and sqrt(biased variance + eps) of n values at stride <paramref name="stride"/>.</summary>
+    private static (double Mean, double Std) Moments<T>(T* p, long n, long stride, double eps)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (n == 0) return (0, Math.Sqrt(eps));
+        double sum = 0;
+        for (long j = 0; j < n; j++) sum += double.CreateTruncating(p[j * stride]);
+        double mean = sum / n, sq = 0;
+        for (long j = 0; j < n; j++)
+        {
+            double v = double.CreateTruncating(p[j * stride]) - mean;
+            sq += v * v;
+        }
+        return (mean, Math.Sqrt(sq / n + eps));
+    }
+
+    private static void DataGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint mean, nint std,
+        nint dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CpuParallel.For(d.Statistics, StatisticsGrain(d), (s0, s1) =>
+        {
+            T* px = (T*)x, pdy = (T*)dy, pg = (T*)gamma, pdx = (T*)dx;
+            long n = d.Length, inner = d.Inner;
+            bool perOuter = d.Affine == NormAffine.PerOuter;
+            for (long s = s0; s < s1; s++)
+            {
+                long o = s / inner, start = o * n * inner + s % inner;
+                double m = double.CreateTruncating(((T*)mean)[s]);
+                double rstd = 1 / double.CreateTruncating(((T*)std)[s]);
+                double g0 = perOuter ? double.CreateTruncating(pg[o % d.Groups]) : 0;
+                // a = mean(dxhat), b = mean(dxhat * xhat), accumulated in double.
+                double a = 0, b = 0;
+                for (long j = 0; j < n; j++)
+                {
+                    long e = start + j * inner;
+                    double g = perOuter ? g0 : double.CreateTruncating(pg[j]);
+                    double dxhat = double.CreateTruncating(pdy[e]) * g;
+                    a += dxhat;
+                    b += dxhat * (double.CreateTruncating(px[e]) - m) * rstd;
+                }
+                if (n > 0)
+                {
+                    a /= n;
+                    b /= n;
+                }
+                for (long j = 0; j < n; j++)
+                {
+                    long e = start + j * inner;
+                    double g = perOuter ? g0 : double.CreateTruncating(pg[j]);
+                    double xhat = (double.CreateTruncating(px[e]) - m) * rstd;
+                    pdx[e] = T.CreateTruncating((double.CreateTruncating(pdy[e]) * g - a - xhat * b) * rstd);
+                }
+            }
+        });
+    }
+
+    /// <summary>dgamma = sum(dy * xhat), dbeta = sum(dy) over the values each gamma element scales.</summary>
+    private static void AffineGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint mean, nint std, nint dgamma,
+        nint dbeta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        long count = d.AffineCount;
+        long perValue = count == 0 ? 0 : d.Count / count;
+        CpuParallel.For(count, Math.Max(1, Grain / Math.Max(1, perValue)), (k0, k1) =>
+        {
+            T* px = (T*)x, pdy = (T*)dy, pm = (T*)mean, ps = (T*)std;
+            long n = d.Length, inner = d.Inner;
+            for (long k = k0; k < k1; k++)
+            {
+                double sg = 0, sb = 0;
+                if (d.Affine == NormAffine.PerPosition)
+                {
+                    // Position k of every (o, i): element (o, k, i).
+                    for (long o = 0; o < d.Outer; o++)
+                    for (long i = 0; i < inner; i++)
+                    {
+                        long s = o * inner + i, e = (o * n + k) * inner + i;
+                        double v = double.CreateTruncating(pdy[e]);
+                        sg += v * (double.CreateTruncating(px[e]) - double.CreateTruncating(pm[s])) /
+                              double.CreateTruncating(ps[s]);
+                        sb += v;
+                    }
+                }
+                else
+                {
+                    // Every row o = k, k + groups, ...: inner is 1 for instance and group norm, but stay general.
+                    for (long o = k; o < d.Outer; o += d.Groups)
+                    for (long i = 0; i < inner; i++)
+                    {
+                        long s = o * inner + i;
+                        double m = double.CreateTruncating(pm[s]), rstd = 1 / double.CreateTruncating(ps[s]);
+                        for (long j = 0; j < n; j++)
+                        {
+                            long e = (o * n + j) * inner + i;
+                            double v = double.CreateTruncating(pdy[e]);
+                            sg += v * (double.CreateTruncating(px[e]) - m) * rstd;
+                            sb += v;
+                        }
+                    }
+                }
+                ((T*)dgamma)[k] = T.CreateTruncating(sg);
+                ((T*)dbeta)[k] = T.CreateTruncating(sb);
+            }
+        });
+    }
+}
