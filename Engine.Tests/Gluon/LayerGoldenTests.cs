@@ -12,9 +12,10 @@ namespace Engine.Tests.Gluon;
 /// </summary>
 public class LayerGoldenTests
 {
-    private static IEnumerable<string> NormCases() => Golden.CaseNames("norm").Where(n =>
-        n.StartsWith("layernorm_", StringComparison.Ordinal) || n.StartsWith("instancenorm_", StringComparison.Ordinal) ||
-        n.StartsWith("groupnorm_", StringComparison.Ordinal));
+    private static readonly string[] NormPrefixes = ["layernorm_", "instancenorm_", "groupnorm_"];
+
+    private static IEnumerable<string> NormCases() => Golden.CaseNames("norm")
+        .Where(n => NormPrefixes.Any(p => n.StartsWith(p, StringComparison.Ordinal)));
 
     private static IEnumerable<string> ActivationCases() => Golden.CaseNames("activation");
 

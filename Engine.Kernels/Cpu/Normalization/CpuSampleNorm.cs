@@ -35,8 +35,8 @@ public static unsafe class CpuSampleNorm
             ForwardCore<T>(desc, (nint)px, (nint)pg, (nint)pb, (nint)py, (nint)pm, (nint)ps);
     }
 
-    /// <summary>The gradients of <see cref="Forward{T}"/> from its saved mean and std; overwrites dx, dgamma and
-    /// dbeta.</summary>
+    /// <summary>The gradients of <see cref="Forward{T}"/> from its saved std (the mean, saved rounded to T, is
+    /// taken again in double); overwrites dx, dgamma and dbeta.</summary>
     public static void Backward<T>(SampleNormDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> dy,
         ReadOnlySpan<T> gamma, ReadOnlySpan<T> mean, ReadOnlySpan<T> std, Span<T> dx, Span<T> dgamma,
         Span<T> dbeta) where T : unmanaged, IFloatingPointIeee754<T>
@@ -51,10 +51,13 @@ public static unsafe class CpuSampleNorm
         Check(op, "dbeta", dbeta.Length, desc.AffineCount, desc);
         Check(op, "mean", mean.Length, desc.Statistics, desc);
         Check(op, "std", std.Length, desc.Statistics, desc);
-        fixed (T* px = x, pdy = dy, pg = gamma, pm = mean, ps = std, pdx = dx, pdg = dgamma, pdb = dbeta)
+        // The saved mean is rounded to T; next to large values (a mean of 1e3 in float) that rounding would shift
+        // every xhat, so the backward pass takes the mean again in double, one pass over x.
+        var means = new double[desc.Statistics];
+        fixed (T* px = x, pdy = dy, pg = gamma, ps = std, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
-            DataGradient<T>(desc, (nint)px, (nint)pdy, (nint)pg, (nint)pm, (nint)ps, (nint)pdx);
-            AffineGradient<T>(desc, (nint)px, (nint)pdy, (nint)pm, (nint)ps, (nint)pdg, (nint)pdb);
+            DataGradient<T>(desc, (nint)px, (nint)pdy, (nint)pg, means, (nint)ps, (nint)pdx);
+            AffineGradient<T>(desc, (nint)px, (nint)pdy, means, (nint)ps, (nint)pdg, (nint)pdb);
         }
     }
 
@@ -79,15 +82,17 @@ public static unsafe class CpuSampleNorm
                 var (m, sd) = Moments(px + start, n, inner, d.Epsilon);
                 ((T*)mean)[s] = T.CreateTruncating(m);
                 ((T*)std)[s] = T.CreateTruncating(sd);
-                T tm = T.CreateTruncating(m), rstd = T.CreateTruncating(1 / sd);
+                // x - mean in double: a float mean rounded next to large values would shift every output by up
+                // to half its unit in the last place.
+                double rstd = 1 / sd;
                 if (d.Affine == NormAffine.PerOuter)
                 {
                     long k = o % d.Groups;
-                    T scale = rstd * pg[k], shift = pb[k];
+                    double scale = rstd * double.CreateTruncating(pg[k]), shift = double.CreateTruncating(pb[k]);
                     for (long j = 0; j < n; j++)
                     {
                         long e = start + j * inner;
-                        py[e] = (px[e] - tm) * scale + shift;
+                        py[e] = T.CreateTruncating((double.CreateTruncating(px[e]) - m) * scale + shift);
                     }
                 }
                 else
@@ -95,11 +100,19 @@ public static unsafe class CpuSampleNorm
                     for (long j = 0; j < n; j++)
                     {
                         long e = start + j * inner;
-                        py[e] = (px[e] - tm) * rstd * pg[j] + pb[j];
+                        py[e] = T.CreateTruncating((double.CreateTruncating(px[e]) - m) * rstd *
+                            double.CreateTruncating(pg[j]) + double.CreateTruncating(pb[j]));
                     }
                 }
             }
         });
+    }
+
+    private static double Mean<T>(T* p, long n, long stride) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double sum = 0;
+        for (long j = 0; j < n; j++) sum += double.CreateTruncating(p[j * stride]);
+        return n == 0 ? 0 : sum / n;
     }
 
     /// <summary>Mean and sqrt(biased variance + eps) of n values at stride <paramref name="stride"/>.</summary>
@@ -107,9 +120,7 @@ public static unsafe class CpuSampleNorm
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (n == 0) return (0, Math.Sqrt(eps));
-        double sum = 0;
-        for (long j = 0; j < n; j++) sum += double.CreateTruncating(p[j * stride]);
-        double mean = sum / n, sq = 0;
+        double mean = Mean(p, n, stride), sq = 0;
         for (long j = 0; j < n; j++)
         {
             double v = double.CreateTruncating(p[j * stride]) - mean;
@@ -118,8 +129,8 @@ public static unsafe class CpuSampleNorm
         return (mean, Math.Sqrt(sq / n + eps));
     }
 
-    private static void DataGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint mean, nint std,
-        nint dx) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void DataGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint gamma, double[] means,
+        nint std, nint dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
         CpuParallel.For(d.Statistics, StatisticsGrain(d), (s0, s1) =>
         {
@@ -129,7 +140,8 @@ public static unsafe class CpuSampleNorm
             for (long s = s0; s < s1; s++)
             {
                 long o = s / inner, start = o * n * inner + s % inner;
-                double m = double.CreateTruncating(((T*)mean)[s]);
+                double m = Mean(px + start, n, inner);
+                means[s] = m;
                 double rstd = 1 / double.CreateTruncating(((T*)std)[s]);
                 double g0 = perOuter ? double.CreateTruncating(pg[o % d.Groups]) : 0;
                 // a = mean(dxhat), b = mean(dxhat * xhat), accumulated in double.
@@ -159,14 +171,14 @@ public static unsafe class CpuSampleNorm
     }
 
     /// <summary>dgamma = sum(dy * xhat), dbeta = sum(dy) over the values each gamma element scales.</summary>
-    private static void AffineGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint mean, nint std, nint dgamma,
-        nint dbeta) where T : unmanaged, IFloatingPointIeee754<T>
+    private static void AffineGradient<T>(SampleNormDescriptor d, nint x, nint dy, double[] means, nint std,
+        nint dgamma, nint dbeta) where T : unmanaged, IFloatingPointIeee754<T>
     {
         long count = d.AffineCount;
         long perValue = count == 0 ? 0 : d.Count / count;
         CpuParallel.For(count, Math.Max(1, Grain / Math.Max(1, perValue)), (k0, k1) =>
         {
-            T* px = (T*)x, pdy = (T*)dy, pm = (T*)mean, ps = (T*)std;
+            T* px = (T*)x, pdy = (T*)dy, ps = (T*)std;
             long n = d.Length, inner = d.Inner;
             for (long k = k0; k < k1; k++)
             {
@@ -179,8 +191,7 @@ public static unsafe class CpuSampleNorm
                     {
                         long s = o * inner + i, e = (o * n + k) * inner + i;
                         double v = double.CreateTruncating(pdy[e]);
-                        sg += v * (double.CreateTruncating(px[e]) - double.CreateTruncating(pm[s])) /
-                              double.CreateTruncating(ps[s]);
+                        sg += v * (double.CreateTruncating(px[e]) - means[s]) / double.CreateTruncating(ps[s]);
                         sb += v;
                     }
                 }
@@ -191,7 +202,7 @@ public static unsafe class CpuSampleNorm
                     for (long i = 0; i < inner; i++)
                     {
                         long s = o * inner + i;
-                        double m = double.CreateTruncating(pm[s]), rstd = 1 / double.CreateTruncating(ps[s]);
+                        double m = means[s], rstd = 1 / double.CreateTruncating(ps[s]);
                         for (long j = 0; j < n; j++)
                         {
                             long e = (o * n + j) * inner + i;
