@@ -6,7 +6,8 @@ namespace Engine.Bench;
 /// <summary>
 /// The other layer kernels at the LeNet and ResNet-18 sizes of cases.json, called directly: max pooling 2x2 and
 /// global average pooling (forward, backward), batch norm (training forward, backward), softmax over the last axis
-/// (forward, backward), relu and add (forward; GB/s from the bytes read and written).
+/// (forward, backward), layer norm over the last axis (forward, backward), relu and add (forward; GB/s from the
+/// bytes read and written).
 /// </summary>
 public static class LayersSuite
 {
@@ -20,12 +21,13 @@ public static class LayersSuite
                 "max_pool" => Pooling(ctx, layer, random, global: false),
                 "global_avg_pool" => Pooling(ctx, layer, random, global: true),
                 "batch_norm" => BatchNorm(ctx, layer, random),
+                "layer_norm" => LayerNorm(ctx, layer, random),
                 "softmax" => Softmax(ctx, layer, random),
                 "relu" => Relu(ctx, layer, random),
                 "add" => Add(ctx, layer, random),
                 _ => throw new InvalidOperationException(
                     $"Engine.Bench layers: cases.json names op '{layer.Op}', which this suite does not know; use " +
-                    "max_pool, global_avg_pool, batch_norm, softmax, relu or add."),
+                    "max_pool, global_avg_pool, batch_norm, layer_norm, softmax, relu or add."),
             };
             foreach (var result in results) yield return result;
         }
@@ -48,6 +50,33 @@ public static class LayersSuite
             CpuPooling.Forward<float>(d, x.Span, y.Span);
             yield return ctx.Measure(layer.Case("bwd"),
                 () => CpuPooling.Backward<float>(d, x.Span, y.Span, dy.Span, dx.Span));
+        }
+    }
+
+    private static IEnumerable<BenchResult> LayerNorm(BenchContext ctx, LayerCase layer, Random random)
+    {
+        int n = layer.Shape[^1];
+        long count = layer.Shape.Aggregate(1L, (a, b) => a * b);
+        var d = new SampleNormDescriptor(count / n, n, 1, NormAffine.PerPosition);
+        using var x = new NativeFloats(d.Count, random);
+        using var y = new NativeFloats(d.Count);
+        using var dy = new NativeFloats(d.Count, random);
+        using var dx = new NativeFloats(d.Count);
+        using var gamma = new NativeFloats(n, random);
+        using var beta = new NativeFloats(n, random);
+        using var dgamma = new NativeFloats(n);
+        using var dbeta = new NativeFloats(n);
+        using var mean = new NativeFloats(d.Statistics);
+        using var std = new NativeFloats(d.Statistics);
+        void Forward() => CpuSampleNorm.Forward<float>(d, x.Span, gamma.Span, beta.Span, y.Span, mean.Span,
+            std.Span);
+        if (ctx.Wants(layer.Case("fwd")))
+            yield return ctx.Measure(layer.Case("fwd"), Forward);
+        if (ctx.Wants(layer.Case("bwd")))
+        {
+            Forward();
+            yield return ctx.Measure(layer.Case("bwd"), () => CpuSampleNorm.Backward<float>(d, x.Span, dy.Span,
+                gamma.Span, mean.Span, std.Span, dx.Span, dgamma.Span, dbeta.Span));
         }
     }
 
@@ -90,7 +119,8 @@ public static class LayersSuite
         using var dy = new NativeFloats(count, random);
         using var dx = new NativeFloats(count);
         if (ctx.Wants(layer.Case("fwd")))
-            yield return ctx.Measure(layer.Case("fwd"), () => CpuSoftmax.Softmax<float>(outer, axis, 1, x.Span, y.Span));
+            yield return ctx.Measure(layer.Case("fwd"),
+                () => CpuSoftmax.Softmax<float>(outer, axis, 1, x.Span, y.Span));
         if (ctx.Wants(layer.Case("bwd")))
         {
             CpuSoftmax.Softmax<float>(outer, axis, 1, x.Span, y.Span);

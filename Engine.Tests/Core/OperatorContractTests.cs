@@ -22,6 +22,7 @@ public class OperatorContractTests
     public static IEnumerable<GradientCase> ForwardCases()
     {
         foreach (var c in GradientCheckTests.Cases()) yield return c;
+        foreach (var c in LayerGradientCases.BackwardForwardCases()) yield return c;
         foreach (var op in new[] { "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal" })
             yield return new GradientCase(op, NoAttrs.Instance, r => [Rand(r, -1, 1, 3, 4), Rand(r, -1, 1, 4)]);
         yield return new GradientCase("sign", NoAttrs.Instance, r => [Rand(r, -1, 1, 3, 4)]);

@@ -240,6 +240,10 @@ def suite_layers(bench, torch, cases):
             gamma, beta = rand(torch, ch), rand(torch, ch)
             forward_backward(layer, lambda t, g, b: F.batch_norm(t, running_mean, running_var, g, b, training=True,
                                                                  momentum=0.1, eps=1e-5), [x, gamma, beta])
+        elif op == "layer_norm":
+            n = shape[-1]
+            gamma, beta = rand(torch, n), rand(torch, n)
+            forward_backward(layer, lambda t, g, b: F.layer_norm(t, (n,), g, b, 1e-5), [x, gamma, beta])
         elif op == "softmax":
             forward_backward(layer, lambda t: torch.softmax(t, -1), [x])
         elif op == "relu":

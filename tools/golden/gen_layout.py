@@ -110,6 +110,8 @@ def main():
     pad("pad_constant", (2, 3, 4, 5), (1, 2, 0, 3), "constant", 0.5, 10)
     pad("pad_replicate", (1, 2, 4, 5), (2, 1, 3, 2), "replicate", 0.0, 11)
     pad("pad_reflect", (1, 2, 4, 5), (3, 1, 2, 3), "reflect", 0.0, 12)
+    # nn.ReflectionPad2d's shapes: (left, right, top, bottom) on NCHW.
+    pad("reflection_pad2d", (2, 3, 5, 6), (2, 1, 1, 3), "reflect", 0.0, 13)
 
 
 if __name__ == "__main__":

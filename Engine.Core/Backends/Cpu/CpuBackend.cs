@@ -23,6 +23,8 @@ internal sealed partial class CpuBackend : Backend
         RegisterConvolution();
         RegisterPooling();
         RegisterNormalization();
+        RegisterSampleNorm();
+        RegisterActivations();
         RegisterRandom();
         RegisterLayout();
         RegisterReduction();

@@ -29,6 +29,8 @@ internal sealed partial class GpuBackend : Backend
         RegisterConvolution();
         RegisterPooling();
         RegisterNormalization();
+        RegisterSampleNorm();
+        RegisterActivations();
         RegisterRandom();
         RegisterLayout();
         RegisterReduction();

@@ -104,8 +104,16 @@ public static class GraphExport
                 return ("BatchNorm", Own(), inputs);
             case "relu" or "sigmoid" or "tanh" or "softrelu" or "softsign":
                 return ("Activation", Attrs(("act_type", op.Name)), inputs);
-            case "leaky_relu":
+            case "leaky_relu" or "elu":
                 return ("LeakyReLU", Own(), inputs);
+            case "selu" or "gelu" or "prelu":
+                return ("LeakyReLU", Attrs(("act_type", op.Name)), inputs);
+            case "layer_norm":
+                return ("LayerNorm", Own(), inputs);
+            case "instance_norm":
+                return ("InstanceNorm", Own(), inputs);
+            case "group_norm":
+                return ("GroupNorm", Own(), inputs);
             case "dropout":
             {
                 var d = (DropoutAttrs)a;

@@ -62,10 +62,9 @@ public sealed partial class SymbolInterpreter
             Check = n =>
             {
                 string t = A.String(n, "act_type", "leaky");
-                if (t is not ("leaky" or "prelu" or "elu" or "selu" or "rrelu"))
+                if (t is not ("leaky" or "prelu" or "elu" or "selu" or "gelu" or "rrelu"))
                     throw new NotSupportedException(
-                        $"act_type {t} is not supported (gelu needs erf, which this engine lacks); leaky, prelu, " +
-                        "elu, selu and rrelu are.");
+                        $"act_type {t} is not supported; leaky, prelu, elu, selu, gelu and rrelu are.");
             },
         }, "LeakyReLU");
 
@@ -99,17 +98,27 @@ public sealed partial class SymbolInterpreter
             },
         }, "BatchNorm", "BatchNorm_v1", "SyncBatchNorm", "_contrib_SyncBatchNorm");
 
-        Add(new Handler(["axis", "eps", "output_mean_var"], LayerNorm)
+        Add(new Handler(["axis", "eps", "output_mean_var"], (n, i) =>
+            SampleNormOps.LayerNorm.Invoke(new LayerNormAttrs(A.Int(n, "axis", -1), A.Double(n, "eps", 1e-5)), i))
         {
             ParameterShape = (n, _, x) => new Shape(x[x.NormalizeAxis(A.Int(n, "axis", -1), "LayerNorm")]),
             Inputs = (_, c) => c == 3,
         }, "LayerNorm");
 
-        Add(new Handler(["eps"], InstanceNorm)
+        Add(new Handler(["eps"], (n, i) =>
+            SampleNormOps.InstanceNorm.Invoke(new InstanceNormAttrs(A.Double(n, "eps", 1e-3)), i))
         {
             ParameterShape = (_, _, x) => new Shape(x[1]),
             Inputs = (_, c) => c == 3,
         }, "InstanceNorm");
+
+        Add(new Handler(["num_groups", "eps", "output_mean_var"], (n, i) =>
+            SampleNormOps.GroupNorm.Invoke(new GroupNormAttrs(A.Int(n, "num_groups", 1), A.Double(n, "eps", 1e-5)),
+                i))
+        {
+            ParameterShape = (n, _, _) => new Shape(A.Int(n, "num_groups", 1)),
+            Inputs = (_, c) => c == 3,
+        }, "GroupNorm");
 
         Add(new Handler(["p", "mode", "axes", "cudnn_off"], Dropout)
         {
@@ -354,20 +363,14 @@ public sealed partial class SymbolInterpreter
         switch (A.String(n, "act_type", "leaky"))
         {
             case "prelu":
-            {
-                // gamma per channel (axis 1), or one value.
-                var shape = Enumerable.Repeat(1, x.Rank).ToArray();
-                if (i[1].Size != 1) shape[1] = (int)i[1].Size;
-                var gamma = i[1].Reshape(shape);
-                return [Nd.Relu(x) + gamma * Nd.Minimum(x, 0)];
-            }
+                // gamma per channel (axis 1), or one value, in any shape holding that many.
+                return [Nd.PRelu(x, i[1].Rank == 1 ? i[1] : i[1].Reshape(-1))];
             case "elu":
-                return [Nd.Relu(x) + (Nd.Exp(Nd.Minimum(x, 0)) - 1) * slope];
+                return [Nd.Elu(x, slope)];
             case "selu":
-            {
-                const double lambda = 1.0507009873554805, alpha = 1.6732632423543772;
-                return [(Nd.Relu(x) + (Nd.Exp(Nd.Minimum(x, 0)) - 1) * alpha) * lambda];
-            }
+                return [Nd.Selu(x)];
+            case "gelu":
+                return [Nd.Gelu(x)];
             case "rrelu":
             {
                 // At inference the slope is the middle of its range.
@@ -377,32 +380,6 @@ public sealed partial class SymbolInterpreter
             default:
                 return [Nd.LeakyRelu(x, slope)];
         }
-    }
-
-    private static NDArray[] LayerNorm(SymbolNode n, NDArray[] i)
-    {
-        var x = i[0];
-        int axis = x.Shape.NormalizeAxis(A.Int(n, "axis", -1), "LayerNorm");
-        double eps = A.Double(n, "eps", 1e-5);
-        var shape = Enumerable.Repeat(1, x.Rank).ToArray();
-        shape[axis] = x.Shape[axis];
-        var mean = Nd.Mean(x, axis, keepDims: true);
-        var centered = x - mean;
-        var std = Nd.Sqrt(Nd.Mean(Nd.Square(centered), axis, keepDims: true) + eps);
-        return [centered / std * i[1].Reshape(shape) + i[2].Reshape(shape), mean, std];
-    }
-
-    private static NDArray[] InstanceNorm(SymbolNode n, NDArray[] i)
-    {
-        var x = i[0];
-        double eps = A.Double(n, "eps", 1e-3);
-        var axes = Enumerable.Range(2, x.Rank - 2).ToArray();
-        var shape = Enumerable.Repeat(1, x.Rank).ToArray();
-        shape[1] = x.Shape[1];
-        var mean = Nd.Mean(x, axes, keepDims: true);
-        var centered = x - mean;
-        var std = Nd.Sqrt(Nd.Mean(Nd.Square(centered), axes, keepDims: true) + eps);
-        return [centered / std * i[1].Reshape(shape) + i[2].Reshape(shape), mean, std];
     }
 
     private static NDArray[] Dropout(SymbolNode n, NDArray[] i)

@@ -1,0 +1,134 @@
+using Engine.Ops;
+using Engine.Tests.Conformance.Reference;
+using Engine.Tests.Support;
+
+namespace Engine.Tests.Conformance;
+
+/// <summary>
+/// Layer, instance and group norm (forward and backward kernels, through their operators) against
+/// <see cref="SampleNormReference"/> on shapes with sizes 1, odd sizes, empty batches, large means and
+/// non-contiguous input, in float64 and float32. (PyTorch goldens: Gluon/LayerGoldenTests.)
+/// </summary>
+[Category("Conformance")]
+public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
+{
+    private sealed record Case(SampleNormAttrs Attrs, int[] Shape, int AffineCount, SampleNormReference.Layout Layout)
+    {
+        public override string ToString() => $"{Attrs.GetType().Name[..^5]} {new Shape(Shape)}";
+    }
+
+    private static IEnumerable<Case> Cases()
+    {
+        foreach (var (dims, axis) in new (int[], int)[] { ([3, 5], -1), ([1, 1], -1), ([2, 4, 3], 1),
+                     ([2, 3, 7], 0), ([4, 1, 33], -1), ([0, 6], -1), ([2, 3, 2, 5], 2) })
+        {
+            var s = new Shape(dims);
+            int a = s.NormalizeAxis(axis, "test");
+            yield return new Case(new LayerNormAttrs(axis, axis == 1 ? 1e-3 : 1e-5), dims, dims[a],
+                SampleNormReference.LayerNorm(s, axis));
+        }
+        foreach (var dims in new[] { new[] { 2, 3, 4 }, [1, 1, 1], [3, 2, 5, 3], [2, 5, 17], [0, 3, 4] })
+            yield return new Case(new InstanceNormAttrs(), dims, dims[1],
+                SampleNormReference.GroupNorm(new Shape(dims), dims[1]));
+        foreach (var (dims, g) in new (int[], int)[] { ([2, 6, 3], 2), ([2, 6, 3], 3), ([1, 4], 4),
+                     ([3, 4, 2, 3], 1), ([2, 8, 5], 8) })
+            yield return new Case(new GroupNormAttrs(g), dims, g, SampleNormReference.GroupNorm(new Shape(dims), g));
+    }
+
+    private static (OpDef Forward, OpDef Backward) Ops(SampleNormAttrs a) => a switch
+    {
+        LayerNormAttrs => (SampleNormOps.LayerNorm, SampleNormOps.LayerNormBackward),
+        InstanceNormAttrs => (SampleNormOps.InstanceNorm, SampleNormOps.InstanceNormBackward),
+        _ => (SampleNormOps.GroupNorm, SampleNormOps.GroupNormBackward),
+    };
+
+    private static double Eps(SampleNormAttrs a) => a switch
+    {
+        LayerNormAttrs l => l.Epsilon, InstanceNormAttrs i => i.Epsilon, GroupNormAttrs g => g.Epsilon, _ => 0,
+    };
+
+    [TestCase(DType.Float64)]
+    [TestCase(DType.Float32)]
+    public void MatchesReference(DType dtype)
+    {
+        var rng = new Random(dtype == DType.Float64 ? 1 : 2);
+        foreach (var c in Cases())
+        {
+            // A mean far from zero in every other case: the statistics must not lose the variance.
+            double shift = rng.Next(2) == 0 ? 0 : 1e3;
+            Check(c, dtype, rng, shift, transposed: false);
+        }
+    }
+
+    [Test]
+    public void NonContiguousInputMatchesReference()
+    {
+        var rng = new Random(3);
+        foreach (var c in Cases().Where(c => c.Shape.Length == 2 && c.Shape[0] > 1 && c.Shape[1] > 1))
+            Check(c, DType.Float64, rng, 0, transposed: true);
+    }
+
+    private static void Check(Case c, DType dtype, Random rng, double shift, bool transposed)
+    {
+        using var scope = NDArray.Scope();
+        var shape = new Shape(c.Shape);
+        var x = TestData.UniformDouble(rng, shape.Size, shift - 2, shift + 3);
+        var dy = TestData.UniformDouble(rng, shape.Size, -1, 1);
+        var gamma = TestData.UniformDouble(rng, c.AffineCount, 0.5, 1.5);
+        var beta = TestData.UniformDouble(rng, c.AffineCount, -0.5, 0.5);
+        if (dtype == DType.Float32)
+        {
+            // The reference sees the float32-rounded inputs.
+            x = x.Select(v => (double)(float)v).ToArray();
+            gamma = gamma.Select(v => (double)(float)v).ToArray();
+            beta = beta.Select(v => (double)(float)v).ToArray();
+            dy = dy.Select(v => (double)(float)v).ToArray();
+        }
+        double eps = Eps(c.Attrs);
+        var r = SampleNormReference.Forward(c.Layout, x, gamma, beta, eps);
+        var grads = SampleNormReference.Backward(c.Layout, x, dy, gamma, eps);
+        NDArray Make(double[] v, Shape s) => Nd.Array(v, s).AsType(dtype);
+        var xa = Make(x, shape);
+        if (transposed)
+        {
+            // The same values through a transposed view of a (cols, rows) buffer.
+            var t = new double[x.Length];
+            for (int i = 0; i < c.Shape[0]; i++)
+                for (int j = 0; j < c.Shape[1]; j++) t[j * c.Shape[0] + i] = x[i * c.Shape[1] + j];
+            xa = Make(t, new Shape(c.Shape[1], c.Shape[0])).T;
+            xa.IsContiguous.ShouldBeFalse();
+        }
+        var ga = Make(gamma, new Shape(c.AffineCount));
+        var ba = Make(beta, new Shape(c.AffineCount));
+        var (forward, backward) = Ops(c.Attrs);
+        var outs = forward.Invoke(c.Attrs, xa, ga, ba);
+        int n = (int)Math.Max(1, shape.Size / Math.Max(1, c.Layout.Sets.Length));
+        var tol = dtype == DType.Float64 ? Tolerances.Float64Sum(n) : Tolerances.Float32Sum(n);
+        var what = $"{c} {dtype.Name()}" + (transposed ? " transposed" : "");
+        TensorAssert.AllClose(outs[0].ToArray<double>(), r.Y, tol, what + " y");
+        TensorAssert.AllClose(outs[1].ToArray<double>(), r.Mean, tol, what + " mean");
+        TensorAssert.AllClose(outs[2].ToArray<double>(), r.Std, tol, what + " std");
+        var g = backward.Invoke(c.Attrs, xa, Make(dy, shape), ga, outs[1], outs[2]);
+        // dx and the parameter gradients sum over a set (or all sets): n and the element count bound them.
+        var gtol = dtype == DType.Float64 ? Tolerances.Float64Sum(shape.Size) : Tolerances.Float32Sum(shape.Size);
+        TensorAssert.AllClose(g[0].ToArray<double>(), grads.Dx, gtol, what + " dx");
+        TensorAssert.AllClose(g[1].ToArray<double>(), grads.Dgamma, gtol, what + " dgamma");
+        TensorAssert.AllClose(g[2].ToArray<double>(), grads.Dbeta, gtol, what + " dbeta");
+    }
+
+    [Test]
+    public void ShapeErrorsNameTheOperatorAndTheFix()
+    {
+        using var x = Nd.Zeros(new Shape(2, 6, 3));
+        using var g4 = Nd.Ones(new Shape(4));
+        using var g6 = Nd.Ones(new Shape(6));
+        Should.Throw<ArgumentException>(() => Nd.GroupNorm(x, g4, g4, numGroups: 4)).Message
+            .ShouldContain("group_norm: 6 channels (input (2, 6, 3)) cannot be split into 4 groups");
+        Should.Throw<ArgumentException>(() => Nd.LayerNorm(x, g4, g4)).Message
+            .ShouldContain("layer_norm: gamma has shape (4,) but input (2, 6, 3) needs shape (3,)");
+        Should.Throw<ArgumentException>(() => Nd.InstanceNorm(Nd.Zeros(new Shape(2, 6)), g6, g6)).Message
+            .ShouldContain("instance_norm: input (2, 6) needs at least 3 axes");
+        Should.Throw<ArgumentException>(() => Nd.LayerNorm(Nd.Zeros(new Shape(2, 3), DType.Int32), g4, g4)).Message
+            .ShouldContain("layer_norm");
+    }
+}
