@@ -54,6 +54,7 @@ public class GradientCheckTests
         foreach (var c in Extra()) yield return c;
         foreach (var c in NormalizationCases()) yield return c;
         foreach (var c in LinearCases()) yield return c;
+        foreach (var c in RecurrentGradientCases.Cases()) yield return c;
     }
 
     /// <summary>Cases for operator families registered later (reductions, nn, layout).</summary>

@@ -57,6 +57,7 @@ public class OperatorContractTests
             });
         yield return new GradientCase("_backward_take", new TakeBackwardAttrs(new TakeAttrs(0, TakeMode.Clip), [4, 3]),
             r => [Rand(r, -1, 1, 2, 3), Nd.Array([1.0, 3], new Shape(2))]);
+        yield return RecurrentGradientCases.BackwardCase();
         yield return new GradientCase("sgd_update", new SgdUpdateAttrs(0.1, 0.01),
             r => [Rand(r, -1, 1, 3, 4).AsType(DType.Float32), Rand(r, -1, 1, 3, 4).AsType(DType.Float32)]);
         yield return new GradientCase("sgd_mom_update", new SgdUpdateAttrs(0.1, Momentum: 0.9),

@@ -27,6 +27,7 @@ internal sealed partial class CpuBackend : Backend
         RegisterLayout();
         RegisterReduction();
         RegisterOptimizers();
+        RegisterRecurrent();
     }
 
     /// <summary>Index values of any numeric dtype as longs (MXNet passes indices as float32).</summary>

@@ -33,6 +33,7 @@ internal sealed partial class GpuBackend : Backend
         RegisterLayout();
         RegisterReduction();
         RegisterOptimizers();
+        RegisterRecurrent();
     }
 
     private static GpuRuntime Runtime(KernelContext context) =>
