@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Engine.Kernels.Cpu;
 
@@ -10,6 +11,7 @@ public static partial class CpuRnn
     /// reverse with one GEMM per step for the gradient of the previous hidden state, then one GEMM each for the
     /// i2h weight, the h2h weight and the layer input's gradient over all steps.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Backward<T>(RnnDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> w, ReadOnlySpan<T> hx,
         ReadOnlySpan<T> cx, ReadOnlySpan<T> y, ReadOnlySpan<T> reserve, ReadOnlySpan<T> dy, ReadOnlySpan<T> dhy,
         ReadOnlySpan<T> dcy, Span<T> dx, Span<T> dw, Span<T> dhx, Span<T> dcx, Span<T> scratch)

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace Engine.Kernels.Cpu;
 
@@ -16,6 +17,7 @@ public static partial class CpuRnn
     /// <paramref name="dropout"/> is set, each layer's output but the last is dropped with the Philox counters from
     /// <paramref name="offset"/> of <paramref name="seed"/> (layer l from offset + l * counters per layer).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Forward<T>(RnnDescriptor d, bool dropout, ulong seed, ulong offset, ReadOnlySpan<T> x,
         ReadOnlySpan<T> w, ReadOnlySpan<T> hx, ReadOnlySpan<T> cx, Span<T> y, Span<T> hy, Span<T> cy,
         Span<T> reserve, Span<T> scratch) where T : unmanaged, IFloatingPointIeee754<T>
