@@ -8,6 +8,7 @@ namespace Engine.Tests.Recurrent;
 /// The fused RNN op against PyTorch's nn.RNN, nn.LSTM and nn.GRU (tools/golden/gen_rnn.py): outputs, final
 /// states and the gradients of the input, the initial states and every parameter, in float32.
 /// </summary>
+[Category("Conformance")]
 public class RnnGoldenTests
 {
     public static IEnumerable<string> Cases() => Golden.CaseNames("rnn");
