@@ -104,7 +104,7 @@ Task("Bench")
     // --suite=gemm|conv|layers|train|elementwise, several comma-separated, or all (gemm,conv,layers,train);
     // --threads=1 or 1,2; optional --repeat=R and --budget=SECONDS per case, --rounds=N (engine and torch run
     // alternately N times; compare.py keeps each case's best median). Results: artifacts/bench/*.jsonl, compare.md.
-    var suites = suite == "all" ? new[] { "gemm", "conv", "layers", "train" } : suite.Split(',');
+    var suites = suite == "all" ? new[] { "gemm", "conv", "layers", "train", "rnn" } : suite.Split(',');
     var threadCounts = threads.Split(',');
     var repeat = Argument("repeat", "");
     var budget = Argument("budget", "");

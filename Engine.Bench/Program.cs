@@ -6,7 +6,7 @@ namespace Engine.Bench;
 /// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
 /// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda] [--repeat R]
 /// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train, fusion,
-/// hybridize, memory.
+/// hybridize, memory, rnn.
 /// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
@@ -21,6 +21,7 @@ public static class Program
         ["fusion"] = FusionSuite.Run,
         ["hybridize"] = HybridizeSuite.Run,
         ["memory"] = MemorySuite.Run,
+        ["rnn"] = RnnSuite.Run,
     };
 
     public static int Main(string[] args)

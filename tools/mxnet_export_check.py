@@ -22,6 +22,16 @@ MULTI_OUTPUT = {"BatchNorm": 3, "Dropout": 2, "LayerNorm": 3, "InstanceNorm": 3,
 MUTATED = {"BatchNorm": (3, 4)}
 
 
+def outputs(node):
+    """Outputs MXNet counts for a node: RNN has 1, or with state_outputs 2 (3 for LSTM)."""
+    if node["op"] == "RNN":
+        attrs = node.get("attrs", {})
+        if attrs.get("state_outputs", "False") not in ("True", "true", "1"):
+            return 1
+        return 3 if attrs.get("mode") == "lstm" else 2
+    return MULTI_OUTPUT.get(node["op"], 1)
+
+
 def read_params(path):
     with open(path, "rb") as f:
         data = f.read()
@@ -104,7 +114,7 @@ def check(symbol_path, params_path, inputs):
         for k in MUTATED.get(n["op"], ()):
             if k < len(n["inputs"]):
                 aux.add(nodes[n["inputs"][k][0]]["name"])
-        row += MULTI_OUTPUT.get(n["op"], 1)
+        row += outputs(n)
         rows.append(row)
     if sym["node_row_ptr"] != rows:
         problems.append("symbol: node_row_ptr %r should be %r" % (sym["node_row_ptr"], rows))

@@ -16,9 +16,16 @@ public abstract partial class Block
         return result;
     }
 
+    /// <summary>
+    /// Parameters a block keeps in a list rather than in fields (a recurrent layer's per-layer weights), with their
+    /// structural keys (MXNet's attribute names, l0_i2h_weight); they follow the field parameters.
+    /// </summary>
+    protected virtual IEnumerable<(string Key, Parameter Parameter)> ListedParameters() => [];
+
     private void CollectStructural(string prefix, List<KeyValuePair<string, Parameter>> into)
     {
         foreach (var (key, p) in FieldParameters) into.Add(new KeyValuePair<string, Parameter>(prefix + key, p));
+        foreach (var (key, p) in ListedParameters()) into.Add(new KeyValuePair<string, Parameter>(prefix + key, p));
         foreach (var (name, child) in Children) child.CollectStructural(prefix + name + ".", into);
     }
 

@@ -56,6 +56,7 @@ public partial class GradientCheckTests
         foreach (var c in LinearCases()) yield return c;
         foreach (var c in ConvolutionNdCases()) yield return c;
         foreach (var c in LayerGradientCases.Cases()) yield return c;
+        foreach (var c in RecurrentGradientCases.Cases()) yield return c;
     }
 
     /// <summary>Cases for operator families registered later (reductions, nn, layout).</summary>

@@ -67,6 +67,7 @@ public class OperatorContractTests
         ], [2, 3]);
         yield return new GradientCase("_fused_elementwise", new FusedElementwiseAttrs(program, "mul, exp"),
             r => [Rand(r, -1, 1, 3, 4), Rand(r, -1, 1, 4)]);
+        yield return RecurrentGradientCases.BackwardCase();
         yield return new GradientCase("sgd_update", new SgdUpdateAttrs(0.1, 0.01),
             r => [Rand(r, -1, 1, 3, 4).AsType(DType.Float32), Rand(r, -1, 1, 3, 4).AsType(DType.Float32)]);
         yield return new GradientCase("sgd_mom_update", new SgdUpdateAttrs(0.1, Momentum: 0.9),

@@ -12,7 +12,7 @@ public class ExportCheckerTests
 {
     private const string Python = "/usr/bin/python3";
 
-    private static (int Code, string Output) RunChecker(params string[] args)
+    internal static (int Code, string Output) RunChecker(params string[] args)
     {
         string? root = AppContext.BaseDirectory;
         while (root is not null && !File.Exists(Path.Combine(root, "Engine.sln"))) root = Path.GetDirectoryName(root);
@@ -29,7 +29,7 @@ public class ExportCheckerTests
         return (p.ExitCode, output);
     }
 
-    private static void RequirePython()
+    internal static void RequirePython()
     {
         if (!File.Exists(Python)) Assert.Ignore($"{Python} is not installed");
         using var p = Process.Start(new ProcessStartInfo(Python, "-c \"import numpy\"")

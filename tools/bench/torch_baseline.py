@@ -5,8 +5,9 @@ with "peer": "torch".
     /usr/bin/python3 tools/bench/torch_baseline.py SUITE [--threads N] [--repeat R] [--budget SECONDS]
         [--filter TEXT] [--out FILE]
 
-Suites: elementwise, gemm, conv, layers, train, hybridize. The gemm, conv and layers shapes come from cases.json
-beside this file, which Engine.Bench embeds, so both sides run the same cases under the same names. Written for Debian's
+Suites: elementwise, gemm, conv, layers, train, hybridize, rnn. The gemm, conv and layers shapes come from
+cases.json beside this file, which Engine.Bench embeds, so both sides run the same cases under the same names.
+Written for Debian's
 python3-torch 1.13 (oneDNN for convolutions, OpenBLAS through libopenblas0-pthread for torch.mm). The thread count
 goes to OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is imported (OpenBLAS reads it only when it loads) and
 to torch.set_num_threads after.
@@ -22,7 +23,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITES = ("elementwise", "gemm", "conv", "layers", "train", "hybridize")
+SUITES = ("elementwise", "gemm", "conv", "layers", "train", "hybridize", "rnn")
 
 # Timing, as Engine.Bench/BenchContext.cs does it: warm up for WARMUP_CALLS calls and WARMUP_SECONDS and on until
 # SETTLE_CALLS calls or SETTLE_SECONDS (the engine's JIT needs that; torch is timed the same way), group calls so a
@@ -411,6 +412,36 @@ def suite_hybridize(bench, torch):
         bench.measure(case, step)
 
 
+def suite_rnn(bench, torch):
+    """nn.LSTM and nn.GRU, 2 layers, hidden 256, input 128, sequence 35, batch 32 (TNC): "... fwd" under no_grad,
+    "... step" forward and backward from the output with a fixed head gradient (input and parameter gradients)."""
+    seq, batch, inputs, hidden, layers = 35, 32, 128, 256, 2
+    for name, cls in (("lstm", torch.nn.LSTM), ("gru", torch.nn.GRU)):
+        size = f"{name} 2x{hidden} in{inputs} T{seq} N{batch}"
+        forward_case, step_case = size + " fwd", size + " step"
+        want_forward, want_step = bench.wants(forward_case), bench.wants(step_case)
+        if not want_forward and not want_step:
+            continue
+        net = cls(inputs, hidden, layers)
+        x = torch.randn(seq, batch, inputs, requires_grad=True)
+        head = torch.randn(seq, batch, hidden)
+
+        def forward():
+            with torch.no_grad():
+                net(x)
+
+        def step():
+            net.zero_grad(set_to_none=True)
+            x.grad = None
+            y, _ = net(x)
+            y.backward(head)
+
+        if want_forward:
+            bench.measure(forward_case, forward)
+        if want_step:
+            bench.measure(step_case, step)
+
+
 # Prints the core OpenBLAS picks on this machine; run in a child process, because OpenBLAS reads
 # OPENBLAS_CORETYPE only once, when it loads.
 PROBE = """
@@ -479,6 +510,8 @@ def main(argv):
             suite_layers(bench, torch, cases)
         elif args.suite == "hybridize":
             suite_hybridize(bench, torch)
+        elif args.suite == "rnn":
+            suite_rnn(bench, torch)
         else:
             suite_train(bench, torch)
     finally:

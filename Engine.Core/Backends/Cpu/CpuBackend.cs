@@ -31,6 +31,7 @@ internal sealed partial class CpuBackend : Backend
         RegisterOptimizers();
         RegisterLoss();
         RegisterFusion();
+        RegisterRecurrent();
     }
 
     /// <summary>Index values of any numeric dtype as longs (MXNet passes indices as float32).</summary>

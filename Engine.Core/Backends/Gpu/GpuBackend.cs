@@ -37,6 +37,7 @@ internal sealed partial class GpuBackend : Backend
         RegisterOptimizers();
         RegisterLoss();
         RegisterFusion();
+        RegisterRecurrent();
     }
 
     private static GpuRuntime Runtime(KernelContext context) =>

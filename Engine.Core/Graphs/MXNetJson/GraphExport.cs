@@ -21,6 +21,9 @@ public static class GraphExport
         ArgumentNullException.ThrowIfNull(graph);
         var map = new Dictionary<Node, SymbolNode>(ReferenceEqualityComparer.Instance);
         var constants = new List<KeyValuePair<string, NDArray>>();
+        // The concat that builds an RNN op's parameter vector is MXNet's _rnn_param_concat, as Gluon writes it.
+        var rnnParameters = graph.Nodes.Where(n => n.Op?.Name == "rnn").Select(n => n.Inputs[1].Node)
+            .ToHashSet(ReferenceEqualityComparer.Instance);
         SymbolEntry Entry(NodeOutput o)
         {
             if (!map.TryGetValue(o.Node, out var s))
@@ -48,6 +51,7 @@ public static class GraphExport
                     continue;
             }
             var (op, attrs, inputs) = Map(n);
+            if (op == "Concat" && rnnParameters.Contains(n)) op = "_rnn_param_concat";
             map[n] = new SymbolNode(op, n.Name, attrs, inputs.Select(Entry).ToList());
         }
         var heads = graph.Outputs.Select(Entry).ToList();
@@ -102,6 +106,8 @@ public static class GraphExport
             }
             case "batch_norm":
                 return ("BatchNorm", Own(), inputs);
+            case "rnn":
+                return ("RNN", Own(), inputs);
             case "relu" or "sigmoid" or "tanh" or "softrelu" or "softsign":
                 return ("Activation", Attrs(("act_type", op.Name)), inputs);
             case "leaky_relu" or "elu":

@@ -40,9 +40,14 @@ public static class MXNetOps
         "LayerNorm" or "InstanceNorm" or "GroupNorm" => (3, Attribute.Bool(node, "output_mean_var", false) ? 3 : 1),
         "Dropout" or "LRN" => (2, 1),
         "LeakyReLU" => Attribute.String(node, "act_type", "leaky") == "rrelu" ? (2, 1) : (1, 1),
+        "RNN" => RnnOutputs(node) is var n ? (n, n) : default,
         "SliceChannel" or "split" => (Attribute.Int(node, "num_outputs", 1), Attribute.Int(node, "num_outputs", 1)),
         _ => (1, 1),
     };
+
+    /// <summary>The RNN op's outputs: the sequence, and with state_outputs the final state (and cell, LSTM).</summary>
+    private static int RnnOutputs(SymbolNode node) =>
+        !Attribute.Bool(node, "state_outputs", false) ? 1 : Attribute.String(node, "mode", "") == "lstm" ? 3 : 2;
 
     /// <summary>The name of output <paramref name="index"/>: MXNet's FListOutputNames, else outputN.</summary>
     public static string OutputName(SymbolNode node, int index)
@@ -53,6 +58,7 @@ public static class MXNetOps
             "LayerNorm" or "InstanceNorm" or "GroupNorm" => ["output", "mean", "std"],
             "Dropout" or "LeakyReLU" => ["output", "mask"],
             "LRN" => ["output", "tmp_norm"],
+            "RNN" => ["output", "state_output", "statecell_output"],
             _ => null,
         };
         if (names is not null && index < names.Length) return names[index];

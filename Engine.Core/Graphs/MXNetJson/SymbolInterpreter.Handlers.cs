@@ -273,6 +273,23 @@ public sealed partial class SymbolInterpreter
         ]), "_full", "_zeros", "_ones");
         Add(new Handler(["mode", "pad_width", "constant_value"], Pad), "Pad", "pad");
         AddDeconvolution(h);
+        Add(new Handler(["state_size", "num_layers", "mode", "bidirectional", "p", "state_outputs",
+            "projection_size", "lstm_state_clip_min", "lstm_state_clip_max", "lstm_state_clip_nan",
+            "use_sequence_length"], Rnn)
+        {
+            Inputs = (n, c) => c == (A.String(n, "mode", "") == "lstm" ? 4 : 3),
+            Check = n =>
+            {
+                _ = RnnModeOf(n);
+                if (A.Raw(n, "projection_size") is not (null or "None"))
+                    throw new NotSupportedException("projection_size (LSTMP) is not supported.");
+                if (A.Bool(n, "use_sequence_length", false))
+                    throw new NotSupportedException("use_sequence_length is not supported.");
+                if (A.Raw(n, "lstm_state_clip_min") is not (null or "None") ||
+                    A.Raw(n, "lstm_state_clip_max") is not (null or "None"))
+                    throw new NotSupportedException("lstm_state_clip_min/max are not supported.");
+            },
+        }, "RNN");
         return h;
     }
 
@@ -483,5 +500,23 @@ public sealed partial class SymbolInterpreter
         var before = Enumerable.Range(0, x.Rank).Select(k => width[2 * k]).ToArray();
         var after = Enumerable.Range(0, x.Rank).Select(k => width[2 * k + 1]).ToArray();
         return [Nd.Pad(x, before, after, mode, A.Double(n, "constant_value", 0))];
+    }
+
+    private static RnnMode RnnModeOf(SymbolNode n) => A.String(n, "mode", "") switch
+    {
+        "lstm" => RnnMode.Lstm,
+        "gru" => RnnMode.Gru,
+        "rnn_tanh" => RnnMode.RnnTanh,
+        "rnn_relu" => RnnMode.RnnRelu,
+        var m => throw new NotSupportedException(
+            $"RNN mode '{m}' is unknown; MXNet's are rnn_relu, rnn_tanh, lstm, gru."),
+    };
+
+    private static NDArray[] Rnn(SymbolNode n, NDArray[] i)
+    {
+        var mode = RnnModeOf(n);
+        var outputs = Nd.Rnn(i[0], i[1], i[2], mode == RnnMode.Lstm ? i[3] : null, mode, A.RequiredInt(n, "state_size"),
+            A.RequiredInt(n, "num_layers"), A.Bool(n, "bidirectional", false), A.Double(n, "p", 0));
+        return A.Bool(n, "state_outputs", false) ? outputs : [outputs[0]];
     }
 }
