@@ -10,7 +10,7 @@ internal sealed partial class GpuBackend
     {
         Register(ConvolutionOps.Convolution, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(ConvolutionOps.Convolution, a, c, i, o);
                 return;
@@ -21,7 +21,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardBias, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardBias, a, c, i, o);
                 return;
@@ -32,7 +32,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardData, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardData, a, c, i, o);
                 return;
@@ -42,7 +42,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardWeight, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardWeight, a, c, i, o);
                 return;

@@ -9,7 +9,7 @@ internal sealed partial class GpuBackend
     {
         Register(PoolingOps.Pooling, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(PoolingOps.Pooling, a, c, i, o);
                 return;
@@ -18,7 +18,7 @@ internal sealed partial class GpuBackend
         });
         Register(PoolingOps.PoolingBackward, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(PoolingOps.PoolingBackward, a, c, i, o);
                 return;
