@@ -1,10 +1,12 @@
 using Engine.Kernels.Cpu;
+using Engine.Ops;
 
 namespace Engine.Bench;
 
 /// <summary>
 /// <see cref="CpuConvolution"/> forward, backward-data and backward-weight on every LeNet and ResNet-18 layer shape
-/// of cases.json. GFLOP/s from 2 N K C R S OH OW, the same count for all three passes.
+/// of cases.json. GFLOP/s from 2 N K C R S OH OW, the same count for all three passes. On another device
+/// (--device) the three passes are the convolution operators on arrays there.
 /// </summary>
 public static class ConvSuite
 {
@@ -15,6 +17,11 @@ public static class ConvSuite
         {
             string[] passes = ["fwd", "bwd_data", "bwd_weight"];
             if (!passes.Any(p => ctx.Wants(c.Case(p)))) continue;
+            if (!ctx.OnCpu)
+            {
+                foreach (var result in OnDevice(ctx, c, passes, random)) yield return result;
+                continue;
+            }
             var d = c.Describe();
             using var x = new NativeFloats(d.InputSize, random);
             using var w = new NativeFloats(d.WeightSize, random);
@@ -32,6 +39,31 @@ public static class ConvSuite
             if (ctx.Wants(c.Case("bwd_weight")))
                 yield return ctx.Measure(c.Case("bwd_weight"),
                     () => CpuConvolution.BackwardWeight<float>(d, x.Span, dy.Span, dw.Span), c.Flops);
+        }
+    }
+
+    private static IEnumerable<BenchResult> OnDevice(BenchContext ctx, ConvCase c, string[] passes, Random random)
+    {
+        var d = c.Describe();
+        using var x = ctx.Uniform(random, c.N, c.C, c.H, c.W);
+        using var w = ctx.Uniform(random, c.K, c.C, c.R, c.S);
+        using var bias = c.Bias ? ctx.Uniform(random, c.K) : null;
+        using var dy = ctx.Uniform(random, c.N, c.K, d.OutHeight, d.OutWidth);
+        var attrs = new ConvolutionAttrs(new Dims(c.Stride, c.Stride), new Dims(c.Pad, c.Pad), new Dims(1, 1), 1,
+            !c.Bias);
+        Func<NDArray>[] bodies =
+        [
+            () => ConvolutionOps.Convolution.Call(attrs, c.Bias ? [x, w, bias!] : [x, w]),
+            () => ConvolutionOps.ConvolutionBackwardData.Call(
+                new ConvolutionBackwardAttrs(attrs, new Dims(c.N, c.C, c.H, c.W)), dy, w),
+            () => ConvolutionOps.ConvolutionBackwardWeight.Call(
+                new ConvolutionBackwardAttrs(attrs, new Dims(c.K, c.C, c.R, c.S)), x, dy),
+        ];
+        for (int p = 0; p < passes.Length; p++)
+        {
+            if (!ctx.Wants(c.Case(passes[p]))) continue;
+            var body = bodies[p];
+            yield return ctx.Measure(c.Case(passes[p]), () => body().Dispose(), c.Flops);
         }
     }
 }

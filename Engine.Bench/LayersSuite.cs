@@ -6,7 +6,8 @@ namespace Engine.Bench;
 /// <summary>
 /// The other layer kernels at the LeNet and ResNet-18 sizes of cases.json, called directly: max pooling 2x2 and
 /// global average pooling (forward, backward), batch norm (training forward, backward), softmax over the last axis
-/// (forward, backward), relu and add (forward; GB/s from the bytes read and written).
+/// (forward, backward), relu and add (forward; GB/s from the bytes read and written). On another device (--device)
+/// the same passes run as the operators on arrays there (<see cref="LayersOnDevice"/>).
 /// </summary>
 public static class LayersSuite
 {
@@ -15,6 +16,11 @@ public static class LayersSuite
         var random = new Random(3);
         foreach (var layer in BenchCases.Current.Layers)
         {
+            if (!ctx.OnCpu)
+            {
+                foreach (var result in LayersOnDevice.Run(ctx, layer, random)) yield return result;
+                continue;
+            }
             var results = layer.Op switch
             {
                 "max_pool" => Pooling(ctx, layer, random, global: false),
@@ -90,7 +96,8 @@ public static class LayersSuite
         using var dy = new NativeFloats(count, random);
         using var dx = new NativeFloats(count);
         if (ctx.Wants(layer.Case("fwd")))
-            yield return ctx.Measure(layer.Case("fwd"), () => CpuSoftmax.Softmax<float>(outer, axis, 1, x.Span, y.Span));
+            yield return ctx.Measure(layer.Case("fwd"),
+                () => CpuSoftmax.Softmax<float>(outer, axis, 1, x.Span, y.Span));
         if (ctx.Wants(layer.Case("bwd")))
         {
             CpuSoftmax.Softmax<float>(outer, axis, 1, x.Span, y.Span);
