@@ -7,9 +7,10 @@ using NUnit.Framework;
 namespace Engine.Tests.Gpu;
 
 /// <summary>
-/// Float64 convolution, pooling, batch norm, softmax and fully-connected layers run GPU kernels (the generic ones,
-/// instantiated for double), not the CPU kernel on host copies: each operator is run through Nd on the device, its
-/// result compared with the CPU backend's, and the double instantiation must be among the kernels the device loaded.
+/// Float64 convolution, pooling, batch norm, softmax, cross-entropy and fully-connected layers run GPU kernels (the
+/// generic ones, instantiated for double), not the CPU kernel on host copies: each operator is run through Nd on the
+/// device, its result compared with the CPU backend's, and the double instantiation must be among the kernels the
+/// device loaded.
 /// Every double instantiation is also compiled to PTX for sm_90.
 /// </summary>
 public sealed class Float64KernelTests : GpuFixture
@@ -28,6 +29,8 @@ public sealed class Float64KernelTests : GpuFixture
         (typeof(GpuBatchNorm), "DataGradientKernel", [typeof(double)]),
         (typeof(GpuSoftmax), "ForwardKernel", [typeof(double)]),
         (typeof(GpuSoftmax), "BackwardKernel", [typeof(double)]),
+        (typeof(GpuSoftmaxCrossEntropy), "ForwardKernel", [typeof(double)]),
+        (typeof(GpuSoftmaxCrossEntropy), "BackwardKernel", [typeof(double)]),
     ];
 
     public static IEnumerable<TestCaseData> Kernels() =>
@@ -71,6 +74,12 @@ public sealed class Float64KernelTests : GpuFixture
     public void SoftmaxRunsOnTheDevice() => Check(
         x => Nd.Softmax(x, axis: 1, temperature: 2) * Nd.LogSoftmax(x, axis: -1),
         new Shape(3, 4, 5), "GpuSoftmax.ForwardKernel[Double]", "GpuSoftmax.BackwardKernel[Double]");
+
+    [Test]
+    public void SoftmaxCrossEntropyRunsOnTheDevice() => Check(
+        x => Nd.SoftmaxCrossEntropy(x, Nd.Array(new long[] { 2, 0, 4 }, new Shape(3), x.Device)),
+        new Shape(3, 5), "GpuSoftmaxCrossEntropy.ForwardKernel[Double]",
+        "GpuSoftmaxCrossEntropy.BackwardKernel[Double]");
 
     [Test]
     public void FullyConnectedRunsOnTheDevice() => Check(

@@ -53,7 +53,7 @@ internal sealed partial class GpuBackend
             Softmax(NormalizationOps.LogSoftmaxBackward, a, c, i, o));
         Register(NormalizationOps.SoftmaxCrossEntropy, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[1].DType is not (DType.Float32 or DType.Int32 or DType.Int64))
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || !SupportedLabels(i[1].DType))
             {
                 OnCpu(NormalizationOps.SoftmaxCrossEntropy, a, c, i, o);
                 return;
@@ -64,7 +64,7 @@ internal sealed partial class GpuBackend
         });
         Register(NormalizationOps.SoftmaxCrossEntropyBackward, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[1].DType is not (DType.Float32 or DType.Int32 or DType.Int64))
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || !SupportedLabels(i[1].DType))
             {
                 OnCpu(NormalizationOps.SoftmaxCrossEntropyBackward, a, c, i, o);
                 return;
@@ -97,4 +97,7 @@ internal sealed partial class GpuBackend
         if (log) GpuSoftmax.LogSoftmaxBackward(rt, (int)outer, n, (int)inner, x, dy, o[0], a.Temperature);
         else GpuSoftmax.SoftmaxBackward(rt, (int)outer, n, (int)inner, x, dy, o[0], a.Temperature);
     }
+
+    /// <summary>Label dtypes the cross-entropy kernels read (on the host, checked before the launch).</summary>
+    private static bool SupportedLabels(DType t) => t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
 }
