@@ -2,14 +2,16 @@ using System.Collections;
 using System.Diagnostics;
 using System.Reflection;
 using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal;
 
 namespace Engine.GpuCheck;
 
 /// <summary>
 /// Runs the NUnit tests of an assembly without a test host (the GPU machine has only the .NET runtime): fixtures
 /// with [Test], [TestCase] and [TestCaseSource] methods (TestCaseData included, sources inherited from base
-/// fixtures), [Values] parameters (combined), [SetUpFixture], [SetUp] and [TearDown], Assert.Ignore. Enough for the GPU
-/// suite, which uses nothing else; it is not a general NUnit runner.
+/// fixtures), [Values], [Range] and [ValueSource] parameters (combined), [SetUpFixture], [SetUp] and [TearDown],
+/// Assert.Ignore. Enough for the GPU suite, which uses nothing else; it is not a general NUnit runner.
 /// </summary>
 internal sealed class SuiteRunner(TextWriter log)
 {
@@ -120,26 +122,19 @@ internal sealed class SuiteRunner(TextWriter log)
         IEnumerable<object?[]> combinations = [[]];
         foreach (var p in parameters)
         {
-            var values = ValuesOf(p);
+            var values = ValuesOf(fixture, method, p);
             combinations = combinations.SelectMany(c => values.Select(v => c.Append(v).ToArray())).ToList();
         }
         foreach (var c in combinations) yield return c;
     }
 
-    /// <summary>A [Values] parameter's values: those listed, or every value of a bool or enum.</summary>
-    private static object?[] ValuesOf(ParameterInfo p)
+    /// <summary>A parameter's values from its NUnit data source: [Values], [Range], [ValueSource].</summary>
+    private static object?[] ValuesOf(Type fixture, MethodInfo method, ParameterInfo p)
     {
-        var attribute = p.GetCustomAttribute<ValuesAttribute>()
-            ?? throw new InvalidOperationException($"parameter {p.Name} of {p.Member.Name} has no source");
-        var listed = (object?[]?)typeof(ValuesAttribute).GetField("data",
-            BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(attribute);
-        if (listed is { Length: > 0 })
-            return listed.Select(v => v is null || p.ParameterType.IsInstanceOfType(v) ? v
-                : System.Convert.ChangeType(v, p.ParameterType, System.Globalization.CultureInfo.InvariantCulture))
-                .ToArray();
-        if (p.ParameterType == typeof(bool)) return [false, true];
-        if (p.ParameterType.IsEnum) return Enum.GetValues(p.ParameterType).Cast<object?>().ToArray();
-        throw new InvalidOperationException($"parameter {p.Name} of {p.Member.Name}: [Values] needs values");
+        var source = p.GetCustomAttributes().OfType<IParameterDataSource>().FirstOrDefault()
+            ?? throw new InvalidOperationException($"parameter {p.Name} of {method.Name} has no data source");
+        var wrapper = new ParameterWrapper(new MethodWrapper(fixture, method), p);
+        return source.GetData(wrapper).Cast<object?>().ToArray();
     }
 
     /// <summary>The static member <paramref name="name"/> of the type or of a base type (private too).</summary>
