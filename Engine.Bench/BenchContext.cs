@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Engine.Kernels;
+using Engine.Kernels.Cpu;
 
 namespace Engine.Bench;
 
@@ -7,7 +9,9 @@ namespace Engine.Bench;
 /// warm up for at least <see cref="WarmupCalls"/> calls and <see cref="WarmupSeconds"/>, and on until
 /// <see cref="SettleCalls"/> calls or <see cref="SettleSeconds"/>; group calls so one sample lasts at least
 /// <see cref="MinSampleMs"/>; take between <see cref="MinSamples"/> and Repeat samples, as many as fit in the time
-/// budget; report the median time per call with the quartiles and the fastest sample.
+/// budget; report the median time per call with the quartiles and the fastest sample. On a GPU the clock stops only
+/// after the device has finished the work (<see cref="Synchronize"/>); on the simulated GPU, which only shows that a
+/// suite runs there, warm-up is a single call.
 /// </summary>
 public sealed class BenchContext(BenchOptions options)
 {
@@ -37,6 +41,50 @@ public sealed class BenchContext(BenchOptions options)
     public string Suite => options.Suite;
 
     public int Threads => options.Threads;
+
+    /// <summary>
+    /// The device the suites run on (--device). Suites that build their arrays with Nd get it as the default device
+    /// (Program opens the scope); suites that call CPU kernels directly take the operators' path on other devices
+    /// (<see cref="OnCpu"/>).
+    /// </summary>
+    public Device Device => options.Device;
+
+    /// <summary>Whether the suites run on the CPU, where kernel suites call the CPU kernels directly.</summary>
+    public bool OnCpu => Device.Kind == DeviceKind.Cpu;
+
+    private bool Simulated => Device.Kind == DeviceKind.GpuSimulator;
+
+    /// <summary>Why <see cref="Device"/> cannot be used (with the GPU support report), or null when it can.</summary>
+    public string? DeviceProblem()
+    {
+        try
+        {
+            DeviceRuntime.For(Device);
+            return null;
+        }
+        catch (Exception e) when (e is NotSupportedException or ArgumentException)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>The line printed before the results: the device and, on the CPU, the kernels and threads.</summary>
+    public string DescribeDevice() => OnCpu
+        ? $"CPU kernels {CpuInstructionSet.Describe()}, {Threads} threads"
+        : $"device {Device}" +
+            (Simulated ? " (ILGPU's CPU accelerator: shows the suite runs; times mean nothing)" : "");
+
+    /// <summary>Waits until the device has finished all queued work (nothing to wait for on the CPU).</summary>
+    public void Synchronize() => DeviceRuntime.For(Device).Synchronize();
+
+    /// <summary>A float32 array on <see cref="Device"/>, uniform in [-1, 1) from <paramref name="random"/>.</summary>
+    public NDArray Uniform(Random random, params int[] shape)
+    {
+        var s = new Shape(shape);
+        var values = new float[s.Size];
+        for (int i = 0; i < values.Length; i++) values[i] = random.NextSingle() * 2 - 1;
+        return Nd.Array(values, s, Device);
+    }
 
     /// <summary>--profile: suites that run Nd operators also print a per-operator profile to stderr.</summary>
     public bool Profile => options.Profile;
@@ -116,14 +164,15 @@ public sealed class BenchContext(BenchOptions options)
             double elapsed = Stopwatch.GetElapsedTime(warmStart).TotalSeconds;
             bool warm = i >= WarmupCalls && elapsed >= WarmupSeconds;
             bool settled = i >= SettleCalls || elapsed >= SettleSeconds;
-            if (warm && settled) break;
+            if (warm && settled || Simulated && i >= 1) break;
             long t0 = Stopwatch.GetTimestamp();
             body();
+            Synchronize();
             fastest = Math.Min(fastest, Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
         }
 
         int calls = (int)Math.Clamp(Math.Ceiling(MinSampleMs / Math.Max(fastest, 1e-6)), 1, 1_000_000);
-        int fewest = Math.Min(MinSamples, options.Repeat);
+        int fewest = Math.Min(Simulated ? 1 : MinSamples, options.Repeat);
         int samples = (int)Math.Clamp(Math.Floor(options.BudgetSeconds * 1000 / (calls * fastest)), fewest,
             options.Repeat);
         var times = new double[samples];
@@ -131,6 +180,7 @@ public sealed class BenchContext(BenchOptions options)
         {
             long t0 = Stopwatch.GetTimestamp();
             for (int c = 0; c < calls; c++) body();
+            Synchronize();
             times[s] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds / calls;
         }
         Array.Sort(times);
@@ -139,6 +189,6 @@ public sealed class BenchContext(BenchOptions options)
         return new BenchResult(Suite, caseName, Threads, median, times[0], times[(n - 1) / 4],
             times[3 * (n - 1) / 4], samples, calls,
             Gflops: flops > 0 ? flops / median / 1e6 : null,
-            GbPerS: bytes > 0 ? bytes / median / 1e6 : null);
+            GbPerS: bytes > 0 ? bytes / median / 1e6 : null, Device: OnCpu ? null : Device.ToString());
     }
 }

@@ -1,22 +1,24 @@
 namespace Engine.Bench;
 
 /// <summary>
-/// The command line: SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] [--filter TEXT]
-/// [--out FILE] [--list] [--profile] [--profile-shapes]. <see cref="Parse"/> validates everything and explains what is wrong.
+/// The command line: SUITE [--threads N] [--device DEVICE] [--repeat R] [--budget SECONDS] [--filter TEXT]
+/// [--out FILE] [--list] [--profile] [--profile-shapes]. DEVICE is what <see cref="Engine.Device.Parse"/> reads: cpu
+/// (the default), cuda:N, gpusim or opencl:N. <see cref="Parse"/> validates everything and explains what is wrong.
 /// </summary>
-public sealed record BenchOptions(string Suite, int Threads, string Device, int Repeat, double BudgetSeconds,
+public sealed record BenchOptions(string Suite, int Threads, Device Device, int Repeat, double BudgetSeconds,
     string? Filter, string? OutFile, bool ListOnly = false, bool Profile = false, bool ProfileShapes = false)
 {
     public const string Usage =
-        "usage: Engine.Bench SUITE [--threads N] [--device cpu|cuda] [--repeat R] [--budget SECONDS] " +
-        "[--filter TEXT] [--out FILE] [--list] [--profile] [--profile-shapes]";
+        "usage: Engine.Bench SUITE [--threads N] [--device cpu|cuda:N|gpusim|opencl:N] [--repeat R] " +
+        "[--budget SECONDS] [--filter TEXT] [--out FILE] [--list] [--profile] [--profile-shapes]";
 
-    /// <summary>Parses the arguments after the suite name; throws <see cref="ArgumentException"/> on bad input.</summary>
+    /// <summary>Parses the arguments after the suite name; throws <see cref="ArgumentException"/> on bad input.
+    /// </summary>
     public static BenchOptions Parse(string suite, IReadOnlyList<string> args)
     {
         int threads = 1, repeat = 30;
         double budget = 2.0;
-        string device = "cpu";
+        var device = Device.Cpu;
         string? filter = null, outFile = null;
         bool listOnly = false, profile = false, profileShapes = false;
         for (int i = 0; i < args.Count; i++)
@@ -30,7 +32,7 @@ public sealed record BenchOptions(string Suite, int Threads, string Device, int 
                 case "--threads": threads = PositiveInt(name, Value()); break;
                 case "--repeat": repeat = PositiveInt(name, Value()); break;
                 case "--budget": budget = PositiveDouble(name, Value()); break;
-                case "--device": device = Value().ToLowerInvariant(); break;
+                case "--device": device = ParseDevice(Value()); break;
                 case "--filter": filter = Value(); break;
                 case "--out": outFile = Value(); break;
                 case "--list": listOnly = true; break;
@@ -39,10 +41,20 @@ public sealed record BenchOptions(string Suite, int Threads, string Device, int 
                 default: throw new ArgumentException($"unknown option '{name}'; {Usage}");
             }
         }
-        if (device is not ("cpu" or "cuda"))
-            throw new ArgumentException($"--device must be cpu or cuda, got '{device}'.");
         return new BenchOptions(suite, threads, device, repeat, budget, filter, outFile, listOnly, profile,
             profileShapes);
+    }
+
+    private static Device ParseDevice(string text)
+    {
+        try
+        {
+            return Device.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"option --device: {e.Message}", e);
+        }
     }
 
     private static int PositiveInt(string option, string text) =>

@@ -7,10 +7,11 @@ namespace Engine.Bench;
 /// <summary>
 /// One benchmark case, printed as one JSON line: suite, case, threads, median_ms (per call) and, where they apply,
 /// gflops (from the median) or gb_per_s; min_ms, q1_ms and q3_ms show the spread of the samples; samples and
-/// calls_per_sample say how the median was taken. The memory suite adds planned_bytes and unplanned_bytes.
+/// calls_per_sample say how the median was taken; device names the device when it is not the CPU (gpu(0),
+/// gpusim(0)). The memory suite adds planned_bytes and unplanned_bytes.
 /// </summary>
 public sealed record BenchResult(string Suite, string Case, int Threads, double MedianMs, double MinMs, double Q1Ms,
-    double Q3Ms, int Samples, int CallsPerSample, double? Gflops = null, double? GbPerS = null,
+    double Q3Ms, int Samples, int CallsPerSample, double? Gflops = null, double? GbPerS = null, string? Device = null,
     long? PlannedBytes = null, long? UnplannedBytes = null)
 {
     public static readonly JsonSerializerOptions JsonOptions = new()

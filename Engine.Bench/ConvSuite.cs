@@ -1,4 +1,5 @@
 using Engine.Kernels.Cpu;
+using Engine.Ops;
 
 namespace Engine.Bench;
 
@@ -7,7 +8,8 @@ namespace Engine.Bench;
 /// of cases.json. GFLOP/s from 2 N K C R S OH OW, the same count for all three passes. Then the transposed
 /// convolutions of a DCGAN generator (cases.json "deconv") as the Deconvolution operator runs them: forward is the
 /// data gradient of the convolution from the output back to the input, and fwd_bwd adds that convolution's forward
-/// (the input gradient) and weight gradient.
+/// (the input gradient) and weight gradient. On another device (--device) the
+/// passes are the convolution operators on arrays there.
 /// </summary>
 public static class ConvSuite
 {
@@ -18,6 +20,11 @@ public static class ConvSuite
         {
             string[] passes = ["fwd", "bwd_data", "bwd_weight"];
             if (!passes.Any(p => ctx.Wants(c.Case(p)))) continue;
+            if (!ctx.OnCpu)
+            {
+                foreach (var result in OnDevice(ctx, c, passes, random)) yield return result;
+                continue;
+            }
             var d = c.Describe();
             using var x = new NativeFloats(d.InputSize, random);
             using var w = new NativeFloats(d.WeightSize, random);
@@ -62,6 +69,31 @@ public static class ConvSuite
                     CpuConvolution.Forward<float>(d, dy.Span, w.Span, default, dx.Span);
                     CpuConvolution.BackwardWeight<float>(d, dy.Span, x.Span, dw.Span);
                 }, 3 * c.Flops);
+        }
+    }
+
+    private static IEnumerable<BenchResult> OnDevice(BenchContext ctx, ConvCase c, string[] passes, Random random)
+    {
+        var d = c.Describe();
+        using var x = ctx.Uniform(random, c.N, c.C, c.H, c.W);
+        using var w = ctx.Uniform(random, c.K, c.C, c.R, c.S);
+        using var bias = c.Bias ? ctx.Uniform(random, c.K) : null;
+        using var dy = ctx.Uniform(random, c.N, c.K, d.OutHeight, d.OutWidth);
+        var attrs = new ConvolutionAttrs(new Dims(c.Stride, c.Stride), new Dims(c.Pad, c.Pad), new Dims(1, 1), 1,
+            !c.Bias);
+        Func<NDArray>[] bodies =
+        [
+            () => ConvolutionOps.Convolution.Call(attrs, c.Bias ? [x, w, bias!] : [x, w]),
+            () => ConvolutionOps.ConvolutionBackwardData.Call(
+                new ConvolutionBackwardAttrs(attrs, new Dims(c.N, c.C, c.H, c.W)), dy, w),
+            () => ConvolutionOps.ConvolutionBackwardWeight.Call(
+                new ConvolutionBackwardAttrs(attrs, new Dims(c.K, c.C, c.R, c.S)), x, dy),
+        ];
+        for (int p = 0; p < passes.Length; p++)
+        {
+            if (!ctx.Wants(c.Case(passes[p]))) continue;
+            var body = bodies[p];
+            yield return ctx.Measure(c.Case(passes[p]), () => body().Dispose(), c.Flops);
         }
     }
 }

@@ -4,7 +4,8 @@ namespace Engine.Bench;
 
 /// <summary>
 /// SGEMM through <see cref="CpuGemm.Gemm{T}"/> on the shapes of cases.json: squares, and the dense layers of the
-/// MLP and LeNet in the three forms FullyConnected runs (fwd NT, dx NN, dw TN). Reports GFLOP/s (2 m n k).
+/// MLP and LeNet in the three forms FullyConnected runs (fwd NT, dx NN, dw TN). Reports GFLOP/s (2 m n k). On
+/// another device (--device) each case is Nd.Dot on arrays there, the product the GPU backend's SGEMM computes.
 /// </summary>
 public static class GemmSuite
 {
@@ -14,6 +15,11 @@ public static class GemmSuite
         foreach (var g in BenchCases.Current.Gemm)
         {
             if (!ctx.Wants(g.Case)) continue;
+            if (!ctx.OnCpu)
+            {
+                yield return OnDevice(ctx, g, random);
+                continue;
+            }
             // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k when transposed).
             using var a = new NativeFloats((long)g.M * g.K, random);
             using var b = new NativeFloats((long)g.K * g.N, random);
@@ -23,5 +29,12 @@ public static class GemmSuite
                 () => CpuGemm.Gemm(g.TransA, g.TransB, g.M, g.N, g.K, 1f, a.Span, lda, b.Span, ldb, 0f, c.Span, g.N),
                 g.Flops);
         }
+    }
+
+    private static BenchResult OnDevice(BenchContext ctx, GemmCase g, Random random)
+    {
+        using var a = g.TransA ? ctx.Uniform(random, g.K, g.M) : ctx.Uniform(random, g.M, g.K);
+        using var b = g.TransB ? ctx.Uniform(random, g.N, g.K) : ctx.Uniform(random, g.K, g.N);
+        return ctx.Measure(g.Case, () => Nd.Dot(a, b, g.TransA, g.TransB).Dispose(), g.Flops);
     }
 }

@@ -7,7 +7,8 @@ namespace Engine.Bench;
 /// The other layer kernels at the LeNet and ResNet-18 sizes of cases.json, called directly: max pooling 2x2 and
 /// global average pooling (forward, backward), batch norm (training forward, backward), softmax over the last axis
 /// (forward, backward), layer norm over the last axis (forward, backward), relu and add (forward; GB/s from the
-/// bytes read and written).
+/// bytes read and written). On another device (--device) the same passes run as the operators on arrays there
+/// (<see cref="LayersOnDevice"/>).
 /// </summary>
 public static class LayersSuite
 {
@@ -16,6 +17,11 @@ public static class LayersSuite
         var random = new Random(3);
         foreach (var layer in BenchCases.Current.Layers)
         {
+            if (!ctx.OnCpu)
+            {
+                foreach (var result in LayersOnDevice.Run(ctx, layer, random)) yield return result;
+                continue;
+            }
             var results = layer.Op switch
             {
                 "max_pool" => Pooling(ctx, layer, random, global: false),

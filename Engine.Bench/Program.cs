@@ -4,9 +4,9 @@ namespace Engine.Bench;
 
 /// <summary>
 /// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
-/// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda] [--repeat R]
-/// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train, fusion,
-/// hybridize, memory, rnn.
+/// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda:0|gpusim]
+/// [--repeat R] [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train,
+/// fusion, hybridize, memory, rnn.
 /// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
@@ -47,18 +47,16 @@ public static class Program
             Console.Error.WriteLine($"Engine.Bench: {e.Message}");
             return 2;
         }
-        if (options.Device != "cpu")
+        var context = new BenchContext(options);
+        if (context.DeviceProblem() is { } problem)
         {
-            Console.Error.WriteLine(
-                $"Engine.Bench: --device {options.Device}: these suites measure the CPU kernels. The GPU backend's " +
-                "benchmarks (SGEMM against cuBLAS, elementwise and reductions against copy bandwidth) run with " +
-                "tools/gpu-check.sh --suite bench --device cuda:0 (see docs/gpu.md).");
+            Console.Error.WriteLine($"Engine.Bench: --device {options.Device}: {problem}");
             return 3;
         }
-
         CpuParallel.MaxThreads = options.Threads;
-        Console.Error.WriteLine($"Engine.Bench: CPU kernels {CpuInstructionSet.Describe()}, {options.Threads} threads");
-        var context = new BenchContext(options);
+        Console.Error.WriteLine($"Engine.Bench: {context.DescribeDevice()}");
+        // Suites that build arrays through Nd get the chosen device from this scope.
+        using var onDevice = DefaultDevice.Use(options.Device);
         using var writer = options.OutFile is null ? null : new StreamWriter(options.OutFile);
         foreach (var result in suite(context))
         {

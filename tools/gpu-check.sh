@@ -20,8 +20,12 @@ pack() {
   command -v dotnet >/dev/null 2>&1 || { echo "gpu-check: packing needs the .NET SDK (see README.md)" >&2; exit 1; }
   rm -rf "$out/app"
   mkdir -p "$out"
-  dotnet publish tools/GpuCheck/GpuCheck.csproj -c Release -r linux-x64 --self-contained false -o "$out/app" \
-    -p:UseAppHost=false >/dev/null
+  if ! dotnet publish tools/GpuCheck/GpuCheck.csproj -c Release -r linux-x64 --self-contained false -o "$out/app" \
+    -p:UseAppHost=false >"$out/publish.log" 2>&1; then
+    grep -E "error|Error" "$out/publish.log" | sort -u | tail -n 20 >&2
+    echo "gpu-check: dotnet publish failed; the whole log is $out/publish.log" >&2
+    exit 1
+  fi
   local root fx tarball
   root=$(dirname "$(readlink -f "$(command -v dotnet)")")
   fx=$(ls -d "$root"/shared/Microsoft.NETCore.App/* | sort -V | tail -n 1)

@@ -74,4 +74,33 @@ public sealed class GemmTests : GpuFixture
         GpuPtxCheck.Verify(kernel);
         GpuPtxCheck.Compiled.Keys.ShouldContain(k => k.StartsWith("GpuTensorCores.Tf32Kernel"));
     }
+
+    [Test]
+    public void AllowingTf32WithoutTensorCoresKeepsExactFp32()
+    {
+        // TF32 needs a CUDA device of sm_80 or newer; elsewhere (the simulator, older GPUs) the switch must fall back
+        // to the FP32 kernel, bit for bit, and never load the tensor-core kernel, whose inline PTX cannot run there.
+        if (GpuTensorCores.Supported(Gpu)) Assert.Ignore($"{Gpu} has TF32 tensor cores: the fallback is not taken");
+        int m = 70, n = 33, k = 29;
+        var a = Upload(Gpu, RandomFloats(m * k, 51), new Shape(m * k));
+        var b = Upload(Gpu, RandomFloats(k * n, 52), new Shape(k * n));
+        float[] Product(bool tf32)
+        {
+            bool keep = GpuGemm.AllowTf32;
+            GpuGemm.AllowTf32 = tf32;
+            try
+            {
+                var c = Empty<float>(Gpu, new Shape(m * n));
+                GpuGemm.Gemm(Gpu, false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
+                return Download<float>(c);
+            }
+            finally
+            {
+                GpuGemm.AllowTf32 = keep;
+            }
+        }
+        GpuGemm.AllowTf32.ShouldBeFalse("FP32 is exact by default");
+        Product(tf32: true).ShouldBe(Product(tf32: false));
+        Gpu.Kernels.Log.ShouldNotContain(k => k.Kernel.StartsWith("GpuTensorCores.", StringComparison.Ordinal));
+    }
 }

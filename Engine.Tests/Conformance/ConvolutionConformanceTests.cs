@@ -1,5 +1,6 @@
 using Engine.Kernels;
 using Engine.Kernels.Cpu;
+using Engine.Ops;
 using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
 
@@ -113,6 +114,7 @@ public class ConvolutionConformanceTests(Device device) : DeviceFixture(device)
     [Test]
     public void ResultsDoNotDependOnTheThreadCount()
     {
+        RequireCpu("the thread count");
         var cases = new[]
         {
             new ConvolutionDescriptor(4, 16, 12, 12, 24, 3, 3, padH: 1, padW: 1),
@@ -369,11 +371,12 @@ public class ConvolutionConformanceTests(Device device) : DeviceFixture(device)
     // ---- Helpers -------------------------------------------------------------------------------------------------
 
     /// <summary>Runs the four passes into buffers pre-filled with <paramref name="fill"/> (NaN: every element must
-    /// be overwritten).</summary>
-    private static (T[] Y, T[] Dx, T[] Dw, T[] Db) RunAll<T>(ConvolutionDescriptor d, T[] x, T[] w, T[] b, T[] dy,
+    /// be overwritten); on another device, through the operators there.</summary>
+    private (T[] Y, T[] Dx, T[] Dw, T[] Db) RunAll<T>(ConvolutionDescriptor d, T[] x, T[] w, T[] b, T[] dy,
         T fill)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
+        if (Device.Kind != DeviceKind.Cpu) return RunOperators(d, x, w, b, dy);
         T[] y = Filled(d.OutputSize, fill), dx = Filled(d.InputSize, fill);
         T[] dw = Filled(d.WeightSize, fill), db = Filled(d.OutChannels, fill);
         CpuConvolution.Forward<T>(d, x, w, b, y);
@@ -381,6 +384,30 @@ public class ConvolutionConformanceTests(Device device) : DeviceFixture(device)
         CpuConvolution.BackwardWeight<T>(d, x, dy, dw);
         CpuConvolution.BackwardBias<T>(d, dy, db);
         return (y, dx, dw, db);
+    }
+
+    /// <summary>The four passes as the convolution operators on <see cref="DeviceFixture.Device"/>.</summary>
+    private (T[] Y, T[] Dx, T[] Dw, T[] Db) RunOperators<T>(ConvolutionDescriptor d, T[] x, T[] w, T[] b, T[] dy)
+        where T : unmanaged
+    {
+        using var scope = NDArray.Scope();
+        bool twoD = d.SpatialRank == 2;
+        var attrs = new ConvolutionAttrs(
+            twoD ? new Dims(d.StrideH, d.StrideW) : new Dims(d.StrideW),
+            twoD ? new Dims(d.PadH, d.PadW) : new Dims(d.PadW),
+            twoD ? new Dims(d.DilationH, d.DilationW) : new Dims(d.DilationW), d.Groups, NoBias: b.Length == 0);
+        var xa = NDArray.FromSpan<T>(x, d.InputShape, Device);
+        var wa = NDArray.FromSpan<T>(w, d.WeightShape, Device);
+        var dya = NDArray.FromSpan<T>(dy, d.OutputShape, Device);
+        NDArray[] inputs = b.Length == 0 ? [xa, wa] : [xa, wa, NDArray.FromSpan<T>(b, d.BiasShape, Device)];
+        var y = ConvolutionOps.Convolution.Call(attrs, inputs);
+        var dx = ConvolutionOps.ConvolutionBackwardData.Call(
+            new ConvolutionBackwardAttrs(attrs, new Dims(d.InputShape.ToArray())), dya, wa);
+        var dw = ConvolutionOps.ConvolutionBackwardWeight.Call(
+            new ConvolutionBackwardAttrs(attrs, new Dims(d.WeightShape.ToArray())), xa, dya);
+        var db = ConvolutionOps.ConvolutionBackwardBias.Call(NoAttrs.Instance, dya);
+        foreach (var r in new[] { y, dx, dw, db }) r.Device.ShouldBe(Device);
+        return (y.ToArray<T>(), dx.ToArray<T>(), dw.ToArray<T>(), db.ToArray<T>());
     }
 
     private sealed class Expected(ConvolutionDescriptor d, double[] x, double[] w, double[]? b, double[] dy)

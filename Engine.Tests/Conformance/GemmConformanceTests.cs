@@ -431,7 +431,9 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         {
             double[] a = g["a"].ToFloat64(), b = g["b"].ToFloat64();
             double[] c = beta != 0 ? g["c0"].ToFloat64() : Enumerable.Repeat(double.NaN, (int)sizeC).ToArray();
-            if (batch == 0) CpuGemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
+            if (Device.Kind != DeviceKind.Cpu)
+                OnDevice(batch, transA, transB, m, n, k, alpha, a, strideA, lda, b, strideB, ldb, beta, c);
+            else if (batch == 0) CpuGemm.Gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, n);
             else CpuGemm.BatchedGemm(batch, transA, transB, m, n, k, alpha, a, strideA, b, strideB, beta, c, m * n);
             TensorAssert.AllClose(c, g["c"].ToFloat64(), Tolerances.Golden, name);
         }
@@ -440,10 +442,23 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
             float[] a = g["a"].ToFloat32(), b = g["b"].ToFloat32();
             float[] c = beta != 0 ? g["c0"].ToFloat32() : Enumerable.Repeat(float.NaN, (int)sizeC).ToArray();
             float fa = (float)alpha, fb = (float)beta;
-            if (batch == 0) CpuGemm.Gemm(transA, transB, m, n, k, fa, a, lda, b, ldb, fb, c, n);
+            if (Device.Kind != DeviceKind.Cpu)
+                OnDevice(batch, transA, transB, m, n, k, fa, a, strideA, lda, b, strideB, ldb, fb, c);
+            else if (batch == 0) CpuGemm.Gemm(transA, transB, m, n, k, fa, a, lda, b, ldb, fb, c, n);
             else CpuGemm.BatchedGemm(batch, transA, transB, m, n, k, fa, a, strideA, b, strideB, fb, c, m * n);
             TensorAssert.AllClose(c, g["c"].ToFloat32(), Tolerances.Golden, name);
         }
+    }
+
+    /// <summary>The GPU's (batched) GEMM kernel on copies of the arrays; batch 0 is one unbatched product.</summary>
+    private void OnDevice<T>(int batch, bool transA, bool transB, int m, int n, int k, T alpha, T[] a, long strideA,
+        int lda, T[] b, long strideB, int ldb, T beta, T[] c) where T : unmanaged, System.Numerics.INumber<T>
+    {
+        using var args = new DeviceArgs(Device);
+        Engine.Kernels.Gpu.GpuGemm.BatchedGemm((Engine.Kernels.Gpu.GpuRuntime)args.Runtime, Math.Max(batch, 1),
+            transA, transB, m, n, k, alpha, args.Arg(a), strideA, lda, args.Arg(b), strideB, ldb, beta, args.Arg(c),
+            (long)m * n, n);
+        args.ReadBack();
     }
 
     private static IEnumerable<(int M, int N, int K)> Shapes(Random rng)

@@ -1,6 +1,7 @@
 using System.Numerics;
 using Engine.Kernels;
 using Engine.Kernels.Cpu;
+using Engine.Kernels.Gpu;
 using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
 
@@ -48,6 +49,50 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
             Data<T>(rng, d.Channels, -0.5, 0.5), Data<T>(rng, d.Channels, -0.3, 0.3),
             Data<T>(rng, d.Channels, 0.5, 1.5));
 
+    // The kernels on the fixture's device: the CPU kernels, or on a GPU its kernels on copies of the arrays.
+
+    private void ForwardTraining<T>(BatchNormDescriptor d, T[] x, T[] gamma, T[] beta, T[] y, T[] mean, T[] invStd,
+        T[] runningMean, T[] runningVar) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Device.Kind == DeviceKind.Cpu)
+        {
+            CpuBatchNorm.ForwardTraining<T>(d, x, gamma, beta, y, mean, invStd, runningMean, runningVar);
+            return;
+        }
+        using var a = new DeviceArgs(Device);
+        GpuBatchNorm.ForwardTraining((GpuRuntime)a.Runtime, d, a.Arg(x), a.Arg(gamma), a.Arg(beta), a.Arg(y),
+            a.Arg(mean), a.Arg(invStd), a.Arg(runningMean), a.Arg(runningVar));
+        a.ReadBack();
+    }
+
+    private void ForwardInference<T>(BatchNormDescriptor d, T[] x, T[] gamma, T[] beta, T[] runningMean,
+        T[] runningVar, T[] y) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Device.Kind == DeviceKind.Cpu)
+        {
+            CpuBatchNorm.ForwardInference<T>(d, x, gamma, beta, runningMean, runningVar, y);
+            return;
+        }
+        using var a = new DeviceArgs(Device);
+        GpuBatchNorm.ForwardInference((GpuRuntime)a.Runtime, d, a.Arg(x), a.Arg(gamma), a.Arg(beta),
+            a.Arg(runningMean), a.Arg(runningVar), a.Arg(y));
+        a.ReadBack();
+    }
+
+    private void Backward<T>(BatchNormDescriptor d, T[] x, T[] dy, T[] gamma, T[] mean, T[] invStd, T[] dx,
+        T[] dgamma, T[] dbeta) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Device.Kind == DeviceKind.Cpu)
+        {
+            CpuBatchNorm.Backward<T>(d, x, dy, gamma, mean, invStd, dx, dgamma, dbeta);
+            return;
+        }
+        using var a = new DeviceArgs(Device);
+        GpuBatchNorm.Backward((GpuRuntime)a.Runtime, d, a.Arg(x), a.Arg(dy), a.Arg(gamma), a.Arg(mean),
+            a.Arg(invStd), a.Arg(dx), a.Arg(dgamma), a.Arg(dbeta));
+        a.ReadBack();
+    }
+
     // ---------------------------------------------------------------- forward (training)
 
     [Test]
@@ -56,7 +101,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
     [Test]
     public void TrainingForwardMatchesReferenceDouble() => CheckTraining<double>(_ => Tolerances.Float64, seed: 2);
 
-    private static void CheckTraining<T>(Func<long, Tolerance> tolerance, int seed)
+    private void CheckTraining<T>(Func<long, Tolerance> tolerance, int seed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Random(seed);
@@ -76,7 +121,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
             var savedInvStd = new T[channels];
             var rm = (T[])p.RunningMean.Clone();
             var rv = (T[])p.RunningVar.Clone();
-            CpuBatchNorm.ForwardTraining<T>(d, p.X, p.Gamma, p.Beta, y, savedMean, savedInvStd, rm, rv);
+            ForwardTraining<T>(d, p.X, p.Gamma, p.Beta, y, savedMean, savedInvStd, rm, rv);
 
             var r = NormalizationReference.Training(D(p.X), outer, channels, inner, D(p.Gamma), D(p.Beta),
                 D(p.RunningMean), D(p.RunningVar), d.Epsilon, d.Momentum, d.UnbiasedRunningVar, d.FixGamma);
@@ -98,7 +143,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         var y = new float[4];
         float[] saved = [0], invStd = [0];
         float[] rm = [0], rv = [1];
-        CpuBatchNorm.ForwardTraining<float>(new BatchNormDescriptor(4, 1, 1), x, [1f], [0f], y, saved, invStd, rm,
+        ForwardTraining<float>(new BatchNormDescriptor(4, 1, 1), x, [1f], [0f], y, saved, invStd, rm,
             rv);
         rm[0].ShouldBe(0.25f, 1e-6f);
         rv[0].ShouldBe(0.9f + 0.1f * 1.25f, 1e-6f);
@@ -108,7 +153,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         rm = [0];
         rv = [1];
         var pytorch = new BatchNormDescriptor(4, 1, 1) { UnbiasedRunningVar = true, Momentum = 0.9 };
-        CpuBatchNorm.ForwardTraining<float>(pytorch, x, [1f], [0f], y, saved, invStd, rm, rv);
+        ForwardTraining<float>(pytorch, x, [1f], [0f], y, saved, invStd, rm, rv);
         rv[0].ShouldBe(0.9f + 0.1f * 5f / 3f, 1e-6f);
         invStd[0].ShouldBe((float)(1 / Math.Sqrt(1.25 + 1e-5)), 1e-6f, "normalisation uses the biased variance");
     }
@@ -124,7 +169,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         var y = new float[d.Count];
         var mean = new float[3];
         var invStd = new float[3];
-        CpuBatchNorm.ForwardTraining<float>(d, x, [1f, 1, 1], [0f, 0, 0], y, mean, invStd, new float[3],
+        ForwardTraining<float>(d, x, [1f, 1, 1], [0f, 0, 0], y, mean, invStd, new float[3],
             new float[3]);
         TensorAssert.AllClose(D(mean), r.Mean, Tolerances.Float32Statistics, "mean");
         TensorAssert.AllClose(D(invStd), r.Var.Select(v => 1 / Math.Sqrt(v + 1e-5)).ToArray(),
@@ -138,10 +183,10 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         var d = new BatchNormDescriptor(3, 4, 21);
         var p = MakeInputs<float>(rng, d);
         var expected = new float[d.Count];
-        CpuBatchNorm.ForwardTraining<float>(d, p.X, p.Gamma, p.Beta, expected, new float[4], new float[4],
+        ForwardTraining<float>(d, p.X, p.Gamma, p.Beta, expected, new float[4], new float[4],
             new float[4], new float[4]);
         var inPlace = (float[])p.X.Clone();
-        CpuBatchNorm.ForwardTraining<float>(d, inPlace, p.Gamma, p.Beta, inPlace, new float[4], new float[4],
+        ForwardTraining<float>(d, inPlace, p.Gamma, p.Beta, inPlace, new float[4], new float[4],
             new float[4], new float[4]);
         TensorAssert.Equal<float>(inPlace, expected, "in-place y");
     }
@@ -154,7 +199,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
     [Test]
     public void InferenceMatchesReferenceDouble() => CheckInference<double>(Tolerances.Float64, seed: 4);
 
-    private static void CheckInference<T>(Tolerance tol, int seed) where T : unmanaged, IFloatingPointIeee754<T>
+    private void CheckInference<T>(Tolerance tol, int seed) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Random(seed);
         foreach (var (outer, channels, inner) in Shapes(rng))
@@ -162,7 +207,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
             var d = new BatchNormDescriptor(outer, channels, inner) { FixGamma = rng.Next(3) == 0 };
             var p = MakeInputs<T>(rng, d);
             var y = new T[d.Count];
-            CpuBatchNorm.ForwardInference<T>(d, p.X, p.Gamma, p.Beta, p.RunningMean, p.RunningVar, y);
+            ForwardInference<T>(d, p.X, p.Gamma, p.Beta, p.RunningMean, p.RunningVar, y);
             var expected = NormalizationReference.Inference(D(p.X), outer, channels, inner, D(p.Gamma),
                 D(p.Beta), D(p.RunningMean), D(p.RunningVar), d.Epsilon, d.FixGamma);
             TensorAssert.AllClose(D(y), expected, tol, $"{typeof(T).Name} {d} y");
@@ -177,7 +222,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
     [Test]
     public void BackwardMatchesReferenceDouble() => CheckBackward<double>(_ => Tolerances.Float64, seed: 8);
 
-    private static void CheckBackward<T>(Func<long, Tolerance> tolerance, int seed)
+    private void CheckBackward<T>(Func<long, Tolerance> tolerance, int seed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Random(seed);
@@ -201,19 +246,19 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
     }
 
     /// <summary>Training forward to get the saved statistics, then backward.</summary>
-    private static (T[] Dx, T[] Dgamma, T[] Dbeta, T[] Mean, T[] InvStd) RunBackward<T>(BatchNormDescriptor d,
+    private (T[] Dx, T[] Dgamma, T[] Dbeta, T[] Mean, T[] InvStd) RunBackward<T>(BatchNormDescriptor d,
         Inputs<T> p, T[] dy)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int c = d.Channels;
         var savedMean = new T[c];
         var savedInvStd = new T[c];
-        CpuBatchNorm.ForwardTraining<T>(d, p.X, p.Gamma, p.Beta, new T[d.Count], savedMean, savedInvStd, new T[c],
+        ForwardTraining<T>(d, p.X, p.Gamma, p.Beta, new T[d.Count], savedMean, savedInvStd, new T[c],
             new T[c]);
         var dx = new T[d.Count];
         var dgamma = Enumerable.Repeat(T.CreateTruncating(99), c).ToArray();
         var dbeta = Enumerable.Repeat(T.CreateTruncating(99), c).ToArray();
-        CpuBatchNorm.Backward<T>(d, p.X, dy, p.Gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
+        Backward<T>(d, p.X, dy, p.Gamma, savedMean, savedInvStd, dx, dgamma, dbeta);
         return (dx, dgamma, dbeta, savedMean, savedInvStd);
     }
 
@@ -233,7 +278,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         double Loss()
         {
             var y = new double[d.Count];
-            CpuBatchNorm.ForwardTraining<double>(d, p.X, p.Gamma, p.Beta, y, new double[channels],
+            ForwardTraining<double>(d, p.X, p.Gamma, p.Beta, y, new double[channels],
                 new double[channels], new double[channels], new double[channels]);
             return y.Zip(w, (a, b) => a * b).Sum();
         }
@@ -270,23 +315,23 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         float[] rm = [1, 2, 3], rv = [4, 5, 6];
         var mean = new float[3];
         var invStd = new float[3];
-        CpuBatchNorm.ForwardTraining<float>(d, [], [1f, 1, 1], [0f, 0, 0], [], mean, invStd, rm, rv);
+        ForwardTraining<float>(d, [], [1f, 1, 1], [0f, 0, 0], [], mean, invStd, rm, rv);
         rm.ShouldBe([1f, 2, 3]);
         rv.ShouldBe([4f, 5, 6]);
         mean.ShouldBe([0f, 0, 0]);
         invStd.ShouldAllBe(v => Math.Abs(v - 1 / Math.Sqrt(1e-5)) < 1e-2);
 
         float[] dgamma = [9, 9, 9], dbeta = [9, 9, 9];
-        CpuBatchNorm.Backward<float>(d, [], [], [1f, 1, 1], mean, invStd, [], dgamma, dbeta);
+        Backward<float>(d, [], [], [1f, 1, 1], mean, invStd, [], dgamma, dbeta);
         dgamma.ShouldBe([0f, 0, 0]);
         dbeta.ShouldBe([0f, 0, 0]);
 
-        CpuBatchNorm.ForwardInference<float>(d, [], [1f, 1, 1], [0f, 0, 0], rm, rv, []);
+        ForwardInference<float>(d, [], [1f, 1, 1], [0f, 0, 0], rm, rv, []);
         var noChannels = new BatchNormDescriptor(4, 0, 3);
-        CpuBatchNorm.ForwardTraining<double>(noChannels, [], [], [], [], [], [], [], []);
-        CpuBatchNorm.Backward<double>(noChannels, [], [], [], [], [], [], [], []);
+        ForwardTraining<double>(noChannels, [], [], [], [], [], [], [], []);
+        Backward<double>(noChannels, [], [], [], [], [], [], [], []);
         var noInner = new BatchNormDescriptor(2, 2, 0);
-        CpuBatchNorm.ForwardTraining<double>(noInner, [], [1.0, 1], [0.0, 0], [], new double[2], new double[2],
+        ForwardTraining<double>(noInner, [], [1.0, 1], [0.0, 0], [], new double[2], new double[2],
             new double[2], new double[2]);
     }
 
@@ -294,6 +339,7 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
     [TestCase(4096, 64, 1)]
     public void ResultsDoNotDependOnThreadCount(int outer, int channels, int inner)
     {
+        RequireCpu("the thread count");
         var rng = new Random(10);
         var d = new BatchNormDescriptor(outer, channels, inner);
         var p = MakeInputs<float>(rng, d);
@@ -405,20 +451,20 @@ public class NormalizationConformanceTests(Device device) : DeviceFixture(device
         var tol = Tolerances.Golden;
         if (!g.Attrs.GetProperty("training").GetBoolean())
         {
-            CpuBatchNorm.ForwardInference<float>(d, x, gamma, beta, rm, rv, y);
+            ForwardInference<float>(d, x, gamma, beta, rm, rv, y);
             TensorAssert.AllClose(y, g["y"].ToFloat32(), tol, name + " y");
             return;
         }
         var mean = new float[d.Channels];
         var invStd = new float[d.Channels];
-        CpuBatchNorm.ForwardTraining<float>(d, x, gamma, beta, y, mean, invStd, rm, rv);
+        ForwardTraining<float>(d, x, gamma, beta, y, mean, invStd, rm, rv);
         TensorAssert.AllClose(y, g["y"].ToFloat32(), tol, name + " y");
         TensorAssert.AllClose(rm, g["running_mean_out"].ToFloat32(), tol, name + " running mean");
         TensorAssert.AllClose(rv, g["running_var_out"].ToFloat32(), tol, name + " running var");
         var dx = new float[x.Length];
         var dgamma = new float[d.Channels];
         var dbeta = new float[d.Channels];
-        CpuBatchNorm.Backward<float>(d, x, g["dy"].ToFloat32(), gamma, mean, invStd, dx, dgamma, dbeta);
+        Backward<float>(d, x, g["dy"].ToFloat32(), gamma, mean, invStd, dx, dgamma, dbeta);
         TensorAssert.AllClose(dx, g["dx"].ToFloat32(), tol, name + " dx");
         TensorAssert.AllClose(dgamma, g["dgamma"].ToFloat32(), tol, name + " dgamma");
         TensorAssert.AllClose(dbeta, g["dbeta"].ToFloat32(), tol, name + " dbeta");

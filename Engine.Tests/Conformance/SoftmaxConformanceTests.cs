@@ -1,5 +1,6 @@
 using System.Numerics;
 using Engine.Kernels.Cpu;
+using Engine.Ops;
 using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
 
@@ -38,18 +39,40 @@ public class SoftmaxConformanceTests(Device device) : DeviceFixture(device)
     private static double[] D<T>(T[] a) where T : unmanaged, IFloatingPointIeee754<T> =>
         a.Select(double.CreateTruncating).ToArray();
 
-    private static void Forward<T>(bool log, long outer, int axis, long inner, T[] x, T[] y, double t = 1)
+    /// <summary>The kernel on the CPU; on another device, the operator there over shape (outer, axis, inner).</summary>
+    private void Forward<T>(bool log, long outer, int axis, long inner, T[] x, T[] y, double t = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (Device.Kind != DeviceKind.Cpu)
+        {
+            OnDevice(log ? NormalizationOps.LogSoftmax : NormalizationOps.Softmax, outer, axis, inner, t, y, x);
+            return;
+        }
         if (log) CpuSoftmax.LogSoftmax<T>(outer, axis, inner, x, y, t);
         else CpuSoftmax.Softmax<T>(outer, axis, inner, x, y, t);
     }
 
-    private static void Backward<T>(bool log, long outer, int axis, long inner, T[] y, T[] dy, T[] dx, double t = 1)
+    private void Backward<T>(bool log, long outer, int axis, long inner, T[] y, T[] dy, T[] dx, double t = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (Device.Kind != DeviceKind.Cpu)
+        {
+            OnDevice(log ? NormalizationOps.LogSoftmaxBackward : NormalizationOps.SoftmaxBackward, outer, axis, inner,
+                t, dx, y, dy);
+            return;
+        }
         if (log) CpuSoftmax.LogSoftmaxBackward<T>(outer, axis, inner, y, dy, dx, t);
         else CpuSoftmax.SoftmaxBackward<T>(outer, axis, inner, y, dy, dx, t);
+    }
+
+    private void OnDevice<T>(OpDef<SoftmaxAttrs> op, long outer, int axis, long inner, double t, T[] result,
+        params T[][] inputs) where T : unmanaged
+    {
+        using var scope = NDArray.Scope();
+        var shape = new Shape(checked((int)outer), axis, checked((int)inner));
+        var y = op.Call(new SoftmaxAttrs(1, t), inputs.Select(v => NDArray.FromSpan<T>(v, shape, Device)).ToArray());
+        y.Device.ShouldBe(Device);
+        y.ToArray<T>().CopyTo(result, 0);
     }
 
     // ---------------------------------------------------------------- softmax and log-softmax
@@ -63,7 +86,7 @@ public class SoftmaxConformanceTests(Device device) : DeviceFixture(device)
     public void MatchesReferenceDouble(bool log) =>
         CheckForwardAndBackward<double>(log, _ => Tolerances.Float64, seed: 2);
 
-    private static void CheckForwardAndBackward<T>(bool log, Func<long, Tolerance> tolerance, int seed)
+    private void CheckForwardAndBackward<T>(bool log, Func<long, Tolerance> tolerance, int seed)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var rng = new Random(seed);
@@ -426,10 +449,23 @@ public class SoftmaxConformanceTests(Device device) : DeviceFixture(device)
         var x = g["logits"].ToFloat32();
         var labels = g["labels"].ToInt64();
         var loss = new float[batch];
-        CpuSoftmaxCrossEntropy.Forward<float, long>(batch, classes, x, labels, loss);
-        TensorAssert.AllClose(loss, g["loss"].ToFloat32(), Tolerances.Golden, name + " loss");
         var dx = new float[x.Length];
-        CpuSoftmaxCrossEntropy.Backward<float, long>(batch, classes, x, labels, g["dloss"].ToFloat32(), dx);
+        if (Device.Kind != DeviceKind.Cpu)
+        {
+            // The operators on the device: the loss, then its gradient from the logits, labels and dloss.
+            using var scope = NDArray.Scope();
+            var logits = NDArray.FromSpan<float>(x, g["logits"].Shape, Device);
+            var l = NDArray.FromSpan<long>(labels, new Shape(batch), Device);
+            var dloss = NDArray.FromSpan<float>(g["dloss"].ToFloat32(), new Shape(batch), Device);
+            loss = NormalizationOps.SoftmaxCrossEntropy.Call(NoAttrs.Instance, logits, l).ToArray();
+            dx = NormalizationOps.SoftmaxCrossEntropyBackward.Call(NoAttrs.Instance, logits, l, dloss).ToArray();
+        }
+        else
+        {
+            CpuSoftmaxCrossEntropy.Forward<float, long>(batch, classes, x, labels, loss);
+            CpuSoftmaxCrossEntropy.Backward<float, long>(batch, classes, x, labels, g["dloss"].ToFloat32(), dx);
+        }
+        TensorAssert.AllClose(loss, g["loss"].ToFloat32(), Tolerances.Golden, name + " loss");
         TensorAssert.AllClose(dx, g["dx"].ToFloat32(), Tolerances.Golden, name + " dx");
     }
 }

@@ -2,13 +2,16 @@ using System.Collections;
 using System.Diagnostics;
 using System.Reflection;
 using NUnit.Framework;
+using NUnit.Framework.Interfaces;
+using NUnit.Framework.Internal;
 
 namespace Engine.GpuCheck;
 
 /// <summary>
 /// Runs the NUnit tests of an assembly without a test host (the GPU machine has only the .NET runtime): fixtures
-/// with [Test], [TestCase] and [TestCaseSource] methods, [SetUpFixture], [SetUp] and [TearDown], Assert.Ignore. Enough
-/// for the GPU suite, which uses nothing else; it is not a general NUnit runner.
+/// with [Test], [TestCase] and [TestCaseSource] methods (TestCaseData included, sources inherited from base
+/// fixtures), [Values], [Range] and [ValueSource] parameters (combined), [SetUpFixture], [SetUp] and [TearDown],
+/// Assert.Ignore. Enough for the GPU suite, which uses nothing else; it is not a general NUnit runner.
 /// </summary>
 internal sealed class SuiteRunner(TextWriter log)
 {
@@ -98,9 +101,7 @@ internal sealed class SuiteRunner(TextWriter log)
         }
         if (method.GetCustomAttribute<TestCaseSourceAttribute>() is { } source)
         {
-            var type = source.SourceType ?? fixture;
-            var member = type.GetMember(source.SourceName!,
-                BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static).First();
+            var member = Source(source.SourceType ?? fixture, source.SourceName!);
             var values = member switch
             {
                 MethodInfo m => (IEnumerable)m.Invoke(null, null)!,
@@ -108,10 +109,44 @@ internal sealed class SuiteRunner(TextWriter log)
                 FieldInfo f => (IEnumerable)f.GetValue(null)!,
                 _ => throw new InvalidOperationException($"test case source {source.SourceName} is not readable"),
             };
-            foreach (var v in values) yield return v is object?[] array ? array : [v];
+            foreach (var v in values)
+                yield return v switch
+                {
+                    TestCaseData data => Convert(method, data.Arguments),
+                    object?[] array => array,
+                    _ => [v],
+                };
             yield break;
         }
-        yield return [];
+        var parameters = method.GetParameters();
+        IEnumerable<object?[]> combinations = [[]];
+        foreach (var p in parameters)
+        {
+            var values = ValuesOf(fixture, method, p);
+            combinations = combinations.SelectMany(c => values.Select(v => c.Append(v).ToArray())).ToList();
+        }
+        foreach (var c in combinations) yield return c;
+    }
+
+    /// <summary>A parameter's values from its NUnit data source: [Values], [Range], [ValueSource].</summary>
+    private static object?[] ValuesOf(Type fixture, MethodInfo method, ParameterInfo p)
+    {
+        var source = p.GetCustomAttributes().OfType<IParameterDataSource>().FirstOrDefault()
+            ?? throw new InvalidOperationException($"parameter {p.Name} of {method.Name} has no data source");
+        var wrapper = new ParameterWrapper(new MethodWrapper(fixture, method), p);
+        return source.GetData(wrapper).Cast<object?>().ToArray();
+    }
+
+    /// <summary>The static member <paramref name="name"/> of the type or of a base type (private too).</summary>
+    private static MemberInfo Source(Type type, string name)
+    {
+        for (var t = type; t is not null; t = t.BaseType)
+        {
+            var found = t.GetMember(name, BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static |
+                BindingFlags.DeclaredOnly);
+            if (found.Length > 0) return found[0];
+        }
+        throw new InvalidOperationException($"test case source {name} is not a static member of {type.Name}");
     }
 
     private static object?[] Convert(MethodInfo method, object?[] arguments)

@@ -13,7 +13,7 @@ internal sealed partial class GpuBackend
         Register(DeconvolutionOps.Deconvolution, OnCpu(DeconvolutionOps.Deconvolution));
         Register(ConvolutionOps.Convolution, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || i[0].Shape.Rank == 5)
             {
                 OnCpu(ConvolutionOps.Convolution, a, c, i, o);
                 return;
@@ -25,7 +25,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardBias, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardBias, a, c, i, o);
                 return;
@@ -36,7 +36,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardData, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || i[0].Shape.Rank == 5)
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardData, a, c, i, o);
                 return;
@@ -46,7 +46,7 @@ internal sealed partial class GpuBackend
         });
         Register(ConvolutionOps.ConvolutionBackwardWeight, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || i[0].Shape.Rank == 5)
             {
                 OnCpu(ConvolutionOps.ConvolutionBackwardWeight, a, c, i, o);
                 return;

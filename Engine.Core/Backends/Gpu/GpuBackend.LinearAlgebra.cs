@@ -14,7 +14,7 @@ internal sealed partial class GpuBackend
             Gemm(c, a.TransposeA, a.TransposeB, i[0], i[1], o[0], batch: i[0].Shape[0]));
         Register(LinearAlgebraOps.FullyConnected, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(LinearAlgebraOps.FullyConnected, a, c, i, o);
                 return;
@@ -23,7 +23,7 @@ internal sealed partial class GpuBackend
             var x = c.Contiguous(i[0]);
             var w = c.Contiguous(i[1]);
             var y = o[0];
-            float beta = 0f;
+            bool addTo = false;
             if (!a.NoBias)
             {
                 // y = bias broadcast over the rows, then the product accumulated onto it (beta = 1).
@@ -31,10 +31,14 @@ internal sealed partial class GpuBackend
                 var rowsOfBias = new TensorLayout(new Shape(rows, a.NumHidden), [0, b.Layout.Strides[0]], b.Offset);
                 c.Runtime.Copy(b.WithLayout(rowsOfBias),
                     y.WithLayout(TensorLayout.Contiguous(new Shape(rows, a.NumHidden))));
-                beta = 1f;
+                addTo = true;
             }
-            GpuGemm.Gemm(Runtime(c), false, true, rows, a.NumHidden, inUnits, 1f, x, inUnits, w, inUnits, beta, y,
-                a.NumHidden);
+            if (x.DType == DType.Float64)
+                GpuGemm.Gemm(Runtime(c), false, true, rows, a.NumHidden, inUnits, 1.0, x, inUnits, w, inUnits,
+                    addTo ? 1.0 : 0.0, y, a.NumHidden);
+            else
+                GpuGemm.Gemm(Runtime(c), false, true, rows, a.NumHidden, inUnits, 1f, x, inUnits, w, inUnits,
+                    addTo ? 1f : 0f, y, a.NumHidden);
             Epilogue.Apply(GpuElementwiseDriver.Instance, c, a.Activation, y);
         });
     }

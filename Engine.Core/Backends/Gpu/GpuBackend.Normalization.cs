@@ -10,7 +10,7 @@ internal sealed partial class GpuBackend
     {
         Register(NormalizationOps.BatchNorm, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || !i[3].IsContiguous || !i[4].IsContiguous)
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || !i[3].IsContiguous || !i[4].IsContiguous)
             {
                 OnCpu(NormalizationOps.BatchNorm, a, c, i, o);
                 return;
@@ -28,12 +28,16 @@ internal sealed partial class GpuBackend
             GpuBatchNorm.ForwardInference(rt, d, x, gamma, beta, i[3], i[4], o[0]);
             // The saved statistics of inference: the running mean and 1 / sqrt(running var + eps).
             c.Runtime.Copy(i[3], o[1]);
-            GpuElementwiseDriver.Instance.Unary<InverseStdOperator, float>(c, new InverseStdOperator((float)a.Epsilon),
-                i[4], o[2]);
+            if (x.DType == DType.Float64)
+                GpuElementwiseDriver.Instance.Unary<InverseStdOperator<double>, double>(c,
+                    new InverseStdOperator<double>(a.Epsilon), i[4], o[2]);
+            else
+                GpuElementwiseDriver.Instance.Unary<InverseStdOperator<float>, float>(c,
+                    new InverseStdOperator<float>((float)a.Epsilon), i[4], o[2]);
         });
         Register(NormalizationOps.BatchNormBackward, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(NormalizationOps.BatchNormBackward, a, c, i, o);
                 return;
@@ -49,7 +53,7 @@ internal sealed partial class GpuBackend
             Softmax(NormalizationOps.LogSoftmaxBackward, a, c, i, o));
         Register(NormalizationOps.SoftmaxCrossEntropy, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[1].DType is not (DType.Float32 or DType.Int32 or DType.Int64))
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || !SupportedLabels(i[1].DType))
             {
                 OnCpu(NormalizationOps.SoftmaxCrossEntropy, a, c, i, o);
                 return;
@@ -60,7 +64,7 @@ internal sealed partial class GpuBackend
         });
         Register(NormalizationOps.SoftmaxCrossEntropyBackward, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[1].DType is not (DType.Float32 or DType.Int32 or DType.Int64))
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || !SupportedLabels(i[1].DType))
             {
                 OnCpu(NormalizationOps.SoftmaxCrossEntropyBackward, a, c, i, o);
                 return;
@@ -74,7 +78,7 @@ internal sealed partial class GpuBackend
     private static void Softmax(OpDef<SoftmaxAttrs> op, SoftmaxAttrs a, KernelContext c, TensorArg[] i,
         TensorArg[] o)
     {
-        if (i[0].DType != DType.Float32)
+        if (i[0].DType is not (DType.Float32 or DType.Float64))
         {
             OnCpu(op, a, c, i, o);
             return;
@@ -93,4 +97,7 @@ internal sealed partial class GpuBackend
         if (log) GpuSoftmax.LogSoftmaxBackward(rt, (int)outer, n, (int)inner, x, dy, o[0], a.Temperature);
         else GpuSoftmax.SoftmaxBackward(rt, (int)outer, n, (int)inner, x, dy, o[0], a.Temperature);
     }
+
+    /// <summary>Label dtypes the cross-entropy kernels read (on the host, checked before the launch).</summary>
+    private static bool SupportedLabels(DType t) => t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
 }

@@ -10,7 +10,7 @@ internal sealed partial class GpuBackend
         Register(PoolingOps.Pooling, static (a, c, i, o) =>
         {
             // 3-D pooling has no GPU kernel yet: the CPU kernel on host copies.
-            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || i[0].Shape.Rank == 5)
             {
                 OnCpu(PoolingOps.Pooling, a, c, i, o);
                 return;
@@ -19,7 +19,7 @@ internal sealed partial class GpuBackend
         });
         Register(PoolingOps.PoolingBackward, static (a, c, i, o) =>
         {
-            if (i[0].DType != DType.Float32 || i[0].Shape.Rank == 5)
+            if (i[0].DType is not (DType.Float32 or DType.Float64) || i[0].Shape.Rank == 5)
             {
                 OnCpu(PoolingOps.PoolingBackward, a, c, i, o);
                 return;

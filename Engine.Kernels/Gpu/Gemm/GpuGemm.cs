@@ -158,7 +158,8 @@ public static class GpuGemm
     private static void CheckOperand(string op, string name, in TensorArg x, int batch, long stride, int rows,
         int cols, int ld)
     {
-        if (ld < Math.Max(1, cols))
+        // ld may be 0 when the rows are empty (k = 0), as the CPU GEMM allows.
+        if (ld < 0 || ld < cols)
             throw new ArgumentException(
                 $"{op}: leading dimension of {name} is {ld}, but its rows have {cols} elements; pass ld >= {cols}.");
         if (batch == 0 || rows == 0 || cols == 0) return;

@@ -1,13 +1,15 @@
+using System.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 
 namespace Engine.Kernels.Gpu;
 
 /// <summary>
-/// Max and average pooling on the GPU (float32, NCHW, 1-D and 2-D, valid and full conventions, padding counted or
-/// not), with the CPU's rules: padding never wins a max, NaN propagates, a window's gradient goes to its first
-/// maximal element (its first NaN), a full-convention window past the input pools nothing. Forward: one thread per
-/// output. Backward: one thread per input element gathering the windows that cover it, so no atomics.
+/// Max and average pooling on the GPU (float32 and float64, one generic kernel each; NCHW, 1-D and 2-D, valid and
+/// full conventions, padding counted or not), with the CPU's rules: padding never wins a max, NaN propagates, a
+/// window's gradient goes to its first maximal element (its first NaN), a full-convention window past the input
+/// pools nothing. Forward: one thread per output. Backward: one thread per input element gathering the windows that
+/// cover it, so no atomics.
 /// </summary>
 public static class GpuPooling
 {
@@ -15,12 +17,19 @@ public static class GpuPooling
     public static void Forward(GpuRuntime runtime, PoolingDescriptor desc, in TensorArg x, in TensorArg y)
     {
         ArgumentNullException.ThrowIfNull(desc);
-        var xv = Dense(runtime, desc, x, desc.InputLength, "input x");
-        var yv = Dense(runtime, desc, y, desc.OutputLength, "output y");
+        if (x.DType == DType.Float64) Forward<double, DoubleReal>(runtime, desc, x, y);
+        else Forward<float, FloatReal>(runtime, desc, x, y);
+    }
+
+    private static void Forward<T, TReal>(GpuRuntime runtime, PoolingDescriptor desc, in TensorArg x, in TensorArg y)
+        where T : unmanaged, IFloatingPointIeee754<T> where TReal : struct, IGpuReal<T>
+    {
+        var xv = Dense<T>(runtime, desc, x, desc.InputLength, "input x");
+        var yv = Dense<T>(runtime, desc, y, desc.OutputLength, "output y");
         int n = (int)desc.OutputLength;
         if (n == 0) return;
-        runtime.Kernels.Load<ArrayView<float>, ArrayView<float>, PoolGeometry, int>(ForwardKernel)(runtime.Stream,
-            runtime.GridStride(n), xv, yv, PoolGeometry.Of(desc), n);
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<T>, PoolGeometry, TReal, int>(ForwardKernel<T, TReal>)(
+            runtime.Stream, runtime.GridStride(n), xv, yv, PoolGeometry.Of(desc), default, n);
     }
 
     /// <summary>dx from x (max pooling recomputes each window's arg-max) and dy; dx overwritten.</summary>
@@ -28,22 +37,31 @@ public static class GpuPooling
         in TensorArg dx)
     {
         ArgumentNullException.ThrowIfNull(desc);
-        var xv = Dense(runtime, desc, x, desc.InputLength, "input x");
-        var gv = Dense(runtime, desc, dy, desc.OutputLength, "output gradient dy");
-        var dv = Dense(runtime, desc, dx, desc.InputLength, "input gradient dx");
-        int n = (int)desc.InputLength;
-        if (n == 0) return;
-        runtime.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, PoolGeometry, int>(
-            BackwardKernel)(runtime.Stream, runtime.GridStride(n), xv, gv, dv, PoolGeometry.Of(desc), n);
+        if (x.DType == DType.Float64) Backward<double, DoubleReal>(runtime, desc, x, dy, dx);
+        else Backward<float, FloatReal>(runtime, desc, x, dy, dx);
     }
 
-    private static ArrayView<float> Dense(GpuRuntime runtime, PoolingDescriptor d, in TensorArg x, long length,
-        string what)
+    private static void Backward<T, TReal>(GpuRuntime runtime, PoolingDescriptor desc, in TensorArg x,
+        in TensorArg dy, in TensorArg dx)
+        where T : unmanaged, IFloatingPointIeee754<T> where TReal : struct, IGpuReal<T>
+    {
+        var xv = Dense<T>(runtime, desc, x, desc.InputLength, "input x");
+        var gv = Dense<T>(runtime, desc, dy, desc.OutputLength, "output gradient dy");
+        var dv = Dense<T>(runtime, desc, dx, desc.InputLength, "input gradient dx");
+        int n = (int)desc.InputLength;
+        if (n == 0) return;
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<T>, ArrayView<T>, PoolGeometry, TReal, int>(
+            BackwardKernel<T, TReal>)(runtime.Stream, runtime.GridStride(n), xv, gv, dv, PoolGeometry.Of(desc),
+            default, n);
+    }
+
+    private static ArrayView<T> Dense<T>(GpuRuntime runtime, PoolingDescriptor d, in TensorArg x, long length,
+        string what) where T : unmanaged
     {
         if (x.Size != length)
             throw new ArgumentException(
                 $"{d.OpName}: {what} has {x.Size} elements but {d} needs {length}; pass an array of that size.");
-        return x.Elements<float>(runtime, d.OpName);
+        return x.Elements<T>(runtime, d.OpName);
     }
 
     /// <summary>The descriptor's numbers as scalar fields.</summary>
@@ -70,20 +88,21 @@ public static class GpuPooling
         }
 
         /// <summary>Index in the plane of window (oh, ow)'s first maximum (its first NaN), or -1 when empty.</summary>
-        public readonly int ArgMax(ArrayView<float> x, int plane, int oh, int ow)
+        public readonly int ArgMax<T>(ArrayView<T> x, int plane, int oh, int ow)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
             Range(oh, SH, PH, KH, H, out int hs, out int he, out _);
             Range(ow, SW, PW, KW, W, out int ws, out int we, out _);
             if (hs >= he || ws >= we) return -1;
             int best = hs * W + ws;
-            float max = x[plane + best];
-            if (float.IsNaN(max)) return best;
+            T max = x[plane + best];
+            if (T.IsNaN(max)) return best;
             for (int h = hs; h < he; h++)
             {
                 for (int w = ws; w < we; w++)
                 {
-                    float v = x[plane + h * W + w];
-                    if (float.IsNaN(v)) return h * W + w;
+                    T v = x[plane + h * W + w];
+                    if (T.IsNaN(v)) return h * W + w;
                     if (v > max)
                     {
                         max = v;
@@ -103,7 +122,8 @@ public static class GpuPooling
         }
     }
 
-    private static void ForwardKernel(ArrayView<float> x, ArrayView<float> y, PoolGeometry g, int total)
+    private static void ForwardKernel<T, TReal>(ArrayView<T> x, ArrayView<T> y, PoolGeometry g, TReal real,
+        int total) where T : unmanaged, IFloatingPointIeee754<T> where TReal : struct, IGpuReal<T>
     {
         for (int u = Grid.GlobalIndex.X; u < total; u += Grid.DimX * Group.DimX)
         {
@@ -114,25 +134,25 @@ public static class GpuPooling
             if (g.IsMax != 0)
             {
                 int best = g.ArgMax(x, plane, oh, ow);
-                y[u] = best < 0 ? 0f : x[plane + best];
+                y[u] = best < 0 ? T.Zero : x[plane + best];
                 continue;
             }
             g.Range(oh, g.SH, g.PH, g.KH, g.H, out int hs, out int he, out _);
             g.Range(ow, g.SW, g.PW, g.KW, g.W, out int ws, out int we, out _);
             if (hs >= he || ws >= we)
             {
-                y[u] = 0f;
+                y[u] = T.Zero;
                 continue;
             }
-            float sum = 0f;
+            T sum = T.Zero;
             for (int h = hs; h < he; h++)
                 for (int w = ws; w < we; w++) sum += x[plane + h * g.W + w];
-            y[u] = sum / g.Count(oh, ow);
+            y[u] = sum / real.FromInt(g.Count(oh, ow));
         }
     }
 
-    private static void BackwardKernel(ArrayView<float> x, ArrayView<float> dy, ArrayView<float> dx, PoolGeometry g,
-        int total)
+    private static void BackwardKernel<T, TReal>(ArrayView<T> x, ArrayView<T> dy, ArrayView<T> dx, PoolGeometry g,
+        TReal real, int total) where T : unmanaged, IFloatingPointIeee754<T> where TReal : struct, IGpuReal<T>
     {
         for (int u = Grid.GlobalIndex.X; u < total; u += Grid.DimX * Group.DimX)
         {
@@ -147,7 +167,7 @@ public static class GpuPooling
             int oh1 = (h + g.PH) / g.SH, ow1 = (w + g.PW) / g.SW;
             if (oh1 >= g.OH) oh1 = g.OH - 1;
             if (ow1 >= g.OW) ow1 = g.OW - 1;
-            float sum = 0f;
+            T sum = T.Zero;
             for (int oh = oh0; oh <= oh1; oh++)
             {
                 for (int ow = ow0; ow <= ow1; ow++)
@@ -158,7 +178,7 @@ public static class GpuPooling
                     }
                     else
                     {
-                        sum += dy[outPlane + oh * g.OW + ow] / g.Count(oh, ow);
+                        sum += dy[outPlane + oh * g.OW + ow] / real.FromInt(g.Count(oh, ow));
                     }
                 }
             }

@@ -1,12 +1,13 @@
+using System.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 
 namespace Engine.Kernels.Gpu;
 
 /// <summary>
-/// Softmax, log-softmax and their gradients on the GPU (float32), along an axis of data seen as (outer, axis,
-/// inner): one thread per (outer, inner) line, three passes (maximum, sum of exponentials, output), so the result
-/// stays finite for any input. Temperature t divides the input.
+/// Softmax, log-softmax and their gradients on the GPU (float32 and float64, one generic kernel), along an axis of
+/// data seen as (outer, axis, inner): one thread per (outer, inner) line, three passes (maximum, sum of
+/// exponentials, output), so the result stays finite for any input. Temperature t divides the input.
 /// </summary>
 public static class GpuSoftmax
 {
@@ -34,11 +35,18 @@ public static class GpuSoftmax
         in TensorArg y, double temperature, bool log)
     {
         long lines = Check(op, outer, axisLength, inner, temperature, x, y);
-        var xv = x.Elements<float>(runtime, op);
-        var yv = y.Elements<float>(runtime, op);
+        if (x.DType == DType.Float64) Forward<double>(runtime, op, axisLength, inner, x, y, temperature, log, lines);
+        else Forward<float>(runtime, op, axisLength, inner, x, y, temperature, log, lines);
+    }
+
+    private static void Forward<T>(GpuRuntime runtime, string op, int axisLength, int inner, in TensorArg x,
+        in TensorArg y, double temperature, bool log, long lines) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var xv = x.Elements<T>(runtime, op);
+        var yv = y.Elements<T>(runtime, op);
         if (lines == 0 || axisLength == 0) return;
-        runtime.Kernels.Load<ArrayView<float>, ArrayView<float>, int, int, float, int, int>(ForwardKernel)(
-            runtime.Stream, runtime.GridStride(lines), xv, yv, axisLength, inner, (float)(1.0 / temperature),
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<T>, int, int, T, int, int>(ForwardKernel<T>)(
+            runtime.Stream, runtime.GridStride(lines), xv, yv, axisLength, inner, T.CreateChecked(1.0 / temperature),
             log ? 1 : 0, (int)lines);
     }
 
@@ -48,13 +56,22 @@ public static class GpuSoftmax
         long lines = Check(op, outer, axisLength, inner, temperature, y, dx);
         if (dy.Size != y.Size)
             throw new ArgumentException($"{op}: dy {dy} must have the size of y {y}.");
-        var yv = y.Elements<float>(runtime, op);
-        var gv = dy.Elements<float>(runtime, op);
-        var dv = dx.Elements<float>(runtime, op);
+        if (y.DType == DType.Float64) Backward<double>(runtime, op, axisLength, inner, y, dy, dx, temperature, log,
+            lines);
+        else Backward<float>(runtime, op, axisLength, inner, y, dy, dx, temperature, log, lines);
+    }
+
+    private static void Backward<T>(GpuRuntime runtime, string op, int axisLength, int inner, in TensorArg y,
+        in TensorArg dy, in TensorArg dx, double temperature, bool log, long lines)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var yv = y.Elements<T>(runtime, op);
+        var gv = dy.Elements<T>(runtime, op);
+        var dv = dx.Elements<T>(runtime, op);
         if (lines == 0 || axisLength == 0) return;
-        runtime.Kernels.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float, int, int>(
-            BackwardKernel)(runtime.Stream, runtime.GridStride(lines), yv, gv, dv, axisLength, inner,
-            (float)(1.0 / temperature), log ? 1 : 0, (int)lines);
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, int, T, int, int>(
+            BackwardKernel<T>)(runtime.Stream, runtime.GridStride(lines), yv, gv, dv, axisLength, inner,
+            T.CreateChecked(1.0 / temperature), log ? 1 : 0, (int)lines);
     }
 
     private static long Check(string op, int outer, int axisLength, int inner, double temperature, in TensorArg a,
@@ -73,44 +90,44 @@ public static class GpuSoftmax
         return (long)outer * inner;
     }
 
-    private static void ForwardKernel(ArrayView<float> x, ArrayView<float> y, int axisLength, int inner,
-        float invT, int log, int lines)
+    private static void ForwardKernel<T>(ArrayView<T> x, ArrayView<T> y, int axisLength, int inner,
+        T invT, int log, int lines) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int u = Grid.GlobalIndex.X; u < lines; u += Grid.DimX * Group.DimX)
         {
             int o = u / inner, i = u - o * inner;
             int start = o * axisLength * inner + i;
-            float max = x[start];
+            T max = x[start];
             for (int j = 1; j < axisLength; j++)
             {
-                float v = x[start + j * inner];
-                if (v > max || float.IsNaN(v)) max = v;
+                T v = x[start + j * inner];
+                if (v > max || T.IsNaN(v)) max = v;
             }
-            float sum = 0f;
-            for (int j = 0; j < axisLength; j++) sum += MathF.Exp((x[start + j * inner] - max) * invT);
+            T sum = T.Zero;
+            for (int j = 0; j < axisLength; j++) sum += T.Exp((x[start + j * inner] - max) * invT);
             if (log != 0)
             {
-                float logSum = MathF.Log(sum);
+                T logSum = T.Log(sum);
                 for (int j = 0; j < axisLength; j++)
                     y[start + j * inner] = (x[start + j * inner] - max) * invT - logSum;
             }
             else
             {
-                float scale = 1f / sum;
+                T scale = T.One / sum;
                 for (int j = 0; j < axisLength; j++)
-                    y[start + j * inner] = MathF.Exp((x[start + j * inner] - max) * invT) * scale;
+                    y[start + j * inner] = T.Exp((x[start + j * inner] - max) * invT) * scale;
             }
         }
     }
 
-    private static void BackwardKernel(ArrayView<float> y, ArrayView<float> dy, ArrayView<float> dx, int axisLength,
-        int inner, float invT, int log, int lines)
+    private static void BackwardKernel<T>(ArrayView<T> y, ArrayView<T> dy, ArrayView<T> dx, int axisLength,
+        int inner, T invT, int log, int lines) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int u = Grid.GlobalIndex.X; u < lines; u += Grid.DimX * Group.DimX)
         {
             int o = u / inner, i = u - o * inner;
             int start = o * axisLength * inner + i;
-            float dot = 0f;
+            T dot = T.Zero;
             for (int j = 0; j < axisLength; j++)
             {
                 int k = start + j * inner;
@@ -119,7 +136,7 @@ public static class GpuSoftmax
             for (int j = 0; j < axisLength; j++)
             {
                 int k = start + j * inner;
-                dx[k] = log != 0 ? (dy[k] - MathF.Exp(y[k]) * dot) * invT : y[k] * (dy[k] - dot) * invT;
+                dx[k] = log != 0 ? (dy[k] - T.Exp(y[k]) * dot) * invT : y[k] * (dy[k] - dot) * invT;
             }
         }
     }

@@ -1,46 +1,63 @@
 using System.Globalization;
+using System.Numerics;
 using ILGPU;
 using ILGPU.Runtime;
 
 namespace Engine.Kernels.Gpu;
 
 /// <summary>
-/// Softmax cross-entropy of float32 logits (batch, classes) against class labels, as on the CPU: loss_i = (max_i -
-/// x_i[label_i]) + log(sum_j exp(x_ij - max_i)), dx_i = (softmax(x_i) - onehot(label_i)) dloss_i. Labels (float32,
-/// int32 or int64) are read on the host and checked before anything is written: the one synchronisation here.
+/// Softmax cross-entropy of float32 or float64 logits (batch, classes) against class labels, as on the CPU:
+/// loss_i = (max_i - x_i[label_i]) + log(sum_j exp(x_ij - max_i)), dx_i = (softmax(x_i) - onehot(label_i)) dloss_i.
+/// Labels (float32, float64, int32 or int64) are read on the host and checked before anything is written: the one
+/// synchronisation here.
 /// </summary>
 public static class GpuSoftmaxCrossEntropy
 {
     public static void Forward(GpuRuntime runtime, int batch, int classes, in TensorArg logits, in TensorArg labels,
         in TensorArg loss)
     {
+        if (logits.DType == DType.Float64) Forward<double>(runtime, batch, classes, logits, labels, loss);
+        else Forward<float>(runtime, batch, classes, logits, labels, loss);
+    }
+
+    private static void Forward<T>(GpuRuntime runtime, int batch, int classes, in TensorArg logits,
+        in TensorArg labels, in TensorArg loss) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         const string op = "softmax_cross_entropy";
-        var xv = Check(runtime, op, batch, classes, logits);
-        var lv = PerSample(runtime, op, batch, loss, "loss");
+        var xv = Check<T>(runtime, op, batch, classes, logits);
+        var lv = PerSample<T>(runtime, op, batch, loss, "loss");
         if (batch == 0) return;
         using var index = Labels(runtime, op, batch, classes, labels);
-        runtime.Kernels.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(ForwardKernel)(
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<int>, ArrayView<T>, int, int>(ForwardKernel<T>)(
             runtime.Stream, runtime.GridStride(batch), xv, ((GpuBuffer)index).View<int>(), lv, classes, batch);
     }
 
     public static void Backward(GpuRuntime runtime, int batch, int classes, in TensorArg logits, in TensorArg labels,
         in TensorArg dloss, in TensorArg dx)
     {
+        if (logits.DType == DType.Float64) Backward<double>(runtime, batch, classes, logits, labels, dloss, dx);
+        else Backward<float>(runtime, batch, classes, logits, labels, dloss, dx);
+    }
+
+    private static void Backward<T>(GpuRuntime runtime, int batch, int classes, in TensorArg logits,
+        in TensorArg labels, in TensorArg dloss, in TensorArg dx) where T : unmanaged, IFloatingPointIeee754<T>
+    {
         const string op = "softmax_cross_entropy_backward";
-        var xv = Check(runtime, op, batch, classes, logits);
-        var gv = PerSample(runtime, op, batch, dloss, "dloss");
+        var xv = Check<T>(runtime, op, batch, classes, logits);
+        var gv = PerSample<T>(runtime, op, batch, dloss, "dloss");
         if (dx.Size != logits.Size)
             throw new ArgumentException(
                 $"{op}: dx {dx} must have the logits' shape (batch {batch}, classes {classes}).");
-        var dv = dx.Elements<float>(runtime, op);
+        var dv = dx.Elements<T>(runtime, op);
         if (batch == 0) return;
         using var index = Labels(runtime, op, batch, classes, labels);
-        runtime.Kernels.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(
-            BackwardKernel)(runtime.Stream, runtime.GridStride(batch), xv, ((GpuBuffer)index).View<int>(), gv, dv,
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<int>, ArrayView<T>, ArrayView<T>, int, int>(
+            BackwardKernel<T>)(runtime.Stream, runtime.GridStride(batch), xv, ((GpuBuffer)index).View<int>(), gv, dv,
             classes, batch);
     }
 
-    private static ArrayView<float> Check(GpuRuntime runtime, string op, int batch, int classes, in TensorArg logits)
+    private static ArrayView<T> Check<T>(GpuRuntime runtime, string op, int batch, int classes,
+        in TensorArg logits) where T : unmanaged
     {
         if (batch < 0 || classes < 0)
             throw new ArgumentOutOfRangeException(nameof(batch),
@@ -49,15 +66,16 @@ public static class GpuSoftmaxCrossEntropy
             throw new ArgumentException(
                 $"{op}: logits have {logits.Size} elements but (batch {batch}, classes {classes}) needs " +
                 $"{(long)batch * classes}; pass logits of shape (batch, classes).");
-        return logits.Elements<float>(runtime, op);
+        return logits.Elements<T>(runtime, op);
     }
 
-    private static ArrayView<float> PerSample(GpuRuntime runtime, string op, int batch, in TensorArg a, string name)
+    private static ArrayView<T> PerSample<T>(GpuRuntime runtime, string op, int batch, in TensorArg a, string name)
+        where T : unmanaged
     {
         if (a.Size != batch)
             throw new ArgumentException(
                 $"{op}: {name} has {a.Size} elements but the batch has {batch} samples; {name} needs one per sample.");
-        return a.Elements<float>(runtime, op);
+        return a.Elements<T>(runtime, op);
     }
 
     /// <summary>The labels as checked class indices in a device buffer of int32.</summary>
@@ -82,7 +100,8 @@ public static class GpuSoftmaxCrossEntropy
                 DType.Int32 => BitConverter.ToInt32(bytes, i * 4),
                 DType.Int64 => BitConverter.ToInt64(bytes, i * 8),
                 _ => throw new ArgumentException(
-                    $"{op}: labels of type {contiguous.DType.Name()} are not supported; use float32, int32 or int64."),
+                    $"{op}: labels of type {contiguous.DType.Name()} are not supported; use float32, float64, " +
+                    "int32 or int64."),
             };
             if (label != Math.Floor(label) || label < 0 || label >= classes)
                 throw new ArgumentException(
@@ -95,40 +114,40 @@ public static class GpuSoftmaxCrossEntropy
         return buffer;
     }
 
-    private static void ForwardKernel(ArrayView<float> x, ArrayView<int> label, ArrayView<float> loss, int classes,
-        int batch)
+    private static void ForwardKernel<T>(ArrayView<T> x, ArrayView<int> label, ArrayView<T> loss, int classes,
+        int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int r = Grid.GlobalIndex.X; r < batch; r += Grid.DimX * Group.DimX)
         {
             int start = r * classes;
-            float max = x[start];
+            T max = x[start];
             for (int j = 1; j < classes; j++)
             {
-                float v = x[start + j];
-                if (v > max || float.IsNaN(v)) max = v;
+                T v = x[start + j];
+                if (v > max || T.IsNaN(v)) max = v;
             }
-            float sum = 0f;
-            for (int j = 0; j < classes; j++) sum += MathF.Exp(x[start + j] - max);
-            loss[r] = max - x[start + label[r]] + MathF.Log(sum);
+            T sum = T.Zero;
+            for (int j = 0; j < classes; j++) sum += T.Exp(x[start + j] - max);
+            loss[r] = max - x[start + label[r]] + T.Log(sum);
         }
     }
 
-    private static void BackwardKernel(ArrayView<float> x, ArrayView<int> label, ArrayView<float> dloss,
-        ArrayView<float> dx, int classes, int batch)
+    private static void BackwardKernel<T>(ArrayView<T> x, ArrayView<int> label, ArrayView<T> dloss,
+        ArrayView<T> dx, int classes, int batch) where T : unmanaged, IFloatingPointIeee754<T>
     {
         for (int r = Grid.GlobalIndex.X; r < batch; r += Grid.DimX * Group.DimX)
         {
             int start = r * classes;
-            float max = x[start];
+            T max = x[start];
             for (int j = 1; j < classes; j++)
             {
-                float v = x[start + j];
-                if (v > max || float.IsNaN(v)) max = v;
+                T v = x[start + j];
+                if (v > max || T.IsNaN(v)) max = v;
             }
-            float sum = 0f;
-            for (int j = 0; j < classes; j++) sum += MathF.Exp(x[start + j] - max);
-            float scale = dloss[r] / sum;
-            for (int j = 0; j < classes; j++) dx[start + j] = MathF.Exp(x[start + j] - max) * scale;
+            T sum = T.Zero;
+            for (int j = 0; j < classes; j++) sum += T.Exp(x[start + j] - max);
+            T scale = dloss[r] / sum;
+            for (int j = 0; j < classes; j++) dx[start + j] = T.Exp(x[start + j] - max) * scale;
             dx[start + label[r]] -= dloss[r];
         }
     }
