@@ -5,7 +5,7 @@ namespace Engine.Bench;
 /// <summary>
 /// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
 /// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda] [--repeat R]
-/// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train.
+/// [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train, infer.
 /// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
@@ -17,6 +17,7 @@ public static class Program
         ["conv"] = ConvSuite.Run,
         ["layers"] = LayersSuite.Run,
         ["train"] = TrainSuite.Run,
+        ["infer"] = InferSuite.Run,
     };
 
     public static int Main(string[] args)

@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ENGINE_DLL = os.path.join(ROOT, "Engine.Bench", "bin", "Release", "net10.0", "Engine.Bench.dll")
 TORCH_SCRIPT = os.path.join(HERE, "torch_baseline.py")
 COMPARE = os.path.join(HERE, "compare.py")
-SUITES = ("elementwise", "gemm", "conv", "layers", "train")
+SUITES = ("elementwise", "gemm", "conv", "layers", "train", "infer")
 FIELDS = ("suite", "case", "threads", "median_ms", "min_ms", "q1_ms", "q3_ms", "samples", "calls_per_sample")
 
 sys.path.insert(0, HERE)
@@ -65,7 +65,8 @@ class HarnessTests(unittest.TestCase):
     def test_cuda_device_fails_with_a_clear_message(self):
         e = engine("gemm", "--device", "cuda")
         self.assertNotEqual(e.returncode, 0)
-        self.assertIn("no CUDA backend in this build", e.stderr)
+        self.assertEqual(e.returncode, 3)
+        self.assertIn("tools/gpu-check.sh", e.stderr)
         self.assertEqual(e.stdout, "")
 
     @need_engine
