@@ -97,23 +97,31 @@ public static class InferSuite
         }
     }
 
-    /// <summary>Sums a buffer with four vector accumulators: a read at the speed the memory gives.</summary>
-    private static float ReadAll(ReadOnlySpan<float> data)
+    /// <summary>
+    /// Sums a buffer as four sequential streams (its four quarters, side by side), one vector accumulator each:
+    /// a plain read at the speed the memory gives one core. One stream alone measured 10-30% below what the
+    /// prefetchers sustain over several, which the weight kernels use; the anchor must not flatter them.
+    /// </summary>
+    private static unsafe float ReadAll(ReadOnlySpan<float> data)
     {
+        int w = Vector<float>.Count, quarter = data.Length / 4 / w * w;
         var s0 = Vector<float>.Zero;
         var s1 = s0;
         var s2 = s0;
         var s3 = s0;
-        int w = Vector<float>.Count, i = 0;
-        for (; i + 4 * w <= data.Length; i += 4 * w)
+        fixed (float* p = data)
         {
-            s0 += new Vector<float>(data[i..]);
-            s1 += new Vector<float>(data[(i + w)..]);
-            s2 += new Vector<float>(data[(i + 2 * w)..]);
-            s3 += new Vector<float>(data[(i + 3 * w)..]);
+            float* q0 = p, q1 = p + quarter, q2 = p + 2 * quarter, q3 = p + 3 * quarter;
+            for (int i = 0; i < quarter; i += w)
+            {
+                s0 += *(Vector<float>*)(q0 + i);
+                s1 += *(Vector<float>*)(q1 + i);
+                s2 += *(Vector<float>*)(q2 + i);
+                s3 += *(Vector<float>*)(q3 + i);
+            }
         }
         float sum = Vector.Sum(s0 + s1 + s2 + s3);
-        for (; i < data.Length; i++) sum += data[i];
+        for (int i = 4 * quarter; i < data.Length; i++) sum += data[i];
         return sum;
     }
 }
