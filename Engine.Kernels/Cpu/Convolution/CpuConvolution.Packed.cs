@@ -286,7 +286,7 @@ public static unsafe partial class CpuConvolution
         T* dx, long imageStride, bool overwrite)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (p0 == 0 && count == d.OutHeight * d.OutWidth && UsePaddedPlanes<T>(d, adjoint: true))
+        if (p0 == 0 && count == d.OutHeight * d.OutWidth && UsePaddedPlanes<T>(d))
         {
             AddColumnsGathered(d, (float*)col, ld, images, (float*)dx, imageStride);
             return;

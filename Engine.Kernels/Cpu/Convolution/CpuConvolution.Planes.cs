@@ -27,14 +27,10 @@ public static unsafe partial class CpuConvolution
     /// <summary>Whether the padded-plane im2col runs its Vector256 form: AVX2 without AVX-512, or when forced.</summary>
     private static bool Planes256 => Avx2.IsSupported && (!Avx512F.IsSupported || PlanesWithVector256);
 
-    /// <summary>
-    /// Whether whole images of this float layer go through the padded-plane kernels: im2col with AVX-512 or AVX2;
-    /// its adjoint (<paramref name="adjoint"/>) with AVX-512 only.
-    /// </summary>
-    private static bool UsePaddedPlanes<T>(ConvolutionDescriptor d, bool adjoint = false)
+    /// <summary>Whether whole images of this float layer go through the padded-plane kernels (AVX-512 or AVX2).</summary>
+    private static bool UsePaddedPlanes<T>(ConvolutionDescriptor d)
     {
-        if (typeof(T) != typeof(float)) return false;
-        if (adjoint ? !Avx512F.IsSupported : !Avx512F.IsSupported && !Avx2.IsSupported) return false;
+        if (typeof(T) != typeof(float) || !Avx512F.IsSupported && !Avx2.IsSupported) return false;
         if (d.StrideW > 2) return false;
         long plane = (long)(d.InHeight + 2 * d.PadH) * (d.InWidth + 2 * d.PadW);
         long runTaps = (d.InWidth + 15L) / 16 * d.KernelW;
@@ -79,6 +75,11 @@ public static unsafe partial class CpuConvolution
     private static void AddColumnsGathered(ConvolutionDescriptor d, float* col, int ld, int images, float* dx,
         long imageStride)
     {
+        if (Planes256)
+        {
+            AddColumnsGathered256(d, col, ld, images, dx, imageStride);
+            return;
+        }
         int taps = d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth;
         int chunks = (d.InWidth + 15) / 16, kw = d.KernelW, sw = d.StrideW;
         nint cs = (nint)col, dxs = (nint)dx;
