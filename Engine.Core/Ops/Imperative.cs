@@ -219,9 +219,14 @@ public static class Imperative
             for (int o = 0; o < outputs.Length; o++)
             {
                 if (request == WriteRequest.AddTo)
-                    Invoke(ElementwiseOps.Add, NoAttrs.Instance, [outputs[o], fresh[o]], [outputs[o]], WriteRequest.Write);
+                {
+                    Invoke(ElementwiseOps.Add, NoAttrs.Instance, [outputs[o], fresh[o]], [outputs[o]],
+                        WriteRequest.Write);
+                }
                 else
+                {
                     Invoke(CopyOps.Copy, NoAttrs.Instance, [fresh[o]], [outputs[o]], WriteRequest.Write);
+                }
             }
         }
         finally

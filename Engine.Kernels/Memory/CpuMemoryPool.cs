@@ -31,7 +31,7 @@ public sealed unsafe class CpuMemoryPool
         }
     }
 
-    /// <summary>Rents a zero-length-safe buffer of at least <paramref name="bytes"/> bytes. Contents are undefined.</summary>
+    /// <summary>Rents a buffer of at least <paramref name="bytes"/> bytes (zero allowed); contents undefined.</summary>
     public CpuBuffer Rent(long bytes) => Rent(bytes, Device.Cpu);
 
     /// <summary>Rents a buffer labelled with a CPU device, cpu(n) (CpuRuntime of that ordinal).</summary>

@@ -33,7 +33,7 @@ public abstract class DeviceBuffer : IDisposable
     /// </summary>
     private protected virtual bool ReleaseForReuse() => false;
 
-    /// <summary>Makes a disposed, pooled handle a live buffer again, of <paramref name="bytes"/> usable bytes.</summary>
+    /// <summary>Makes a disposed, pooled handle live again, with <paramref name="bytes"/> usable bytes.</summary>
     private protected void Revive(long bytes, Device device)
     {
         Bytes = bytes;

@@ -20,14 +20,14 @@ public static unsafe partial class CpuConvolution
     private const int PlaneSlack = 48;
 
     /// <summary>
-    /// Tests set this to run the padded-plane im2col with Vector256 (its AVX2 form) on a machine with AVX-512 too.
+    /// Tests set this to run the padded-plane kernels in their Vector256 (AVX2) form on an AVX-512 machine too.
     /// </summary>
     internal static bool PlanesWithVector256 { get; set; }
 
-    /// <summary>Whether the padded-plane im2col runs its Vector256 form: AVX2 without AVX-512, or when forced.</summary>
+    /// <summary>Whether the padded-plane kernels run their Vector256 form: AVX2 without AVX-512, or forced.</summary>
     private static bool Planes256 => Avx2.IsSupported && (!Avx512F.IsSupported || PlanesWithVector256);
 
-    /// <summary>Whether whole images of this float layer go through the padded-plane kernels (AVX-512 or AVX2).</summary>
+    /// <summary>Whether whole images of this float layer go through the padded-plane kernels (AVX-512, AVX2).</summary>
     private static bool UsePaddedPlanes<T>(ConvolutionDescriptor d)
     {
         if (typeof(T) != typeof(float) || !Avx512F.IsSupported && !Avx2.IsSupported) return false;
