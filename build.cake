@@ -101,10 +101,11 @@ Task("Bench")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    // --suite=gemm|conv|layers|train|elementwise, several comma-separated, or all (gemm,conv,layers,train);
+    // --suite=gemm|conv|layers|train|infer|elementwise, several comma-separated, or all
+    // (gemm,conv,layers,train,infer);
     // --threads=1 or 1,2; optional --repeat=R and --budget=SECONDS per case, --rounds=N (engine and torch run
     // alternately N times; compare.py keeps each case's best median). Results: artifacts/bench/*.jsonl, compare.md.
-    var suites = suite == "all" ? new[] { "gemm", "conv", "layers", "train", "rnn" } : suite.Split(',');
+    var suites = suite == "all" ? new[] { "gemm", "conv", "layers", "train", "rnn", "infer" } : suite.Split(',');
     var threadCounts = threads.Split(',');
     var repeat = Argument("repeat", "");
     var budget = Argument("budget", "");
@@ -119,14 +120,17 @@ Task("Bench")
         "Vector256" => new Dictionary<string, string>
         {
             ["OPENBLAS_CORETYPE"] = "Haswell", ["ONEDNN_MAX_CPU_ISA"] = "AVX2", ["DNNL_MAX_CPU_ISA"] = "AVX2",
+            ["ATEN_CPU_CAPABILITY"] = "avx2",
         },
         "Vector128" => new Dictionary<string, string>
         {
             ["OPENBLAS_CORETYPE"] = "Nehalem", ["ONEDNN_MAX_CPU_ISA"] = "SSE41", ["DNNL_MAX_CPU_ISA"] = "SSE41",
+            ["ATEN_CPU_CAPABILITY"] = "default",
         },
         _ => new Dictionary<string, string>
         {
             ["OPENBLAS_CORETYPE"] = "Prescott", ["ONEDNN_MAX_CPU_ISA"] = "SSE41", ["DNNL_MAX_CPU_ISA"] = "SSE41",
+            ["ATEN_CPU_CAPABILITY"] = "default",
         },
     };
     if (path != "")

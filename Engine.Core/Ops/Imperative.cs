@@ -27,6 +27,8 @@ public static class Imperative
         if (op.NumInputs >= 0 && inputs.Length != op.NumInputs)
             throw new ArgumentException($"{op.Name}: expected {op.NumInputs} inputs, got {inputs.Length}.");
         if (Graphs.Tracer.Current is { } tracer) return tracer.Record(op, attrs, inputs, outputs);
+        // Read once: nothing below changes it, and each read of the flow-local state costs a lookup.
+        bool recording = Autograd.IsRecording;
         var types = new TensorType[inputs.Length];
         Device device = inputs.Length > 0 ? inputs[0].Device : outputs is { Length: > 0 } ? outputs[0].Device
             : DefaultDevice.Current;
@@ -46,7 +48,7 @@ public static class Imperative
             if (outputs is not null)
                 throw new ArgumentException($"{op.Name}: returns a view of its input and writes into no output.");
             var view = op.View(attrs, inputs[0], outTypes[0]);
-            if (Autograd.IsRecording) Autograd.RecordOperation(op, attrs, inputs, [view]);
+            if (recording) Autograd.RecordOperation(op, attrs, inputs, [view]);
             return [view];
         }
         var kernel = op.KernelFor(device);
@@ -63,11 +65,11 @@ public static class Imperative
             for (int i = 0; i < outputs.Length; i++)
                 outputs[i] = NDArray.Empty(outTypes[i].Shape, outTypes[i].DType, device);
             Run(op, attrs, kernel, device, inputs, outputs, null);
-            if (Autograd.IsRecording) Autograd.RecordOperation(op, attrs, inputs, outputs);
+            if (recording) Autograd.RecordOperation(op, attrs, inputs, outputs);
             return outputs;
         }
 
-        CheckOutputs(op, outTypes, outputs, device);
+        CheckOutputs(op, outTypes, outputs, device, recording);
         var requests = new WriteRequest[outputs.Length];
         for (int o = 0; o < outputs.Length; o++)
         {
@@ -77,23 +79,85 @@ public static class Imperative
         }
         Run(op, attrs, kernel, device, inputs, outputs, requests);
         foreach (var y in outputs) y.Storage.Version++;
-        if (Autograd.IsRecording) Autograd.RecordOperation(op, attrs, inputs, outputs);
+        if (recording) Autograd.RecordOperation(op, attrs, inputs, outputs);
         return outputs;
     }
 
     private static void Run<TAttrs>(OpDef<TAttrs> op, TAttrs attrs, Kernel<TAttrs> kernel, Device device,
         NDArray[] inputs, NDArray[] outputs, WriteRequest[]? requests) where TAttrs : OpAttrs
     {
-        var args = new TensorArg[inputs.Length];
-        for (int i = 0; i < args.Length; i++) args[i] = inputs[i].Arg;
-        var outArgs = new TensorArg[outputs.Length];
-        for (int i = 0; i < outArgs.Length; i++) outArgs[i] = outputs[i].Arg;
-        using var context = new KernelContext(DeviceRuntime.For(device), op.Name, requests);
-        long started = Diagnostics.OpProfiler.Begin();
-        kernel(attrs, context, args, outArgs);
-        Diagnostics.OpProfiler.End(op.Name, inputs, started);
-        if (context.ScratchBytes > 0) CheckScratch(op, attrs, inputs, context.ScratchBytes);
+        var calls = CallState.Take();
+        var args = calls.Arguments(inputs.Length, outputs: false);
+        var outArgs = calls.Arguments(outputs.Length, outputs: true);
+        var runtime = device == Device.Cpu ? CpuRuntime.Instance : DeviceRuntime.For(device);
+        var context = calls.Context(runtime, op.Name, requests);
+        try
+        {
+            for (int i = 0; i < args.Length; i++) args[i] = inputs[i].Arg;
+            for (int i = 0; i < outArgs.Length; i++) outArgs[i] = outputs[i].Arg;
+            long started = Diagnostics.OpProfiler.Begin();
+            kernel(attrs, context, args, outArgs);
+            Diagnostics.OpProfiler.End(op.Name, inputs, started);
+            if (context.ScratchBytes > 0) CheckScratch(op, attrs, inputs, context.ScratchBytes);
+        }
+        finally
+        {
+            context.Dispose();
+            calls.Return(args, outArgs, context);
+        }
         foreach (int m in op.Mutates) inputs[m].Storage.Version++;
+    }
+
+    /// <summary>
+    /// What one eager call needs besides its arrays, kept per thread and reused: the argument arrays a kernel
+    /// receives and its context. A tiny operator (a relu on 256 floats) is mostly this bookkeeping, so allocating
+    /// it anew each call was a measurable part of its cost. A call made while another on the same thread is
+    /// running (none today: kernels do not call operators) finds the cache taken and allocates its own.
+    /// </summary>
+    private sealed class CallState
+    {
+        [ThreadStatic] private static CallState? cached;
+
+        private const int Cached = 8;
+        private readonly TensorArg[]?[] inputArrays = new TensorArg[]?[Cached];
+        private readonly TensorArg[]?[] outputArrays = new TensorArg[]?[Cached];
+        private KernelContext? context;
+
+        public static CallState Take()
+        {
+            var state = cached ?? new CallState();
+            cached = null;
+            return state;
+        }
+
+        public TensorArg[] Arguments(int count, bool outputs)
+        {
+            var arrays = outputs ? outputArrays : inputArrays;
+            if (count >= Cached) return new TensorArg[count];
+            var a = arrays[count] ?? new TensorArg[count];
+            arrays[count] = null;
+            return a;
+        }
+
+        public KernelContext Context(DeviceRuntime runtime, string op, WriteRequest[]? requests)
+        {
+            if (context is null) return new KernelContext(runtime, op, requests);
+            var c = context;
+            context = null;
+            c.Reset(runtime, op, requests);
+            return c;
+        }
+
+        public void Return(TensorArg[] inputs, TensorArg[] outputs, KernelContext used)
+        {
+            // Cleared so that the cache keeps no buffer reachable after the call.
+            Array.Clear(inputs);
+            Array.Clear(outputs);
+            if (inputs.Length < Cached) inputArrays[inputs.Length] = inputs;
+            if (outputs.Length < Cached) outputArrays[outputs.Length] = outputs;
+            context = used;
+            cached = this;
+        }
     }
 
     /// <summary>Keeps the Scratch declarations honest: a kernel may not take more than its op declares.</summary>
@@ -106,7 +170,8 @@ public static class Imperative
                 $"of scratch memory but the operator declares at most {declared}; fix its Scratch rule.");
     }
 
-    private static void CheckOutputs(OpDef op, TensorType[] expected, NDArray[] outputs, Device device)
+    private static void CheckOutputs(OpDef op, TensorType[] expected, NDArray[] outputs, Device device,
+        bool recording)
     {
         if (outputs.Length != expected.Length)
             throw new ArgumentException($"{op.Name}: writes {expected.Length} outputs, {outputs.Length} given.");
@@ -120,7 +185,7 @@ public static class Imperative
             if (y.Device != device)
                 throw new ArgumentException(
                     $"{op.Name}: output {o} is on {y.Device} but the op runs on {device}; move it with CopyTo.");
-            if (Autograd.IsRecording && y.Node is not null)
+            if (recording && y.Node is not null)
                 throw new InvalidOperationException(
                     $"{op.Name}: output {o} (shape {y.Shape}) is already in a computational graph; writing into it " +
                     "inside Autograd.Record() would make its gradients wrong. Write into a new array instead.");
@@ -154,9 +219,14 @@ public static class Imperative
             for (int o = 0; o < outputs.Length; o++)
             {
                 if (request == WriteRequest.AddTo)
-                    Invoke(ElementwiseOps.Add, NoAttrs.Instance, [outputs[o], fresh[o]], [outputs[o]], WriteRequest.Write);
+                {
+                    Invoke(ElementwiseOps.Add, NoAttrs.Instance, [outputs[o], fresh[o]], [outputs[o]],
+                        WriteRequest.Write);
+                }
                 else
+                {
                     Invoke(CopyOps.Copy, NoAttrs.Instance, [fresh[o]], [outputs[o]], WriteRequest.Write);
+                }
             }
         }
         finally

@@ -195,6 +195,9 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
 {
     private readonly Dictionary<DeviceKind, Kernel<TAttrs>> kernels = new();
 
+    /// <summary>The kernels by device kind as an array: the eager path's lookup is one load, not a hash.</summary>
+    private volatile Kernel<TAttrs>?[] byKind = [];
+
     /// <summary>An operator whose output is a view of its single input, on every device.</summary>
     public OpDef(string name, ShapeRule<TAttrs> inferType, ViewKernel<TAttrs> view,
         GradientRule<TAttrs>? gradient = null)
@@ -272,6 +275,10 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
         {
             if (!kernels.TryAdd(kind, kernel))
                 throw new InvalidOperationException($"{Name}: a kernel for {kind} is already registered.");
+            var table = new Kernel<TAttrs>?[System.Math.Max(byKind.Length, (int)kind + 1)];
+            byKind.CopyTo(table, 0);
+            table[(int)kind] = kernel;
+            byKind = table;
         }
     }
 
@@ -308,6 +315,9 @@ public sealed class OpDef<TAttrs> : OpDef where TAttrs : OpAttrs
     public Kernel<TAttrs> KernelFor(Device device)
     {
         BackendRegistry.EnsureRegistered();
+        var table = byKind;
+        int kind = (int)device.Kind;
+        if ((uint)kind < (uint)table.Length && table[kind] is { } kernel) return kernel;
         return kernels.TryGetValue(device.Kind, out var k) ? k : throw new NotSupportedException(
             $"{Name}: no kernel for {device}; this operator runs on {string.Join(", ", kernels.Keys)}. " +
             "Move the inputs with CopyTo(Device.Cpu).");

@@ -9,6 +9,7 @@ public static class ShapeRules
     /// <summary>NumPy broadcasting: dims are aligned from the right and must be equal or 1.</summary>
     public static Shape Broadcast(string op, Shape a, Shape b)
     {
+        if (a == b) return a;
         int rank = Math.Max(a.Rank, b.Rank);
         var dims = new int[rank];
         for (int i = 0; i < rank; i++)

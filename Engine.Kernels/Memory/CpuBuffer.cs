@@ -24,5 +24,15 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         return new Span<T>((void*)Pointer, checked((int)(Bytes / sizeof(T))));
     }
 
-    protected override void ReleaseCore() => pool.Return(Pointer, Capacity);
+    internal void Reuse(long bytes, Device device) => Revive(bytes, device);
+
+    /// <summary>From the finaliser: the block goes back without this handle.</summary>
+    protected override void ReleaseCore() => pool.Return(Pointer, Capacity, null);
+
+    /// <summary>Disposed: the block and this handle go back to the pool together, the handle to be revived.</summary>
+    private protected override bool ReleaseForReuse()
+    {
+        pool.Return(Pointer, Capacity, this);
+        return true;
+    }
 }

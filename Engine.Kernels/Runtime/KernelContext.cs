@@ -20,12 +20,12 @@ public sealed class KernelContext : IDisposable
         this.requests = requests ?? [];
     }
 
-    public DeviceRuntime Runtime { get; }
+    public DeviceRuntime Runtime { get; private set; }
 
     public Device Device => Runtime.Device;
 
     /// <summary>The operator being run, for error messages.</summary>
-    public string Op { get; }
+    public string Op { get; private set; }
 
     /// <summary>Bytes of scratch memory handed out since the context was created.</summary>
     public long ScratchBytes { get; private set; }
@@ -34,6 +34,20 @@ public sealed class KernelContext : IDisposable
     /// The write request of output <paramref name="output"/>; Write unless the caller said otherwise.
     /// </summary>
     public WriteRequest Request(int output) => output < requests.Length ? requests[output] : WriteRequest.Write;
+
+    /// <summary>
+    /// Makes a disposed context new again for another call (the eager path keeps one per thread rather than
+    /// allocating one per operator).
+    /// </summary>
+    internal void Reset(DeviceRuntime runtime, string op, WriteRequest[]? requests)
+    {
+        if (scratch is not null)
+            throw new InvalidOperationException($"{Op}: a context must be disposed before it is reused.");
+        Runtime = runtime;
+        Op = op;
+        this.requests = requests ?? [];
+        ScratchBytes = 0;
+    }
 
     /// <summary>Re-targets the context at another operator call (the executor reuses one context).</summary>
     public void SetRequests(WriteRequest[] value) => requests = value;

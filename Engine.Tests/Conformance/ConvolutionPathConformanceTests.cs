@@ -20,7 +20,7 @@ public class ConvolutionPathConformanceTests
 
     public static IEnumerable<TestCaseData> PathCases()
     {
-        foreach (var path in new[] { "Tiles", "Packed", "Direct" })
+        foreach (var path in new[] { "Tiles", "Packed", "Packed256", "Direct" })
         {
             foreach (var data in ConvolutionConformanceTests.Cases())
             {
@@ -100,6 +100,7 @@ public class ConvolutionPathConformanceTests
 
     [TestCase("Tiles")]
     [TestCase("Packed")]
+    [TestCase("Packed256")]
     [TestCase("Direct")]
     public void ResultsDoNotDependOnTheThreadCount(string path)
     {
@@ -138,6 +139,35 @@ public class ConvolutionPathConformanceTests
     }
 
     /// <summary>
+    /// The padded-plane im2col only copies, so its Vector256 form (AVX2) must give the packed path's very bits.
+    /// Where the machine has no AVX2 both runs take the same code and the test says so.
+    /// </summary>
+    [Test]
+    public void PaddedPlaneColumnsAreTheSameWithVector256()
+    {
+        if (!System.Runtime.Intrinsics.X86.Avx2.IsSupported) Assert.Ignore("no AVX2: the Vector256 form never runs");
+        var cases = new[]
+        {
+            new ConvolutionDescriptor(9, 6, 12, 12, 16, 5, 5),
+            new ConvolutionDescriptor(3, 24, 4, 4, 20, 3, 3, padH: 1, padW: 1),
+            new ConvolutionDescriptor(4, 3, 8, 36, 10, 3, 3, 2, 2, 1, 1),
+            new ConvolutionDescriptor(2, 1, 28, 28, 6, 5, 5),
+            new ConvolutionDescriptor(3, 4, 11, 13, 6, 3, 3, 2, 2, 1, 1),
+        };
+        foreach (var d in cases)
+        {
+            var rng = new Random(23);
+            float[] x = TestData.Uniform(rng, d.InputSize), w = TestData.Uniform(rng, d.WeightSize);
+            float[] b = TestData.Uniform(rng, d.OutChannels), dy = TestData.Uniform(rng, d.OutputSize);
+            var wide = Run("Packed", 0, d, x, w, b, dy, float.NaN);
+            var narrow = Run("Packed256", 0, d, x, w, b, dy, float.NaN);
+            TensorAssert.Equal<float>(narrow.Y, wide.Y, $"{d} forward");
+            TensorAssert.Equal<float>(narrow.Dx, wide.Dx, $"{d} backward data");
+            TensorAssert.Equal<float>(narrow.Dw, wide.Dw, $"{d} backward weight");
+        }
+    }
+
+    /// <summary>
     /// Forward, backward data and backward weight with the path forced and the column budget set (0: default),
     /// into buffers filled with <paramref name="fill"/> so that an element left unwritten shows.
     /// </summary>
@@ -150,7 +180,9 @@ public class ConvolutionPathConformanceTests
         long savedBudget = CpuConvolution.ColumnBytes;
         try
         {
-            CpuConvolution.Path = Enum.Parse<CpuConvolutionPath>(path);
+            // Packed256: the packed path with the padded-plane im2col in its Vector256 (AVX2) form.
+            CpuConvolution.PlanesWithVector256 = path == "Packed256";
+            CpuConvolution.Path = Enum.Parse<CpuConvolutionPath>(path == "Packed256" ? "Packed" : path);
             if (budget > 0) CpuConvolution.ColumnBytes = budget;
             CpuConvolution.Forward<T>(d, x, w, b, y);
             CpuConvolution.BackwardData<T>(d, dy, w, dx);
@@ -158,6 +190,7 @@ public class ConvolutionPathConformanceTests
         }
         finally
         {
+            CpuConvolution.PlanesWithVector256 = false;
             CpuConvolution.Path = savedPath;
             CpuConvolution.ColumnBytes = savedBudget;
         }

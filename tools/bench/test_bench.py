@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 ENGINE_DLL = os.path.join(ROOT, "Engine.Bench", "bin", "Release", "net10.0", "Engine.Bench.dll")
 TORCH_SCRIPT = os.path.join(HERE, "torch_baseline.py")
 COMPARE = os.path.join(HERE, "compare.py")
-SUITES = ("elementwise", "gemm", "conv", "layers", "train", "rnn")
+SUITES = ("elementwise", "gemm", "conv", "layers", "train", "rnn", "infer")
 FIELDS = ("suite", "case", "threads", "median_ms", "min_ms", "q1_ms", "q3_ms", "samples", "calls_per_sample")
 
 sys.path.insert(0, HERE)

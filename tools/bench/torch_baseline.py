@@ -5,9 +5,9 @@ with "peer": "torch".
     /usr/bin/python3 tools/bench/torch_baseline.py SUITE [--threads N] [--repeat R] [--budget SECONDS]
         [--filter TEXT] [--out FILE]
 
-Suites: elementwise, gemm, conv, layers, train, hybridize, rnn. The gemm, conv and layers shapes come from
-cases.json beside this file, which Engine.Bench embeds, so both sides run the same cases under the same names.
-Written for Debian's
+Suites: elementwise, gemm, conv, layers, train, hybridize, rnn, infer. The gemm, conv and layers shapes come
+from cases.json beside this file, which Engine.Bench embeds, so both sides run the same cases under the same
+names. Written for Debian's
 python3-torch 1.13 (oneDNN for convolutions, OpenBLAS through libopenblas0-pthread for torch.mm). The thread count
 goes to OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is imported (OpenBLAS reads it only when it loads) and
 to torch.set_num_threads after.
@@ -23,7 +23,7 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SUITES = ("elementwise", "gemm", "conv", "layers", "train", "hybridize", "rnn")
+SUITES = ("elementwise", "gemm", "conv", "layers", "train", "hybridize", "rnn", "infer")
 
 # Timing, as Engine.Bench/BenchContext.cs does it: warm up for WARMUP_CALLS calls and WARMUP_SECONDS and on until
 # SETTLE_CALLS calls or SETTLE_SECONDS (the engine's JIT needs that; torch is timed the same way), group calls so a
@@ -442,6 +442,51 @@ def suite_rnn(bench, torch):
             bench.measure(step_case, step)
 
 
+STREAM_COPIES = 160  # as Engine.Bench's InferSuite: 128 MB of 784 x 256 weights, more than any L3
+
+
+def suite_infer(bench, torch):
+    """Eager per-operator cost and small-batch inference, as Engine.Bench's infer suite: "dispatch" cases call
+    one small operator (or the MLP at batch 1, no grad) allocating its output; "stream" cases run a 784 -> 256
+    layer at batch 1 and 4 with the weights read from memory (each call the next of STREAM_COPIES copies)."""
+    import torch.nn.functional as F
+    a, b = torch.randn(256), torch.randn(256)
+    if bench.wants("dispatch relu 256"):
+        bench.measure("dispatch relu 256", lambda: torch.relu(a))
+    if bench.wants("dispatch add 256"):
+        bench.measure("dispatch add 256", lambda: torch.add(a, b))
+    if bench.wants("dispatch mlp 784-256-10 b1 infer"):
+        p = Params(torch)
+        w1, b1, w2, b2 = p.weight(256, 784), p.bias(256), p.weight(10, 256), p.bias(10)
+        x1 = torch.randn(1, 784)
+
+        def infer():
+            with torch.no_grad():
+                return F.linear(F.relu(F.linear(x1, w1, b1)), w2, b2)
+
+        bench.measure("dispatch mlp 784-256-10 b1 infer", infer)
+    size = 784 * 256
+    state = {"next": 0, "weights": None}
+
+    def next_copy():
+        if state["weights"] is None:
+            state["weights"] = rand(torch, STREAM_COPIES, size)
+        state["next"] = (state["next"] + 1) % STREAM_COPIES
+        return state["weights"][state["next"]]
+
+    if bench.wants("stream read 784x256"):
+        bench.measure("stream read 784x256", lambda: torch.sum(next_copy()), nbytes=size * 4.0)
+
+    for m in (1, 4):
+        x = rand(torch, m, 784)
+        y = torch.empty(m, 256)
+        # x W^T: W stored 256 x 784 (out x in), as FullyConnected; x W: W stored 784 x 256 (in x out).
+        for trans, view in (("^T", lambda w: w.view(256, 784).t()), ("", lambda w: w.view(784, 256))):
+            name = f"stream fc b{m} x W{trans}"
+            if bench.wants(name):
+                bench.measure(name, lambda: torch.mm(x, view(next_copy()), out=y), nbytes=size * 4.0)
+
+
 # Prints the core OpenBLAS picks on this machine; run in a child process, because OpenBLAS reads
 # OPENBLAS_CORETYPE only once, when it loads.
 PROBE = """
@@ -512,6 +557,8 @@ def main(argv):
             suite_hybridize(bench, torch)
         elif args.suite == "rnn":
             suite_rnn(bench, torch)
+        elif args.suite == "infer":
+            suite_infer(bench, torch)
         else:
             suite_train(bench, torch)
     finally:

@@ -19,10 +19,18 @@ public static unsafe partial class CpuConvolution
     /// <summary>Elements after the padded plane that vector loads may touch: two vectors of a stride-2 run.</summary>
     private const int PlaneSlack = 48;
 
-    /// <summary>Whether whole images of this float layer go through the padded-plane kernels.</summary>
+    /// <summary>
+    /// Tests set this to run the padded-plane kernels in their Vector256 (AVX2) form on an AVX-512 machine too.
+    /// </summary>
+    internal static bool PlanesWithVector256 { get; set; }
+
+    /// <summary>Whether the padded-plane kernels run their Vector256 form: AVX2 without AVX-512, or forced.</summary>
+    private static bool Planes256 => Avx2.IsSupported && (!Avx512F.IsSupported || PlanesWithVector256);
+
+    /// <summary>Whether whole images of this float layer go through the padded-plane kernels (AVX-512, AVX2).</summary>
     private static bool UsePaddedPlanes<T>(ConvolutionDescriptor d)
     {
-        if (typeof(T) != typeof(float) || !Avx512F.IsSupported) return false;
+        if (typeof(T) != typeof(float) || !Avx512F.IsSupported && !Avx2.IsSupported) return false;
         if (d.StrideW > 2) return false;
         long plane = (long)(d.InHeight + 2 * d.PadH) * (d.InWidth + 2 * d.PadW);
         long runTaps = (d.InWidth + 15L) / 16 * d.KernelW;
@@ -67,6 +75,11 @@ public static unsafe partial class CpuConvolution
     private static void AddColumnsGathered(ConvolutionDescriptor d, float* col, int ld, int images, float* dx,
         long imageStride)
     {
+        if (Planes256)
+        {
+            AddColumnsGathered256(d, col, ld, images, dx, imageStride);
+            return;
+        }
         int taps = d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth;
         int chunks = (d.InWidth + 15) / 16, kw = d.KernelW, sw = d.StrideW;
         nint cs = (nint)col, dxs = (nint)dx;
@@ -146,6 +159,11 @@ public static unsafe partial class CpuConvolution
         int oh = d.OutHeight, ow = d.OutWidth, sh = d.StrideH, sw = d.StrideW;
         int r = t / d.KernelW, s = t % d.KernelW;
         float* src = pad + r * d.DilationH * wp + s * d.DilationW;
+        if (Planes256)
+        {
+            PlaneToColumnRow256(oh, ow, sh, sw, wp, src, dst);
+            return;
+        }
         var tail = LaneMask(0, (ow - 1) % 16 + 1);
         for (int y = 0; y < oh; y++, src += sh * wp, dst += ow)
         {
@@ -159,6 +177,32 @@ public static unsafe partial class CpuConvolution
             {
                 for (; j + 16 < ow; j += 16) EvenOf(src + 2 * j).Store(dst + j);
                 Avx512F.MaskStore(dst + j, tail, EvenOf(src + 2 * j));
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PlaneToColumnRow"/> with AVX2: 8-wide copies (even lanes of two vectors for stride 2), the last
+    /// run's tail stored through a lane mask; loads past a run end stay in the padded plane's slack.
+    /// </summary>
+    private static void PlaneToColumnRow256(int oh, int ow, int sh, int sw, int wp, float* src, float* dst)
+    {
+        var lanes = Vector256<int>.Indices;
+        var tail = Vector256.LessThan(lanes, Vector256.Create((ow - 1) % 8 + 1)).AsSingle();
+        for (int y = 0; y < oh; y++, src += sh * wp, dst += ow)
+        {
+            int j = 0;
+            if (sw == 1)
+            {
+                for (; j + 8 < ow; j += 8) Vector256.Load(src + j).Store(dst + j);
+                Avx.MaskStore(dst + j, tail, Vector256.Load(src + j));
+            }
+            else
+            {
+                for (; j + 8 < ow; j += 8)
+                    EvenLanes256(Vector256.Load(src + 2 * j), Vector256.Load(src + 2 * j + 8)).Store(dst + j);
+                var even = EvenLanes256(Vector256.Load(src + 2 * j), Vector256.Load(src + 2 * j + 8));
+                Avx.MaskStore(dst + j, tail, even);
             }
         }
     }

@@ -20,7 +20,15 @@ public static unsafe class CpuElementwise
         Shape shape = xLayout.Shape;
         CheckOutput(y.Length, shape, "elementwise");
         xLayout.CheckFits(x.Length, "elementwise");
-        if (shape.Size == 0) return;
+        long size = shape.Size;
+        if (size == 0) return;
+        if (size < 2 * Grain && xLayout.IsContiguous)
+        {
+            // One thread's worth of dense elements: no loop nest, no closure (a 256-float relu is a few ns of
+            // work, and building the nest cost more than the loop).
+            fixed (T* px = x, py = y) UnaryInner(op, px + xLayout.Offset, 1, py, size);
+            return;
+        }
         var nest = LoopNest.Create(shape, xLayout.Strides, shape.ContiguousStrides());
         fixed (T* px = x, py = y)
         {
@@ -48,7 +56,14 @@ public static unsafe class CpuElementwise
         CheckOutput(y.Length, shape, "elementwise");
         aLayout.CheckFits(a.Length, "elementwise");
         bLayout.CheckFits(b.Length, "elementwise");
-        if (shape.Size == 0) return;
+        long size = shape.Size;
+        if (size == 0) return;
+        if (size < 2 * Grain && aLayout.IsContiguous && bLayout.IsContiguous)
+        {
+            fixed (T* pa = a, pb = b, py = y)
+                BinaryInner(op, pa + aLayout.Offset, 1, pb + bLayout.Offset, 1, py, size);
+            return;
+        }
         var nest = LoopNest.Create(shape, aLayout.Strides, bLayout.Strides, shape.ContiguousStrides());
         fixed (T* pa = a, pb = b, py = y)
         {

@@ -191,7 +191,7 @@ public static class CpuGemm
         if (SgemmKernel6xN.IsSupported)
         {
             if (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k)) return GemmKernelChoice.SmallM;
-            return transB && m <= FewRowsMax ? GemmKernelChoice.FewRows512 : GemmKernelChoice.Avx512;
+            return m <= FewRowsMax ? GemmKernelChoice.FewRows512 : GemmKernelChoice.Avx512;
         }
         if (Simd256.IsSupported) return m <= FewRowsMax ? GemmKernelChoice.FewRows256 : GemmKernelChoice.Avx2;
         if (Simd128.IsSupported) return m <= FewRowsMax ? GemmKernelChoice.FewRows128 : GemmKernelChoice.Vector128;

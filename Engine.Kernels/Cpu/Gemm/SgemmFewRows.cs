@@ -17,7 +17,7 @@ namespace Engine.Kernels.Cpu;
 /// row-major B give exactly the micro-kernels' FMA chain; the dot products of transposed B sum W partial chains and
 /// then the lanes, as <see cref="SgemmSmallM"/> does. Here m, n, k &gt; 0, alpha != 0.
 /// </summary>
-internal static unsafe class SgemmFewRows<TSimd, TV>
+internal static unsafe partial class SgemmFewRows<TSimd, TV>
     where TSimd : ISimdFloat<TV>
     where TV : struct
 {
@@ -165,6 +165,15 @@ internal static unsafe class SgemmFewRows<TSimd, TV>
     {
         int w = TSimd.Width;
         int j = 0;
+        if (m >= StreamedRows)
+        {
+            for (int i0 = 0; i0 < m; i0 += StreamMaxRows)
+            {
+                RowsStreamed(Math.Min(StreamMaxRows, m - i0), n / w * w, k, alpha, a + i0 * lda, lda, b, ldb, beta,
+                    c + i0 * ldc, ldc);
+            }
+            j = n / w * w;
+        }
         // Four vectors of columns (128 bytes of each B row with Vector256) for two rows of A at a time: B's rows are
         // read in runs of whole line pairs, which the prefetchers stream from memory; two-vector strips read each
         // row of B 64 bytes at a time, and streamed weights from memory at 0.5-0.7x the read bandwidth.
