@@ -100,7 +100,7 @@ public sealed class TrainingGraph
         var graph = CompileFor(device);
         // Gradients come back in the forward graph's order: its inputs, then its parameters.
         var parameters = forward.Parameters.Select(bind).ToArray();
-        var frame = new ExecutionFrame(graph);
+        var frame = new ExecutionFrame(graph, retainBound: true);
         NDArray[] outputs;
         try
         {

@@ -20,12 +20,17 @@ internal sealed class ExecutionFrame
     private readonly NDArray?[] owned;
     private readonly bool[] given;
     private readonly List<NDArray> temporaries = [];
+    private readonly bool retainBound;
     private DeviceBuffer? arena;
     private bool arenaIsStatic;
     private int[]? stamps;
 
-    public ExecutionFrame(CompiledGraph graph)
+    /// <param name="retainBound">Keep aliases of the bound inputs and parameters until <see cref="Clear"/>: a
+    /// training frame's backward reads them after the caller may have disposed its arrays, as the imperative tape
+    /// keeps what its backward reads.</param>
+    public ExecutionFrame(CompiledGraph graph, bool retainBound = false)
     {
+        this.retainBound = retainBound;
         this.graph = graph;
         var launches = graph.Launches;
         ins = new TensorArg[launches.Count][];
@@ -86,7 +91,13 @@ internal sealed class ExecutionFrame
         }
         x.ThrowIfNoData();
         offset = x.Offset;
-        if (x.IsContiguous) return x;
+        if (x.IsContiguous)
+        {
+            if (!retainBound) return x;
+            var alias = x.UntrackedAlias();
+            temporaries.Add(alias);
+            return alias;
+        }
         // Views of the value are laid out for a dense array: a strided input is copied once per call.
         NDArray copy;
         using (Autograd.Pause(Autograd.IsTraining)) copy = x.Copy();
