@@ -131,4 +131,40 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
         Should.Throw<ArgumentException>(() => Nd.LayerNorm(Nd.Zeros(new Shape(2, 3), DType.Int32), g4, g4)).Message
             .ShouldContain("layer_norm");
     }
+
+    /// <summary>The float32 layer-norm rows (vectorised) give the same bits on one thread and on several: every
+    /// statistic and every gamma/beta gradient is summed by one thread in a fixed order.</summary>
+    [Test]
+    [NonParallelizable]
+    public void Float32LayerNormDoesNotDependOnTheThreadCount()
+    {
+        var d = new Engine.Kernels.SampleNormDescriptor(256, 300, 1, Engine.Kernels.NormAffine.PerPosition);
+        var rng = new Random(5);
+        float[] Make(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() * 4 - 1)).ToArray();
+        float[] x = Make(d.Count), gamma = Make(300), beta = Make(300), dy = Make(d.Count);
+        float[][] Run(int threads)
+        {
+            int saved = Engine.Kernels.Cpu.CpuParallel.MaxThreads;
+            Engine.Kernels.Cpu.CpuParallel.MaxThreads = threads;
+            try
+            {
+                var y = new float[d.Count];
+                var mean = new float[256];
+                var std = new float[256];
+                var dx = new float[d.Count];
+                var dgamma = new float[300];
+                var dbeta = new float[300];
+                Engine.Kernels.Cpu.CpuSampleNorm.Forward<float>(d, x, gamma, beta, y, mean, std);
+                Engine.Kernels.Cpu.CpuSampleNorm.Backward<float>(d, x, dy, gamma, mean, std, dx, dgamma, dbeta);
+                return [y, mean, std, dx, dgamma, dbeta];
+            }
+            finally
+            {
+                Engine.Kernels.Cpu.CpuParallel.MaxThreads = saved;
+            }
+        }
+        var one = Run(1);
+        var four = Run(4);
+        for (int k = 0; k < one.Length; k++) four[k].ShouldBe(one[k], $"output {k}");
+    }
 }

@@ -14,7 +14,7 @@ namespace Engine.Kernels.Cpu;
 /// dxhat = dy * gamma, is dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std. Every statistic and every
 /// gamma/beta gradient is summed by one thread in a fixed order, so results do not depend on the thread count.
 /// </summary>
-public static unsafe class CpuSampleNorm
+public static unsafe partial class CpuSampleNorm
 {
     /// <summary>Elements a thread should have before work is split (as batch norm's: ~32K elements take a few
     /// microseconds, about what a dispatch costs).</summary>
@@ -87,8 +87,12 @@ public static unsafe class CpuSampleNorm
     private static void ForwardCore<T>(SampleNormDescriptor d, nint x, nint gamma, nint beta, nint y, nint mean,
         nint std) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CpuParallel.For(d.Statistics, StatisticsGrain(d),
-            (s0, s1) => ForwardRows<T>(d, x, gamma, beta, y, mean, std, s0, s1));
+        if (typeof(T) == typeof(float) && IsLayerRows(d))
+            CpuParallel.For(d.Statistics, StatisticsGrain(d),
+                (s0, s1) => ForwardLayerRows(d, x, gamma, beta, y, mean, std, s0, s1));
+        else
+            CpuParallel.For(d.Statistics, StatisticsGrain(d),
+                (s0, s1) => ForwardRows<T>(d, x, gamma, beta, y, mean, std, s0, s1));
     }
 
     /// <summary>The rows of the forward pass; its own method so that it is compiled optimised at once (a lambda
@@ -156,8 +160,12 @@ public static unsafe class CpuSampleNorm
     private static void DataGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint gamma, double[] means,
         nint std, nint dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CpuParallel.For(d.Statistics, StatisticsGrain(d),
-            (s0, s1) => DataGradientRows<T>(d, x, dy, gamma, means, std, dx, s0, s1));
+        if (typeof(T) == typeof(float) && IsLayerRows(d))
+            CpuParallel.For(d.Statistics, StatisticsGrain(d),
+                (s0, s1) => DataGradientLayerRows(d, x, dy, gamma, means, std, dx, s0, s1));
+        else
+            CpuParallel.For(d.Statistics, StatisticsGrain(d),
+                (s0, s1) => DataGradientRows<T>(d, x, dy, gamma, means, std, dx, s0, s1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -207,8 +215,12 @@ public static unsafe class CpuSampleNorm
     {
         long count = d.AffineCount;
         long perValue = count == 0 ? 0 : d.Count / count;
-        CpuParallel.For(count, Math.Max(1, Grain / Math.Max(1, perValue)),
-            (k0, k1) => AffineGradientRows<T>(d, x, dy, means, std, dgamma, dbeta, k0, k1));
+        if (typeof(T) == typeof(float) && IsLayerRows(d))
+            CpuParallel.For(count, Math.Max(Vector<float>.Count, Grain / Math.Max(1, perValue)),
+                (k0, k1) => AffineGradientLayerRows(d, x, dy, means, std, dgamma, dbeta, k0, k1));
+        else
+            CpuParallel.For(count, Math.Max(1, Grain / Math.Max(1, perValue)),
+                (k0, k1) => AffineGradientRows<T>(d, x, dy, means, std, dgamma, dbeta, k0, k1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
