@@ -103,7 +103,8 @@ public class FusionPassTests
             var x = tracer.Input("x", new Shape(3, 5), DType.Float64, Device.Cpu);
             forward = tracer.Finish([Nd.Tanh(Nd.Sigmoid(x) * x + x)]);
         }
-        var training = new TrainingGraph(forward, null, optimize: CompilerPipeline.AfterGradient(1, new CompilerOptions()));
+        var training = new TrainingGraph(forward, null,
+            optimize: CompilerPipeline.AfterGradient(1, new CompilerOptions()));
         var joint = training.Joint;
         var forwardPart = new HashSet<Node>(ReferenceEqualityComparer.Instance);
         var stack = new Stack<Node>([joint.Outputs[0].Node]);

@@ -213,6 +213,7 @@ public class GraphExecutionTests
         var expected = Gradients(false);
         var actual = Gradients(true);
         for (int i = 0; i < expected.Length; i++)
-            TensorAssert.AllClose(actual[i].ToArray(), expected[i].ToArray(), Tolerances.Float32Transcendental, $"gradient {i}");
+            TensorAssert.AllClose(actual[i].ToArray(), expected[i].ToArray(), Tolerances.Float32Transcendental,
+                $"gradient {i}");
     }
 }
