@@ -10,7 +10,9 @@ public sealed record ConvCase(string Name, int N, int C, int H, int W, int K, in
 
     public ConvolutionDescriptor Describe() => new(N, C, H, W, K, R, S, Stride, Stride, Pad, Pad);
 
-    /// <summary>2 * N * K * C * R * S * OH * OW: the multiply-adds of every pass (forward and both gradients).</summary>
+    /// <summary>
+    /// 2 * N * K * C * R * S * OH * OW: the multiply-adds of every pass (forward and both gradients).
+    /// </summary>
     public double Flops
     {
         get

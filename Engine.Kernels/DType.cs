@@ -66,6 +66,7 @@ public static class DTypeExtensions
         if (typeof(T) == typeof(sbyte)) return DType.Int8;
         if (typeof(T) == typeof(long)) return DType.Int64;
         if (typeof(T) == typeof(bool)) return DType.Bool;
-        throw new NotSupportedException($"{typeof(T).Name} is not an element type; use float, double, int, long or byte.");
+        throw new NotSupportedException(
+            $"{typeof(T).Name} is not an element type; use float, double, int, long or byte.");
     }
 }

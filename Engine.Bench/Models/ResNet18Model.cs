@@ -1,7 +1,8 @@
 namespace Engine.Bench.Models;
 
 /// <summary>
-/// ResNet-18 for 32x32 input (CIFAR style), batch 32 by default: a 3x3 stem conv with batch norm and relu (no max pool),
+/// ResNet-18 for 32x32 input (CIFAR style), batch 32 by default: a 3x3 stem conv with batch norm and relu (no max
+/// pool),
 /// four stages of two BasicBlock v1 (conv3x3 BN relu conv3x3 BN, plus the shortcut, then relu) with 64, 128, 256
 /// and 512 channels, the first block of stages 2-4 striding by 2 with a 1x1 conv + BN shortcut, then global
 /// average pooling and dense 10. Convolutions have no bias, as in Gluon's model zoo.

@@ -97,7 +97,8 @@ public static partial class Autograd
         var nodes = variables.Select((v, i) => v.Node is { IsVariable: true } n ? n : throw new ArgumentException(
             $"autograd.grad: variables[{i}] (shape {v.Shape}) is not a variable; call AttachGrad() on it before " +
             "recording.")).ToList();
-        var grads = Run(heads, headGradients, retainGraph ?? createGraph, createGraph, new HashSet<AutogradNode>(nodes));
+        var grads = Run(heads, headGradients, retainGraph ?? createGraph, createGraph,
+            new HashSet<AutogradNode>(nodes));
         var result = new NDArray[variables.Count];
         for (int i = 0; i < result.Length; i++)
         {

@@ -26,7 +26,8 @@ internal sealed class AutogradNode
 
     public static AutogradNode Variable(GradReq req, NDArray? grad) => new() { GradReq = req, Grad = grad };
 
-    public static AutogradNode Output(TapeEntry producer, int index) => new() { Producer = producer, OutputIndex = index };
+    public static AutogradNode Output(TapeEntry producer, int index) =>
+        new() { Producer = producer, OutputIndex = index };
 }
 
 /// <summary>

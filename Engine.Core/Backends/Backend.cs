@@ -19,7 +19,9 @@ public abstract class Backend
     /// <summary>Whether this build and machine can run it; an unavailable backend registers nothing.</summary>
     public virtual bool IsAvailable => true;
 
-    /// <summary>Registers the backend's kernels on the operators (calls <see cref="OpDef{TAttrs}.Register"/>).</summary>
+    /// <summary>
+    /// Registers the backend's kernels on the operators (calls <see cref="OpDef{TAttrs}.Register"/>).
+    /// </summary>
     protected internal abstract void RegisterKernels();
 
     /// <summary>Registers a kernel for every device kind this backend serves.</summary>

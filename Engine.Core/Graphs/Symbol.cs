@@ -26,7 +26,9 @@ public sealed partial class Symbol
     public string Name => Outputs.Count == 1 ? Outputs[0].Node.Name
         : throw new InvalidOperationException($"symbol: a group of {Outputs.Count} outputs has no single name.");
 
-    /// <summary>A variable (input or parameter); shape and dtype become <c>__shape__</c> and <c>__dtype__</c>.</summary>
+    /// <summary>
+    /// A variable (input or parameter); shape and dtype become <c>__shape__</c> and <c>__dtype__</c>.
+    /// </summary>
     public static Symbol Var(string name, Shape? shape = null, DType? dtype = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);

@@ -5,7 +5,9 @@ using System.Text.RegularExpressions;
 
 namespace Engine.IO;
 
-/// <summary>An array read from or written to NumPy's .npy format: shape, dtype and raw little-endian C-order bytes.</summary>
+/// <summary>
+/// An array read from or written to NumPy's .npy format: shape, dtype and raw little-endian C-order bytes.
+/// </summary>
 public sealed class NpyArray
 {
     public NpyArray(Shape shape, DType dtype, byte[] data)

@@ -36,7 +36,9 @@ public sealed partial class NDArray
         }
     }
 
-    /// <summary>Whether the array is a variable or the result of a recorded operation (gradients can reach it).</summary>
+    /// <summary>
+    /// Whether the array is a variable or the result of a recorded operation (gradients can reach it).
+    /// </summary>
     public bool IsInGraph => Node is not null;
 
     /// <summary>The gradient buffer after AttachGrad (null before, or with GradReq.Null).</summary>

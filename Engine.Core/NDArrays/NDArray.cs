@@ -226,7 +226,8 @@ public sealed partial class NDArray : IDisposable
     {
         ThrowIfDisposed();
         if (Device.Kind == DeviceKind.Cpu && IsContiguous) return this;
-        using (Autograd.Pause(Autograd.IsTraining)) return CopyTo(new Device(DeviceKind.Cpu, Device.Kind == DeviceKind.Cpu ? Device.Ordinal : 0));
+        using (Autograd.Pause(Autograd.IsTraining)) return CopyTo(new Device(DeviceKind.Cpu,
+            Device.Kind == DeviceKind.Cpu ? Device.Ordinal : 0));
     }
 
     internal static NDArray FromSpan<T>(ReadOnlySpan<T> data, Shape shape, Device device) where T : unmanaged

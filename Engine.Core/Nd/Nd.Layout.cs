@@ -70,13 +70,15 @@ public static partial class Nd
         Device? device = null)
     {
         using (device is null ? null : DefaultDevice.Use(device.Value))
-            return RandomOps.Random.Call(new RandomAttrs(Distribution.Uniform, low, high, shape.ToArray(), dtype).Resolve());
+            return RandomOps.Random.Call(new RandomAttrs(Distribution.Uniform, low, high, shape.ToArray(), dtype)
+                .Resolve());
     }
 
     public static NDArray RandomNormal(double mean, double std, Shape shape, DType dtype = DType.Float32,
         Device? device = null)
     {
         using (device is null ? null : DefaultDevice.Use(device.Value))
-            return RandomOps.Random.Call(new RandomAttrs(Distribution.Normal, mean, std, shape.ToArray(), dtype).Resolve());
+            return RandomOps.Random.Call(new RandomAttrs(Distribution.Normal, mean, std, shape.ToArray(), dtype)
+                .Resolve());
     }
 }

@@ -131,7 +131,9 @@ public static partial class Nd
     /// <summary>A contiguous copy of <paramref name="x"/>.</summary>
     public static NDArray Copy(NDArray x) => CopyOps.Copy.Call(NoAttrs.Instance, x);
 
-    /// <summary>Writes the values of <paramref name="source"/> into <paramref name="destination"/> (same shape).</summary>
+    /// <summary>
+    /// Writes the values of <paramref name="source"/> into <paramref name="destination"/> (same shape).
+    /// </summary>
     internal static void CopyInto(NDArray source, NDArray destination)
     {
         if (source.Shape != destination.Shape || source.DType != destination.DType)

@@ -61,7 +61,9 @@ internal static class Batchify
                     "batch need the same shapes and dtypes (resize or pad them in a transform).");
     }
 
-    /// <summary>Writes each field of a sample into row <paramref name="row"/> of the batch (the copy operator).</summary>
+    /// <summary>
+    /// Writes each field of a sample into row <paramref name="row"/> of the batch (the copy operator).
+    /// </summary>
     private static void CopySample(Sample sample, NDArray[] fields, int row)
     {
         for (int f = 0; f < fields.Length; f++)

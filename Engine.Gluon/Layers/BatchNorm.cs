@@ -18,9 +18,11 @@ public class BatchNorm : HybridBlock
         ParameterDict? @params = null) : base(prefix, @params)
     {
         if (!(momentum >= 0 && momentum <= 1))
-            throw new ArgumentOutOfRangeException(nameof(momentum), $"BatchNorm: momentum must be in [0, 1], got {momentum}.");
+            throw new ArgumentOutOfRangeException(nameof(momentum),
+                $"BatchNorm: momentum must be in [0, 1], got {momentum}.");
         if (!(epsilon > 0))
-            throw new ArgumentOutOfRangeException(nameof(epsilon), $"BatchNorm: epsilon must be positive, got {epsilon}.");
+            throw new ArgumentOutOfRangeException(nameof(epsilon),
+                $"BatchNorm: epsilon must be positive, got {epsilon}.");
         Axis = axis;
         Momentum = momentum;
         Epsilon = epsilon;

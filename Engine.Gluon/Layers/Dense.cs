@@ -16,12 +16,15 @@ public class Dense : HybridBlock
         DType dtype = DType.Float32, Initializer? weightInitializer = null, Initializer? biasInitializer = null,
         int inUnits = 0, string? prefix = null, ParameterDict? @params = null) : base(prefix, @params)
     {
-        if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units), $"Dense: units must be positive, got {units}.");
-        if (inUnits < 0) throw new ArgumentOutOfRangeException(nameof(inUnits), $"Dense: in_units must be >= 0, got {inUnits}.");
+        if (units <= 0) throw new ArgumentOutOfRangeException(nameof(units),
+            $"Dense: units must be positive, got {units}.");
+        if (inUnits < 0) throw new ArgumentOutOfRangeException(nameof(inUnits),
+            $"Dense: in_units must be >= 0, got {inUnits}.");
         Units = units;
         Flatten = flatten;
         weight = Params.Get("weight", new Shape(units, inUnits), weightInitializer, dtype, allowDeferredInit: true);
-        if (useBias) bias = Params.Get("bias", new Shape(units), biasInitializer ?? new Zero(), dtype, allowDeferredInit: true);
+        if (useBias) bias = Params.Get("bias", new Shape(units), biasInitializer ?? new Zero(), dtype,
+            allowDeferredInit: true);
         if (activation is not null) act = new Activation(activation, prefix: activation + "_");
     }
 

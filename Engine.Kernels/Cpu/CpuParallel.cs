@@ -44,7 +44,8 @@ public static class CpuParallel
 /// Dedicated worker threads for <see cref="CpuParallel.For"/>: processor count minus one, started on first use,
 /// background threads. A job is published by bumping a generation counter; the caller and the workers take chunks
 /// with an interlocked counter on the job, so a worker that is slow to wake only means the caller runs more chunks,
-/// and a worker that wakes late finds nothing left to take. A worker polls for <see cref="SpinTicks"/> after a job (layers run back to back, so the next job usually comes within microseconds), then sleeps on
+/// and a worker that wakes late finds nothing left to take. A worker polls for <see cref="SpinTicks"/> after a job
+/// (layers run back to back, so the next job usually comes within microseconds), then sleeps on
 /// a monitor until the next job wakes it.
 /// </summary>
 internal sealed class CpuWorkerPool
@@ -91,7 +92,8 @@ internal sealed class CpuWorkerPool
         /// <summary>Takes chunks until none is left.</summary>
         public void RunChunks()
         {
-            for (int c = Interlocked.Increment(ref nextChunk) - 1; c < chunks; c = Interlocked.Increment(ref nextChunk) - 1)
+            for (int c = Interlocked.Increment(ref nextChunk) - 1; c < chunks;
+                 c = Interlocked.Increment(ref nextChunk) - 1)
             {
                 try
                 {

@@ -46,7 +46,8 @@ public class ElementwiseConformanceTests(Device device) : DeviceFixture(device)
             }
             using (var a = Nd.Array(x, shape))
             using (var y = def.Call(NoAttrs.Instance, a))
-                TensorAssert.AllClose(y.ToArray<double>(), expected, Tolerances.Float64Elementwise, $"{op} float64 {shape}");
+                TensorAssert.AllClose(y.ToArray<double>(), expected, Tolerances.Float64Elementwise,
+                    $"{op} float64 {shape}");
         }
     }
 
@@ -98,7 +99,8 @@ public class ElementwiseConformanceTests(Device device) : DeviceFixture(device)
             using (var xa = Nd.Array(a, sa))
             using (var xb = Nd.Array(b, sb))
             using (var y = def.Call(NoAttrs.Instance, xa, xb))
-                TensorAssert.AllClose(y.ToArray<double>(), expected, Tolerances.Float64Elementwise, $"{op} f64 {sa} {sb}");
+                TensorAssert.AllClose(y.ToArray<double>(), expected, Tolerances.Float64Elementwise,
+                    $"{op} f64 {sa} {sb}");
         }
     }
 
@@ -182,7 +184,8 @@ public class ElementwiseConformanceTests(Device device) : DeviceFixture(device)
         using var b = Nd.Zeros(4, 3);
         Should.Throw<ArgumentException>(() => Nd.Add(a, b)).Message.ShouldContain("add: shapes (2, 3) and (4, 3)");
         using var i = Nd.Array([1, 2, 3, 4, 5, 6], new Shape(2, 3));
-        Should.Throw<ArgumentException>(() => Nd.Add(a, i)).Message.ShouldContain("add: operands have different dtypes");
+        Should.Throw<ArgumentException>(() => Nd.Add(a, i))
+            .Message.ShouldContain("add: operands have different dtypes");
         Should.Throw<ArgumentException>(() => Nd.Exp(i)).Message.ShouldContain("exp: expects float32 or float64");
         Should.Throw<ArgumentException>(() => Nd.Clip(a, 2, 1)).Message.ShouldContain("clip: min 2");
     }

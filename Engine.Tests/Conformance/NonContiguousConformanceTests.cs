@@ -6,7 +6,8 @@ namespace Engine.Tests.Conformance;
 
 /// <summary>
 /// Every operator case of the gradient table run twice: on contiguous inputs and on non-contiguous views of the
-/// same values (a transposed copy transposed back). Results must agree to float64 rounding (vector and scalar paths may differ in the last bit): kernels that need contiguous data
+/// same values (a transposed copy transposed back). Results must agree to float64 rounding (vector and scalar paths may
+/// differ in the last bit): kernels that need contiguous data
 /// copy it first, strided kernels read the view directly.
 /// </summary>
 [Category("Conformance")]

@@ -3,7 +3,9 @@ using Engine.Kernels.Cpu;
 
 namespace Engine.Tests.Core;
 
-/// <summary>The worker pool behind CpuParallel.For: every item exactly once, errors, nesting, concurrent callers.</summary>
+/// <summary>
+/// The worker pool behind CpuParallel.For: every item exactly once, errors, nesting, concurrent callers.
+/// </summary>
 [NonParallelizable]
 public class CpuParallelTests
 {

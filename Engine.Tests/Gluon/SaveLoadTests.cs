@@ -85,7 +85,8 @@ public class SaveLoadTests
         three.LoadParameters(file, allowMissing: true);
         var wrong = new Sequential();
         wrong.Add(new Dense(7, inUnits: 2), new Dense(4, inUnits: 7));
-        Should.Throw<InvalidDataException>(() => wrong.LoadParameters(file)).Message.ShouldContain("shape incompatible");
+        Should.Throw<InvalidDataException>(() => wrong.LoadParameters(file))
+            .Message.ShouldContain("shape incompatible");
     }
 
     [Test]

@@ -32,7 +32,8 @@ public sealed class FixedHiddenMlp : Block
     private readonly ConstantParameter randWeight;
     private readonly Dense dense = new(20, activation: "relu");
 
-    public FixedHiddenMlp() => randWeight = Params.GetConstant("rand_weight", Nd.RandomUniform(0, 1, new Shape(20, 20)));
+    public FixedHiddenMlp() =>
+        randWeight = Params.GetConstant("rand_weight", Nd.RandomUniform(0, 1, new Shape(20, 20)));
 
     public override NDArray Forward(NDArray x)
     {

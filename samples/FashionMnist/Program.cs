@@ -65,8 +65,8 @@ try
     var trainLoader = new DataLoader(train, options.BatchSize, shuffle: true, seed: options.Seed);
     var testLoader = new DataLoader(test, 1000);
 
-    Console.WriteLine($"model {options.Model} on {device}, {train.Count} training and {test.Count} test samples, batch " +
-                      $"{options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, " +
+    Console.WriteLine($"model {options.Model} on {device}, {train.Count} training and {test.Count} test samples, " +
+                      $"batch {options.BatchSize}, {options.Optimizer} lr {options.EffectiveLearningRate}, " +
                       $"{options.Epochs} epochs");
     double testAccuracy = 0;
     var total = Stopwatch.StartNew();

@@ -50,7 +50,8 @@ public sealed class GradientPass(IReadOnlyCollection<int>? inputsWithGradient = 
             device)).ToList();
 
         var grads = new Dictionary<(Node, int), NDArray>();
-        for (int k = 0; k < graph.Outputs.Count; k++) Accumulate(grads, (graph.Outputs[k].Node, graph.Outputs[k].Index), headGrads[k]);
+        for (int k = 0; k < graph.Outputs.Count; k++)
+            Accumulate(grads, (graph.Outputs[k].Node, graph.Outputs[k].Index), headGrads[k]);
         var needed = NeedsGradient(graph, inputsWithGradient);
         foreach (var n in graph.Nodes.Reverse())
         {

@@ -16,7 +16,9 @@ public abstract class ElementwiseMath
     /// <summary>The dtypes the operator accepts.</summary>
     public abstract IReadOnlyList<DType> DTypes { get; }
 
-    /// <summary>The struct operator that computes the op in <paramref name="dtype"/> (AddOperator&lt;float&gt;).</summary>
+    /// <summary>
+    /// The struct operator that computes the op in <paramref name="dtype"/> (AddOperator&lt;float&gt;).
+    /// </summary>
     public abstract Type OperatorType(DType dtype);
 
     /// <summary>

@@ -19,7 +19,9 @@ public sealed record FullAttrs(Dims Shape, double Value, DType DType) : OpAttrs
 [OpTable]
 public static class CopyOps
 {
-    /// <summary>A copy of any layout into any layout of the same shape (materialises transposes and broadcasts).</summary>
+    /// <summary>
+    /// A copy of any layout into any layout of the same shape (materialises transposes and broadcasts).
+    /// </summary>
     public static readonly OpDef<NoAttrs> Copy = new("copy", 1, 1, ShapeRules.Same, FusionClass.Injective,
         static (_, _, _, g, _) => [g[0]])
     {

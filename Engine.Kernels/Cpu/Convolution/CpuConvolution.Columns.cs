@@ -313,7 +313,9 @@ public static unsafe partial class CpuConvolution
         for (; j < n; j++) dst[j] = src[j] + value;
     }
 
-    /// <summary>A float mask of the lanes in [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.</summary>
+    /// <summary>
+    /// A float mask of the lanes in [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> LaneMask(int lo, int hi)
     {
@@ -323,9 +325,12 @@ public static unsafe partial class CpuConvolution
     }
 
     /// <summary>Lanes 0, 2, ..., 30 of a pair of vectors: every other input of a stride-2 row.</summary>
-    private static Vector512<int> EvenLanes => Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    private static Vector512<int> EvenLanes =>
+        Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
 
-    /// <summary>Values 0..7 onto the even lanes, zero (lane 16: the second operand's first) onto the odd ones.</summary>
+    /// <summary>
+    /// Values 0..7 onto the even lanes, zero (lane 16: the second operand's first) onto the odd ones.
+    /// </summary>
     private static Vector512<int> SpreadLow => Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
 
     /// <summary>Values 0..7 onto the odd lanes, zero onto the even ones.</summary>

@@ -20,7 +20,9 @@ public static unsafe partial class CpuConvolution
     /// <summary>Staged input per chunk of images when the weights are the outer loop: half of a 2 MB L2.</summary>
     private const long DirectInputBytes = 1024 * 1024;
 
-    /// <summary>Weight gradients (per group) up to this many elements go through the direct kernel by default.</summary>
+    /// <summary>
+    /// Weight gradients (per group) up to this many elements go through the direct kernel by default.
+    /// </summary>
     private const long DirectWeightGradientElements = 16 * 1024;
 
     /// <summary>Elements after the staged input that the last, partial pixel vector may read.</summary>

@@ -6,7 +6,9 @@ namespace Engine.Kernels.Cpu;
 // The staging plan of the direct path (CpuConvolution.Direct.cs).
 public static unsafe partial class CpuConvolution
 {
-    /// <summary>Widest output row the per-column layout stages (its masks take 3 KB per 256 columns of stack).</summary>
+    /// <summary>
+    /// Widest output row the per-column layout stages (its masks take 3 KB per 256 columns of stack).
+    /// </summary>
     private const int MaxStagedWidth = 2048;
 
     /// <summary>
@@ -38,7 +40,9 @@ public static unsafe partial class CpuConvolution
 
         public int Vectors => VectorStart.Length;
 
-        /// <summary>Where column row i = c * taps + t starts, c * ChannelStride + TapOffset[t], for cg channels.</summary>
+        /// <summary>
+        /// Where column row i = c * taps + t starts, c * ChannelStride + TapOffset[t], for cg channels.
+        /// </summary>
         public int[] Offsets(int cg)
         {
             var offsets = new int[cg * TapOffset.Length];

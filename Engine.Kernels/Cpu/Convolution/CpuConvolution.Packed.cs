@@ -21,7 +21,9 @@ public static unsafe partial class CpuConvolution
     /// </summary>
     private const long DefaultColumnBytes = 4L << 20;
 
-    /// <summary>Output channels per group from which the packed path runs: one 6-row GEMM micro-kernel's worth.</summary>
+    /// <summary>
+    /// Output channels per group from which the packed path runs: one 6-row GEMM micro-kernel's worth.
+    /// </summary>
     private const int PackedMinOutChannels = 4;
 
     /// <summary>
@@ -311,7 +313,9 @@ public static unsafe partial class CpuConvolution
         });
     }
 
-    /// <summary>dst[k, i * pixels + p] = src[i * imageStride + k * pixels + p]: planes of a block side by side.</summary>
+    /// <summary>
+    /// dst[k, i * pixels + p] = src[i * imageStride + k * pixels + p]: planes of a block side by side.
+    /// </summary>
     private static void GatherPlanes<T>(T* src, long imageStride, int rows, int images, int pixels, T* dst)
         where T : unmanaged
     {

@@ -1,6 +1,8 @@
 namespace Engine.Kernels.Cpu;
 
-/// <summary>The CPU's elementwise driver: the SIMD loops of <see cref="CpuElementwise"/> over kernel arguments.</summary>
+/// <summary>
+/// The CPU's elementwise driver: the SIMD loops of <see cref="CpuElementwise"/> over kernel arguments.
+/// </summary>
 public sealed class CpuElementwiseDriver : IElementwiseDriver
 {
     public static CpuElementwiseDriver Instance { get; } = new();

@@ -66,7 +66,9 @@ internal sealed class LoopNest
         return new LoopNest(dims.ToArray(), strides.Select(s => s.ToArray()).ToArray());
     }
 
-    /// <summary>Element offset of operand <paramref name="k"/> at the start of outer row <paramref name="row"/>.</summary>
+    /// <summary>
+    /// Element offset of operand <paramref name="k"/> at the start of outer row <paramref name="row"/>.
+    /// </summary>
     public long RowOffset(int k, long row)
     {
         long offset = 0;

@@ -7,7 +7,8 @@ public static class CpuBatchNormStatistics
 {
     /// <summary>savedMean = runningMean; savedInvStd = 1 / sqrt(runningVar + eps), per channel.</summary>
     public static void FromRunning<T>(int channels, double epsilon, ReadOnlySpan<T> runningMean,
-        ReadOnlySpan<T> runningVar, Span<T> savedMean, Span<T> savedInvStd) where T : unmanaged, IFloatingPointIeee754<T>
+        ReadOnlySpan<T> runningVar, Span<T> savedMean, Span<T> savedInvStd)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         runningMean[..channels].CopyTo(savedMean);
         var eps = T.CreateTruncating(epsilon);

@@ -108,6 +108,7 @@ public static class CpuOptimizers
     {
         if (grad != weight || a != weight || b != weight)
             throw new ArgumentException(
-                $"{op}: weight has {weight} elements but gradient and state have {grad}, {a} and {b}; they must match.");
+                $"{op}: weight has {weight} elements but gradient and state have {grad}, {a} and {b}; " +
+                "they must match.");
     }
 }

@@ -254,7 +254,9 @@ public static class CpuPooling
         return (1 - lower) * top + lower * (2 + bottom);
     }
 
-    /// <summary>Most elements of a plane's whole row pairs that <see cref="MaxPool2x2BackwardPacked"/> stages.</summary>
+    /// <summary>
+    /// Most elements of a plane's whole row pairs that <see cref="MaxPool2x2BackwardPacked"/> stages.
+    /// </summary>
     private const int MaxPackedPlane = 2048;
 
     /// <summary>

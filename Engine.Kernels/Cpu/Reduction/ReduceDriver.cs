@@ -119,7 +119,9 @@ internal static unsafe class ReduceDriver
         }
     }
 
-    /// <summary>A line with a stride other than 1 (or 0, broadcast): scalar, four accumulators to hide latency.</summary>
+    /// <summary>
+    /// A line with a stride other than 1 (or 0, broadcast): scalar, four accumulators to hide latency.
+    /// </summary>
     private static A StridedLine<T, A, TR>(T* p, long stride, long n)
         where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
     {

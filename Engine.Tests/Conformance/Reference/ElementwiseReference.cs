@@ -3,7 +3,8 @@ namespace Engine.Tests.Conformance.Reference;
 /// <summary>The living definition of each elementwise operator, in double precision.</summary>
 public static class ElementwiseReference
 {
-    public static readonly IReadOnlyDictionary<string, Func<double, double>> Unary = new Dictionary<string, Func<double, double>>
+    public static readonly IReadOnlyDictionary<string, Func<double, double>> Unary =
+        new Dictionary<string, Func<double, double>>
     {
         ["negative"] = x => -x,
         ["abs"] = Math.Abs,
