@@ -38,7 +38,7 @@ public abstract class PoolingLayer : HybridBlock
         if (x.Rank != PoolSize.Length + 2)
             throw new ArgumentException(
                 $"{GetType().Name} '{Name}': expects input of rank {PoolSize.Length + 2} " +
-                $"({ConvolutionLayer.LayoutText(PoolSize.Length)}), got shape {x.Shape}.");
+                $"({ConvolutionBlock.LayoutText(PoolSize.Length)}), got shape {x.Shape}.");
         return Nd.Pooling(x, PoolSize, Mode, Strides, Padding, GlobalPool,
             CeilMode ? PoolingConvention.Full : PoolingConvention.Valid, CountIncludePad);
     }

@@ -178,6 +178,20 @@ public class ConvolutionNdLayerTests
             layer.Initialize();
             layer.Call(Input(1, 1, 3, 4, 4));
         }, "Conv2DTranspose 'conv", "input has 3 channels but the layer was built for 4");
+        yield return Bad("conv channels after init", () =>
+        {
+            var layer = new Conv2D(2, 3, inChannels: 4);
+            layer.Initialize();
+            layer.Call(Input(1, 1, 3, 4, 4));
+        }, "Conv2D 'conv", "input has 3 channels but the layer was built for 4");
+        yield return Bad("grouped conv channels after init", () =>
+        {
+            var layer = new Conv1D(2, 3, groups: 2, inChannels: 4);
+            layer.Initialize();
+            layer.Call(Input(1, 1, 5, 8));
+        }, "Conv1D 'conv", "input has 5 channels, not divisible by groups 2");
+        yield return Bad("conv negative in_channels", () => _ = new Conv2D(4, 3, groups: 2, inChannels: -2),
+            "Conv2D", "in_channels -2 must be non-negative");
         yield return Bad("pool3d input rank", () => new MaxPool3D().Call(Input(1, 1, 2, 4, 4)), "MaxPool3D 'pool",
             "expects input of rank 5");
         yield return Bad("global pool1d input rank", () => new GlobalAvgPool1D().Call(Input(1, 1, 2, 4, 4)),
