@@ -35,12 +35,16 @@ public sealed class RecurrentKernelTests : GpuFixture
         GpuPtxCheck.Compiled.Keys.ShouldContain(GpuPtxCheck.Describe(kernel));
     }
 
+    /// <summary>A case of the op; with <see cref="Train"/> off, dropout p &gt; 0 keeps everything (mask of ones).
+    /// </summary>
     public sealed record RnnCase(RnnMode Mode, int Layers, bool Bidirectional, int SeqLen, int Batch, int Input,
-        int Hidden, double P, DType DType)
+        int Hidden, double P, DType DType, bool Train = true)
     {
+        public bool Dropping => P > 0 && Train;
+
         public override string ToString() =>
             $"{RnnAttrs.ModeName(Mode)} L{Layers}{(Bidirectional ? " bi" : "")} T{SeqLen} N{Batch} I{Input} " +
-            $"H{Hidden}{(P > 0 ? $" p{P}" : "")} {DType.Name()}";
+            $"H{Hidden}{(P > 0 ? $" p{P}" : "")}{(Train ? "" : " inference")} {DType.Name()}";
     }
 
     public static IEnumerable<RnnCase> RnnCases() =>
@@ -52,6 +56,7 @@ public sealed class RecurrentKernelTests : GpuFixture
         new(RnnMode.Gru, 2, false, 4, 3, 4, 6, 0.4, DType.Float32),
         new(RnnMode.Gru, 1, true, 1, 2, 3, 4, 0, DType.Float64),
         new(RnnMode.Lstm, 3, true, 2, 2, 3, 4, 0.5, DType.Float64),
+        new(RnnMode.RnnTanh, 2, false, 3, 2, 3, 4, 0.3, DType.Float32, Train: false),
     ];
 
     [TestCaseSource(nameof(RnnCases))]
@@ -60,7 +65,7 @@ public sealed class RecurrentKernelTests : GpuFixture
         using var scope = NDArray.Scope();
         bool lstm = k.Mode == RnnMode.Lstm;
         var attrs = new RnnAttrs(k.Mode, k.Hidden, k.Layers, k.Bidirectional, k.P, StateOutputs: true,
-            Training: k.P > 0, Seed: 0x1234, Offset: 77);
+            Training: k.Dropping, Seed: 0x1234, Offset: 77);
         var d = attrs.Describe(new Shape(k.SeqLen, k.Batch, k.Input));
         var state = new Shape(k.Layers * d.Directions, k.Batch, k.Hidden);
         var rng = new Random(5);
@@ -116,7 +121,8 @@ public sealed class RecurrentKernelTests : GpuFixture
                 g[e].ShouldBe(c[e], $"{k} mask of layer {l} at {e - at}");
                 if (c[e] == 0) dropped++;
             }
-            dropped.ShouldBeGreaterThan(0, "some units are dropped");
+            if (k.Dropping) dropped.ShouldBeGreaterThan(0, "some units are dropped");
+            else dropped.ShouldBe(0, "nothing is dropped outside training");
         }
     }
 
