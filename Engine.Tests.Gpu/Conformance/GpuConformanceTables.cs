@@ -41,3 +41,9 @@ public sealed class GpuNonContiguousConformance() : NonContiguousConformanceTest
 
 [TestFixture, NonParallelizable]
 public sealed class GpuOptimizerGoldens() : Engine.Tests.Gluon.OptimizerGoldenTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
+public sealed class GpuRnnGoldens() : Engine.Tests.Recurrent.RnnGoldenTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
+public sealed class GpuCtcLossTests() : Engine.Tests.Gluon.CtcLossTests(GpuTestDevice.Device);

@@ -33,6 +33,10 @@ public static class RecurrentGradientCases
         var relu = new RnnAttrs(RnnMode.RnnRelu, 4, 2);
         yield return new GradientCase("rnn", relu, Inputs(relu, 3, 2, 3), "rnn_relu 2 layers",
             DifferentiableOutputs: 3);
+        // One step, both directions: no step has a previous output, so dW_h comes from h0 alone.
+        var single = new RnnAttrs(RnnMode.Gru, 3, 1, Bidirectional: true);
+        yield return new GradientCase("rnn", single, Inputs(single, 1, 2, 3), "gru bidirectional one step",
+            DifferentiableOutputs: 3);
         // Dropout between layers with fixed counters: the same mask on every evaluation.
         var dropout = new RnnAttrs(RnnMode.Lstm, 3, 2, P: 0.4, Training: true, Seed: 5, Offset: 0);
         yield return new GradientCase("rnn", dropout, Inputs(dropout, 3, 2, 2), "lstm dropout",

@@ -7,11 +7,12 @@ namespace Engine.Tests.Gluon;
 /// <summary>
 /// CTCLoss and the ctc_loss operator: against PyTorch's F.ctc_loss (tools/golden/gen_loss.py, blank = C - 1 as
 /// Gluon's blank_label='last'), against a brute-force sum over every frame-level path, in both layouts, with and
-/// without lengths, hybridized, and the errors.
+/// without lengths, hybridized, and the errors. Runs on every device of the suite (the GPU suite binds it to its
+/// device).
 /// </summary>
 [NonParallelizable]
 [Category("Conformance")]
-public class CtcLossTests
+public class CtcLossTests(Device device) : DeviceFixture(device)
 {
     public static IEnumerable<string> GoldenCases() => Golden.CaseNames("loss").Where(n => n.StartsWith("ctc_"));
 

@@ -6,10 +6,11 @@ namespace Engine.Tests.Recurrent;
 
 /// <summary>
 /// The fused RNN op against PyTorch's nn.RNN, nn.LSTM and nn.GRU (tools/golden/gen_rnn.py): outputs, final
-/// states and the gradients of the input, the initial states and every parameter, in float32.
+/// states and the gradients of the input, the initial states and every parameter, in float32, on every device of
+/// the suite (the GPU suite binds it to its device).
 /// </summary>
 [Category("Conformance")]
-public class RnnGoldenTests
+public class RnnGoldenTests(Device device) : DeviceFixture(device)
 {
     public static IEnumerable<string> Cases() => Golden.CaseNames("rnn");
 

@@ -119,6 +119,21 @@ internal sealed partial class GpuBackend : Backend
     /// <summary>Index values of any numeric dtype, checked on the host, as an int64 device argument.</summary>
     private static TensorArg Indices(KernelContext context, in TensorArg indices, string op, List<DeviceBuffer> owned)
     {
+        var result = HostIndices(context, indices, op);
+        // The converted indices are an argument in another form, not working memory, so they come from the pool
+        // rather than the op's scratch budget (a dense copy of each input, which int64 indices from uint8 or float32
+        // ones would overrun). Returning the buffer right after the launch is safe: work is ordered on one stream.
+        var buffer = context.Runtime.Allocate(result.Length * sizeof(long));
+        owned.Add(buffer);
+        var arg = new TensorArg(buffer, TensorLayout.Contiguous(indices.Shape), DType.Int64);
+        context.Runtime.CopyFromHost(MemoryMarshal.AsBytes(result.AsSpan()), arg.Buffer, 0);
+        return arg;
+    }
+
+    /// <summary>Index values of any numeric dtype read to the host as int64, each checked to be an integer.
+    /// </summary>
+    private static long[] HostIndices(KernelContext context, in TensorArg indices, string op)
+    {
         var x = context.Contiguous(indices);
         var bytes = new byte[x.Size * x.DType.SizeInBytes()];
         context.Runtime.CopyToHost(x.Buffer, x.Offset * x.DType.SizeInBytes(), bytes);
@@ -144,13 +159,6 @@ internal sealed partial class GpuBackend : Backend
                 throw new ArgumentException($"{op}: index {v} at position {k} is not an integer.");
             result[k] = (long)v;
         }
-        // The converted indices are an argument in another form, not working memory, so they come from the pool
-        // rather than the op's scratch budget (a dense copy of each input, which int64 indices from uint8 or float32
-        // ones would overrun). Returning the buffer right after the launch is safe: work is ordered on one stream.
-        var buffer = context.Runtime.Allocate(result.Length * sizeof(long));
-        owned.Add(buffer);
-        var arg = new TensorArg(buffer, TensorLayout.Contiguous(x.Shape), DType.Int64);
-        context.Runtime.CopyFromHost(MemoryMarshal.AsBytes(result.AsSpan()), arg.Buffer, 0);
-        return arg;
+        return result;
     }
 }

@@ -200,7 +200,7 @@ public static unsafe class CpuCtc
         for (int k = 0; k < c; k++) y[k] = double.CreateTruncating(x[k]) - log;
     }
 
-    private static void Check(string op, int time, int batch, int alphabet, int maxLabel, int blank, int dataLength,
+    internal static void Check(string op, int time, int batch, int alphabet, int maxLabel, int blank, int dataLength,
         ReadOnlySpan<long> labels, ReadOnlySpan<int> dataLengths, ReadOnlySpan<int> labelLengths, int workspace)
     {
         if (time < 0 || batch < 0 || alphabet < 1 || maxLabel < 0 || (long)time * batch * alphabet != dataLength)

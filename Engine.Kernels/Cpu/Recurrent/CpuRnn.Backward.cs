@@ -107,7 +107,8 @@ public static partial class CpuRnn
                 // step): one GEMM over the steps whose h(t') lies in the output, one for the first step.
                 int later = rows - n;
                 var dghLater = dir == 0 ? dgh.Slice(n * gw, later * gw) : dgh[..(later * gw)];
-                var hLater = dir == 0 ? output[(dir * h)..] : output[(n * dh + dir * h)..];
+                // One step has no later steps (and the reverse direction's slice would start past the output).
+                var hLater = later == 0 ? ReadOnlySpan<T>.Empty : dir == 0 ? output : output[(n * dh + dir * h)..];
                 CpuGemm.Gemm(true, false, gw, h, later, T.One, dghLater, gw, hLater[..Span(later, h, dh)], dh,
                     T.Zero, dwh, h);
                 var dghFirst = dir == 0 ? dgh[..(n * gw)] : dgh.Slice(later * gw, n * gw);
