@@ -6,7 +6,8 @@ public sealed partial class NDArray
 {
     /// <summary>
     /// Overwrites this array's values with <paramref name="source"/> (broadcast to this shape): MXNet's
-    /// <c>x[:] = y</c>. Not allowed inside Autograd.Record() on an array the graph uses.
+    /// <c>x[:] = y</c>. A source on another device is copied to this array's device first, as MXNet's copyto does.
+    /// Not allowed inside Autograd.Record() on an array the graph uses.
     /// </summary>
     public void Assign(NDArray source)
     {
@@ -24,7 +25,9 @@ public sealed partial class NDArray
         var shape = Ops.ShapeRules.Broadcast("assign", source.Shape, Shape);
         if (shape != Shape)
             throw new ArgumentException($"assign: cannot broadcast {source.Shape} into an array of shape {Shape}.");
-        using var broadcast = source.View(Shape, Ops.ShapeRules.BroadcastLayout(source, Shape).Strides, source.Offset,
+        using var moved = source.Device == Device ? null : source.CopyTo(Device);
+        var local = moved ?? source;
+        using var broadcast = local.View(Shape, Ops.ShapeRules.BroadcastLayout(local, Shape).Strides, local.Offset,
             track: false);
         Ops.Imperative.Invoke(Ops.CopyOps.Copy, Ops.NoAttrs.Instance, [broadcast], [this], WriteRequest.Write);
     }

@@ -23,6 +23,45 @@ public sealed class GpuArrayTests : GpuFixture
     }
 
     [Test]
+    public void AssignCopiesASourceFromAnotherDeviceBothWays()
+    {
+        using var scope = NDArray.Scope();
+        var values = RandomFloats(4 * 3, 104);
+        var g = Nd.Zeros(new Shape(4, 3), device: TestDevice);
+        g.Assign(Nd.Array(values, new Shape(4, 3)));
+        g.ToArray().ShouldBe(values);
+        var row = Nd.Array(values[..3], new Shape(3));
+        g.Assign(row.CopyTo(TestDevice));
+        var c = Nd.Zeros(new Shape(4, 3));
+        c.Assign(g);
+        c.ToArray().ShouldBe(Enumerable.Range(0, 4).SelectMany(_ => values[..3]).ToArray());
+    }
+
+    [Test]
+    public void ParametersSavedOnTheCpuLoadOntoTheGpu()
+    {
+        using var scope = NDArray.Scope();
+        string path = Path.Combine(Path.GetTempPath(), $"gpu-load-{Guid.NewGuid():N}.params");
+        try
+        {
+            var cpuNet = new Engine.Gluon.NN.Dense(4, inUnits: 3);
+            cpuNet.Initialize(new Engine.Gluon.Initializers.Uniform(0.5));
+            cpuNet.SaveParameters(path);
+            var gpuNet = new Engine.Gluon.NN.Dense(4, inUnits: 3);
+            gpuNet.Initialize(device: TestDevice);
+            gpuNet.LoadParameters(path);
+            gpuNet.Weight.Data(TestDevice).ToArray().ShouldBe(cpuNet.Weight.Data().ToArray());
+            gpuNet.Weight.Data(TestDevice).Device.ShouldBe(TestDevice);
+            var x = Nd.Array(RandomFloats(2 * 3, 105), new Shape(2, 3));
+            AssertClose(gpuNet.Call(x.CopyTo(TestDevice)).ToArray(), cpuNet.Call(x).ToArray(), 1e-6, 1e-6, "y");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Test]
     public void MixingDevicesInOneOperationIsAnErrorThatNamesBoth()
     {
         using var scope = NDArray.Scope();
