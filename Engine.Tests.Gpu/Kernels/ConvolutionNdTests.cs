@@ -209,6 +209,39 @@ public sealed class ConvolutionNdTests : GpuFixture
         foreach (string k in kernels) loaded.ShouldContain(name => name.StartsWith(k, StringComparison.Ordinal));
     }
 
+    [Test]
+    public void AHybridizedConv3DWithAFusedReluMatchesTheCpu()
+    {
+        // The graph compiler folds the relu into the 3-D convolution (an epilogue), which the 3-D kernels apply.
+        static Engine.Gluon.HybridSequential Make()
+        {
+            var net = new Engine.Gluon.HybridSequential();
+            net.Add(new Engine.Gluon.NN.Conv3D(3, 3, padding: 1, activation: "relu"), new Engine.Gluon.NN.Flatten(),
+                new Engine.Gluon.NN.Dense(4));
+            return net;
+        }
+        using var scope = NDArray.Scope();
+        var shape = new Shape(2, 2, 3, 4, 3);
+        var x = Nd.Array(TestValues(shape.Size, 11), shape).AsType(DType.Float32);
+        RandomState.Seed(2);
+        var cpu = Make();
+        cpu.Initialize();
+        var expected = cpu.Call(x).ToArray<float>();
+        var gpu = Make();
+        gpu.Initialize(device: TestDevice);
+        var gx = x.CopyTo(TestDevice);
+        gpu.Call(gx).Dispose();
+        var source = cpu.CollectParams().Values.ToList();
+        var target = gpu.CollectParams().Values.ToList();
+        for (int i = 0; i < source.Count; i++) target[i].SetData(source[i].Data().CopyTo(TestDevice));
+        gpu.Hybridize();
+        var actual = gpu.Call(gx);
+        actual.Device.ShouldBe(TestDevice);
+        gpu.CompiledGraph!.Operators.Select(n => (n.Attrs as Engine.Ops.ConvolutionAttrs)?.Activation)
+            .ShouldContain(EpilogueActivation.Relu);
+        AssertClose(actual.ToArray<float>(), expected, 1e-5, 1e-5, "hybridized conv3d + relu");
+    }
+
     private static NDArray Param(NDArray like, params int[] shape)
     {
         var p = Nd.Array(TestValues(new Shape(shape).Size, shape.Length), new Shape(shape), like.Device)
