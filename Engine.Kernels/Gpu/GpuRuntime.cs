@@ -61,6 +61,12 @@ public sealed class GpuRuntime : DeviceRuntime
     /// <summary>Threads per group of grid-stride and row kernels (a multiple of the warp size, at most 256).</summary>
     internal int GroupSize { get; }
 
+    /// <summary>
+    /// Operators that ran their CPU kernel on host copies of the arguments on this device (the backend's fallback
+    /// for paths without a GPU kernel), with how many times: tests check that an operator no longer takes it.
+    /// </summary>
+    internal System.Collections.Concurrent.ConcurrentDictionary<string, int> HostFallbacks { get; } = new();
+
     /// <summary>Kernels compiled so far on this device, and the time their compilation took.</summary>
     public (int Count, TimeSpan CompileTime) CompiledKernels => (Kernels.Count, Kernels.CompileTime);
 

@@ -28,6 +28,12 @@ public sealed class GpuConvolutionConformance() : ConvolutionConformanceTests(Gp
 public sealed class GpuPoolingConformance() : PoolingConformanceTests(GpuTestDevice.Device);
 
 [TestFixture, NonParallelizable]
+public sealed class GpuConvolutionNdConformance() : ConvolutionNdConformanceTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
+public sealed class GpuPoolingNdConformance() : PoolingNdConformanceTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
 public sealed class GpuNormalizationConformance() : NormalizationConformanceTests(GpuTestDevice.Device);
 
 [TestFixture, NonParallelizable]

@@ -1,5 +1,6 @@
 using Engine.Kernels;
 using Engine.Kernels.Cpu;
+using Engine.Ops;
 using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
 
@@ -8,10 +9,11 @@ namespace Engine.Tests.Conformance;
 /// <summary>
 /// Conv3D and the transposed convolutions (MXNet's Deconvolution, 1-D to 3-D): the 3-D kernels against the naive
 /// gather reference, the Deconvolution op against the naive scatter reference, and both against PyTorch goldens
-/// (tools/golden/gen_conv.py, Golden/conv_nd) through the operators and autograd.
+/// (tools/golden/gen_conv.py, Golden/conv_nd) through the operators and autograd. On another device the kernel
+/// table runs the convolution operators there.
 /// </summary>
 [Category("Conformance")]
-public class ConvolutionNdConformanceTests
+public class ConvolutionNdConformanceTests(Device device) : DeviceFixture(device)
 {
     private const string Family = "conv_nd";
 
@@ -28,6 +30,8 @@ public class ConvolutionNdConformanceTests
         yield return Case("dilation groups", [2, 4, 6, 6, 5], [6, 2, 2, 2, 3], [1, 2, 1], [1, 0, 2], [2, 1, 2], 2);
         yield return Case("depthwise", [1, 3, 4, 4, 4], [3, 1, 3, 3, 3], [1, 1, 1], [1, 1, 1], [1, 1, 1], 3);
         yield return Case("pointwise", [2, 5, 2, 3, 4], [3, 5, 1, 1, 1], [1, 1, 1], [0, 0, 0], [1, 1, 1], 1);
+        // More than four input channels per group: the GPU's implicit-GEMM path.
+        yield return Case("wide groups", [1, 10, 4, 5, 4], [4, 5, 2, 3, 2], [1, 2, 1], [1, 1, 0], [1, 1, 2], 2);
         yield return Case("empty batch", [0, 2, 3, 3, 3], [2, 2, 2, 2, 2], [1, 1, 1], [0, 0, 0], [1, 1, 1], 1);
     }
 
@@ -44,18 +48,12 @@ public class ConvolutionNdConformanceTests
         var expectedDw = ConvolutionNdReference.ConvBackwardWeight(x, dy, xs, ws, stride, pad, dilate, groups);
 
         // Every output is pre-filled with NaN, so an element the kernel does not write fails the comparison.
-        double[] y = Filled(d.OutputSize), dx = Filled(d.InputSize), dw = Filled(d.WeightSize);
-        CpuConvolution3D.Forward<double>(d, x, w, b, y);
-        CpuConvolution3D.BackwardData<double>(d, dy, w, dx);
-        CpuConvolution3D.BackwardWeight<double>(d, x, dy, dw);
+        var (y, dx, dw) = Run3D(d, x, w, b, dy, double.NaN);
         TensorAssert.AllClose(y, expectedY, Tolerances.Float64, "conv3d forward");
         TensorAssert.AllClose(dx, expectedDx, Tolerances.Float64, "conv3d dx");
         TensorAssert.AllClose(dw, expectedDw, Tolerances.Float64, "conv3d dw");
 
-        float[] yf = new float[y.Length], dxf = new float[dx.Length], dwf = new float[dw.Length];
-        CpuConvolution3D.Forward<float>(d, F(x), F(w), F(b), yf);
-        CpuConvolution3D.BackwardData<float>(d, F(dy), F(w), dxf);
-        CpuConvolution3D.BackwardWeight<float>(d, F(x), F(dy), dwf);
+        var (yf, dxf, dwf) = Run3D(d, F(x), F(w), F(b), F(dy), 0f);
         TensorAssert.AllClose(yf, F(expectedY), Tolerances.Float32Gemm(d.InChannelsPerGroup * 27), "float forward");
         TensorAssert.AllClose(dxf, F(expectedDx), Tolerances.Float32Gemm(d.OutChannels * 27), "float dx");
         TensorAssert.AllClose(dwf, F(expectedDw), Tolerances.Float32Gemm((int)Math.Max(1, d.OutputSize)),
@@ -156,6 +154,7 @@ public class ConvolutionNdConformanceTests
     [Test]
     public void Conv3DResultsDoNotDependOnThreadCount()
     {
+        RequireCpu("splitting conv3d over threads");
         var d = Convolution3DDescriptor.FromShapes(new Shape(2, 8, 6, 7, 8), new Shape(8, 8, 3, 3, 3), [1], [1]);
         float[] x = TestData.Uniform(new Random(1), d.InputSize), w = TestData.Uniform(new Random(2), d.WeightSize);
         float[] dy = TestData.Uniform(new Random(3), d.OutputSize);
@@ -215,7 +214,38 @@ public class ConvolutionNdConformanceTests
         foreach (string part in expected) e.Message.ShouldContain(part);
     }
 
-    private static double[] Filled(long n) => Enumerable.Repeat(double.NaN, (int)n).ToArray();
+    /// <summary>
+    /// Forward, data and weight gradients into buffers pre-filled with <paramref name="fill"/> (NaN: every element
+    /// must be written), through the CPU kernels; on another device, through the operators there.
+    /// </summary>
+    private (T[] Y, T[] Dx, T[] Dw) Run3D<T>(Convolution3DDescriptor d, T[] x, T[] w, T[] b, T[] dy, T fill)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (Device.Kind != DeviceKind.Cpu)
+        {
+            using var scope = NDArray.Scope();
+            var attrs = new ConvolutionAttrs(new Dims(d.Stride.D, d.Stride.H, d.Stride.W),
+                new Dims(d.Pad.D, d.Pad.H, d.Pad.W), new Dims(d.Dilation.D, d.Dilation.H, d.Dilation.W), d.Groups);
+            var xa = NDArray.FromSpan<T>(x, d.InputShape, Device);
+            var wa = NDArray.FromSpan<T>(w, d.WeightShape, Device);
+            var dya = NDArray.FromSpan<T>(dy, d.OutputShape, Device);
+            var ya = ConvolutionOps.Convolution.Call(attrs, xa, wa,
+                NDArray.FromSpan<T>(b, new Shape(d.OutChannels), Device));
+            var dxa = ConvolutionOps.ConvolutionBackwardData.Call(
+                new ConvolutionBackwardAttrs(attrs, new Dims(d.InputShape.ToArray())), dya, wa);
+            var dwa = ConvolutionOps.ConvolutionBackwardWeight.Call(
+                new ConvolutionBackwardAttrs(attrs, new Dims(d.WeightShape.ToArray())), xa, dya);
+            foreach (var r in new[] { ya, dxa, dwa }) r.Device.ShouldBe(Device);
+            return (ya.ToArray<T>(), dxa.ToArray<T>(), dwa.ToArray<T>());
+        }
+        T[] y = Filled(d.OutputSize, fill), dx = Filled(d.InputSize, fill), dw = Filled(d.WeightSize, fill);
+        CpuConvolution3D.Forward<T>(d, x, w, b, y);
+        CpuConvolution3D.BackwardData<T>(d, dy, w, dx);
+        CpuConvolution3D.BackwardWeight<T>(d, x, dy, dw);
+        return (y, dx, dw);
+    }
+
+    private static T[] Filled<T>(long n, T value) => Enumerable.Repeat(value, (int)n).ToArray();
 
     private static float[] F(double[] v) => v.Select(e => (float)e).ToArray();
 }

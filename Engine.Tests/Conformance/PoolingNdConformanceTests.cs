@@ -1,5 +1,6 @@
 using Engine.Kernels;
 using Engine.Kernels.Cpu;
+using Engine.Ops;
 using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
 
@@ -7,10 +8,11 @@ namespace Engine.Tests.Conformance;
 
 /// <summary>
 /// 3-D pooling (and 1-D through the operator) against the naive N-d reference and PyTorch goldens
-/// (tools/golden/gen_pool.py, Golden/pool_nd), forward and backward.
+/// (tools/golden/gen_pool.py, Golden/pool_nd), forward and backward. On another device the kernel table runs the
+/// pooling operators there.
 /// </summary>
 [Category("Conformance")]
-public class PoolingNdConformanceTests
+public class PoolingNdConformanceTests(Device device) : DeviceFixture(device)
 {
     private const string Family = "pool_nd";
 
@@ -47,10 +49,8 @@ public class PoolingNdConformanceTests
             .ToArray();
         double[] dy = TestData.UniformDouble(rng, d.OutputLength);
         var (expectedY, expectedDx) = PoolingNdReference.Run(x, xs, dy, mode, k, s, p, full, includePad);
-        double[] y = Enumerable.Repeat(double.NaN, (int)d.OutputLength).ToArray();
-        double[] dx = Enumerable.Repeat(double.NaN, (int)d.InputLength).ToArray();
-        CpuPooling3D.Forward<double>(d, x, y);
-        CpuPooling3D.Backward<double>(d, x, y, dy, dx);
+        var (y, dx) = Run(d, new PoolingAttrs(mode, new Dims(k), new Dims(s), new Dims(p), false,
+            d.Convention, includePad), x, dy, double.NaN);
         TensorAssert.AllClose(y, expectedY, Tolerances.Float64, "forward");
         TensorAssert.AllClose(dx, expectedDx, Tolerances.Float64, "backward");
     }
@@ -60,14 +60,14 @@ public class PoolingNdConformanceTests
     {
         var d = new Pooling3DDescriptor(PoolingMode.Max, 1, 1, new Size3(2, 2, 2), Size3.All(2), Size3.All(2),
             Size3.All(0));
-        float[] x = [1, 3, 3, 0, 3, 0, 0, 0], y = new float[1], dx = new float[8];
-        CpuPooling3D.Forward<float>(d, x, y);
-        CpuPooling3D.Backward<float>(d, x, y, [1f], dx);
+        var attrs = new PoolingAttrs(PoolingMode.Max, new Dims(2, 2, 2), new Dims(2, 2, 2),
+            new Dims(0, 0, 0));
+        float[] x = [1, 3, 3, 0, 3, 0, 0, 0];
+        var (y, dx) = Run(d, attrs, x, [1f], 0f);
         y[0].ShouldBe(3f);
         dx.ShouldBe([0f, 1, 0, 0, 0, 0, 0, 0]);
         x[5] = float.NaN;
-        CpuPooling3D.Forward<float>(d, x, y);
-        CpuPooling3D.Backward<float>(d, x, y, [1f], dx);
+        (y, dx) = Run(d, attrs, x, [1f], 0f);
         float.IsNaN(y[0]).ShouldBeTrue();
         dx.ShouldBe([0f, 0, 0, 0, 0, 1, 0, 0]);
     }
@@ -99,6 +99,30 @@ public class PoolingNdConformanceTests
         Engine.Autograd.Backward([y], [Nd.Array(c["dy"].ToFloat32(), c["dy"].Shape)]);
         TensorAssert.AllClose(y.ToArray<float>(), c["y"].ToFloat32(), Tolerances.Golden, $"{name} forward");
         TensorAssert.AllClose(x.Grad!.ToArray<float>(), c["dx"].ToFloat32(), Tolerances.Golden, $"{name} dx");
+    }
+
+    /// <summary>
+    /// Forward and backward into buffers pre-filled with <paramref name="fill"/>, through the CPU kernels; on another
+    /// device, through the pooling operators there.
+    /// </summary>
+    private (T[] Y, T[] Dx) Run<T>(Pooling3DDescriptor d, PoolingAttrs attrs, T[] x, T[] dy, T fill)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        if (Device.Kind != DeviceKind.Cpu)
+        {
+            using var scope = NDArray.Scope();
+            var xa = NDArray.FromSpan<T>(x, d.InputShape, Device);
+            var ya = PoolingOps.Pooling.Call(attrs, xa);
+            var dxa = PoolingOps.PoolingBackward.Call(attrs, xa, ya,
+                NDArray.FromSpan<T>(dy, d.OutputShape, Device));
+            ya.Device.ShouldBe(Device);
+            return (ya.ToArray<T>(), dxa.ToArray<T>());
+        }
+        T[] y = Enumerable.Repeat(fill, (int)d.OutputLength).ToArray();
+        T[] dx = Enumerable.Repeat(fill, (int)d.InputLength).ToArray();
+        CpuPooling3D.Forward<T>(d, x, y);
+        CpuPooling3D.Backward<T>(d, x, y, dy, dx);
+        return (y, dx);
     }
 
     private static IEnumerable<TestCaseData> BadArguments()

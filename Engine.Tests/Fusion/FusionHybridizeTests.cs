@@ -58,6 +58,14 @@ public class FusionHybridizeTests
         return net;
     }
 
+    /// <summary>A relu folded into a 3-D convolution: the 3-D kernels apply epilogues too.</summary>
+    private static HybridSequential Volumetric()
+    {
+        var net = new HybridSequential();
+        net.Add(new Conv3D(4, 3, padding: 1, activation: "relu"), new Flatten(), new Dense(5));
+        return net;
+    }
+
     private static HybridSequential SmoothNet()
     {
         var net = new HybridSequential();
@@ -71,6 +79,7 @@ public class FusionHybridizeTests
         new TestCaseData((Func<HybridSequential>)LeNet, new[] { 2, 1, 28, 28 }).SetArgDisplayNames("lenet"),
         new TestCaseData((Func<HybridSequential>)ResNetBlock, new[] { 2, 3, 10, 10 }).SetArgDisplayNames("resnet"),
         new TestCaseData((Func<HybridSequential>)SmoothNet, new[] { 4, 5 }).SetArgDisplayNames("smooth"),
+        new TestCaseData((Func<HybridSequential>)Volumetric, new[] { 2, 2, 4, 4, 4 }).SetArgDisplayNames("conv3d"),
     ];
 
     /// <summary>Two nets with the same parameter values (the second hybridized with <paramref name="options"/>).

@@ -14,6 +14,7 @@ internal sealed partial class CpuBackend
             if (i[0].Shape.Rank == 5)
             {
                 Forward3D(a.Describe3D(i[0].Shape, i[1].Shape), c, i[0], i[1], a.NoBias ? null : i[2], o[0]);
+                Epilogue.Apply(CpuElementwiseDriver.Instance, c, a.Activation, o[0]);
                 return;
             }
             var d = a.Describe(i[0].Shape, i[1].Shape);

@@ -52,6 +52,7 @@ internal sealed partial class GpuBackend : Backend
         TensorArg[] outputs) where TAttrs : OpAttrs
     {
         var cpu = CpuRuntime.Instance;
+        if (context.Runtime is GpuRuntime gpu) gpu.HostFallbacks.AddOrUpdate(op.Name, 1, (_, n) => n + 1);
         var owned = new List<DeviceBuffer>();
         try
         {

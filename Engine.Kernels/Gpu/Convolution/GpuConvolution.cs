@@ -10,7 +10,7 @@ namespace Engine.Kernels.Gpu;
 /// computed as the tiles are staged); layers with few input channels per group run a direct kernel instead. Float64
 /// runs the direct kernels, generic over the element type: forward one thread per output element, weight gradient
 /// one thread per weight element. The data gradient is a gather, one thread per input element, so it needs no
-/// atomics and sums in a fixed order.
+/// atomics and sums in a fixed order; with a bias it is also the forward pass of the transposed convolution.
 /// </summary>
 public static class GpuConvolution
 {
@@ -62,26 +62,31 @@ public static class GpuConvolution
             ConvGeometry.Of(desc), n);
     }
 
-    /// <summary>dx from dy and w; dx overwritten.</summary>
+    /// <summary>
+    /// dx from dy and w, plus a per-channel bias of dx when given (the transposed convolution's bias); dx
+    /// overwritten.
+    /// </summary>
     public static void BackwardData(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg dy, in TensorArg w,
-        in TensorArg dx)
+        in TensorArg dx, TensorArg? bias = null)
     {
         ArgumentNullException.ThrowIfNull(desc);
-        if (dy.DType == DType.Float64) BackwardData<double>(runtime, desc, dy, w, dx);
-        else BackwardData<float>(runtime, desc, dy, w, dx);
+        if (dy.DType == DType.Float64) BackwardData<double>(runtime, desc, dy, w, dx, bias);
+        else BackwardData<float>(runtime, desc, dy, w, dx, bias);
     }
 
     private static void BackwardData<T>(GpuRuntime runtime, ConvolutionDescriptor desc, in TensorArg dy,
-        in TensorArg w, in TensorArg dx) where T : unmanaged, INumber<T>
+        in TensorArg w, in TensorArg dx, TensorArg? bias) where T : unmanaged, INumber<T>
     {
         string op = desc.Op + "_backward_data";
         var gv = Dense<T>(runtime, dy, desc.OutputSize, "output gradient dy", desc, op);
         var wv = Dense<T>(runtime, w, desc.WeightSize, "weight w", desc, op);
         var dv = Dense<T>(runtime, dx, desc.InputSize, "input gradient dx", desc, op);
+        var bv = bias is { } b ? Dense<T>(runtime, b, desc.InChannels, "bias", desc, op) : wv;
         int n = (int)desc.InputSize;
         if (n == 0) return;
-        runtime.Kernels.Load<ArrayView<T>, ArrayView<T>, ArrayView<T>, ConvGeometry, int>(
-            BackwardDataKernel<T>)(runtime.Stream, runtime.GridStride(n), gv, wv, dv, ConvGeometry.Of(desc), n);
+        runtime.Kernels.Load<ArrayView<T>, ArrayView<T>, ArrayView<T>, int, ArrayView<T>, ConvGeometry, int>(
+            BackwardDataKernel<T>)(runtime.Stream, runtime.GridStride(n), gv, wv, bv, bias is null ? 0 : 1, dv,
+            ConvGeometry.Of(desc), n);
     }
 
     /// <summary>dw from x and dy: per group, dy (Kg x N OH OW) times the transposed im2col matrix; dw overwritten.
@@ -187,8 +192,8 @@ public static class GpuConvolution
         }
     }
 
-    private static void BackwardDataKernel<T>(ArrayView<T> dy, ArrayView<T> w, ArrayView<T> dx, ConvGeometry g,
-        int total) where T : unmanaged, INumber<T>
+    private static void BackwardDataKernel<T>(ArrayView<T> dy, ArrayView<T> w, ArrayView<T> bias, int hasBias,
+        ArrayView<T> dx, ConvGeometry g, int total) where T : unmanaged, INumber<T>
     {
         for (int u = Grid.GlobalIndex.X; u < total; u += Grid.DimX * Group.DimX)
         {
@@ -221,7 +226,8 @@ public static class GpuConvolution
                     }
                 }
             }
-            dx[u] = sum;
+            // The bias is added after the sum, as the CPU's transposed convolution does.
+            dx[u] = hasBias != 0 ? sum + bias[c] : sum;
         }
     }
 
