@@ -31,6 +31,12 @@ public sealed class GpuPoolingConformance() : PoolingConformanceTests(GpuTestDev
 public sealed class GpuNormalizationConformance() : NormalizationConformanceTests(GpuTestDevice.Device);
 
 [TestFixture, NonParallelizable]
+public sealed class GpuSampleNormConformance() : SampleNormConformanceTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
+public sealed class GpuNormGoldens() : Engine.Tests.Gluon.NormGoldenTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
 public sealed class GpuSoftmaxConformance() : SoftmaxConformanceTests(GpuTestDevice.Device);
 
 [TestFixture, NonParallelizable]
