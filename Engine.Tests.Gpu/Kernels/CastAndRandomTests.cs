@@ -126,19 +126,6 @@ public sealed class CastAndRandomTests : GpuFixture
         Gpu.Kernels.Log.Select(k => k.Kernel).ShouldContain(k => k.StartsWith("GpuLayout.CastViaKernel"));
     }
 
-    [Test]
-    public void Float16TakeRunsOnTheDevice()
-    {
-        using var scope = NDArray.Scope();
-        var x = Nd.Array(Enumerable.Range(0, 12).Select(i => i * 0.25 - 1).ToArray(), new Shape(3, 4), Device.Cpu)
-            .AsType(DType.Float16);
-        var indices = Nd.Array(new long[] { 2, 0, 2 }, new Shape(3), Device.Cpu);
-        var expected = Nd.Take(x, indices, axis: 1).AsType(DType.Float64).ToArray<double>();
-        var y = Nd.Take(x.CopyTo(TestDevice), indices.CopyTo(TestDevice), axis: 1);
-        y.DType.ShouldBe(DType.Float16);
-        y.CopyTo(Device.Cpu).AsType(DType.Float64).ToArray<double>().ShouldBe(expected);
-    }
-
     [TestCase(Distribution.Uniform, 7)]
     [TestCase(Distribution.Normal, 7)]
     [TestCase(Distribution.Uniform, 1001)]

@@ -104,5 +104,6 @@ internal sealed partial class GpuBackend
     }
 
     /// <summary>Label dtypes the cross-entropy kernels read (on the host, checked before the launch).</summary>
-    private static bool SupportedLabels(DType t) => t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
+    private static bool SupportedLabels(DType t) =>
+        t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64 or DType.UInt8;
 }

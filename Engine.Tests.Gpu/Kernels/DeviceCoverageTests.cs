@@ -5,14 +5,16 @@ using NUnit.Framework;
 namespace Engine.Tests.Gpu;
 
 /// <summary>
-/// The batch norm kernel, training, with running statistics that are strided views (interleaved in one buffer, as
-/// a graph's memory plan may hand them): it runs on the device and updates them as the CPU kernel updates dense
-/// ones. (Imperative calls require dense mutated inputs, so this is a kernel-level case.)
+/// Cases that once ran the CPU kernel on host copies and now run GPU kernels, against the CPU backend: batch norm
+/// with strided running statistics, float16 take, cross-entropy with uint8 labels.
 /// </summary>
-public sealed class BatchNormStatisticsTests : GpuFixture
+public sealed class DeviceCoverageTests : GpuFixture
 {
+    /// <summary>Training with running statistics that are strided views (interleaved in one buffer, as a graph's
+    /// memory plan may hand them) updates them as the CPU kernel updates dense ones (imperative calls require
+    /// dense mutated inputs, so this is a kernel-level case).</summary>
     [Test]
-    public void StridedRunningStatisticsAreUpdatedAsOnTheCpu()
+    public void BatchNormUpdatesStridedRunningStatisticsAsOnTheCpu()
     {
         var rng = new Random(3);
         var shape = new Shape(4, 3, 5);
@@ -52,5 +54,31 @@ public sealed class BatchNormStatisticsTests : GpuFixture
         var ey = Download<double>(cpuY);
         for (int i = 0; i < y.Length; i++) y[i].ShouldBe(ey[i], 1e-12, $"y {i}");
         Gpu.Kernels.Log.Select(k => k.Kernel).ShouldContain("GpuBatchNorm.StatisticsKernel[Double, DoubleReal]");
+    }
+
+    [Test]
+    public void Float16TakeRunsOnTheDevice()
+    {
+        using var scope = NDArray.Scope();
+        var x = Nd.Array(Enumerable.Range(0, 12).Select(i => i * 0.25 - 1).ToArray(), new Shape(3, 4), Device.Cpu)
+            .AsType(DType.Float16);
+        var indices = Nd.Array(new long[] { 2, 0, 2 }, new Shape(3), Device.Cpu);
+        var expected = Nd.Take(x, indices, axis: 1).AsType(DType.Float64).ToArray<double>();
+        var y = Nd.Take(x.CopyTo(TestDevice), indices.CopyTo(TestDevice), axis: 1);
+        y.DType.ShouldBe(DType.Float16);
+        y.CopyTo(Device.Cpu).AsType(DType.Float64).ToArray<double>().ShouldBe(expected);
+    }
+
+    [Test]
+    public void CrossEntropyTakesUInt8Labels()
+    {
+        using var scope = NDArray.Scope();
+        var rng = new Random(4);
+        var logits = Nd.Array(Enumerable.Range(0, 15).Select(_ => rng.NextDouble() * 4 - 2).ToArray(),
+            new Shape(3, 5), Device.Cpu);
+        var labels = Nd.Array(new[] { 4.0, 0.0, 2.0 }, new Shape(3), Device.Cpu).AsType(DType.UInt8);
+        var expected = Nd.SoftmaxCrossEntropy(logits, labels).ToArray<double>();
+        var actual = Nd.SoftmaxCrossEntropy(logits.CopyTo(TestDevice), labels.CopyTo(TestDevice)).ToArray<double>();
+        for (int i = 0; i < 3; i++) actual[i].ShouldBe(expected[i], 1e-12);
     }
 }
