@@ -16,20 +16,56 @@ public sealed class CastAndRandomTests : GpuFixture
     private static readonly DType[] AllTypes =
         [DType.Float32, DType.Float64, DType.Float16, DType.Int32, DType.Int64, DType.UInt8, DType.Int8, DType.Bool];
 
+    /// <summary>The new kernels, compiled to PTX for sm_90 whether or not a test runs them.</summary>
+    public static IEnumerable<TestCaseData> Kernels()
+    {
+        yield return Kernel(typeof(GpuRandom), "UniformKernel64");
+        yield return Kernel(typeof(GpuRandom), "NormalKernel64");
+        yield return Kernel(typeof(GpuLayout), "CastViaKernel", typeof(ushort), typeof(double),
+            typeof(GpuLayout.HalfToDouble), typeof(GpuLayout.DoubleToDouble));
+        yield return Kernel(typeof(GpuLayout), "CastViaKernel", typeof(double), typeof(ushort),
+            typeof(GpuLayout.DoubleToDouble), typeof(GpuLayout.DoubleToHalf));
+        yield return Kernel(typeof(GpuLayout), "CastViaKernel", typeof(float), typeof(sbyte),
+            typeof(GpuLayout.FloatToDouble), typeof(GpuLayout.DoubleToSByte));
+        yield return Kernel(typeof(GpuLayout), "CastViaKernel", typeof(byte), typeof(byte),
+            typeof(GpuLayout.BoolToDouble), typeof(GpuLayout.DoubleToByteBits));
+        yield return Kernel(typeof(GpuLayout), "CastKernel", typeof(float), typeof(byte),
+            typeof(GpuLayout.FloatToByte));
+    }
+
+    private static TestCaseData Kernel(Type type, string name, params Type[] arguments) =>
+        new TestCaseData(type, name, arguments).SetArgDisplayNames(
+            $"{type.Name}.{name}" + (arguments.Length > 0 ? $"[{string.Join(", ", arguments.Select(a => a.Name))}]"
+                : ""));
+
+    [TestCaseSource(nameof(Kernels))]
+    public void CompilesToPtxForSm90(Type type, string name, Type[] arguments)
+    {
+        var kernel = type.GetMethod(name, System.Reflection.BindingFlags.NonPublic |
+            System.Reflection.BindingFlags.Static)!;
+        if (arguments.Length > 0) kernel = kernel.MakeGenericMethod(arguments);
+        GpuPtxCheck.Verify(kernel);
+        GpuPtxCheck.Compiled.Keys.ShouldContain(GpuPtxCheck.Describe(kernel));
+    }
+
     private static Half[] AllHalves() =>
         Enumerable.Range(0, 1 << 16).Select(i => BitConverter.UInt16BitsToHalf((ushort)i)).ToArray();
 
     [Test]
     public void HalfBitsMatchSystemHalfOnTheHost()
     {
+        // Messages are built only for a mismatch: these loops run over hundreds of thousands of values.
         foreach (var h in AllHalves())
         {
             ushort bits = BitConverter.HalfToUInt16Bits(h);
-            BitConverter.DoubleToUInt64Bits(HalfBits.ToDouble(bits))
-                .ShouldBe(BitConverter.DoubleToUInt64Bits((double)h), $"half {bits:x4} to double");
+            if (BitConverter.DoubleToUInt64Bits(HalfBits.ToDouble(bits)) != BitConverter.DoubleToUInt64Bits((double)h))
+                Assert.Fail($"half {bits:x4} to double is {HalfBits.ToDouble(bits):R}, System.Half gives " +
+                    $"{(double)h:R}");
         }
         foreach (double v in BoundaryDoubles())
-            HalfBits.FromDouble(v).ShouldBe(BitConverter.HalfToUInt16Bits((Half)v), $"{v:R} to half");
+            if (HalfBits.FromDouble(v) != BitConverter.HalfToUInt16Bits((Half)v))
+                Assert.Fail($"{v:R} to half is {HalfBits.FromDouble(v):x4}, System.Half gives " +
+                    $"{BitConverter.HalfToUInt16Bits((Half)v):x4}");
     }
 
     [Test]
@@ -46,10 +82,10 @@ public sealed class CastAndRandomTests : GpuFixture
         var ds = Download<double>(d);
         for (int i = 0; i < halves.Length; i++)
         {
-            BitConverter.SingleToUInt32Bits(fs[i]).ShouldBe(BitConverter.SingleToUInt32Bits((float)(double)halves[i]),
-                $"half {i:x4} to float32");
-            BitConverter.DoubleToUInt64Bits(ds[i]).ShouldBe(BitConverter.DoubleToUInt64Bits((double)halves[i]),
-                $"half {i:x4} to float64");
+            if (BitConverter.SingleToUInt32Bits(fs[i]) != BitConverter.SingleToUInt32Bits((float)(double)halves[i]))
+                Assert.Fail($"half {i:x4} to float32 is {fs[i]:R}, System.Half gives {(float)halves[i]:R}");
+            if (BitConverter.DoubleToUInt64Bits(ds[i]) != BitConverter.DoubleToUInt64Bits((double)halves[i]))
+                Assert.Fail($"half {i:x4} to float64 is {ds[i]:R}, System.Half gives {(double)halves[i]:R}");
         }
     }
 
@@ -86,15 +122,17 @@ public sealed class CastAndRandomTests : GpuFixture
         GpuLayout.Cast(Gpu, Upload(Gpu, doubles, shape), h);
         var got = Download<Half>(h);
         for (int i = 0; i < doubles.Length; i++)
-            BitConverter.HalfToUInt16Bits(got[i]).ShouldBe(BitConverter.HalfToUInt16Bits((Half)doubles[i]),
-                $"{doubles[i]:R} to half");
+            if (BitConverter.HalfToUInt16Bits(got[i]) != BitConverter.HalfToUInt16Bits((Half)doubles[i]))
+                Assert.Fail($"{doubles[i]:R} to half is {BitConverter.HalfToUInt16Bits(got[i]):x4}, System.Half " +
+                    $"gives {BitConverter.HalfToUInt16Bits((Half)doubles[i]):x4}");
         // float32 as the CPU casts it: through double.
         var floats = doubles.Select(v => (float)v).ToArray();
         GpuLayout.Cast(Gpu, Upload(Gpu, floats, shape), h);
         got = Download<Half>(h);
         for (int i = 0; i < floats.Length; i++)
-            BitConverter.HalfToUInt16Bits(got[i]).ShouldBe(BitConverter.HalfToUInt16Bits((Half)(double)floats[i]),
-                $"{floats[i]:R}f to half");
+            if (BitConverter.HalfToUInt16Bits(got[i]) != BitConverter.HalfToUInt16Bits((Half)(double)floats[i]))
+                Assert.Fail($"{floats[i]:R}f to half is {BitConverter.HalfToUInt16Bits(got[i]):x4}, System.Half " +
+                    $"gives {BitConverter.HalfToUInt16Bits((Half)(double)floats[i]):x4}");
     }
 
     [Test]
