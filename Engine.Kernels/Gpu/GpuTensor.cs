@@ -33,6 +33,18 @@ internal static class GpuTensor
         return view.SubView(x.Offset, x.Size);
     }
 
+    /// <summary>Exactly the argument's elements as T of the element size (bool, float16), for contiguous
+    /// arguments: kernels that move or convert bits.</summary>
+    public static ArrayView<T> ElementBits<T>(this in TensorArg x, GpuRuntime runtime, string op) where T : unmanaged
+    {
+        if (!x.IsContiguous)
+            throw new InvalidOperationException($"{op}: kernel argument {x} is not contiguous; make it so first.");
+        if (System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != x.DType.SizeInBytes())
+            throw new InvalidOperationException(
+                $"{op}: kernel argument {x} holds {x.DType.Name()}, read as {typeof(T).Name} of another size.");
+        return x.RawBuffer<T>(runtime, op).SubView(x.Offset, x.Size);
+    }
+
     public static void CheckSize(in TensorArg x, string op)
     {
         if (x.Size > MaxElements)

@@ -37,6 +37,12 @@ public sealed class GpuPoolingNdConformance() : PoolingNdConformanceTests(GpuTes
 public sealed class GpuNormalizationConformance() : NormalizationConformanceTests(GpuTestDevice.Device);
 
 [TestFixture, NonParallelizable]
+public sealed class GpuSampleNormConformance() : SampleNormConformanceTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
+public sealed class GpuNormGoldens() : Engine.Tests.Gluon.NormGoldenTests(GpuTestDevice.Device);
+
+[TestFixture, NonParallelizable]
 public sealed class GpuSoftmaxConformance() : SoftmaxConformanceTests(GpuTestDevice.Device);
 
 [TestFixture, NonParallelizable]

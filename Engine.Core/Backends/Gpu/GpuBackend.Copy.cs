@@ -6,18 +6,10 @@ namespace Engine.Backends.Gpu;
 
 internal sealed partial class GpuBackend
 {
-    private static readonly HashSet<DType> CastTypes =
-        [DType.Float32, DType.Float64, DType.Int32, DType.Int64, DType.UInt8];
-
     private void RegisterCopy()
     {
-        Register(CopyOps.Cast, static (a, c, i, o) =>
-        {
-            if (CastTypes.Contains(i[0].DType) && CastTypes.Contains(o[0].DType))
-                GpuLayout.Cast(Runtime(c), c.Contiguous(i[0]), o[0]);
-            else
-                OnCpu(CopyOps.Cast, a, c, i, o);
-        });
+        // Every dtype pair on the device (float16 through its bits, int8, bool and float16 through double).
+        Register(CopyOps.Cast, static (_, c, i, o) => GpuLayout.Cast(Runtime(c), c.Contiguous(i[0]), o[0]));
         Register(CopyOps.Full, static (a, c, _, o) => Fill(c, a.Value, o[0]));
     }
 

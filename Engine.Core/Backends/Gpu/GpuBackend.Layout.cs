@@ -19,7 +19,7 @@ internal sealed partial class GpuBackend
             switch (data.DType.SizeInBytes())
             {
                 case 1: TakeBits<byte>(rt, data, indices, a, y, DType.UInt8); break;
-                case 2: OnCpu(LayoutOps.Take, a, c, i, o); break;
+                case 2: TakeBits<ushort>(rt, data, indices, a, y, DType.Float16); break;
                 case 4: TakeBits<int>(rt, data, indices, a, y, DType.Int32); break;
                 default: TakeBits<long>(rt, data, indices, a, y, DType.Int64); break;
             }

@@ -10,7 +10,7 @@ internal sealed partial class GpuBackend
     {
         Register(NormalizationOps.BatchNorm, static (a, c, i, o) =>
         {
-            if (i[0].DType is not (DType.Float32 or DType.Float64) || !i[3].IsContiguous || !i[4].IsContiguous)
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
             {
                 OnCpu(NormalizationOps.BatchNorm, a, c, i, o);
                 return;
@@ -20,20 +20,25 @@ internal sealed partial class GpuBackend
             var x = c.Contiguous(i[0]);
             var gamma = c.Contiguous(i[1]);
             var beta = c.Contiguous(i[2]);
+            // Strided running statistics (views into a larger array) are updated through dense copies.
+            var runningMean = c.Contiguous(i[3]);
+            var runningVar = c.Contiguous(i[4]);
             if (a.Training)
             {
-                GpuBatchNorm.ForwardTraining(rt, d, x, gamma, beta, o[0], o[1], o[2], i[3], i[4]);
+                GpuBatchNorm.ForwardTraining(rt, d, x, gamma, beta, o[0], o[1], o[2], runningMean, runningVar);
+                if (!i[3].IsContiguous) c.Runtime.Copy(runningMean, i[3]);
+                if (!i[4].IsContiguous) c.Runtime.Copy(runningVar, i[4]);
                 return;
             }
-            GpuBatchNorm.ForwardInference(rt, d, x, gamma, beta, i[3], i[4], o[0]);
+            GpuBatchNorm.ForwardInference(rt, d, x, gamma, beta, runningMean, runningVar, o[0]);
             // The saved statistics of inference: the running mean and 1 / sqrt(running var + eps).
-            c.Runtime.Copy(i[3], o[1]);
+            c.Runtime.Copy(runningMean, o[1]);
             if (x.DType == DType.Float64)
                 GpuElementwiseDriver.Instance.Unary<InverseStdOperator<double>, double>(c,
-                    new InverseStdOperator<double>(a.Epsilon), i[4], o[2]);
+                    new InverseStdOperator<double>(a.Epsilon), runningVar, o[2]);
             else
                 GpuElementwiseDriver.Instance.Unary<InverseStdOperator<float>, float>(c,
-                    new InverseStdOperator<float>((float)a.Epsilon), i[4], o[2]);
+                    new InverseStdOperator<float>((float)a.Epsilon), runningVar, o[2]);
         });
         Register(NormalizationOps.BatchNormBackward, static (a, c, i, o) =>
         {
@@ -99,5 +104,6 @@ internal sealed partial class GpuBackend
     }
 
     /// <summary>Label dtypes the cross-entropy kernels read (on the host, checked before the launch).</summary>
-    private static bool SupportedLabels(DType t) => t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
+    private static bool SupportedLabels(DType t) =>
+        t is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64 or DType.UInt8;
 }

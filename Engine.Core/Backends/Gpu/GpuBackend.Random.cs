@@ -1,3 +1,4 @@
+using Engine.Kernels;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Gpu;
 using Engine.Ops;
@@ -31,18 +32,41 @@ internal sealed partial class GpuBackend
             else
                 GpuElementwiseDriver.Instance.Binary<MultiplyOperator<double>, double>(c, default, x, o[1], o[0]);
         });
-        Register(RandomOps.Random, static (a, c, i, o) =>
+        Register(RandomOps.Random, static (a, c, _, o) =>
         {
+            var rt = Runtime(c);
             var y = o[0];
-            if (y.DType != DType.Float32 || !y.IsContiguous)
+            if (y.IsContiguous)
             {
-                OnCpu(RandomOps.Random, a, c, i, o);
+                RandomValues(rt, a, y);
                 return;
             }
-            if (a.Distribution == Distribution.Uniform)
-                GpuRandom.Uniform(Runtime(c), a.Seed, a.Offset, (float)a.A, (float)a.B, y);
-            else
-                GpuRandom.Normal(Runtime(c), a.Seed, a.Offset, (float)a.A, (float)a.B, y);
+            // A strided output: the values of the dense stream, then copied into the layout (element i of the
+            // stream is the i-th element in row-major order, as on the CPU). The temporary is the output in
+            // another form, not working memory, so it comes from the pool (ordered on the stream).
+            using var dense = c.Runtime.Allocate(y.Size * y.DType.SizeInBytes());
+            var arg = new TensorArg(dense, TensorLayout.Contiguous(y.Shape), y.DType);
+            RandomValues(rt, a, arg);
+            c.Runtime.Copy(arg, y);
         });
+    }
+
+    private static void RandomValues(GpuRuntime rt, RandomAttrs a, in TensorArg y)
+    {
+        switch (a.Distribution, y.DType == DType.Float32)
+        {
+            case (Distribution.Uniform, true):
+                GpuRandom.Uniform(rt, a.Seed, a.Offset, (float)a.A, (float)a.B, y);
+                break;
+            case (Distribution.Uniform, false):
+                GpuRandom.Uniform(rt, a.Seed, a.Offset, a.A, a.B, y);
+                break;
+            case (Distribution.Normal, true):
+                GpuRandom.Normal(rt, a.Seed, a.Offset, (float)a.A, (float)a.B, y);
+                break;
+            default:
+                GpuRandom.Normal(rt, a.Seed, a.Offset, a.A, a.B, y);
+                break;
+        }
     }
 }

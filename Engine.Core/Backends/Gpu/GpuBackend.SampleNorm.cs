@@ -1,21 +1,28 @@
+using Engine.Kernels;
+using Engine.Kernels.Gpu;
 using Engine.Ops;
 
 namespace Engine.Backends.Gpu;
 
 internal sealed partial class GpuBackend
 {
-    /// <summary>
-    /// Layer, instance and group norm have no GPU kernels yet: they run the CPU kernel on host copies
-    /// (<see cref="OnCpu{TAttrs}(OpDef{TAttrs})"/>), correct on every GPU device but paying two transfers per call
-    /// (docs/gpu.md lists them).
-    /// </summary>
+    /// <summary>Layer, instance and group norm: one kernel family over the (outer, length, inner) view.</summary>
     private void RegisterSampleNorm()
     {
-        Register(SampleNormOps.LayerNorm, OnCpu(SampleNormOps.LayerNorm));
-        Register(SampleNormOps.InstanceNorm, OnCpu(SampleNormOps.InstanceNorm));
-        Register(SampleNormOps.GroupNorm, OnCpu(SampleNormOps.GroupNorm));
-        Register(SampleNormOps.LayerNormBackward, OnCpu(SampleNormOps.LayerNormBackward));
-        Register(SampleNormOps.InstanceNormBackward, OnCpu(SampleNormOps.InstanceNormBackward));
-        Register(SampleNormOps.GroupNormBackward, OnCpu(SampleNormOps.GroupNormBackward));
+        Register(SampleNormOps.LayerNorm, static (a, c, i, o) => SampleNorm(a, c, i, o));
+        Register(SampleNormOps.InstanceNorm, static (a, c, i, o) => SampleNorm(a, c, i, o));
+        Register(SampleNormOps.GroupNorm, static (a, c, i, o) => SampleNorm(a, c, i, o));
+        Register(SampleNormOps.LayerNormBackward, static (a, c, i, o) => SampleNormBackward(a, c, i, o));
+        Register(SampleNormOps.InstanceNormBackward, static (a, c, i, o) => SampleNormBackward(a, c, i, o));
+        Register(SampleNormOps.GroupNormBackward, static (a, c, i, o) => SampleNormBackward(a, c, i, o));
     }
+
+    private static void SampleNorm(SampleNormAttrs a, KernelContext c, TensorArg[] i, TensorArg[] o) =>
+        GpuSampleNorm.Forward(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), c.Contiguous(i[1]),
+            c.Contiguous(i[2]), o[0], o[1], o[2]);
+
+    /// <summary>Inputs x, dy, gamma, saved mean (unused: the mean is taken again in double), saved std.</summary>
+    private static void SampleNormBackward(SampleNormAttrs a, KernelContext c, TensorArg[] i, TensorArg[] o) =>
+        GpuSampleNorm.Backward(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), c.Contiguous(i[1]),
+            c.Contiguous(i[2]), c.Contiguous(i[4]), o[0], o[1], o[2]);
 }

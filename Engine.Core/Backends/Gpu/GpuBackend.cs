@@ -9,9 +9,9 @@ namespace Engine.Backends.Gpu;
 /// <summary>
 /// The GPU backend: the ILGPU kernels of Engine.Kernels/Gpu bound to the operators, for CUDA devices, OpenCL
 /// devices and the simulated GPU (ILGPU's CPU accelerator). One partial file per operator family, with the CPU
-/// backend's file names. Float32 runs on the device everywhere; the few paths without a GPU kernel (float64
-/// convolution, pooling, normalisation, softmax and random numbers, casts of float16, int8 and bool) run the CPU
-/// kernel on host copies of the arguments (<see cref="OnCpu"/>), so every operator works on every GPU device.
+/// backend's file names. Float32 runs on the device everywhere; the few paths without a GPU kernel (listed in
+/// docs/gpu.md) run the CPU kernel on host copies of the arguments (<see cref="OnCpu"/>), so every operator works
+/// on every GPU device.
 /// </summary>
 internal sealed partial class GpuBackend : Backend
 {

@@ -12,7 +12,8 @@ public interface IGpuConverter<TFrom, TTo> where TFrom : unmanaged where TTo : u
 
 /// <summary>
 /// Casts between float32, float64, int32, int64 and uint8 with the CPU's rules (C# conversions: floating to
-/// integer truncates toward zero and saturates, NaN gives 0; wider to narrower integers wrap).
+/// integer truncates toward zero and saturates, NaN gives 0; wider to narrower integers wrap); casts from or to
+/// int8, bool and float16 go through double (GpuLayout.CastVia.cs), as on the CPU.
 /// </summary>
 public static partial class GpuLayout
 {
@@ -24,6 +25,11 @@ public static partial class GpuLayout
         if (source.DType == destination.DType)
         {
             Copy(runtime, source, destination);
+            return;
+        }
+        if (ThroughDouble(source.DType, destination.DType))
+        {
+            CastThroughDouble(runtime, source, destination);
             return;
         }
         CastRunner run = (source.DType, destination.DType) switch
@@ -48,9 +54,7 @@ public static partial class GpuLayout
             (DType.UInt8, DType.Float64) => Run<byte, double, ByteToDouble>,
             (DType.UInt8, DType.Int32) => Run<byte, int, ByteToInt>,
             (DType.UInt8, DType.Int64) => Run<byte, long, ByteToLong>,
-            _ => throw new ArgumentException(
-                $"cast: {source.DType.Name()} to {destination.DType.Name()} is not supported on the GPU; " +
-                "use float32, float64, int32, int64 or uint8."),
+            _ => throw UnsupportedCast(source.DType, destination.DType),
         };
         run(runtime, source, destination);
     }
@@ -74,14 +78,25 @@ public static partial class GpuLayout
         for (int i = Grid.GlobalIndex.X; i < n; i += Grid.DimX * Group.DimX) dst[i] = c.Convert(src[i]);
     }
 
+    // Floating to integer, truncating toward zero, saturating at the limits, NaN to 0: .NET's conversions, written
+    // out because backends differ where the value does not fit (the simulator wrapped -1f to byte 255).
+    private static int ToInt(double x) =>
+        double.IsNaN(x) ? 0 : x >= int.MaxValue ? int.MaxValue : x <= int.MinValue ? int.MinValue : (int)x;
+
+    private static long ToLong(double x) => double.IsNaN(x) ? 0
+        : x >= 9223372036854775807.0 ? long.MaxValue : x <= -9223372036854775808.0 ? long.MinValue : (long)x;
+
+    private static byte ToByte(double x) =>
+        double.IsNaN(x) || x <= 0 ? (byte)0 : x >= 255 ? byte.MaxValue : (byte)(int)x;
+
     public readonly struct FloatToDouble : IGpuConverter<float, double> { public double Convert(float x) => (double)x; }
-    public readonly struct FloatToInt : IGpuConverter<float, int> { public int Convert(float x) => (int)x; }
-    public readonly struct FloatToLong : IGpuConverter<float, long> { public long Convert(float x) => (long)x; }
-    public readonly struct FloatToByte : IGpuConverter<float, byte> { public byte Convert(float x) => (byte)x; }
+    public readonly struct FloatToInt : IGpuConverter<float, int> { public int Convert(float x) => ToInt(x); }
+    public readonly struct FloatToLong : IGpuConverter<float, long> { public long Convert(float x) => ToLong(x); }
+    public readonly struct FloatToByte : IGpuConverter<float, byte> { public byte Convert(float x) => ToByte(x); }
     public readonly struct DoubleToFloat : IGpuConverter<double, float> { public float Convert(double x) => (float)x; }
-    public readonly struct DoubleToInt : IGpuConverter<double, int> { public int Convert(double x) => (int)x; }
-    public readonly struct DoubleToLong : IGpuConverter<double, long> { public long Convert(double x) => (long)x; }
-    public readonly struct DoubleToByte : IGpuConverter<double, byte> { public byte Convert(double x) => (byte)x; }
+    public readonly struct DoubleToInt : IGpuConverter<double, int> { public int Convert(double x) => ToInt(x); }
+    public readonly struct DoubleToLong : IGpuConverter<double, long> { public long Convert(double x) => ToLong(x); }
+    public readonly struct DoubleToByte : IGpuConverter<double, byte> { public byte Convert(double x) => ToByte(x); }
     public readonly struct IntToFloat : IGpuConverter<int, float> { public float Convert(int x) => (float)x; }
     public readonly struct IntToDouble : IGpuConverter<int, double> { public double Convert(int x) => (double)x; }
     public readonly struct IntToLong : IGpuConverter<int, long> { public long Convert(int x) => (long)x; }

@@ -16,9 +16,10 @@ public static partial class GpuLayout
     {
         const string op = "take";
         var (outer, size, inner) = Split3(data.Shape, axis, op);
-        var dv = data.Elements<T>(runtime, op);
+        // Take moves bits: T is any type of the element size (ushort for float16).
+        var dv = data.ElementBits<T>(runtime, op);
         var iv = indices.Elements<long>(runtime, op);
-        var yv = output.Elements<T>(runtime, op);
+        var yv = output.ElementBits<T>(runtime, op);
         int count = (int)indices.Size;
         if (output.Size != (long)outer * count * inner)
             throw new ArgumentException(

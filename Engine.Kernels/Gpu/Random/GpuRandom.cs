@@ -6,12 +6,16 @@ namespace Engine.Kernels.Gpu;
 /// <summary>
 /// Random numbers on the GPU from the CPU's Philox4x32-10 streams (<see cref="Cpu.Philox"/>): element 4q + j of a
 /// 32-bit stream is word j of Philox(seed, offset + q), so a mask made here is bit for bit the CPU's mask, whatever
-/// the launch shape. Uniform float32 values and Bernoulli and dropout masks are bit-identical to the CPU's; normal
-/// values use the GPU's log, sin and cos, so they agree to rounding only.
+/// the launch shape; float64 streams read element 2q + j from the word pair (X[2j], X[2j + 1]) of
+/// Philox(seed, offset + q), as the CPU's. Uniform values (float32 and float64) and Bernoulli and dropout masks are
+/// bit-identical to the CPU's (integer arithmetic, exact scalings and a fused multiply-add); normal values use the
+/// device's double log, sin and cos, so on a GPU they agree to rounding only (float32 almost always bit for bit,
+/// float64 to about 1e-15 relative); on the simulated GPU, which runs .NET's, they are identical.
 /// </summary>
 public static class GpuRandom
 {
     private const float Unit24 = 1f / (1 << 24);
+    private const double Unit53 = 1.0 / (1L << 53);
     private const double TwoPi = 2 * Math.PI;
 
     /// <summary>Fills <paramref name="dst"/> with uniform float32 values in [low, high).</summary>
@@ -27,6 +31,36 @@ public static class GpuRandom
         int counters = (n + 3) / 4;
         runtime.Kernels.Load<ArrayView<float>, ulong, ulong, float, float, int, int>(UniformKernel)(runtime.Stream,
             runtime.GridStride(counters), v, seed, offset, low, high - low, n, counters);
+    }
+
+    /// <summary>Fills <paramref name="dst"/> with uniform float64 values in [low, high).</summary>
+    public static void Uniform(GpuRuntime runtime, ulong seed, ulong offset, double low, double high,
+        in TensorArg dst)
+    {
+        if (!double.IsFinite(low) || !double.IsFinite(high) || low > high || !double.IsFinite(high - low))
+            throw new ArgumentOutOfRangeException(nameof(low),
+                $"uniform: bounds must be finite with low <= high, got low {low} and high {high}.");
+        var v = dst.Elements<double>(runtime, "uniform");
+        int n = (int)dst.Size;
+        if (n == 0) return;
+        int counters = (n + 1) / 2;
+        runtime.Kernels.Load<ArrayView<double>, ulong, ulong, double, double, int, int>(UniformKernel64)(
+            runtime.Stream, runtime.GridStride(counters), v, seed, offset, low, high - low, n, counters);
+    }
+
+    /// <summary>Fills <paramref name="dst"/> with normal float64 values.</summary>
+    public static void Normal(GpuRuntime runtime, ulong seed, ulong offset, double mean, double std,
+        in TensorArg dst)
+    {
+        if (!double.IsFinite(mean) || !double.IsFinite(std) || std < 0)
+            throw new ArgumentOutOfRangeException(nameof(std),
+                $"normal: mean {mean} and standard deviation {std} must be finite, with std >= 0.");
+        var v = dst.Elements<double>(runtime, "normal");
+        int n = (int)dst.Size;
+        if (n == 0) return;
+        int counters = (n + 1) / 2;
+        runtime.Kernels.Load<ArrayView<double>, ulong, ulong, double, double, int, int>(NormalKernel64)(
+            runtime.Stream, runtime.GridStride(counters), v, seed, offset, mean, std, n, counters);
     }
 
     /// <summary>Fills <paramref name="dst"/> with normal float32 values.</summary>
@@ -133,10 +167,40 @@ public static class GpuRandom
             double r1 = Math.Sqrt(-2.0 * Math.Log(((b.X2 >> 8) + 1) * (double)Unit24));
             double t1 = TwoPi * ((b.X3 >> 8) * (double)Unit24);
             int i = q * 4;
-            dst[i] = (float)(std * (r0 * Math.Cos(t0)) + mean);
-            if (i + 1 < n) dst[i + 1] = (float)(std * (r0 * Math.Sin(t0)) + mean);
-            if (i + 2 < n) dst[i + 2] = (float)(std * (r1 * Math.Cos(t1)) + mean);
-            if (i + 3 < n) dst[i + 3] = (float)(std * (r1 * Math.Sin(t1)) + mean);
+            dst[i] = (float)Math.FusedMultiplyAdd(std, r0 * Math.Cos(t0), mean);
+            if (i + 1 < n) dst[i + 1] = (float)Math.FusedMultiplyAdd(std, r0 * Math.Sin(t0), mean);
+            if (i + 2 < n) dst[i + 2] = (float)Math.FusedMultiplyAdd(std, r1 * Math.Cos(t1), mean);
+            if (i + 3 < n) dst[i + 3] = (float)Math.FusedMultiplyAdd(std, r1 * Math.Sin(t1), mean);
+        }
+    }
+
+    /// <summary>u53(a, b) = (((a &lt;&lt; 32) | b) &gt;&gt; 11) * 2^-53, exact.</summary>
+    private static double U53(uint high, uint low) => ((((ulong)high << 32) | low) >> 11) * Unit53;
+
+    private static void UniformKernel64(ArrayView<double> dst, ulong seed, ulong offset, double low, double width,
+        int n, int counters)
+    {
+        for (int q = Grid.GlobalIndex.X; q < counters; q += Grid.DimX * Group.DimX)
+        {
+            var b = PhiloxBlock.Generate(seed, offset + (ulong)q);
+            int i = q * 2;
+            dst[i] = Math.FusedMultiplyAdd(width, U53(b.X0, b.X1), low);
+            if (i + 1 < n) dst[i + 1] = Math.FusedMultiplyAdd(width, U53(b.X2, b.X3), low);
+        }
+    }
+
+    private static void NormalKernel64(ArrayView<double> dst, ulong seed, ulong offset, double mean, double std,
+        int n, int counters)
+    {
+        for (int q = Grid.GlobalIndex.X; q < counters; q += Grid.DimX * Group.DimX)
+        {
+            var b = PhiloxBlock.Generate(seed, offset + (ulong)q);
+            // Box-Muller on u1 = u53 + 2^-53 in (0, 1] and u2 = u53 in [0, 1), as the CPU does.
+            double r = Math.Sqrt(-2.0 * Math.Log(U53(b.X0, b.X1) + Unit53));
+            double t = TwoPi * U53(b.X2, b.X3);
+            int i = q * 2;
+            dst[i] = Math.FusedMultiplyAdd(std, r * Math.Cos(t), mean);
+            if (i + 1 < n) dst[i + 1] = Math.FusedMultiplyAdd(std, r * Math.Sin(t), mean);
         }
     }
 

@@ -99,9 +99,10 @@ public static class GpuSoftmaxCrossEntropy
                 DType.Float64 => BitConverter.ToDouble(bytes, i * 8),
                 DType.Int32 => BitConverter.ToInt32(bytes, i * 4),
                 DType.Int64 => BitConverter.ToInt64(bytes, i * 8),
+                DType.UInt8 => bytes[i],
                 _ => throw new ArgumentException(
                     $"{op}: labels of type {contiguous.DType.Name()} are not supported; use float32, float64, " +
-                    "int32 or int64."),
+                    "int32, int64 or uint8."),
             };
             if (label != Math.Floor(label) || label < 0 || label >= classes)
                 throw new ArgumentException(
