@@ -9,8 +9,8 @@ namespace Engine.Backends.Gpu;
 /// <summary>
 /// The GPU backend: the ILGPU kernels of Engine.Kernels/Gpu bound to the operators, for CUDA devices, OpenCL
 /// devices and the simulated GPU (ILGPU's CPU accelerator). One partial file per operator family, with the CPU
-/// backend's file names. Float32 runs on the device everywhere; the few paths without a GPU kernel (listed in
-/// docs/gpu.md) run the CPU kernel on host copies of the arguments (<see cref="OnCpu"/>), so every operator works
+/// backend's file names. Every operator has GPU kernels for float32 and float64; the few dtypes without one (listed
+/// in docs/gpu.md) run the CPU kernel on host copies of the arguments (<see cref="OnCpu"/>), so every operator works
 /// on every GPU device.
 /// </summary>
 internal sealed partial class GpuBackend : Backend
@@ -79,10 +79,6 @@ internal sealed partial class GpuBackend : Backend
             foreach (var b in owned) b.Dispose();
         }
     }
-
-    /// <summary>A kernel that always runs through <see cref="OnCpu"/>.</summary>
-    private static Kernel<TAttrs> OnCpu<TAttrs>(OpDef<TAttrs> op) where TAttrs : OpAttrs =>
-        (a, c, i, o) => OnCpu(op, a, c, i, o);
 
     private static bool SameArgument(in TensorArg a, in TensorArg b) =>
         ReferenceEquals(a.Buffer, b.Buffer) && a.Offset == b.Offset && a.Shape == b.Shape;
