@@ -18,6 +18,7 @@ namespace Engine.Bench;
 public static class HybridizeSuite
 {
     private const double LearningRate = 0.01;
+    private const int ProfiledCalls = 20;
 
     public static readonly string[] Modes = ["imperative", "hybrid", "static"];
 
@@ -95,10 +96,38 @@ public static class HybridizeSuite
             }
             var names = trainModes.Select(m => $"{name}_b{trainBatch}_train_{m}").ToList();
             foreach (var r in ctx.MeasureInTurns(names, steps)) yield return r;
+            if (ctx.Profile)
+            {
+                for (int k = 0; k < names.Count; k++) PrintProfile(ctx, names[k], trainNets[k], steps[k]);
+            }
             // The same batch every step, so the loss must fall: a check that each step really trains.
             for (int k = 0; k < names.Count; k++)
                 Console.Error.WriteLine($"{names[k]}: loss {losses[k].First:0.####} -> {losses[k].Last:0.####}");
         }
+    }
+
+    /// <summary>
+    /// --profile: runs <paramref name="body"/> <see cref="ProfiledCalls"/> more times under OpProfiler and prints
+    /// the time per operator, the time outside kernels and, for a hybridized net, its training step's launch list
+    /// with microseconds per launch (<see cref="HybridBlock.Explain"/>).
+    /// </summary>
+    private static void PrintProfile(BenchContext ctx, string caseName, HybridSequential net, Action body)
+    {
+        body();
+        if (net.IsHybridized) net.ResetLaunchTimes();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using (Engine.Diagnostics.OpProfiler.Start(ctx.ProfileShapes))
+        {
+            for (int i = 0; i < ProfiledCalls; i++) body();
+        }
+        double totalMs = watch.Elapsed.TotalMilliseconds / ProfiledCalls;
+        double kernelMs = Engine.Diagnostics.OpProfiler.Results.Sum(r => r.TotalMs) / ProfiledCalls;
+        Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n" +
+                                Engine.Diagnostics.OpProfiler.Report() +
+                                $"per call: {totalMs:F3} ms, {kernelMs:F3} in kernels, " +
+                                $"{totalMs - kernelMs:F3} outside");
+        if (net.IsHybridized) Console.Error.WriteLine(net.Explain(listLaunches: true));
+        Console.Error.WriteLine();
     }
 
     public static Shape Shape(int batch, int[] sample) => new([batch, .. sample]);
