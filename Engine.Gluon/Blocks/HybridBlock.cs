@@ -162,8 +162,10 @@ public abstract partial class HybridBlock : Block
             Engine.Kernels.EpilogueActivation.None } or Engine.Ops.ConvolutionAttrs { Activation: not
             Engine.Kernels.EpilogueActivation.None }).ToList();
         var folded = graph.Parameters.Where(p => p.Binding is IComputedBinding).ToList();
+        int masks = graph.Operators.Count(n => n.Attrs is Engine.Ops.PoolingAttrs { ReluMask: true });
         sb.AppendLine($"{what}: {groups.Count} fused groups, {epilogues.Count} epilogues, " +
-                      $"{folded.Count / 2} batch norms folded");
+                      $"{folded.Count / 2} batch norms folded" +
+                      (masks > 0 ? $", {masks} relu backwards folded into pooling backwards" : ""));
         foreach (var n in groups)
         {
             var a = (Engine.Ops.FusedElementwiseAttrs)n.Attrs!;

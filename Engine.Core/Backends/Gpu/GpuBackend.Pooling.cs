@@ -1,3 +1,4 @@
+using Engine.Kernels.Cpu;
 using Engine.Kernels.Gpu;
 using Engine.Ops;
 
@@ -24,7 +25,14 @@ internal sealed partial class GpuBackend
                 OnCpu(PoolingOps.PoolingBackward, a, c, i, o);
                 return;
             }
-            GpuPooling.Backward(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), c.Contiguous(i[2]), o[0]);
+            var x = c.Contiguous(i[0]);
+            GpuPooling.Backward(Runtime(c), a.Describe(i[0].Shape), x, c.Contiguous(i[2]), o[0]);
+            if (!a.ReluMask) return;
+            // The relu's backward over dx in place (a second pass; the CPU masks each plane as it is written).
+            if (x.DType == DType.Float32)
+                GpuElementwiseDriver.Instance.Binary<ReluBackwardOperator<float>, float>(c, default, x, o[0], o[0]);
+            else
+                GpuElementwiseDriver.Instance.Binary<ReluBackwardOperator<double>, double>(c, default, x, o[0], o[0]);
         });
     }
 }
