@@ -20,6 +20,12 @@ public static class HybridizeSuite
     private const double LearningRate = 0.01;
     private const int ProfiledCalls = 20;
 
+    private static readonly HashSet<string> ProductOps =
+    [
+        "fully_connected", "dot", "batch_dot", "convolution", "_backward_convolution_data",
+        "_backward_convolution_weight",
+    ];
+
     public static readonly string[] Modes = ["imperative", "hybrid", "static"];
 
     /// <summary>The models with their per-sample shape, inference batches and training batch.</summary>
@@ -130,11 +136,17 @@ public static class HybridizeSuite
         double kernelMs = Engine.Diagnostics.OpProfiler.Results.Sum(r => r.TotalMs) / ProfiledCalls;
         // Minor page faults: fresh pages the process touched (memory returned to the system and taken again).
         string pages = faults < 0 ? "" : $", {(MinorPageFaults() - faults) / (double)ProfiledCalls:F0} page faults";
+        // GEMMs and convolutions: what no compilation removes. A call that ran nothing else would take this long.
+        double productMs = Engine.Diagnostics.OpProfiler.Results
+            .Where(r => ProductOps.Contains(r.Op.Split(' ')[0])).Sum(r => r.TotalMs) / ProfiledCalls;
         Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n" +
                                 Engine.Diagnostics.OpProfiler.Report() +
                                 $"per call: {totalMs:F3} ms, {kernelMs:F3} in kernels, " +
                                 $"{totalMs - kernelMs:F3} outside{pages}; garbage collections: " +
-                                $"{GC.CollectionCount(0) - gen0}");
+                                $"{GC.CollectionCount(0) - gen0}\n" +
+                                $"products (GEMM, convolution): {productMs:F3} ms per call, " +
+                                $"{productMs / totalMs:P0} of the call; the call is {totalMs / productMs:F2}x its " +
+                                "products");
         if (net.IsHybridized) Console.Error.WriteLine(net.Explain(listLaunches: true));
         Console.Error.WriteLine();
     }
