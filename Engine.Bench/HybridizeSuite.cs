@@ -18,6 +18,13 @@ namespace Engine.Bench;
 public static class HybridizeSuite
 {
     private const double LearningRate = 0.01;
+    private const int ProfiledCalls = 20;
+
+    private static readonly HashSet<string> ProductOps =
+    [
+        "fully_connected", "dot", "batch_dot", "convolution", "_backward_convolution_data",
+        "_backward_convolution_weight",
+    ];
 
     public static readonly string[] Modes = ["imperative", "hybrid", "static"];
 
@@ -68,8 +75,12 @@ public static class HybridizeSuite
                     using var scope = NDArray.Scope();
                     net.Call(x);
                 })).ToList();
-                foreach (var r in ctx.MeasureInTurns(modes.Select(m => $"{name}_b{batch}_{m}").ToList(), bodies))
-                    yield return r;
+                var caseNames = modes.Select(m => $"{name}_b{batch}_{m}").ToList();
+                foreach (var r in ctx.MeasureInTurns(caseNames, bodies)) yield return r;
+                if (ctx.Profile)
+                {
+                    for (int k = 0; k < caseNames.Count; k++) PrintProfile(ctx, caseNames[k], nets[k], bodies[k]);
+                }
             }
             var trainModes = Modes.Where(m => ctx.Wants($"{name}_b{trainBatch}_train_{m}")).ToList();
             if (trainModes.Count == 0) continue;
@@ -95,9 +106,68 @@ public static class HybridizeSuite
             }
             var names = trainModes.Select(m => $"{name}_b{trainBatch}_train_{m}").ToList();
             foreach (var r in ctx.MeasureInTurns(names, steps)) yield return r;
+            if (ctx.Profile)
+            {
+                for (int k = 0; k < names.Count; k++) PrintProfile(ctx, names[k], trainNets[k], steps[k]);
+            }
             // The same batch every step, so the loss must fall: a check that each step really trains.
             for (int k = 0; k < names.Count; k++)
                 Console.Error.WriteLine($"{names[k]}: loss {losses[k].First:0.####} -> {losses[k].Last:0.####}");
+        }
+    }
+
+    /// <summary>
+    /// --profile: runs <paramref name="body"/> <see cref="ProfiledCalls"/> more times under OpProfiler and prints
+    /// the time per operator, the time outside kernels, page faults and collections per call and, for a hybridized
+    /// net, its launch lists with microseconds per launch (<see cref="HybridBlock.Explain"/>).
+    /// </summary>
+    private static void PrintProfile(BenchContext ctx, string caseName, HybridSequential net, Action body)
+    {
+        body();
+        if (net.IsHybridized) net.ResetLaunchTimes();
+        long faults = MinorPageFaults();
+        int gen0 = GC.CollectionCount(0);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        using (Engine.Diagnostics.OpProfiler.Start(ctx.ProfileShapes))
+        {
+            for (int i = 0; i < ProfiledCalls; i++) body();
+        }
+        double totalMs = watch.Elapsed.TotalMilliseconds / ProfiledCalls;
+        double kernelMs = Engine.Diagnostics.OpProfiler.Results.Sum(r => r.TotalMs) / ProfiledCalls;
+        // Minor page faults: fresh pages the process touched (memory returned to the system and taken again).
+        string pages = faults < 0 ? "" : $", {(MinorPageFaults() - faults) / (double)ProfiledCalls:F0} page faults";
+        // GEMMs and convolutions: what no compilation removes. A call that ran nothing else would take this long.
+        double productMs = Engine.Diagnostics.OpProfiler.Results
+            .Where(r => ProductOps.Contains(r.Op.Split(' ')[0])).Sum(r => r.TotalMs) / ProfiledCalls;
+        Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n" +
+                                Engine.Diagnostics.OpProfiler.Report() +
+                                $"per call: {totalMs:F3} ms, {kernelMs:F3} in kernels, " +
+                                $"{totalMs - kernelMs:F3} outside{pages}; garbage collections: " +
+                                $"{GC.CollectionCount(0) - gen0}\n" +
+                                $"products (GEMM, convolution): {productMs:F3} ms per call, " +
+                                $"{productMs / totalMs:P0} of the call; the call is {totalMs / productMs:F2}x its " +
+                                "products");
+        if (net.IsHybridized) Console.Error.WriteLine(net.Explain(listLaunches: true));
+        Console.Error.WriteLine();
+    }
+
+    /// <summary>The process's minor page faults so far (Linux, /proc/self/stat field 10); -1 elsewhere.</summary>
+    private static long MinorPageFaults()
+    {
+        try
+        {
+            string stat = File.ReadAllText("/proc/self/stat");
+            // Fields after the command name (in parentheses, which may hold spaces): state is field 3.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[10 - 3], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return -1;
         }
     }
 

@@ -105,9 +105,11 @@ public abstract partial class HybridBlock : Block
     /// What the last hybridized call compiled, as text: the kernels a call launches (and the operators before
     /// fusion), the optimized inference graph, the fused groups and epilogues of the inference graph and of the
     /// training graph (forward and backward), and the memory plans for inference and for training (planned buffer
-    /// bytes against the unplanned total, one arena per call).
+    /// bytes against the unplanned total, one arena per call). With <paramref name="listLaunches"/>, the launch
+    /// lists of the inference call and of the training step follow, one line per kernel launch; launches run while
+    /// <see cref="Engine.Diagnostics.OpProfiler"/> was on start with their microseconds per run.
     /// </summary>
-    public string Explain()
+    public string Explain(bool listLaunches = false)
     {
         if (lastGraph is null)
             throw new InvalidOperationException(
@@ -135,9 +137,21 @@ public abstract partial class HybridBlock : Block
         AppendFusion(sb, "training", trainer.Joint);
         sb.AppendLine($"inference {Summary(inference.Plan)}");
         sb.Append($"training {Summary(step.Plan)}");
+        if (listLaunches)
+        {
+            sb.AppendLine().AppendLine("inference launches: " + inference.Describe(listLaunches: true));
+            sb.Append("training step launches: " + step.Describe(listLaunches: true));
+        }
         return sb.ToString();
 
         static string Summary(Engine.Graphs.Passes.MemoryPlan plan) => plan.ToString().Split('\n')[0];
+    }
+
+    /// <summary>Forgets the per-launch timings of every compiled graph of this block (see Explain).</summary>
+    public void ResetLaunchTimes()
+    {
+        foreach (var e in cache.Values) e.Compiled?.ResetLaunchTimes();
+        foreach (var t in training.Values) t.Compiled?.ResetLaunchTimes();
     }
 
     /// <summary>One line per fused group (its program and the nodes it replaced) and per epilogue.</summary>
@@ -148,8 +162,10 @@ public abstract partial class HybridBlock : Block
             Engine.Kernels.EpilogueActivation.None } or Engine.Ops.ConvolutionAttrs { Activation: not
             Engine.Kernels.EpilogueActivation.None }).ToList();
         var folded = graph.Parameters.Where(p => p.Binding is IComputedBinding).ToList();
+        int masks = graph.Operators.Count(n => n.Attrs is Engine.Ops.PoolingAttrs { ReluMask: true });
         sb.AppendLine($"{what}: {groups.Count} fused groups, {epilogues.Count} epilogues, " +
-                      $"{folded.Count / 2} batch norms folded");
+                      $"{folded.Count / 2} batch norms folded" +
+                      (masks > 0 ? $", {masks} relu backwards folded into pooling backwards" : ""));
         foreach (var n in groups)
         {
             var a = (Engine.Ops.FusedElementwiseAttrs)n.Attrs!;

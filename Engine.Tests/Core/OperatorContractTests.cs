@@ -58,6 +58,13 @@ public class OperatorContractTests
                 var x = Rand(r, -1, 1, 1, 2, 4, 4);
                 return [x, PoolingOps.Pooling.Call(pool, x), Rand(r, -1, 1, 1, 2, 2, 2)];
             });
+        // With the relu's backward folded in (ReluPoolingBackwardPass): x is a relu's output, zeros included.
+        yield return new GradientCase("_backward_pooling", pool with { ReluMask = true },
+            r =>
+            {
+                var x = Nd.Relu(Rand(r, -1, 1, 1, 2, 4, 4));
+                return [x, PoolingOps.Pooling.Call(pool, x), Rand(r, -1, 1, 1, 2, 2, 2)];
+            }, Label: "relu_mask");
         yield return new GradientCase("_backward_take", new TakeBackwardAttrs(new TakeAttrs(0, TakeMode.Clip), [4, 3]),
             r => [Rand(r, -1, 1, 2, 3), Nd.Array([1.0, 3], new Shape(2))]);
         var program = new Engine.Kernels.Fusion.FusedProgram(DType.Float64, 2,

@@ -216,4 +216,67 @@ public class GraphExecutionTests
             TensorAssert.AllClose(actual[i].ToArray(), expected[i].ToArray(), Tolerances.Float32Transcendental,
                 $"gradient {i}");
     }
+
+    [Test]
+    public void LaunchTimesTakenUnderTheProfilerListEveryLaunchOfTheStep()
+    {
+        RandomState.Seed(2);
+        var net = new HybridSequential("mlp_");
+        using (net.NameScope()) net.Add(new Dense(16, activation: "relu"), new Dense(10));
+        net.Initialize();
+        net.Hybridize();
+        using var x = Input(9, 4, 20);
+        void Step()
+        {
+            using var scope = NDArray.Scope();
+            NDArray y;
+            using (Engine.Autograd.Record()) y = net.Call(x);
+            y.Backward();
+        }
+        Step();
+        net.ResetLaunchTimes();
+        string untimed = net.Explain(listLaunches: true);
+        untimed.ShouldContain("training step launches: 9 kernels per call");
+        untimed.ShouldNotContain(" us ");
+        using (Engine.Diagnostics.OpProfiler.Start()) for (int i = 0; i < 3; i++) Step();
+        string text = net.Explain(listLaunches: true);
+        var step = text[text.IndexOf("training step launches:", StringComparison.Ordinal)..].Split('\n');
+        // One timed line per launch (2 forward, then the backward marker, 7 backward), then the sum.
+        step.Length.ShouldBe(1 + 2 + 1 + 7 + 1);
+        step[3].Trim().ShouldBe("-- backward --");
+        foreach (var line in step.Skip(1).Where(l => !l.Contains("backward --")))
+        {
+            var first = line.Trim().Split(' ')[0];
+            double.TryParse(first, System.Globalization.CultureInfo.InvariantCulture, out double us)
+                .ShouldBeTrue(line);
+            us.ShouldBeGreaterThanOrEqualTo(0);
+            line.ShouldContain(" us ");
+        }
+        step[^1].ShouldContain("us in kernels per call (");
+        step[1].ShouldContain("mlp_dense0_fwd: fully_connected(data, mlp_dense0_weight, mlp_dense0_bias)");
+    }
+
+    [Test]
+    public void LaunchFlopsCountTwoPerMultiplyAddOfEachProduct()
+    {
+        RandomState.Seed(4);
+        var net = new HybridSequential();
+        net.Add(new Conv2D(4, 3), new Dense(5));
+        net.Initialize();
+        net.Hybridize(true, new HybridizeOptions { Fusion = false });
+        using var x = Input(10, 2, 3, 6, 6);
+        net.Call(x).Dispose();
+        // The data's gradient too, so every product of the convolution appears.
+        var step = new TrainingGraph(net.CachedGraph!, [true]).CompileFor(Device.Cpu);
+        var flops = step.Launches.Select(l => (l.Node.Op!.Name, LaunchFlops.Of(l.Node)))
+            .Where(f => f.Item2 > 0).OrderBy(f => f.Name).ThenBy(f => f.Item2).ToList();
+        // Convolution (2, 3, 6, 6) * (4, 3, 3, 3) -> (2, 4, 4, 4): 2 N K OH OW C R S = 2*2*4*16*27 in each pass.
+        // Dense 64 -> 5 on 2 rows: 2*2*64*5 forward, for dx (dy W) and for dW (dy^T x); the bias gradient is
+        // ones(1, 2) dy: 2*1*2*5.
+        flops.ShouldBe(new (string, double)[]
+        {
+            ("_backward_convolution_data", 6912), ("_backward_convolution_weight", 6912), ("convolution", 6912),
+            ("dot", 20), ("dot", 1280), ("dot", 1280), ("fully_connected", 1280),
+        });
+    }
 }

@@ -39,9 +39,11 @@ internal sealed partial class CpuBackend
             }
             var d = a.Describe(i[0].Shape);
             if (x.DType == DType.Float32)
-                CpuPooling.Backward(d, x.Span<float>(), y.Span<float>(), dy.Span<float>(), o[0].Span<float>());
+                CpuPooling.Backward(d, x.Span<float>(), y.Span<float>(), dy.Span<float>(), o[0].Span<float>(),
+                    a.ReluMask);
             else
-                CpuPooling.Backward(d, x.Span<double>(), y.Span<double>(), dy.Span<double>(), o[0].Span<double>());
+                CpuPooling.Backward(d, x.Span<double>(), y.Span<double>(), dy.Span<double>(), o[0].Span<double>(),
+                    a.ReluMask);
         });
     }
 }

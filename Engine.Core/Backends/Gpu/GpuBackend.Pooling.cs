@@ -1,3 +1,4 @@
+using Engine.Kernels.Cpu;
 using Engine.Kernels.Gpu;
 using Engine.Ops;
 
@@ -25,12 +26,16 @@ internal sealed partial class GpuBackend
                 OnCpu(PoolingOps.PoolingBackward, a, c, i, o);
                 return;
             }
+            var x = c.Contiguous(i[0]);
             if (i[0].Shape.Rank == 5)
-                GpuPooling3D.Backward(Runtime(c), a.Describe3D(i[0].Shape), c.Contiguous(i[0]), c.Contiguous(i[2]),
-                    o[0]);
+                GpuPooling3D.Backward(Runtime(c), a.Describe3D(i[0].Shape), x, c.Contiguous(i[2]), o[0]);
+            else GpuPooling.Backward(Runtime(c), a.Describe(i[0].Shape), x, c.Contiguous(i[2]), o[0]);
+            if (!a.ReluMask) return;
+            // The relu's backward over dx in place (a second pass; the CPU masks each plane as it is written).
+            if (x.DType == DType.Float32)
+                GpuElementwiseDriver.Instance.Binary<ReluBackwardOperator<float>, float>(c, default, x, o[0], o[0]);
             else
-                GpuPooling.Backward(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), c.Contiguous(i[2]),
-                    o[0]);
+                GpuElementwiseDriver.Instance.Binary<ReluBackwardOperator<double>, double>(c, default, x, o[0], o[0]);
         });
     }
 }

@@ -28,6 +28,9 @@ public sealed partial class CompiledGraph
     private DeviceBuffer? staticArena;
     private int staticArenaBusy;
     private ExecutionFrame? idleFrame;
+    // Per-launch time and calls, summed while OpProfiler runs (Describe prints them).
+    private readonly long[] launchTicks;
+    private readonly int[] launchCalls;
 
     private CompiledGraph(Graph graph, Device device, MemoryPlan plan, bool staticAlloc, Launch[] launches,
         long[] storageOffsets, long arenaBytes, ValueSlot[] outputs, TensorType[] ownedTypes, string[] writerNames,
@@ -45,6 +48,8 @@ public sealed partial class CompiledGraph
         this.writerNames = writerNames;
         SplitLaunch = splitLaunch;
         runtime = DeviceRuntime.For(device);
+        launchTicks = new long[launches.Length];
+        launchCalls = new int[launches.Length];
     }
 
     /// <summary>
@@ -242,7 +247,33 @@ public sealed partial class CompiledGraph
         }
     }
 
-    /// <summary>Kernels, arena and plan figures, one line each, then one line per launch.</summary>
+    /// <summary>Adds one run of launch <paramref name="k"/> to its timing (called while OpProfiler runs).</summary>
+    internal void AddLaunchTime(int k, long ticks)
+    {
+        Interlocked.Add(ref launchTicks[k], ticks);
+        Interlocked.Increment(ref launchCalls[k]);
+    }
+
+    /// <summary>Forgets the per-launch timings (<see cref="Describe"/> prints those taken since).</summary>
+    public void ResetLaunchTimes()
+    {
+        Array.Clear(launchTicks);
+        Array.Clear(launchCalls);
+    }
+
+    /// <summary>
+    /// Microseconds per run of each launch, in launch order, summed over the calls made while
+    /// <see cref="Diagnostics.OpProfiler"/> was running (NaN for a launch never timed).
+    /// </summary>
+    public double[] LaunchMicroseconds() => launchTicks.Select((t, k) => launchCalls[k] == 0 ? double.NaN
+        : t * 1e6 / System.Diagnostics.Stopwatch.Frequency / launchCalls[k]).ToArray();
+
+    /// <summary>
+    /// Kernels, arena and plan figures, one line each, then one line per launch. Launches timed under
+    /// <see cref="Diagnostics.OpProfiler"/> start with their microseconds per run, and products (GEMM, convolution)
+    /// with their rate in GFLOP/s; a last line sums the time, and the products' work and rate (the floor of a call
+    /// is that work at the processor's GEMM rate).
+    /// </summary>
     public string Describe(bool listLaunches = false)
     {
         var sb = new StringBuilder();
@@ -251,7 +282,36 @@ public sealed partial class CompiledGraph
                       Plan.ToString().Split('\n')[0]);
         if (listLaunches)
         {
-            foreach (var l in launches) sb.AppendLine("  " + l);
+            var us = LaunchMicroseconds();
+            bool timed = us.Any(t => !double.IsNaN(t));
+            double productFlops = 0, productUs = 0;
+            for (int k = 0; k < launches.Length; k++)
+            {
+                if (k == SplitLaunch && SplitLaunch < launches.Length) sb.AppendLine("  -- backward --");
+                double flops = LaunchFlops.Of(launches[k].Node);
+                string time = "";
+                if (timed && double.IsNaN(us[k])) time = $"{"-",10}    {"",10} ";
+                else if (timed)
+                {
+                    time = $"{us[k],10:F1} us " + (flops > 0 ? $"{flops / us[k] / 1e3,5:F0} GF/s " : $"{"",10} ");
+                    if (flops > 0)
+                    {
+                        productFlops += flops;
+                        productUs += us[k];
+                    }
+                }
+                sb.AppendLine($"  {time}{launches[k]}");
+            }
+            if (timed)
+            {
+                double forward = us.Take(SplitLaunch).Where(t => !double.IsNaN(t)).Sum();
+                double backward = us.Skip(SplitLaunch).Where(t => !double.IsNaN(t)).Sum();
+                sb.AppendLine($"  {forward + backward,10:F1} us in kernels per call" +
+                              (SplitLaunch < launches.Length
+                                  ? $" ({forward:F1} forward, {backward:F1} backward)" : "") +
+                              $"; products (GEMM, convolution): {productFlops / 1e6:F1} MFLOP in {productUs:F1} us" +
+                              (productUs > 0 ? $" ({productFlops / productUs / 1e3:F0} GFLOP/s)" : ""));
+            }
         }
         return sb.ToString().TrimEnd();
     }

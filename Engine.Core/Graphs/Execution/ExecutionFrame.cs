@@ -157,7 +157,11 @@ internal sealed class ExecutionFrame
             long started = Diagnostics.OpProfiler.Begin();
             if (launch.PerCall is { } perCall) launch.Kernel.RunWith(perCall.ForCall(launch.InputTypes), context, a, y);
             else launch.Kernel.Run(context, a, y);
-            if (started != 0) Diagnostics.OpProfiler.End(launch.Kernel.Op.Name, launch.InputTypes, started);
+            if (started != 0)
+            {
+                graph.AddLaunchTime(k, System.Diagnostics.Stopwatch.GetTimestamp() - started);
+                Diagnostics.OpProfiler.End(launch.Kernel.Op.Name, launch.InputTypes, started);
+            }
             if (context.ScratchBytes > launch.ScratchLimit)
                 throw new InvalidOperationException(
                     $"{launch.Kernel.Op.Name}: the {graph.Device} kernel took {context.ScratchBytes} bytes of " +

@@ -3,17 +3,27 @@ using Engine.Kernels.Cpu;
 
 namespace Engine.Ops;
 
-/// <summary>MXNet's Pooling attributes (NCHW, NCW for 1-D, NCDHW for 3-D).</summary>
+/// <summary>
+/// MXNet's Pooling attributes (NCHW, NCW for 1-D, NCDHW for 3-D). <see cref="ReluMask"/> exists only on
+/// <c>_backward_pooling</c> in compiled training graphs (<see cref="Engine.Graphs.Passes.ReluPoolingBackwardPass"/>):
+/// the pooled input is a relu's output and the gradient also goes through the relu's backward.
+/// </summary>
 public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Dims Pad, bool GlobalPool = false,
-    PoolingConvention Convention = PoolingConvention.Valid, bool CountIncludePad = true) : OpAttrs
+    PoolingConvention Convention = PoolingConvention.Valid, bool CountIncludePad = true, bool ReluMask = false)
+    : OpAttrs
 {
-    public override IReadOnlyDictionary<string, string> ToDictionary() => new Dictionary<string, string>
+    public override IReadOnlyDictionary<string, string> ToDictionary()
     {
-        ["kernel"] = Format.Tuple(Kernel), ["pool_type"] = Mode == PoolingMode.Max ? "max" : "avg",
-        ["stride"] = Format.Tuple(Stride), ["pad"] = Format.Tuple(Pad), ["global_pool"] = Format.Bool(GlobalPool),
-        ["pooling_convention"] = Convention == PoolingConvention.Valid ? "valid" : "full",
-        ["count_include_pad"] = Format.Bool(CountIncludePad),
-    };
+        var d = new Dictionary<string, string>
+        {
+            ["kernel"] = Format.Tuple(Kernel), ["pool_type"] = Mode == PoolingMode.Max ? "max" : "avg",
+            ["stride"] = Format.Tuple(Stride), ["pad"] = Format.Tuple(Pad), ["global_pool"] = Format.Bool(GlobalPool),
+            ["pooling_convention"] = Convention == PoolingConvention.Valid ? "valid" : "full",
+            ["count_include_pad"] = Format.Bool(CountIncludePad),
+        };
+        if (ReluMask) d["relu_mask"] = Format.Bool(true);
+        return d;
+    }
 
 
     internal string OpName => Mode == PoolingMode.Max ? "max_pool" : "avg_pool";
@@ -69,12 +79,23 @@ public static class PoolingOps
         (a, t) =>
         {
             ShapeRules.RequireFloat(a.OpName, t[0]);
+            if (a.ReluMask)
+                throw new ArgumentException(
+                    $"{a.OpName}: relu_mask belongs to _backward_pooling only (a compiled graph sets it); the " +
+                    "forward pooling takes no relu mask, so leave it false.");
             return [new TensorType(a.OutputShape(t[0].Shape), t[0].DType)];
         },
         FusionClass.Opaque,
         static (a, i, o, g, _) => [PoolingBackward!.Call(a, i[0], o[0], g[0])]);
 
-    /// <summary>Inputs x, y, dy; output dx.</summary>
+    /// <summary>Inputs x, y, dy; output dx (with <c>relu_mask</c>, 0 wherever x &lt;= 0).</summary>
     public static readonly OpDef<PoolingAttrs> PoolingBackward = new("_backward_pooling", 3, 1,
-        (_, t) => [t[0]]);
+        (a, t) =>
+        {
+            if (a.ReluMask && t[0].Shape.Rank == 5)
+                throw new ArgumentException(
+                    $"_backward_pooling: relu_mask is supported for 1-D and 2-D pooling, but x is {t[0].Shape}; " +
+                    "run the relu's backward as its own operator.");
+            return [t[0]];
+        });
 }

@@ -39,10 +39,13 @@ public static class CpuPooling
     /// <summary>
     /// dx = d(pool)/dx applied to dy; dx is overwritten. x and y are the forward input and output (max pooling
     /// recomputes each window's arg-max from x, so y only has to have the right length; average pooling reads
-    /// neither).
+    /// neither). With <paramref name="reluMask"/>, x is a relu's output and dx also goes through the relu's
+    /// backward: 0 wherever x &lt;= 0, exactly as <c>_backward_relu(x, dx)</c> after the pooling's backward, applied to
+    /// each plane right after it is written (while it is in cache) instead of in a second pass over memory.
     /// </summary>
     public static void Backward<T>(
-        PoolingDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx)
+        PoolingDescriptor desc, ReadOnlySpan<T> x, ReadOnlySpan<T> y, ReadOnlySpan<T> dy, Span<T> dx,
+        bool reluMask = false)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(desc);
@@ -56,7 +59,7 @@ public static class CpuPooling
         if (dxRead.Overlaps(x) || dxRead.Overlaps(y) || dxRead.Overlaps(dy))
             throw new ArgumentException(
                 $"{op}: input gradient dx overlaps x, y or dy; pass a separate buffer for dx.");
-        BackwardCore(desc, x, dy, dx);
+        BackwardCore(desc, x, dy, dx, reluMask);
     }
 
     private static void CheckElementType<T>(string op)
@@ -96,7 +99,8 @@ public static class CpuPooling
         }
     }
 
-    private static unsafe void BackwardCore<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx)
+    private static unsafe void BackwardCore<T>(PoolingDescriptor d, ReadOnlySpan<T> x, ReadOnlySpan<T> dy, Span<T> dx,
+        bool reluMask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         long planes = (long)d.N * d.C;
@@ -121,6 +125,9 @@ public static class CpuPooling
                                 new ReadOnlySpan<float>((float*)ady + p * outPlane, count * outPlane),
                                 new Span<float>((float*)adx + p * inPlane, count * inPlane), d.W, count * d.H / 2))
                         {
+                            if (reluMask)
+                                MaskNonPositive(new ReadOnlySpan<T>((T*)ax + p * inPlane, count * inPlane),
+                                    new Span<T>((T*)adx + p * inPlane, count * inPlane));
                             p += count - 1;
                             continue;
                         }
@@ -129,8 +136,32 @@ public static class CpuPooling
                         new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane),
                         new ReadOnlySpan<T>((T*)ady + p * outPlane, outPlane),
                         new Span<T>((T*)adx + p * inPlane, inPlane));
+                    if (reluMask)
+                        MaskNonPositive(new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane),
+                            new Span<T>((T*)adx + p * inPlane, inPlane));
                 }
             });
+        }
+    }
+
+    /// <summary>dx = 0 where x &lt;= 0 (relu's backward, the same select as <c>ReluBackwardOperator</c>).</summary>
+    private static void MaskNonPositive<T>(ReadOnlySpan<T> x, Span<T> dx)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i + Vector512<T>.Count <= x.Length; i += Vector512<T>.Count)
+            {
+                var keep = Vector512.LessThanOrEqual(Vector512.Create(x.Slice(i, Vector512<T>.Count)),
+                    Vector512<T>.Zero);
+                Vector512.ConditionalSelect(keep, Vector512<T>.Zero, Vector512.Create(dx.Slice(i, Vector512<T>.Count)))
+                    .CopyTo(dx.Slice(i, Vector512<T>.Count));
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            if (x[i] <= T.Zero) dx[i] = T.Zero;
         }
     }
 
