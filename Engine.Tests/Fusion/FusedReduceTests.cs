@@ -28,6 +28,7 @@ public class FusedReduceTests
         new TestCaseData(new[] { 300, 700 }, Array.Empty<int>(), false, true).SetArgDisplayNames("mean of all"),
         new TestCaseData(new[] { 700, 300 }, new[] { 0 }, true, false).SetArgDisplayNames("bias gradient"),
         new TestCaseData(new[] { 3000, 200 }, new[] { 0 }, false, true).SetArgDisplayNames("tall columns"),
+        new TestCaseData(new[] { 90, 2500 }, new[] { 0 }, false, false).SetArgDisplayNames("wide columns"),
         new TestCaseData(new[] { 5, 6, 7 }, new[] { 1 }, false, false).SetArgDisplayNames("middle axis"),
         new TestCaseData(new[] { 6, 5 }, new[] { 0 }, false, false).SetArgDisplayNames("narrow columns"),
         new TestCaseData(new[] { 4, 1, 9 }, new[] { 0, 2 }, true, true).SetArgDisplayNames("outer and inner"),

@@ -36,7 +36,8 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
         for (int o = 0; o < program.Outputs.Count; o++) outputOf[program.Outputs[o]] = o;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Fully optimised at once, as the generic design's row loop (CpuFusedGenericRunner.RunRow says why).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public override void RunRow(ref CpuFusedContext<T> context, long n, bool vector)
     {
         int registers = program.NumRegisters, inputs = program.NumInputs;

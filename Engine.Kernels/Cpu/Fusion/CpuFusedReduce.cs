@@ -115,6 +115,14 @@ internal readonly unsafe struct FusedReduceSource<T>(CpuFusedRunner<T> runner, L
 
     public static bool Packs => true;
 
+    /// <summary>
+    /// Twice the memory tile: each line of a column sum is computed by one row-runner call, and longer lines read
+    /// the inputs in longer runs; the accumulator and partial tiles (16 KiB of doubles) and a line (4 KiB of
+    /// floats) still fit in L1.
+    /// </summary>
+    public static int Tile => 2 * ReduceDriver.Tile;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public T* Line(long offset, long stride, long n)
     {
         if (n > 1 && stride != 1)

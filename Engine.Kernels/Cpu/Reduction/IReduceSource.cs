@@ -15,6 +15,13 @@ internal unsafe interface IReduceSource<T> where T : unmanaged
     static abstract bool Packs { get; }
 
     /// <summary>
+    /// Outputs per tile of the vertical path (column sums): how many contiguous elements each line holds there.
+    /// Tiles group outputs only (each output folds the same blocks of rows in the same order whatever its tile),
+    /// so the width changes no result.
+    /// </summary>
+    static abstract int Tile { get; }
+
+    /// <summary>
     /// The <paramref name="n"/> elements at input offsets <paramref name="offset"/> + i * <paramref name="stride"/>:
     /// a pointer to them with that stride, or packed when <see cref="Packs"/>. Valid until the next call on the
     /// same thread.
@@ -28,6 +35,8 @@ internal readonly unsafe struct MemoryReduceSource<T>(T* x) : IReduceSource<T> w
     private readonly T* x = x;
 
     public static bool Packs => false;
+
+    public static int Tile => ReduceDriver.Tile;
 
     public T* Line(long offset, long stride, long n) => x + offset;
 }

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
@@ -20,8 +22,11 @@ internal static unsafe class ReduceDriver
     /// <summary>Elements a thread should visit at least: 10 to 50 us of work, well above a dispatch.</summary>
     internal const long MinWorkPerThread = 1 << 16;
 
-    /// <summary>Outputs per tile of the vertical path: an accumulator tile and a partial tile fit in L1.</summary>
-    private const int Tile = 512;
+    /// <summary>
+    /// Outputs per tile of the vertical path when reading memory (<see cref="IReduceSource{T}.Tile"/>): an
+    /// accumulator tile and a partial tile fit in L1.
+    /// </summary>
+    internal const int Tile = 512;
 
     public static void Run<T, A, TR>(ReducePlan plan, T* x, T* y)
         where T : unmanaged where A : unmanaged where TR : IReducer<T, A> =>
@@ -102,6 +107,9 @@ internal static unsafe class ReduceDriver
     private static long BlockEnd(long b, long nRed) => Math.Min(nRed, (b + 1) * Block);
 
     /// <summary>Folds reduced elements [start, end) (odometer order) of the result at input offset xBase.</summary>
+    // This and AccumulateRows are compiled fully optimised at once: each source type (memory, every fused
+    // program's element type) is a new instantiation, called per line, which tiering would leave slow for long.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static A ReduceRange<T, A, TR, TS>(ReducePlan plan, TS x, long xBase, long start, long end)
         where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
@@ -155,10 +163,10 @@ internal static unsafe class ReduceDriver
         var outerSizes = plan.KeptSizes.AsSpan(0, k - 1).ToArray();
         var outerX = plan.KeptX.AsSpan(0, k - 1).ToArray();
         var outerY = plan.KeptY.AsSpan(0, k - 1).ToArray();
-        long nOuter = plan.OutputCount / width, nTiles = CeilDiv(width, Tile), items = nOuter * nTiles;
+        long nOuter = plan.OutputCount / width, nTiles = CeilDiv(width, TS.Tile), items = nOuter * nTiles;
         long nRed = plan.ReduceCount;
         long rowsPerBlock = Math.Max(64, Block / width), nBlocks = CeilDiv(nRed, rowsPerBlock);
-        long tileWidth = Math.Min(width, Tile);
+        long tileWidth = Math.Min(width, TS.Tile);
 
         // One tile of outputs: (input offset of its first element, output offset, width).
         (long X, long Y, int W) TileOf(long item)
@@ -166,8 +174,8 @@ internal static unsafe class ReduceDriver
             long o = item / nTiles, t = item % nTiles;
             Span<long> coords = stackalloc long[outerSizes.Length];
             var outer = new Odometer(outerSizes, outerX, outerY, coords, o);
-            long first = t * Tile;
-            return (outer.X + first, outer.Y + first * yInner, (int)Math.Min(Tile, width - first));
+            long first = t * TS.Tile;
+            return (outer.X + first, outer.Y + first * yInner, (int)Math.Min(TS.Tile, width - first));
         }
 
         void Write(A* acc, (long X, long Y, int W) tile)
@@ -179,8 +187,8 @@ internal static unsafe class ReduceDriver
         {
             CpuParallel.For(items, Math.Max(1, MinWorkPerThread / (nRed * tileWidth)), (start, end) =>
             {
-                A* acc = stackalloc A[Tile];
-                A* part = stackalloc A[Tile];
+                A* acc = stackalloc A[TS.Tile];
+                A* part = stackalloc A[TS.Tile];
                 for (long item = start; item < end; item++)
                 {
                     var tile = TileOf(item);
@@ -215,7 +223,7 @@ internal static unsafe class ReduceDriver
                             Math.Min(nRed, (b + 1) * rowsPerBlock), part, tile.W);
                     }
                 });
-            A* acc = stackalloc A[Tile];
+            A* acc = stackalloc A[TS.Tile];
             for (long item = 0; item < items; item++)
             {
                 var tile = TileOf(item);
@@ -231,6 +239,7 @@ internal static unsafe class ReduceDriver
     }
 
     /// <summary>Accumulates reduced positions [start, end) into a tile of <paramref name="w"/> outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateRows<T, A, TR, TS>(ReducePlan plan, TS x, long xBase, long start, long end,
         A* acc, int w) where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
