@@ -8,6 +8,10 @@ namespace Engine.Bench;
 /// the same chain as one fused program in each CPU design. Cases: <c>chain4_x_unfused</c>, <c>chain4_x_generic</c>,
 /// <c>chain4_x_interpreter</c> for y = relu(x * 0.5 + 1) * x (one input), and the <c>chain4_abc_*</c> cases for
 /// y = relu(a * b + c) - a (three inputs). gb_per_s counts the bytes the fused program must move.
+/// The <c>reduce_*</c> cases end the program with a reduction, on the same 4M floats seen as (4096, 1024):
+/// <c>reduce_rows</c> sums a * b + c over the last axis, <c>reduce_cols</c> is the bias-gradient shape (relu's
+/// backward of g at y, summed over axis 0); <c>_unfused</c> is the pair (the elementwise program writing its
+/// result, then the sum), <c>_generic</c> and <c>_interpreter</c> the one fused program in each design.
 /// </summary>
 public static class FusionSuite
 {
@@ -46,11 +50,40 @@ public static class FusionSuite
             ("chain4_abc_interpreter", 4.0 * N * 4,
                 () => Fused(threeChunked, x, b, c)),
         };
-        foreach (var (name, bytes, body) in cases)
+        foreach (var (name, bytes, body) in cases.Concat(ReduceCases(x, b, c)))
         {
             if (!ctx.Wants(name)) continue;
             yield return ctx.Measure(name, () => body().Dispose(), bytes: bytes);
         }
+    }
+
+    private static IEnumerable<(string Name, double Bytes, Func<NDArray> Body)> ReduceCases(NDArray x, NDArray b,
+        NDArray c)
+    {
+        var f = DType.Float32;
+        var a2 = x.Reshape(4096, 1024);
+        var b2 = b.Reshape(4096, 1024);
+        var c2 = c.Reshape(4096, 1024);
+        FusedInstruction[] rows = [Ins(ElementwiseOps.Multiply, f, 0, 1), Ins(ElementwiseOps.Add, f, 3, 2)];
+        FusedInstruction[] cols = [Ins(ElementwiseOps.ReluBackward, f, 0, 1)];
+        var rowsPair = Attrs(new FusedProgram(f, 3, rows, [4]), FusionDesign.GenericStruct);
+        var colsPair = Attrs(new FusedProgram(f, 2, cols, [2]), FusionDesign.GenericStruct);
+        FusedElementwiseAttrs Rows(FusionDesign design) => Attrs(new FusedProgram(f, 3, rows, [], design,
+            new FusedReduction(Kernels.ReduceOp.Sum, 4, [1], false)), design);
+        FusedElementwiseAttrs Cols(FusionDesign design) => Attrs(new FusedProgram(f, 2, cols, [], design,
+            new FusedReduction(Kernels.ReduceOp.Sum, 2, [0], true)), design);
+        var (rowsGeneric, rowsChunked) = (Rows(FusionDesign.GenericStruct), Rows(FusionDesign.ChunkedInterpreter));
+        var (colsGeneric, colsChunked) = (Cols(FusionDesign.GenericStruct), Cols(FusionDesign.ChunkedInterpreter));
+        return
+        [
+            ("reduce_rows_unfused", 3.0 * N * 4, () => Chain(() => Fused(rowsPair, a2, b2, c2), t => Nd.Sum(t, [1]))),
+            ("reduce_rows_generic", 3.0 * N * 4, () => Fused(rowsGeneric, a2, b2, c2)),
+            ("reduce_rows_interpreter", 3.0 * N * 4, () => Fused(rowsChunked, a2, b2, c2)),
+            ("reduce_cols_unfused", 2.0 * N * 4,
+                () => Chain(() => Fused(colsPair, a2, b2), t => Nd.Sum(t, [0], keepDims: true))),
+            ("reduce_cols_generic", 2.0 * N * 4, () => Fused(colsGeneric, a2, b2)),
+            ("reduce_cols_interpreter", 2.0 * N * 4, () => Fused(colsChunked, a2, b2)),
+        ];
     }
 
     private static FusedInstruction Ins(OpDef op, DType dtype, params int[] operands) =>

@@ -107,7 +107,30 @@ public static partial class Autograd
         return result;
     }
 
+    /// <summary>
+    /// Whether the backward running on this thread keeps its graph (retainGraph): a gradient rule that would
+    /// consume state its entry holds (a hybridized call's frame) must keep it for the next backward.
+    /// </summary>
+    internal static bool RetainsGraph => retainsGraph;
+
+    [ThreadStatic] private static bool retainsGraph;
+
     private static Dictionary<AutogradNode, NDArray> Run(IReadOnlyList<NDArray> heads,
+        IReadOnlyList<NDArray>? headGradients, bool retainGraph, bool createGraph, HashSet<AutogradNode>? wanted)
+    {
+        bool outer = retainsGraph;
+        retainsGraph = retainGraph;
+        try
+        {
+            return RunCore(heads, headGradients, retainGraph, createGraph, wanted);
+        }
+        finally
+        {
+            retainsGraph = outer;
+        }
+    }
+
+    private static Dictionary<AutogradNode, NDArray> RunCore(IReadOnlyList<NDArray> heads,
         IReadOnlyList<NDArray>? headGradients, bool retainGraph, bool createGraph, HashSet<AutogradNode>? wanted)
     {
         ArgumentNullException.ThrowIfNull(heads);

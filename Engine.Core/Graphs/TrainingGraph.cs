@@ -128,15 +128,19 @@ public sealed class TrainingGraph
         if (a.BackwardRan)
             throw new InvalidOperationException(
                 "hybridized call: its backward already ran and reused the buffers of the forward values it read; " +
-                "a hybridized block supports one backward per recorded call (retainGraph needs Hybridize(false)).");
+                "pass retainGraph: true to every backward but the last to differentiate a call twice.");
         if (Autograd.IsRecording)
             throw new InvalidOperationException(
                 "hybridized call: its backward runs compiled kernels and cannot be recorded for higher-order " +
                 "gradients (createGraph); call Hybridize(false) on the block to differentiate its gradients.");
-        a.BackwardRan = true;
+        // A retained backward keeps the frame: the storages its launches reuse are copied first and put back
+        // after, so the next backward reads the forward values again. Only retained backwards pay the copy.
+        bool retain = Autograd.RetainsGraph;
+        a.BackwardRan = !retain;
         var frame = a.Frame;
         var graph = compiled!;
         int heads = forward.Outputs.Count;
+        var snapshot = retain ? frame.Save() : default;
         try
         {
             frame.Bind(headGrads, forward.Inputs.Count, null, check: true);
@@ -153,7 +157,8 @@ public sealed class TrainingGraph
         }
         finally
         {
-            frame.Clear();
+            if (retain) frame.Restore(snapshot);
+            else frame.Clear();
         }
     }
 

@@ -18,12 +18,13 @@ public static class FusedExpressionBuilder
     ];
 
     /// <summary>
-    /// The store chain (an <see cref="IFusedStore{T}"/>) that computes every output of the program, boxed; null
-    /// when the program is too large to compose.
+    /// The store chain (an <see cref="IFusedStore{T}"/>) that computes every output of the program's elementwise
+    /// part (<see cref="FusedProgram.Elementwise"/>), boxed; null when the program is too large to compose.
     /// </summary>
     public static object? TryBuildStore(FusedProgram program)
     {
         ArgumentNullException.ThrowIfNull(program);
+        program = program.Elementwise;
         var t = FusedProgram.ElementType(program.DType);
         int nodes = 0;
         var sizes = new int[program.NumRegisters];
@@ -45,10 +46,18 @@ public static class FusedExpressionBuilder
         return store;
     }
 
+    /// <summary>The expression (an <see cref="IFusedExpression{T}"/>) of one register, boxed.</summary>
+    public static object BuildExpression(FusedProgram program, int register)
+    {
+        ArgumentNullException.ThrowIfNull(program);
+        return Build(program, register, FusedProgram.ElementType(program.DType));
+    }
+
     private static object Build(FusedProgram program, int register, Type t)
     {
         if (register < program.NumInputs) return Activator.CreateInstance(Leaves[register].MakeGenericType(t))!;
         var ins = program.Instructions[register - program.NumInputs];
+        if (ins.IsConstant) return Activator.CreateInstance(typeof(ConstNode<>).MakeGenericType(t), ins.Operator)!;
         var operands = ins.Operands.Select(o => Build(program, o, t)).ToArray();
         var generic = operands.Length switch
         {

@@ -113,6 +113,19 @@ public readonly struct In7<T> : IFusedExpression<T> where T : unmanaged
     public Vector512<T> InvokeVector<TC>(ref TC c, long i) where TC : struct, IFusedContext<T> => c.LoadVector(7, i);
 }
 
+/// <summary>An immediate constant (a folded scalar <c>full</c>).</summary>
+public readonly struct ConstNode<T>(ConstantOperator<T> constant) : IFusedExpression<T> where T : unmanaged
+{
+    private readonly T value = constant.Value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public T Invoke<TC>(ref TC c, long i) where TC : struct, IFusedContext<T> => value;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector512<T> InvokeVector<TC>(ref TC c, long i) where TC : struct, IFusedContext<T> =>
+        Vector512.Create(value);
+}
+
 /// <summary>A unary operator applied to a sub-expression.</summary>
 public readonly struct UnaryNode<TOp, TA, T> : IFusedExpression<T>
     where TOp : struct, IUnaryOperator<T> where TA : struct, IFusedExpression<T> where T : unmanaged

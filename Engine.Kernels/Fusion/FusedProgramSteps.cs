@@ -36,7 +36,9 @@ public static class FusedProgramSteps
                 context.Scratch(shape.Size * program.DType.SizeInBytes()), TensorLayout.Contiguous(shape),
                 program.DType);
             var ins = program.Instructions[k];
-            var args = ins.Operands.Select(x => registers[x]).Append(registers[r]).ToArray();
+            // A constant is its operator applied in place to its own register (it ignores the value it reads).
+            var args = ins.IsConstant ? [registers[r], registers[r]]
+                : ins.Operands.Select(x => registers[x]).Append(registers[r]).ToArray();
             steps[k](driver, context, ins.Operator, args);
         }
     }
@@ -46,7 +48,10 @@ public static class FusedProgramSteps
         var t = FusedProgram.ElementType(program.DType);
         return program.Instructions.Select(ins =>
         {
-            string name = ins.Operands.Count switch { 1 => nameof(Unary), 2 => nameof(Binary), _ => nameof(Ternary) };
+            string name = ins.Operands.Count switch
+            {
+                0 or 1 => nameof(Unary), 2 => nameof(Binary), _ => nameof(Ternary),
+            };
             var method = typeof(FusedProgramSteps).GetMethod(name, BindingFlags.NonPublic | BindingFlags.Static)!
                 .MakeGenericMethod(ins.Operator.GetType(), t);
             return method.CreateDelegate<Step>();

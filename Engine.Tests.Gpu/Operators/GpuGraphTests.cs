@@ -1,4 +1,5 @@
 using Engine.Graphs;
+using Engine.Graphs.Passes;
 using NUnit.Framework;
 
 namespace Engine.Tests.Gpu;
@@ -30,6 +31,27 @@ public sealed class GpuGraphTests : GpuFixture
             var y = compiled.Run([x], _ => throw new InvalidOperationException("no parameters"));
             AssertClose(y[0].ToArray(), expected, 1e-6, 1e-6, $"call {call}");
         }
+    }
+
+    [Test]
+    public void FusedReductionsInACompiledGraphAgreeWithEager()
+    {
+        using var scope = NDArray.Scope();
+        var x = Nd.Array(RandomFloats(40 * 24, 202), new Shape(40, 24)).CopyTo(TestDevice);
+        static NDArray[] Reductions(NDArray v) =>
+        [
+            Nd.Sum(Nd.Relu(v * 0.5 - 0.2) * v, [0], keepDims: true),   // the bias-gradient shape
+            Nd.Mean(Nd.Exp(v * 0.1) + v, [1]),
+        ];
+        Graph graph;
+        using (var tracer = new Tracer("gpu test"))
+            graph = tracer.Finish(Reductions(tracer.Input("data", new Shape(40, 24), DType.Float32, TestDevice)));
+        var optimized = CompilerPipeline.Inference(graph, new CompilerOptions());
+        optimized.Operators.Select(n => n.Op!.Name).ShouldBe(["_fused_elementwise", "_fused_elementwise"]);
+        var compiled = CompiledGraph.Compile(optimized, TestDevice, staticAlloc: false);
+        var y = compiled.Run([x], _ => throw new InvalidOperationException("no parameters"));
+        var expected = Reductions(x);
+        for (int k = 0; k < 2; k++) AssertClose(y[k].ToArray(), expected[k].ToArray(), 1e-6, 1e-6, $"output {k}");
     }
 
     /// <summary>exp stays alive until the add; the transpose and reshape read a planned buffer as a layout.</summary>

@@ -35,6 +35,28 @@ public class FusionHybridizeTests
         }
     }
 
+    /// <summary>Reductions that end groups: a mean over features and a sum over the batch (a bias-gradient shape).
+    /// </summary>
+    private sealed class Pooled : HybridBlock
+    {
+        private readonly Dense dense = new(6);
+
+        public override NDArray Forward(NDArray x)
+        {
+            var h = dense.Call(x);
+            var y = Nd.Relu(h * 0.5 + 1);
+            var m = Nd.Mean(y * h, [1], keepDims: true);
+            return y - m + Nd.Sum(h * h, [0], keepDims: true);
+        }
+    }
+
+    private static HybridSequential PooledNet()
+    {
+        var net = new HybridSequential();
+        net.Add(new Pooled());
+        return net;
+    }
+
     private static HybridSequential Mlp()
     {
         var net = new HybridSequential();
@@ -80,6 +102,7 @@ public class FusionHybridizeTests
         new TestCaseData((Func<HybridSequential>)ResNetBlock, new[] { 2, 3, 10, 10 }).SetArgDisplayNames("resnet"),
         new TestCaseData((Func<HybridSequential>)SmoothNet, new[] { 4, 5 }).SetArgDisplayNames("smooth"),
         new TestCaseData((Func<HybridSequential>)Volumetric, new[] { 2, 2, 4, 4, 4 }).SetArgDisplayNames("conv3d"),
+        new TestCaseData((Func<HybridSequential>)PooledNet, new[] { 5, 7 }).SetArgDisplayNames("pooled"),
     ];
 
     /// <summary>Two nets with the same parameter values (the second hybridized with <paramref name="options"/>).
@@ -203,8 +226,30 @@ public class FusionHybridizeTests
             @"^  fused_smooth\d+_multiply = \(%0\) \{ %1 = sigmoid\(%0\); %2 = multiply\(%0, %1\) \} -> %2 " +
             @"\[smooth\d+_sigmoid, smooth\d+_multiply\]$");
         lines[inference + 2].ShouldMatch(
-            @"^  fused_smooth\d+_fwd = \(%0, %1, %2, %3, %4, %5\) \{ %6 = multiply\(%0, %1\); .* -> %18 \[");
+            @"^  fused_smooth\d+_fwd = \(%0\) \{ %1 = 0\.5; %2 = 0\.044715; .* %6 = multiply\(%0, %1\); .* -> %18 \[");
         lines.ShouldContain(l => l.StartsWith("training: ") && !l.StartsWith("training: 0 fused"));
+    }
+
+    [Test]
+    public void ReductionsEndFusedGroupsInInferenceAndTraining()
+    {
+        var (_, net) = Pair(PooledNet, [5, 7], new HybridizeOptions());
+        using var x = Input(1, 5, 7);
+        net.Call(x).Dispose();
+        var inference = net.CompiledGraph!.Operators.Where(n => n.Op == FusionOps.FusedElementwise)
+            .Select(n => ((FusedElementwiseAttrs)n.Attrs!).Program.ToString()).ToList();
+        inference.ShouldContain(p => p.Contains("-> mean(") && p.Contains("relu("));
+        inference.ShouldContain(p => p.Contains("-> sum(") && p.Contains("axis=(0,), keepdims"));
+        inference.ShouldAllBe(p => !p.Contains("full"), "scalars are immediates");
+        NDArray y;
+        using (Engine.Autograd.Record()) y = net.Call(x);
+        y.Backward();
+        y.Dispose();
+        string text = net.Explain();
+        var training = text.Split('\n').SkipWhile(l => !l.StartsWith("training: ")).Skip(1)
+            .TakeWhile(l => l.StartsWith("  ")).ToList();
+        // The backward of y - m sums over the features, the backward of the batch sum broadcasts.
+        training.ShouldContain(l => l.Contains("sum(") && l.Contains("axis=(1,), keepdims"));
     }
 
     [Test]

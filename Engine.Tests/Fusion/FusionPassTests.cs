@@ -24,9 +24,8 @@ public class FusionPassTests
         graph.ToString().ShouldBe(
             "%x = input : float32(2, 3)\n" +
             "%b = input : float32(3,)\n" +
-            "%full = full[dtype=float32, shape=(), value=1.0]() : float32()\n" +
-            "%fused_subtract = _fused_elementwise[program=(%0, %1, %2) { %3 = multiply(%0, %1); %4 = exp(%3); " +
-            "%5 = add(%4, %2); %6 = tanh(%5); %7 = subtract(%6, %0) } -> %7](%x, %b, %full) : float32(2, 3)\n" +
+            "%fused_subtract = _fused_elementwise[program=(%0, %1) { %2 = 1.0; %3 = multiply(%0, %1); " +
+            "%4 = exp(%3); %5 = add(%4, %2); %6 = tanh(%5); %7 = subtract(%6, %0) } -> %7](%x, %b) : float32(2, 3)\n" +
             "return %fused_subtract");
     }
 
@@ -57,11 +56,61 @@ public class FusionPassTests
         var graph = Fuse(tracer.Finish([y]));
         var programs = graph.Operators.Where(n => n.Op == FusionOps.FusedElementwise)
             .Select(n => ((FusedElementwiseAttrs)n.Attrs!).Program.ToString()).ToList();
+        // The sum ends the first group (which still writes a: the second group reads it).
         programs.ShouldBe([
-            "(%0) { %1 = exp(%0); %2 = add(%1, %0) } -> %2",
+            "(%0) { %1 = exp(%0); %2 = add(%1, %0) } -> sum(%2, axis=(1,), keepdims), %2",
             "(%0, %1, %2) { %3 = multiply(%0, %1); %4 = relu(%3); %5 = subtract(%4, %2) } -> %5",
         ]);
         graph.Verify();
+    }
+
+    [Test]
+    public void AReductionEndsTheGroupWithoutStoringWhatItReduces()
+    {
+        using var tracer = new Tracer("test");
+        var x = tracer.Input("x", new Shape(4, 6), DType.Float32, Device.Cpu);
+        var b = tracer.Input("b", new Shape(6), DType.Float32, Device.Cpu);
+        var c = tracer.Input("c", new Shape(4, 6), DType.Float32, Device.Cpu);
+        var y = Nd.Mean(x * b + c, [-1]);
+        var graph = Fuse(tracer.Finish([y]));
+        graph.ToString().ShouldBe(
+            "%x = input : float32(4, 6)\n" +
+            "%b = input : float32(6,)\n" +
+            "%c = input : float32(4, 6)\n" +
+            "%fused_mean = _fused_elementwise[program=(%0, %1, %2) { %3 = multiply(%0, %1); %4 = add(%3, %2) } -> " +
+            "mean(%4, axis=(1,))](%x, %b, %c) : float32(4,)\n" +
+            "return %fused_mean");
+    }
+
+    [Test]
+    public void AReductionAloneOrAfterAnotherReductionIsNotFused()
+    {
+        using var tracer = new Tracer("test");
+        var x = tracer.Input("x", new Shape(4, 6), DType.Float32, Device.Cpu);
+        var s = Nd.Sum(Nd.Sum(Nd.Exp(x), [1]));  // the second sum reads the first: it stays a sum of its own
+        var m = Nd.Max(x * x, [0]);               // max is not fused: x * x stays a single operator
+        var graph = Fuse(tracer.Finish([s, m]));
+        graph.Operators.Select(n => n.Op!.Name).ShouldBe(["_fused_elementwise", "sum", "multiply", "max"],
+            ignoreOrder: true);
+        var programs = graph.Operators.Where(n => n.Op == FusionOps.FusedElementwise)
+            .Select(n => ((FusedElementwiseAttrs)n.Attrs!).Program.ToString()).ToList();
+        programs.ShouldBe(["(%0) { %1 = exp(%0) } -> sum(%1, axis=(1,))"]);
+    }
+
+    [Test]
+    public void AScalarConstantIsFoldedEvenIntoASingleOperator()
+    {
+        using var tracer = new Tracer("test");
+        var x = tracer.Input("x", new Shape(3), DType.Float64, Device.Cpu);
+        var ones = Nd.Ones(new Shape(2, 3), DType.Float64);   // carries the shape: stays an input
+        var graph = Fuse(tracer.Finish([x * 2, ones * x]));
+        graph.ToString().ShouldBe(
+            "%x = input : float64(3,)\n" +
+            "%fused_multiply = _fused_elementwise[program=(%0) { %1 = 2.0; %2 = multiply(%0, %1) } -> %2](%x) : " +
+            "float64(3,)\n" +
+            "%full = full[dtype=float64, shape=(2, 3), value=1.0]() : float64(2, 3)\n" +
+            "%multiply0 = multiply(%full, %x) : float64(2, 3)\n" +
+            "return %fused_multiply, %multiply0");
     }
 
     [Test]
@@ -134,5 +183,49 @@ public class FusionPassTests
         TensorAssert.AllClose(yg.ToArray<double>(), yi.ToArray<double>(), Tolerances.Float64, "output");
         yg.Backward();
         TensorAssert.AllClose(xg.Grad!.ToArray<double>(), expected, Tolerances.Float64, "gradient");
+    }
+
+    [Test]
+    public void TheBiasGradientSumEndsTheBackwardGroup()
+    {
+        // relu(x + b) with b broadcast over the batch: db = sum over axis 0 of relu's backward.
+        Graph forward;
+        using (var tracer = new Tracer("test"))
+        {
+            var x = tracer.Input("x", new Shape(5, 3), DType.Float64, Device.Cpu);
+            var b = tracer.Input("b", new Shape(3), DType.Float64, Device.Cpu);
+            forward = tracer.Finish([Nd.Relu(x + b) * 3]);
+        }
+        var training = new TrainingGraph(forward, null,
+            optimize: CompilerPipeline.AfterGradient(1, new CompilerOptions()));
+        var programs = training.Joint.Operators.Where(n => n.Op == FusionOps.FusedElementwise)
+            .Select(n => ((FusedElementwiseAttrs)n.Attrs!).Program).ToList();
+        var reducing = programs.Where(p => p.Reduction is not null).ToList();
+        reducing.Count.ShouldBe(1);
+        reducing[0].ToString().ShouldContain("_backward_relu(");
+        reducing[0].ToString().ShouldEndWith("sum(%" + reducing[0].Reduction!.Register + ", axis=(0,), keepdims), %" +
+            reducing[0].Outputs.Single());
+
+        var rng = new Random(3);
+        var xv = TestData.UniformDouble(rng, 15);
+        var bv = TestData.UniformDouble(rng, 3);
+        var xs = Nd.Array(xv, new Shape(5, 3));
+        var bs = Nd.Array(bv, new Shape(3));
+        xs.AttachGrad();
+        bs.AttachGrad();
+        NDArray yi;
+        using (Engine.Autograd.Record()) yi = Nd.Relu(xs + bs) * 3;
+        yi.Backward();
+        var xg = Nd.Array(xv, new Shape(5, 3));
+        var bg = Nd.Array(bv, new Shape(3));
+        xg.AttachGrad();
+        bg.AttachGrad();
+        NDArray yg;
+        using (Engine.Autograd.Record())
+            yg = training.Record([xg, bg], _ => throw new InvalidOperationException())[0];
+        yg.Backward();
+        TensorAssert.AllClose(yg.ToArray<double>(), yi.ToArray<double>(), Tolerances.Float64, "output");
+        TensorAssert.AllClose(xg.Grad!.ToArray<double>(), xs.Grad!.ToArray<double>(), Tolerances.Float64, "dx");
+        TensorAssert.AllClose(bg.Grad!.ToArray<double>(), bs.Grad!.ToArray<double>(), Tolerances.Float64, "db");
     }
 }

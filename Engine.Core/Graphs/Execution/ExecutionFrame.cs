@@ -149,6 +149,9 @@ internal sealed class ExecutionFrame
                 if (v.Source == ValueSource.Owned)
                 {
                     var t = graph.OwnedTypes[v.Index];
+                    // A segment run again (a retained backward) writes new arrays; the caller keeps the old ones.
+                    if (owned[v.Index] is { } old && !given[v.Index]) old.Dispose();
+                    given[v.Index] = false;
                     owned[v.Index] = NDArray.Empty(t.Shape, t.DType, graph.Device);
                 }
                 y[o] = Resolve(v);
@@ -242,6 +245,35 @@ internal sealed class ExecutionFrame
             x.View(v.Layout.Shape, v.Layout.Strides, v.Layout.Offset + offset);
     }
 
+    /// <summary>
+    /// A copy of the arena (and of the read checks' record of who wrote each storage), for a segment that must
+    /// run again after a later one has reused the storages it reads: a retained backward.
+    /// </summary>
+    public ArenaSnapshot Save()
+    {
+        if (arena is null) return new ArenaSnapshot(null, (int[]?)stamps?.Clone());
+        long words = graph.ArenaBytes / sizeof(int);
+        if (graph.ArenaBytes % sizeof(int) != 0 || words > int.MaxValue)
+            throw new InvalidOperationException(
+                $"graph: an arena of {graph.ArenaBytes} bytes cannot be copied for a retained backward.");
+        var copy = graph.Runtime.Allocate(graph.ArenaBytes);
+        var layout = TensorLayout.Contiguous(new Shape((int)words));
+        graph.Runtime.Copy(new TensorArg(arena, layout, DType.Int32), new TensorArg(copy, layout, DType.Int32));
+        return new ArenaSnapshot(copy, (int[]?)stamps?.Clone());
+    }
+
+    /// <summary>Puts back what <see cref="Save"/> copied and frees the copy.</summary>
+    public void Restore(ArenaSnapshot snapshot)
+    {
+        if (snapshot.Arena is { } copy)
+        {
+            var layout = TensorLayout.Contiguous(new Shape((int)(graph.ArenaBytes / sizeof(int))));
+            graph.Runtime.Copy(new TensorArg(copy, layout, DType.Int32), new TensorArg(arena!, layout, DType.Int32));
+            copy.Dispose();
+        }
+        if (snapshot.Stamps is { } saved) saved.CopyTo(stamps!, 0);
+    }
+
     /// <summary>Ends the call: the arena goes back, arrays not given to the caller are freed.</summary>
     public void Clear()
     {
@@ -264,3 +296,6 @@ internal sealed class ExecutionFrame
         }
     }
 }
+
+/// <summary>A copy of a frame's arena and read-check record (<see cref="ExecutionFrame.Save"/>).</summary>
+internal readonly record struct ArenaSnapshot(DeviceBuffer? Arena, int[]? Stamps);

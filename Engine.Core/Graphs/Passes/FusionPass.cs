@@ -1,3 +1,4 @@
+using Engine.Kernels;
 using Engine.Kernels.Fusion;
 using Engine.Ops;
 
@@ -21,7 +22,9 @@ public sealed record FusionOptions
 /// Replaces maximal groups of elementwise and broadcast operators of one dtype and one output shape with one
 /// <see cref="FusionOps.FusedElementwise"/> node each. A member's value stays materialised (an output of the fused
 /// node) when a node outside the group reads it or it is a graph output, which covers the forward values a
-/// backward graph reads. Groups never form a cycle, never take more than <see cref="FusedProgram.MaxInputs"/>
+/// backward graph reads. A sum or mean of a member ends the group (one per group): the program computes the
+/// reduced value line by line and never stores it. Scalar <c>full</c> nodes the group reads become immediate
+/// constants of the program. Groups never form a cycle, never take more than <see cref="FusedProgram.MaxInputs"/>
 /// inputs, and, in a training graph, never mix forward and backward nodes. Run it after the gradient pass: the
 /// fused operator has no gradient of its own.
 /// </summary>
@@ -48,6 +51,16 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
         return dtype is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
     }
 
+    /// <summary>Whether <paramref name="n"/> is a reduction that may end a group: sum or mean.</summary>
+    public static bool IsFusableReduction(Node n) =>
+        n.Kind == NodeKind.Op && (n.Op == ReductionOps.Sum || n.Op == ReductionOps.Mean) && n.Attrs is ReduceAttrs &&
+        n.Inputs.Count == 1 && n.Inputs[0].Type.DType == n.OutputTypes[0].DType;
+
+    /// <summary>Whether <paramref name="n"/> is a <c>full</c> a program can take as an immediate constant.</summary>
+    public static bool IsConstant(Node n) =>
+        n.Kind == NodeKind.Op && n.Op == CopyOps.Full && n.Attrs is FullAttrs &&
+        n.OutputTypes[0].DType is DType.Float32 or DType.Float64 or DType.Int32 or DType.Int64;
+
     private sealed class Grouping
     {
         private readonly Graph graph;
@@ -56,6 +69,7 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
         private readonly List<int> parent = [];
         private readonly List<List<Node>> members = [];
         private readonly HashSet<Node> forward = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<int, Node> reductions = [];
         private readonly Dictionary<Node, int> order = new(ReferenceEqualityComparer.Instance);
 
         public Grouping(Graph graph, FusionOptions options)
@@ -90,11 +104,41 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
                     Union(g, other);
                 }
             }
+            foreach (var n in graph.Nodes)
+            {
+                if (!IsFusableReduction(n) || !group.TryGetValue(n.Inputs[0].Node, out int g)) continue;
+                g = Find(g);
+                if (reductions.ContainsKey(g) || forward.Contains(n) != forward.Contains(members[g][0])) continue;
+                if (DependsOn(g, n)) continue;
+                reductions[g] = n;
+                group[n] = g;
+            }
             var replaced = new Dictionary<Node, Node>(ReferenceEqualityComparer.Instance);
             var fusedOutputs = new Dictionary<Node, NodeOutput>(ReferenceEqualityComparer.Instance);
             var outputs = graph.Outputs.Select(o => Map(o, replaced, fusedOutputs)).ToList();
             return new Graph(graph.Inputs, outputs, graph.Parameters);
         }
+
+        /// <summary>Whether a member of group <paramref name="g"/> reads <paramref name="node"/>, directly or not.
+        /// </summary>
+        private bool DependsOn(int g, Node node)
+        {
+            var seen = new HashSet<Node>(ReferenceEqualityComparer.Instance);
+            var stack = new Stack<Node>(members[g].SelectMany(m => m.Inputs).Select(i => i.Node));
+            while (stack.Count > 0)
+            {
+                var x = stack.Pop();
+                if (ReferenceEquals(x, node)) return true;
+                if (!seen.Add(x)) continue;
+                foreach (var i in x.Inputs) stack.Push(i.Node);
+            }
+            return false;
+        }
+
+        /// <summary>Whether group <paramref name="g"/> becomes a fused node: it fuses several operators, ends with a
+        /// reduction, or takes a constant as an immediate.</summary>
+        private bool Emits(int g) =>
+            members[g].Count > 1 || reductions.ContainsKey(g) || SplitInputs(members[g]).Constants.Count > 0;
 
         private bool Compatible(Node a, Node b) =>
             a.OutputTypes[0] == b.OutputTypes[0] && forward.Contains(a) == forward.Contains(b);
@@ -126,7 +170,8 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
         /// <summary>Merging is safe when neither group reaches the other through a node outside both.</summary>
         private bool CanMerge(int a, int b)
         {
-            if (ExternalInputs(members[a].Concat(members[b]).ToList()).Count > FusedProgram.MaxInputs) return false;
+            if (SplitInputs(members[a].Concat(members[b]).ToList()).Inputs.Count > FusedProgram.MaxInputs)
+                return false;
             return !Reaches(a, b) && !Reaches(b, a);
         }
 
@@ -175,11 +220,26 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
             return result;
         }
 
+        /// <summary>
+        /// A group's external inputs, less the scalar constants it takes as immediates. Constants are folded only
+        /// when the other inputs still broadcast to the group's shape (the fused node's shape comes from its inputs).
+        /// </summary>
+        private static (List<NodeOutput> Inputs, List<NodeOutput> Constants) SplitInputs(List<Node> nodes)
+        {
+            var all = ExternalInputs(nodes);
+            var constants = all.Where(i => IsConstant(i.Node)).ToList();
+            if (constants.Count == 0) return (all, constants);
+            var inputs = all.Where(i => !IsConstant(i.Node)).ToList();
+            var shape = Shape.Scalar;
+            foreach (var i in inputs) shape = ShapeRules.Broadcast("fusion", shape, i.Type.Shape);
+            return shape == nodes[0].OutputTypes[0].Shape ? (inputs, constants) : (all, []);
+        }
+
         private NodeOutput Map(NodeOutput o, Dictionary<Node, Node> replaced,
             Dictionary<Node, NodeOutput> fusedOutputs)
         {
             var n = o.Node;
-            if (group.TryGetValue(n, out int g) && members[Find(g)].Count > 1)
+            if (group.TryGetValue(n, out int g) && Emits(Find(g)))
             {
                 if (!fusedOutputs.ContainsKey(n)) EmitGroup(Find(g), replaced, fusedOutputs);
                 return fusedOutputs[n];
@@ -197,12 +257,20 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
         private void EmitGroup(int g, Dictionary<Node, Node> replaced, Dictionary<Node, NodeOutput> fusedOutputs)
         {
             var nodes = members[g].OrderBy(m => order[m]).ToList();
+            reductions.TryGetValue(g, out var reduce);
             var inside = new HashSet<Node>(nodes, ReferenceEqualityComparer.Instance);
-            var inputs = ExternalInputs(nodes);
+            if (reduce is not null) inside.Add(reduce);
+            var (inputs, constants) = SplitInputs(nodes);
             var registers = new Dictionary<NodeOutput, int>();
             for (int k = 0; k < inputs.Count; k++) registers[inputs[k]] = k;
             var dtype = nodes[0].OutputTypes[0].DType;
             var instructions = new List<FusedInstruction>();
+            foreach (var c in constants)
+            {
+                var full = (FullAttrs)c.Node.Attrs!;
+                registers[c] = inputs.Count + instructions.Count;
+                instructions.Add(FusedInstruction.Constant(dtype, full.Value, Format.Number(full.Value)));
+            }
             foreach (var m in nodes)
             {
                 registers[m[0]] = inputs.Count + instructions.Count;
@@ -212,13 +280,26 @@ public sealed class FusionPass(FusionOptions? options = null) : IGraphPass
             var graphOutputs = new HashSet<Node>(graph.Outputs.Select(o => o.Node), ReferenceEqualityComparer.Instance);
             var materialised = nodes.Where(m => graphOutputs.Contains(m) ||
                 graph.Nodes.Any(r => !inside.Contains(r) && r.Inputs.Any(i => ReferenceEquals(i.Node, m)))).ToList();
+            FusedReduction? reduction = null;
+            if (reduce is not null)
+            {
+                var attrs = (ReduceAttrs)reduce.Attrs!;
+                int rank = reduce.Inputs[0].Type.Shape.Rank;
+                reduction = new FusedReduction(reduce.Op == ReductionOps.Mean ? ReduceOp.Mean : ReduceOp.Sum,
+                    registers[reduce.Inputs[0]], attrs.Axes.Select(a => a < 0 ? a + rank : a).ToArray(),
+                    attrs.KeepDims);
+            }
             var program = new FusedProgram(dtype, inputs.Count, instructions,
-                materialised.Select(m => registers[m[0]]).ToArray(), options.Design);
+                materialised.Select(m => registers[m[0]]).ToArray(), options.Design, reduction);
             var mapped = inputs.Select(i => Map(i, replaced, fusedOutputs)).ToArray();
-            var attrs = new FusedElementwiseAttrs(program, string.Join(", ", nodes.Select(m => m.Name)));
-            var types = FusionOps.FusedElementwise.InferType(attrs, mapped.Select(i => i.Type).ToArray());
-            var fused = Node.Apply("fused_" + nodes[^1].Name, FusionOps.FusedElementwise, attrs, mapped, types);
-            for (int k = 0; k < materialised.Count; k++) fusedOutputs[materialised[k]] = fused[k];
+            var names = nodes.Select(m => m.Name).Concat(reduce is null ? [] : [reduce.Name]);
+            var fusedAttrs = new FusedElementwiseAttrs(program, string.Join(", ", names));
+            var types = FusionOps.FusedElementwise.InferType(fusedAttrs, mapped.Select(i => i.Type).ToArray());
+            var last = reduce ?? nodes[^1];
+            var fused = Node.Apply("fused_" + last.Name, FusionOps.FusedElementwise, fusedAttrs, mapped, types);
+            int first = 0;
+            if (reduce is not null) fusedOutputs[reduce] = fused[first++];
+            for (int k = 0; k < materialised.Count; k++) fusedOutputs[materialised[k]] = fused[first + k];
         }
     }
 }

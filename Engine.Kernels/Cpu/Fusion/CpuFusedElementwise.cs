@@ -26,6 +26,11 @@ public static unsafe class CpuFusedElementwise
     public static void Run(FusedProgram program, ReadOnlySpan<TensorArg> inputs, ReadOnlySpan<TensorArg> outputs)
     {
         ArgumentNullException.ThrowIfNull(program);
+        if (program.Reduction is not null)
+        {
+            CpuFusedReduce.Run(program, inputs, outputs);
+            return;
+        }
         if (inputs.Length != program.NumInputs || outputs.Length != program.Outputs.Count)
             throw new ArgumentException(
                 $"fused_elementwise: the program takes {program.NumInputs} inputs and gives " +
@@ -59,7 +64,7 @@ public static unsafe class CpuFusedElementwise
     {
         var shape = outputs[0].Shape;
         if (shape.Size == 0) return;
-        var (runner, vectorForms) = ((CpuFusedRunner<T>, bool))Compiled.GetValue(program, p => Compile<T>(p));
+        var (runner, vectorForms) = Runner<T>(program);
         int n = inputs.Length;
         var strides = new long[n + 1][];
         var bases = new IntPtr[n];
@@ -120,8 +125,16 @@ public static unsafe class CpuFusedElementwise
         }
     }
 
+    /// <summary>
+    /// The compiled runner of the program's elementwise part (<see cref="FusedProgram.Elementwise"/>), and whether
+    /// every operator has a vector form.
+    /// </summary>
+    internal static (CpuFusedRunner<T> Runner, bool VectorForms) Runner<T>(FusedProgram program) where T : unmanaged =>
+        ((CpuFusedRunner<T>, bool))Compiled.GetValue(program, p => Compile<T>(p));
+
     private static (CpuFusedRunner<T>, bool) Compile<T>(FusedProgram program) where T : unmanaged
     {
+        program = program.Elementwise;
         bool vectorForms = program.Instructions.All(i => i.Operator switch
         {
             IUnaryOperator<T> u => u.Vectorized,

@@ -36,7 +36,8 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
         for (int o = 0; o < program.Outputs.Count; o++) outputOf[program.Outputs[o]] = o;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Fully optimised at once, as the generic design's row loop (CpuFusedGenericRunner.RunRow says why).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public override void RunRow(ref CpuFusedContext<T> context, long n, bool vector)
     {
         int registers = program.NumRegisters, inputs = program.NumInputs;
@@ -96,6 +97,8 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
         public static ChunkStep Create(FusedInstruction ins, int destination)
         {
             var o = ins.Operands;
+            if (o.Count == 0)
+                return new ConstantStep((ConstantOperator<T>)ins.Operator, destination);
             var type = o.Count switch
             {
                 1 => typeof(UnaryStep<>).MakeGenericType(typeof(T), ins.Operator.GetType()),
@@ -104,6 +107,15 @@ internal sealed unsafe class CpuFusedInterpreter<T> : CpuFusedRunner<T> where T 
             };
             return (ChunkStep)Activator.CreateInstance(type, ins.Operator, ins.OperandArray, destination)!;
         }
+    }
+
+    /// <summary>An immediate constant: its register is filled for each chunk (it is never an output).</summary>
+    private sealed class ConstantStep(ConstantOperator<T> constant, int destination) : ChunkStep
+    {
+        private readonly T value = constant.Value;
+        private readonly int y = destination;
+
+        public override void Run(T** regs, int n) => new Span<T>(regs[y], n).Fill(value);
     }
 
     private sealed class UnaryStep<TOp>(TOp op, int[] operands, int destination) : ChunkStep

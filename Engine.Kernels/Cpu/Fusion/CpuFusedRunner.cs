@@ -23,7 +23,10 @@ internal sealed unsafe class CpuFusedGenericRunner<TStore, T>(TStore store) : Cp
 {
     private readonly TStore store = store;
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    // Fully optimised at once, not left to tiering: a fused reduction calls this for every line of up to a few
+    // hundred elements, too short a loop for on-stack replacement, and tier-0 code of the composed expression
+    // runs several times slower until the background tier-1 compile arrives (later still on a loaded machine).
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     public override void RunRow(ref CpuFusedContext<T> context, long n, bool vector)
     {
         var s = store;

@@ -77,10 +77,13 @@ public static unsafe class CpuReduce
         fixed (T* px = x)
         fixed (T* py = y)
         {
-            if (typeof(T) == typeof(float)) ReduceCore(op, plan, (float*)px, (float*)py);
-            else if (typeof(T) == typeof(double)) ReduceCore(op, plan, (double*)px, (double*)py);
-            else if (typeof(T) == typeof(int)) ReduceIntegerCore(op, plan, (int*)px, (int*)py);
-            else ReduceIntegerCore(op, plan, (long*)px, (long*)py);
+            if (typeof(T) == typeof(float))
+                ReduceCore(op, plan, new MemoryReduceSource<float>((float*)px), (float*)py);
+            else if (typeof(T) == typeof(double))
+                ReduceCore(op, plan, new MemoryReduceSource<double>((double*)px), (double*)py);
+            else if (typeof(T) == typeof(int))
+                ReduceIntegerCore(op, plan, new MemoryReduceSource<int>((int*)px), (int*)py);
+            else ReduceIntegerCore(op, plan, new MemoryReduceSource<long>((long*)px), (long*)py);
         }
     }
 
@@ -183,60 +186,65 @@ public static unsafe class CpuReduce
         }
     }
 
-    // ---- dispatch: one reducer per (element type, op) ----
+    // ---- dispatch: one reducer per (element type, op); the source reads memory or computes a fused program ----
 
-    private static void ReduceCore(ReduceOp op, ReducePlan plan, float* x, float* y)
+    internal static void ReduceCore<TS>(ReduceOp op, ReducePlan plan, TS x, float* y)
+        where TS : IReduceSource<float>
     {
         switch (op)
         {
-            case ReduceOp.Sum: Widened<SumOperator<double>, PlainFinisher<double, float>>(plan, x, y); break;
-            case ReduceOp.Mean: Widened<SumOperator<double>, MeanFinisher<double, float>>(plan, x, y); break;
-            case ReduceOp.Prod: Widened<ProdOperator<double>, PlainFinisher<double, float>>(plan, x, y); break;
-            case ReduceOp.Norm: Widened<SumSquaresOperator<double>, SqrtFinisher<double, float>>(plan, x, y); break;
-            case ReduceOp.NormL1: Widened<SumAbsOperator<double>, PlainFinisher<double, float>>(plan, x, y); break;
-            case ReduceOp.Max: Same<float, MaxOperator<float>, PlainFinisher<float, float>>(plan, x, y); break;
-            case ReduceOp.Min: Same<float, MinOperator<float>, PlainFinisher<float, float>>(plan, x, y); break;
+            case ReduceOp.Sum: Widened<SumOperator<double>, PlainFinisher<double, float>, TS>(plan, x, y); break;
+            case ReduceOp.Mean: Widened<SumOperator<double>, MeanFinisher<double, float>, TS>(plan, x, y); break;
+            case ReduceOp.Prod: Widened<ProdOperator<double>, PlainFinisher<double, float>, TS>(plan, x, y); break;
+            case ReduceOp.Norm: Widened<SumSquaresOperator<double>, SqrtFinisher<double, float>, TS>(plan, x, y); break;
+            case ReduceOp.NormL1: Widened<SumAbsOperator<double>, PlainFinisher<double, float>, TS>(plan, x, y); break;
+            case ReduceOp.Max: Same<float, MaxOperator<float>, PlainFinisher<float, float>, TS>(plan, x, y); break;
+            case ReduceOp.Min: Same<float, MinOperator<float>, PlainFinisher<float, float>, TS>(plan, x, y); break;
         }
     }
 
-    private static void ReduceCore(ReduceOp op, ReducePlan plan, double* x, double* y)
+    internal static void ReduceCore<TS>(ReduceOp op, ReducePlan plan, TS x, double* y)
+        where TS : IReduceSource<double>
     {
         switch (op)
         {
-            case ReduceOp.Sum: Same<double, SumOperator<double>, PlainFinisher<double, double>>(plan, x, y); break;
-            case ReduceOp.Mean: Same<double, SumOperator<double>, MeanFinisher<double, double>>(plan, x, y); break;
-            case ReduceOp.Prod: Same<double, ProdOperator<double>, PlainFinisher<double, double>>(plan, x, y); break;
+            case ReduceOp.Sum: Same<double, SumOperator<double>, PlainFinisher<double, double>, TS>(plan, x, y); break;
+            case ReduceOp.Mean: Same<double, SumOperator<double>, MeanFinisher<double, double>, TS>(plan, x, y); break;
+            case ReduceOp.Prod:
+                Same<double, ProdOperator<double>, PlainFinisher<double, double>, TS>(plan, x, y);
+                break;
             case ReduceOp.Norm:
-                Same<double, SumSquaresOperator<double>, SqrtFinisher<double, double>>(plan, x, y);
+                Same<double, SumSquaresOperator<double>, SqrtFinisher<double, double>, TS>(plan, x, y);
                 break;
             case ReduceOp.NormL1:
-                Same<double, SumAbsOperator<double>, PlainFinisher<double, double>>(plan, x, y);
+                Same<double, SumAbsOperator<double>, PlainFinisher<double, double>, TS>(plan, x, y);
                 break;
-            case ReduceOp.Max: Same<double, MaxOperator<double>, PlainFinisher<double, double>>(plan, x, y); break;
-            case ReduceOp.Min: Same<double, MinOperator<double>, PlainFinisher<double, double>>(plan, x, y); break;
+            case ReduceOp.Max: Same<double, MaxOperator<double>, PlainFinisher<double, double>, TS>(plan, x, y); break;
+            case ReduceOp.Min: Same<double, MinOperator<double>, PlainFinisher<double, double>, TS>(plan, x, y); break;
         }
     }
 
     /// <summary>Integer sums and products wrap around (as MXNet's int32 ops); mean and norms were refused.</summary>
-    private static void ReduceIntegerCore<T>(ReduceOp op, ReducePlan plan, T* x, T* y)
-        where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T>
+    internal static void ReduceIntegerCore<T, TS>(ReduceOp op, ReducePlan plan, TS x, T* y)
+        where T : unmanaged, IBinaryInteger<T>, IMinMaxValue<T> where TS : IReduceSource<T>
     {
         switch (op)
         {
-            case ReduceOp.Sum: Same<T, SumOperator<T>, PlainFinisher<T, T>>(plan, x, y); break;
-            case ReduceOp.Prod: Same<T, ProdOperator<T>, PlainFinisher<T, T>>(plan, x, y); break;
-            case ReduceOp.Max: Same<T, MaxOperator<T>, PlainFinisher<T, T>>(plan, x, y); break;
-            case ReduceOp.Min: Same<T, MinOperator<T>, PlainFinisher<T, T>>(plan, x, y); break;
+            case ReduceOp.Sum: Same<T, SumOperator<T>, PlainFinisher<T, T>, TS>(plan, x, y); break;
+            case ReduceOp.Prod: Same<T, ProdOperator<T>, PlainFinisher<T, T>, TS>(plan, x, y); break;
+            case ReduceOp.Max: Same<T, MaxOperator<T>, PlainFinisher<T, T>, TS>(plan, x, y); break;
+            case ReduceOp.Min: Same<T, MinOperator<T>, PlainFinisher<T, T>, TS>(plan, x, y); break;
         }
     }
 
-    private static void Same<T, TOp, TFinish>(ReducePlan plan, T* x, T* y)
-        where T : unmanaged, INumber<T> where TOp : IReduceOperator<T> where TFinish : IFinisher<T, T> =>
-        ReduceDriver.Run<T, T, SameTypeReducer<T, TOp, TFinish>>(plan, x, y);
+    private static void Same<T, TOp, TFinish, TS>(ReducePlan plan, TS x, T* y)
+        where T : unmanaged, INumber<T> where TOp : IReduceOperator<T> where TFinish : IFinisher<T, T>
+        where TS : IReduceSource<T> =>
+        ReduceDriver.Run<T, T, SameTypeReducer<T, TOp, TFinish>, TS>(plan, x, y);
 
-    private static void Widened<TOp, TFinish>(ReducePlan plan, float* x, float* y)
-        where TOp : IReduceOperator<double> where TFinish : IFinisher<double, float> =>
-        ReduceDriver.Run<float, double, WideningReducer<TOp, TFinish>>(plan, x, y);
+    private static void Widened<TOp, TFinish, TS>(ReducePlan plan, TS x, float* y)
+        where TOp : IReduceOperator<double> where TFinish : IFinisher<double, float> where TS : IReduceSource<float> =>
+        ReduceDriver.Run<float, double, WideningReducer<TOp, TFinish>, TS>(plan, x, y);
 
     /// <summary>The canonical loop nest assumes non-negative strides; callers copy reversed views first.</summary>
     private static void RejectNegativeStrides(TensorLayout layout, string name)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
@@ -20,11 +22,20 @@ internal static unsafe class ReduceDriver
     /// <summary>Elements a thread should visit at least: 10 to 50 us of work, well above a dispatch.</summary>
     internal const long MinWorkPerThread = 1 << 16;
 
-    /// <summary>Outputs per tile of the vertical path: an accumulator tile and a partial tile fit in L1.</summary>
-    private const int Tile = 512;
+    /// <summary>
+    /// Outputs per tile of the vertical path when reading memory (<see cref="IReduceSource{T}.Tile"/>): an
+    /// accumulator tile and a partial tile fit in L1.
+    /// </summary>
+    internal const int Tile = 512;
 
     public static void Run<T, A, TR>(ReducePlan plan, T* x, T* y)
-        where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
+        where T : unmanaged where A : unmanaged where TR : IReducer<T, A> =>
+        Run<T, A, TR, MemoryReduceSource<T>>(plan, new MemoryReduceSource<T>(x), y);
+
+    /// <summary>The reduction of the elements <paramref name="x"/> gives (read in place or computed per line).
+    /// </summary>
+    public static void Run<T, A, TR, TS>(ReducePlan plan, TS x, T* y)
+        where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
         if (plan.OutputCount == 0) return;
         if (plan.ReduceCount == 0)
@@ -35,9 +46,9 @@ internal static unsafe class ReduceDriver
         int k = plan.KeptSizes.Length;
         // Even two or three contiguous outputs go vertical: one pass over memory beats one strided pass per output.
         if (k > 0 && plan.KeptX[k - 1] == 1)
-            RunVertical<T, A, TR>(plan, x, y);
+            RunVertical<T, A, TR, TS>(plan, x, y);
         else
-            RunPerOutput<T, A, TR>(plan, x, y);
+            RunPerOutput<T, A, TR, TS>(plan, x, y);
     }
 
     /// <summary>Whether too few work items exist to occupy the threads, so blocks should run in parallel.</summary>
@@ -48,8 +59,8 @@ internal static unsafe class ReduceDriver
 
     // ---- per output ----
 
-    private static void RunPerOutput<T, A, TR>(ReducePlan plan, T* x, T* y)
-        where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
+    private static void RunPerOutput<T, A, TR, TS>(ReducePlan plan, TS x, T* y)
+        where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
         long nOut = plan.OutputCount, nRed = plan.ReduceCount, nBlocks = CeilDiv(nRed, Block);
         if (!SplitBlocks(nOut, nBlocks, nOut * nRed))
@@ -62,7 +73,7 @@ internal static unsafe class ReduceDriver
                 {
                     A acc = TR.Identity;
                     for (long b = 0; b < nBlocks; b++)
-                        acc = TR.Combine(acc, ReduceRange<T, A, TR>(plan, x, kept.X, b * Block, BlockEnd(b, nRed)));
+                        acc = TR.Combine(acc, ReduceRange<T, A, TR, TS>(plan, x, kept.X, b * Block, BlockEnd(b, nRed)));
                     y[kept.Y] = TR.Finish(acc, nRed);
                 }
             });
@@ -79,7 +90,7 @@ internal static unsafe class ReduceDriver
                 {
                     long o = item / nBlocks, b = item % nBlocks;
                     var kept = new Odometer(plan.KeptSizes, plan.KeptX, plan.KeptY, coords, o);
-                    pp[item] = ReduceRange<T, A, TR>(plan, x, kept.X, b * Block, BlockEnd(b, nRed));
+                    pp[item] = ReduceRange<T, A, TR, TS>(plan, x, kept.X, b * Block, BlockEnd(b, nRed));
                 }
             });
             Span<long> outCoords = stackalloc long[plan.KeptSizes.Length];
@@ -96,11 +107,14 @@ internal static unsafe class ReduceDriver
     private static long BlockEnd(long b, long nRed) => Math.Min(nRed, (b + 1) * Block);
 
     /// <summary>Folds reduced elements [start, end) (odometer order) of the result at input offset xBase.</summary>
-    private static A ReduceRange<T, A, TR>(ReducePlan plan, T* x, long xBase, long start, long end)
-        where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
+    // This and AccumulateRows are compiled fully optimised at once: each source type (memory, every fused
+    // program's element type) is a new instantiation, called per line, which tiering would leave slow for long.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static A ReduceRange<T, A, TR, TS>(ReducePlan plan, TS x, long xBase, long start, long end)
+        where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
         int r = plan.ReducedSizes.Length;
-        if (r == 0) return TR.Map(x[plan.Offset + xBase]);
+        if (r == 0) return TR.Map(*x.Line(plan.Offset + xBase, 1, 1));
         long lineLength = plan.ReducedSizes[r - 1], stride = plan.ReducedX[r - 1];
         Span<long> coords = stackalloc long[r - 1];
         var lines = new Odometer(plan.ReducedSizes.AsSpan(0, r - 1), plan.ReducedX.AsSpan(0, r - 1), default,
@@ -110,8 +124,9 @@ internal static unsafe class ReduceDriver
         while (true)
         {
             long n = Math.Min(lineLength - c, remaining);
-            T* p = x + plan.Offset + xBase + lines.X + c * stride;
-            acc = TR.Combine(acc, stride == 1 ? TR.ReduceLine(p, (nint)n) : StridedLine<T, A, TR>(p, stride, n));
+            T* p = x.Line(plan.Offset + xBase + lines.X + c * stride, stride, n);
+            long step = TS.Packs ? 1 : stride;
+            acc = TR.Combine(acc, step == 1 ? TR.ReduceLine(p, (nint)n) : StridedLine<T, A, TR>(p, step, n));
             remaining -= n;
             if (remaining == 0) return acc;
             c = 0;
@@ -140,18 +155,18 @@ internal static unsafe class ReduceDriver
 
     // ---- vertical ----
 
-    private static void RunVertical<T, A, TR>(ReducePlan plan, T* x, T* y)
-        where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
+    private static void RunVertical<T, A, TR, TS>(ReducePlan plan, TS x, T* y)
+        where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
         int k = plan.KeptSizes.Length;
         long width = plan.KeptSizes[k - 1], yInner = plan.KeptY[k - 1];
         var outerSizes = plan.KeptSizes.AsSpan(0, k - 1).ToArray();
         var outerX = plan.KeptX.AsSpan(0, k - 1).ToArray();
         var outerY = plan.KeptY.AsSpan(0, k - 1).ToArray();
-        long nOuter = plan.OutputCount / width, nTiles = CeilDiv(width, Tile), items = nOuter * nTiles;
+        long nOuter = plan.OutputCount / width, nTiles = CeilDiv(width, TS.Tile), items = nOuter * nTiles;
         long nRed = plan.ReduceCount;
         long rowsPerBlock = Math.Max(64, Block / width), nBlocks = CeilDiv(nRed, rowsPerBlock);
-        long tileWidth = Math.Min(width, Tile);
+        long tileWidth = Math.Min(width, TS.Tile);
 
         // One tile of outputs: (input offset of its first element, output offset, width).
         (long X, long Y, int W) TileOf(long item)
@@ -159,8 +174,8 @@ internal static unsafe class ReduceDriver
             long o = item / nTiles, t = item % nTiles;
             Span<long> coords = stackalloc long[outerSizes.Length];
             var outer = new Odometer(outerSizes, outerX, outerY, coords, o);
-            long first = t * Tile;
-            return (outer.X + first, outer.Y + first * yInner, (int)Math.Min(Tile, width - first));
+            long first = t * TS.Tile;
+            return (outer.X + first, outer.Y + first * yInner, (int)Math.Min(TS.Tile, width - first));
         }
 
         void Write(A* acc, (long X, long Y, int W) tile)
@@ -172,8 +187,8 @@ internal static unsafe class ReduceDriver
         {
             CpuParallel.For(items, Math.Max(1, MinWorkPerThread / (nRed * tileWidth)), (start, end) =>
             {
-                A* acc = stackalloc A[Tile];
-                A* part = stackalloc A[Tile];
+                A* acc = stackalloc A[TS.Tile];
+                A* part = stackalloc A[TS.Tile];
                 for (long item = start; item < end; item++)
                 {
                     var tile = TileOf(item);
@@ -181,7 +196,7 @@ internal static unsafe class ReduceDriver
                     for (long b = 0; b < nBlocks; b++)
                     {
                         Fill(part, tile.W, TR.Identity);
-                        AccumulateRows<T, A, TR>(plan, x, tile.X, b * rowsPerBlock,
+                        AccumulateRows<T, A, TR, TS>(plan, x, tile.X, b * rowsPerBlock,
                             Math.Min(nRed, (b + 1) * rowsPerBlock), part, tile.W);
                         for (int i = 0; i < tile.W; i++) acc[i] = TR.Combine(acc[i], part[i]);
                     }
@@ -204,11 +219,11 @@ internal static unsafe class ReduceDriver
                         var tile = TileOf(item);
                         A* part = pp + j * tileWidth;
                         Fill(part, tile.W, TR.Identity);
-                        AccumulateRows<T, A, TR>(plan, x, tile.X, b * rowsPerBlock,
+                        AccumulateRows<T, A, TR, TS>(plan, x, tile.X, b * rowsPerBlock,
                             Math.Min(nRed, (b + 1) * rowsPerBlock), part, tile.W);
                     }
                 });
-            A* acc = stackalloc A[Tile];
+            A* acc = stackalloc A[TS.Tile];
             for (long item = 0; item < items; item++)
             {
                 var tile = TileOf(item);
@@ -224,14 +239,15 @@ internal static unsafe class ReduceDriver
     }
 
     /// <summary>Accumulates reduced positions [start, end) into a tile of <paramref name="w"/> outputs.</summary>
-    private static void AccumulateRows<T, A, TR>(ReducePlan plan, T* x, long xBase, long start, long end, A* acc,
-        int w) where T : unmanaged where A : unmanaged where TR : IReducer<T, A>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateRows<T, A, TR, TS>(ReducePlan plan, TS x, long xBase, long start, long end,
+        A* acc, int w) where T : unmanaged where A : unmanaged where TR : IReducer<T, A> where TS : IReduceSource<T>
     {
-        T* origin = x + plan.Offset + xBase;
+        long origin = plan.Offset + xBase;
         int r = plan.ReducedSizes.Length;
         if (r == 0)
         {
-            TR.AccumulateLine(acc, origin, w);
+            TR.AccumulateLine(acc, x.Line(origin, 1, w), w);
             return;
         }
         // The innermost reduced axis is walked directly, the outer ones by an odometer, as in ReduceRange.
@@ -243,16 +259,17 @@ internal static unsafe class ReduceDriver
         while (true)
         {
             long n = Math.Min(length - c, remaining);
-            T* p = origin + lines.X + c * stride;
+            long first = origin + lines.X + c * stride;
             if (w >= 8)
             {
-                for (long j = 0; j < n; j++) TR.AccumulateLine(acc, p + j * stride, w);
+                for (long j = 0; j < n; j++) TR.AccumulateLine(acc, x.Line(first + j * stride, 1, w), w);
             }
             else
             {
                 // Too narrow for a vector: a plain loop saves a call per row.
-                for (long j = 0; j < n; j++, p += stride)
+                for (long j = 0; j < n; j++)
                 {
+                    T* p = x.Line(first + j * stride, 1, w);
                     for (int i = 0; i < w; i++) acc[i] = TR.Combine(acc[i], TR.Map(p[i]));
                 }
             }

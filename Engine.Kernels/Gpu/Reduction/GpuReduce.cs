@@ -125,15 +125,23 @@ public static class GpuReduce
     }
 
     private static void Run<T, A, TR>(GpuRuntime rt, ReducePlan plan, in TensorArg x, in TensorArg y, A identity)
+        where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A> =>
+        Run<T, A, TR, GpuMemorySource<T>>(rt, plan, new GpuMemorySource<T>(x.Buffer<T>(rt, "reduce")), y, identity);
+
+    /// <summary>
+    /// The reduction of the elements <paramref name="xv"/> gives: read from memory, or computed by a fused
+    /// program (GpuFusedReduce). The kernels, groups and order of the fold are the same either way.
+    /// </summary>
+    internal static void Run<T, A, TR, TS>(GpuRuntime rt, ReducePlan plan, TS xv, in TensorArg y, A identity)
         where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A>
+        where TS : struct, IGpuReduceSource<T>
     {
         string name = "reduce";
-        var xv = x.Buffer<T>(rt, name);
         var yv = y.Elements<T>(rt, name);
         if (plan.Count < GroupThreshold)
         {
-            rt.Kernels.Load<ArrayView<T>, StridedIndex, StridedIndex, ArrayView<T>, TR, A, int, int>(
-                ThreadKernel<T, A, TR>)(rt.Stream, rt.GridStride(plan.Outputs), xv, plan.Outer, plan.Inner, yv,
+            rt.Kernels.Load<TS, StridedIndex, StridedIndex, ArrayView<T>, TR, A, int, int>(
+                ThreadKernel<T, A, TR, TS>)(rt.Stream, rt.GridStride(plan.Outputs), xv, plan.Outer, plan.Inner, yv,
                 default, identity, plan.Outputs, plan.Count);
             return;
         }
@@ -145,8 +153,8 @@ public static class GpuReduce
             int chunk = (plan.Count + splits - 1) / splits;
             using var partials = rt.Allocate((long)plan.Outputs * splits * Unsafe.SizeOf<A>());
             var pv = ((GpuBuffer)partials).View<A>();
-            rt.Kernels.Load<ArrayView<T>, StridedIndex, StridedIndex, ArrayView<A>, TR, A, int, int, int>(
-                PartialKernel<T, A, TR>)(rt.Stream, new KernelConfig(Math.Min(plan.Outputs * splits, 65535),
+            rt.Kernels.Load<TS, StridedIndex, StridedIndex, ArrayView<A>, TR, A, int, int, int>(
+                PartialKernel<T, A, TR, TS>)(rt.Stream, new KernelConfig(Math.Min(plan.Outputs * splits, 65535),
                 rt.GroupSize), xv, plan.Outer, plan.Inner, pv, default, identity, plan.Outputs * splits, plan.Count,
                 chunk);
             rt.Kernels.Load<ArrayView<A>, ArrayView<T>, TR, A, int, int, int>(CombineKernel<T, A, TR>)(rt.Stream,
@@ -154,9 +162,9 @@ public static class GpuReduce
             return;
         }
         int groups = Math.Min(plan.Outputs, 65535);
-        rt.Kernels.Load<ArrayView<T>, StridedIndex, StridedIndex, ArrayView<T>, TR, A, int, int>(
-            GroupKernel<T, A, TR>)(rt.Stream, new KernelConfig(groups, rt.GroupSize), xv, plan.Outer, plan.Inner, yv,
-            default, identity, plan.Outputs, plan.Count);
+        rt.Kernels.Load<TS, StridedIndex, StridedIndex, ArrayView<T>, TR, A, int, int>(
+            GroupKernel<T, A, TR, TS>)(rt.Stream, new KernelConfig(groups, rt.GroupSize), xv, plan.Outer, plan.Inner,
+            yv, default, identity, plan.Outputs, plan.Count);
     }
 
     /// <summary>
@@ -175,22 +183,24 @@ public static class GpuReduce
     /// </summary>
     private const int MinChunk = 4096;
 
-    private static void ThreadKernel<T, A, TR>(ArrayView<T> x, StridedIndex outer, StridedIndex inner,
+    private static void ThreadKernel<T, A, TR, TS>(TS x, StridedIndex outer, StridedIndex inner,
         ArrayView<T> y, TR r, A identity, int outputs, int count)
         where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A>
+        where TS : struct, IGpuReduceSource<T>
     {
         for (int o = Grid.GlobalIndex.X; o < outputs; o += Grid.DimX * Group.DimX)
         {
             int start = outer.At(o);
             A acc = identity;
-            for (int i = 0; i < count; i++) acc = r.Combine(acc, r.Map(x[start + inner.At(i)]));
+            for (int i = 0; i < count; i++) acc = r.Combine(acc, r.Map(x.Read(start + inner.At(i))));
             y[o] = r.Finish(acc, count);
         }
     }
 
-    private static void GroupKernel<T, A, TR>(ArrayView<T> x, StridedIndex outer, StridedIndex inner,
+    private static void GroupKernel<T, A, TR, TS>(TS x, StridedIndex outer, StridedIndex inner,
         ArrayView<T> y, TR r, A identity, int outputs, int count)
         where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A>
+        where TS : struct, IGpuReduceSource<T>
     {
         var partial = SharedMemory.Allocate<A>(MaxGroup);
         int t = Group.IdxX;
@@ -198,7 +208,7 @@ public static class GpuReduce
         {
             int start = outer.At(o);
             A acc = identity;
-            for (int i = t; i < count; i += Group.DimX) acc = r.Combine(acc, r.Map(x[start + inner.At(i)]));
+            for (int i = t; i < count; i += Group.DimX) acc = r.Combine(acc, r.Map(x.Read(start + inner.At(i))));
             partial[t] = acc;
             Group.Barrier();
             // A tree over the group (its size is a power of two); a fixed order, so results are reproducible.
@@ -212,9 +222,10 @@ public static class GpuReduce
         }
     }
 
-    private static void PartialKernel<T, A, TR>(ArrayView<T> x, StridedIndex outer, StridedIndex inner,
+    private static void PartialKernel<T, A, TR, TS>(TS x, StridedIndex outer, StridedIndex inner,
         ArrayView<A> partials, TR r, A identity, int parts, int count, int chunk)
         where T : unmanaged where A : unmanaged where TR : struct, IGpuReducer<T, A>
+        where TS : struct, IGpuReduceSource<T>
     {
         var partial = SharedMemory.Allocate<A>(MaxGroup);
         int t = Group.IdxX;
@@ -225,7 +236,7 @@ public static class GpuReduce
             int start = outer.At(o), end = (s + 1) * chunk < count ? (s + 1) * chunk : count;
             A acc = identity;
             for (int i = s * chunk + t; i < end; i += Group.DimX)
-                acc = r.Combine(acc, r.Map(x[start + inner.At(i)]));
+                acc = r.Combine(acc, r.Map(x.Read(start + inner.At(i))));
             partial[t] = acc;
             Group.Barrier();
             for (int w = Group.DimX / 2; w > 0; w >>= 1)
@@ -280,12 +291,23 @@ public static class GpuReduce
     }
 
     /// <summary>Validated sizes and the two strided indices of a reduction.</summary>
-    private readonly record struct ReducePlan(int Outputs, int Count, StridedIndex Outer, StridedIndex Inner);
+    internal readonly record struct ReducePlan(int Outputs, int Count, StridedIndex Outer, StridedIndex Inner);
 
     private static ReducePlan Plan(string name, in TensorArg x, ReadOnlySpan<int> axes, in TensorArg y,
         bool indexOutput = false)
     {
-        var shape = x.Shape;
+        GpuTensor.CheckSize(x, name);
+        return Plan(name, x.Layout, x.DType, axes, y, indexOutput);
+    }
+
+    /// <summary>The plan over a dense array of <paramref name="shape"/> (a fused program's register).</summary>
+    internal static ReducePlan DensePlan(string name, Shape shape, DType dtype, ReadOnlySpan<int> axes,
+        in TensorArg y) => Plan(name, TensorLayout.Contiguous(shape), dtype, axes, y, false);
+
+    private static ReducePlan Plan(string name, TensorLayout layout, DType dtype, ReadOnlySpan<int> axes,
+        in TensorArg y, bool indexOutput)
+    {
+        var shape = layout.Shape;
         var reduce = new bool[shape.Rank];
         if (axes.IsEmpty) Array.Fill(reduce, true);
         foreach (int axis in axes)
@@ -295,7 +317,6 @@ public static class GpuReduce
                 throw new ArgumentException($"{name}: axis {axis} is given twice for shape {shape}.");
             reduce[a] = true;
         }
-        GpuTensor.CheckSize(x, name);
         var keptDims = new List<long>();
         var keptStrides = new List<long>();
         var redDims = new List<long>();
@@ -303,7 +324,7 @@ public static class GpuReduce
         for (int d = 0; d < shape.Rank; d++)
         {
             (reduce[d] ? redDims : keptDims).Add(shape[d]);
-            (reduce[d] ? redStrides : keptStrides).Add(x.Layout.Strides[d]);
+            (reduce[d] ? redStrides : keptStrides).Add(layout.Strides[d]);
         }
         long outputs = keptDims.Aggregate(1L, (p, v) => p * v);
         long count = redDims.Aggregate(1L, (p, v) => p * v);
@@ -311,10 +332,10 @@ public static class GpuReduce
             throw new ArgumentException(
                 $"{name}: the output has {y.Size} elements, but reducing shape {shape} over axes " +
                 $"({string.Join(", ", axes.ToArray())}) gives {outputs}; allocate the output with the reduced shape.");
-        if (indexOutput ? y.DType != DType.Int64 : y.DType != x.DType)
+        if (indexOutput ? y.DType != DType.Int64 : y.DType != dtype)
             throw new ArgumentException(
-                $"{name}: the output is {y.DType.Name()}, expected {(indexOutput ? "int64" : x.DType.Name())}.");
-        var outer = Nest(keptDims, keptStrides, x.Offset);
+                $"{name}: the output is {y.DType.Name()}, expected {(indexOutput ? "int64" : dtype.Name())}.");
+        var outer = Nest(keptDims, keptStrides, layout.Offset);
         var inner = Nest(redDims, redStrides, 0);
         return new ReducePlan((int)outputs, (int)count, outer, inner);
     }
