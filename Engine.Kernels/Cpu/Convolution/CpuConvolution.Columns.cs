@@ -236,11 +236,9 @@ public static unsafe partial class CpuConvolution
         for (; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
     }
 
-    // Elements 0, 2, .., 14 of the 16 in lo:hi: shuffle 0x88 takes elements 0 and 2 of each source per 128-bit lane,
-    // and the 64-bit permute 0xD8 (0, 2, 1, 3) puts the four pairs in order.
+    /// <summary>Elements 0, 2, .., 14 of the 16 in lo:hi.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> EvenLanes256(Vector256<float> lo, Vector256<float> hi) =>
-        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0x88).AsDouble(), 0xD8).AsSingle();
+    private static Vector256<float> EvenLanes256(Vector256<float> lo, Vector256<float> hi) => Masked256.Even(lo, hi);
 
     private static void ScatterAddSegment512(float* src, int stride, int ow0, int a, int b, float* dxRow)
     {
@@ -317,12 +315,7 @@ public static unsafe partial class CpuConvolution
     /// A float mask of the lanes in [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LaneMask(int lo, int hi)
-    {
-        var lanes = Vector512<int>.Indices;
-        return (Vector512.GreaterThanOrEqual(lanes, Vector512.Create(lo))
-            & Vector512.LessThan(lanes, Vector512.Create(hi))).AsSingle();
-    }
+    private static Vector512<float> LaneMask(int lo, int hi) => Masked512.Mask(lo, hi);
 
     /// <summary>Lanes 0, 2, ..., 30 of a pair of vectors: every other input of a stride-2 row.</summary>
     private static Vector512<int> EvenLanes =>

@@ -46,7 +46,9 @@ public static unsafe partial class CpuConvolution
         fixed (T* px = x, pw = w, pb = bias, py = y)
         {
             T* pbias = bias.IsEmpty ? null : pb;
+            LastPath = CpuConvolutionPath.Direct;
             if (UseDirect(desc, Pass.Forward) && TryForwardDirect(desc, px, pw, pbias, py)) return;
+            LastPath = UsePacked(desc) ? CpuConvolutionPath.Packed : CpuConvolutionPath.Tiles;
             if (UsePacked(desc)) ForwardPacked(desc, px, pw, pbias, py);
             else ForwardTiles(desc, px, pw, pbias, py);
         }
@@ -70,7 +72,9 @@ public static unsafe partial class CpuConvolution
         }
         fixed (T* pdy = dy, pw = w, pdx = dx)
         {
+            LastPath = CpuConvolutionPath.Direct;
             if (UseDirect(desc, Pass.BackwardData) && TryBackwardDataDirect(desc, pdy, pw, pdx)) return;
+            LastPath = UsePacked(desc) ? CpuConvolutionPath.Packed : CpuConvolutionPath.Tiles;
             if (UsePacked(desc)) BackwardDataPacked(desc, pdy, pw, pdx);
             else BackwardDataTiles(desc, pdy, pw, pdx);
         }
@@ -97,7 +101,9 @@ public static unsafe partial class CpuConvolution
         }
         fixed (T* px = x, pdy = dy, pdw = dw)
         {
+            LastPath = CpuConvolutionPath.Direct;
             if (UseDirect(desc, Pass.BackwardWeight) && TryBackwardWeightDirect(desc, px, pdy, pdw)) return;
+            LastPath = UsePacked(desc) ? CpuConvolutionPath.Packed : CpuConvolutionPath.Tiles;
             if (UsePacked(desc)) BackwardWeightPacked(desc, px, pdy, pdw);
             else BackwardWeightTiles(desc, px, pdy, pdw);
         }
@@ -134,13 +140,20 @@ public static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// The implementation the last Forward, BackwardData or BackwardWeight call on this thread ran (not set for
+    /// dense layers, which are one GEMM): tests check what the automatic choice picks on each instruction set.
+    /// </summary>
+    [ThreadStatic]
+    internal static CpuConvolutionPath LastPath;
+
+    /// <summary>
     /// Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.
     /// </summary>
     internal static CpuConvolutionPath Path { get; set; } = CpuConvolutionPath.Auto;
 
     /// <summary>
     /// Whether the direct kernels may run this pass of this layer (they run it when it also has a direct plan: float
-    /// with AVX-512). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass; backward data
+    /// with AVX-512 or AVX2 + FMA). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass; backward data
     /// except with few input channels and no groups (LeNet's layers: the transposed convolution then has a 1- to
     /// 6-channel output, whose input staging costs more than the product); and backward weight while the weight
     /// gradient is small (LeNet, ResNet's stem and downsampling layers, depthwise): larger ones stream the column
