@@ -270,45 +270,54 @@ public static unsafe partial class CpuConvolution
     /// <summary>dst[0, n) = src[0, n).</summary>
     private static void CopyRun<T>(T* src, T* dst, int n) where T : unmanaged
     {
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
-        {
-            float* s = (float*)src, t = (float*)dst;
-            int i = 0;
-            for (; i + 16 <= n; i += 16) Vector512.Load(s + i).Store(t + i);
-            if (i < n)
-            {
-                var mask = LaneMask(0, n - i);
-                Avx512F.MaskStore(t + i, mask, Avx512F.MaskLoad(s + i, mask, Vector512<float>.Zero));
-            }
-            return;
-        }
-        new ReadOnlySpan<T>(src, n).CopyTo(new Span<T>(dst, n));
+        if (typeof(T) == typeof(float) && Masked512.IsSupported)
+            AddRun<Vector512<float>, Masked512, No>((float*)src, 0f, (float*)dst, n);
+        else if (typeof(T) == typeof(float) && Masked256.IsSupported)
+            AddRun<Vector256<float>, Masked256, No>((float*)src, 0f, (float*)dst, n);
+        else
+            new ReadOnlySpan<T>(src, n).CopyTo(new Span<T>(dst, n));
     }
 
     /// <summary>dst[0, n) = src[0, n) + value.</summary>
     private static void AddRun<T>(T* src, T value, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        float add = typeof(T) == typeof(float) ? Unsafe.BitCast<T, float>(value) : 0f;
+        if (typeof(T) == typeof(float) && Masked512.IsSupported)
         {
-            float* s = (float*)src, t = (float*)dst;
-            var add = Vector512.Create(Unsafe.BitCast<T, float>(value));
-            int i = 0;
-            for (; i + 16 <= n; i += 16) (Vector512.Load(s + i) + add).Store(t + i);
-            if (i < n)
-            {
-                var mask = LaneMask(0, n - i);
-                Avx512F.MaskStore(t + i, mask, Avx512F.MaskLoad(s + i, mask, Vector512<float>.Zero) + add);
-            }
+            AddRun<Vector512<float>, Masked512, Yes>((float*)src, add, (float*)dst, n);
             return;
         }
-        int j = 0;
-        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        if (typeof(T) == typeof(float) && Masked256.IsSupported)
         {
-            float* s = (float*)src, t = (float*)dst;
-            var add = Vector256.Create(Unsafe.BitCast<T, float>(value));
-            for (; j + 8 <= n; j += 8) (Vector256.Load(s + j) + add).Store(t + j);
+            AddRun<Vector256<float>, Masked256, Yes>((float*)src, add, (float*)dst, n);
+            return;
         }
-        for (; j < n; j++) dst[j] = src[j] + value;
+        for (int j = 0; j < n; j++) dst[j] = src[j] + value;
+    }
+
+    /// <summary>
+    /// dst[0, n) = src[0, n), plus value when TA is set: whole vectors, then one masked vector for the tail (a plane
+    /// of a 4x4 image is a single masked copy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun<TV, TS, TA>(float* src, float value, float* dst, int n)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+        where TA : struct, IFlag
+    {
+        var add = TS.Broadcast(value);
+        int i = 0, width = TS.Width;
+        for (; i + width <= n; i += width)
+        {
+            var v = TS.Load(src + i);
+            TS.Store(TA.Value ? TS.Add(v, add) : v, dst + i);
+        }
+        if (i < n)
+        {
+            var mask = TS.Mask(0, n - i);
+            var v = TS.MaskLoad(src + i, mask);
+            TS.MaskStore(dst + i, mask, TA.Value ? TS.Add(v, add) : v);
+        }
     }
 
     /// <summary>

@@ -104,6 +104,33 @@ public static unsafe partial class CpuConvolution
         }
     }
 
+    /// <summary>
+    /// Interleaves the weights (rows of <paramref name="depth"/> values, groups of <paramref name="kg"/> rows) in
+    /// blocks of <paramref name="tk"/> rows: dst holds, block after block, the block's tk values of column row 0,
+    /// then of row 1, and so on, the last row standing in for the rows a group's last block lacks. The forward
+    /// kernel then reads a step's weights from one pointer at fixed offsets: with separate row pointers AVX2's 16
+    /// general registers ran out and the kernel reloaded three of them from the stack at every step.
+    /// </summary>
+    private static void PackWeightBlocks(float* w, int rows, int kg, int depth, int tk, float* dst)
+    {
+        int blocks = CeilDiv(kg, tk), groups = rows / Math.Max(1, kg);
+        nint ws = (nint)w, ds = (nint)dst;
+        CpuParallel.For((long)groups * blocks, Math.Max(1, (1 << 16) / Math.Max(1, (long)tk * depth)), (first, last) =>
+        {
+            for (long item = first; item < last; item++)
+            {
+                long g = item / blocks;
+                int k0 = (int)(item % blocks) * tk;
+                float* to = (float*)ds + item * tk * depth;
+                for (int k = 0; k < tk; k++)
+                {
+                    float* from = (float*)ws + (g * kg + Math.Min(k0 + k, kg - 1)) * depth;
+                    for (int i = 0; i < depth; i++) to[(long)i * tk + k] = from[i];
+                }
+            }
+        });
+    }
+
     /// <summary>Backward weight through the direct kernel, or false when this layer has no direct plan.</summary>
     private static bool TryBackwardWeightDirect<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
         where T : unmanaged
@@ -169,9 +196,14 @@ public static unsafe partial class CpuConvolution
     {
         int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
         int depth = cg * d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
-        int tk = TK.Value, tv = TN.Value;
+        int tk = TK.Value, tv = TN.Value, blocks = CeilDiv(kg, tk);
         long inImage = (long)d.InChannels * hw, outImage = (long)d.OutChannels * pixels;
         int[] offsets = plan.Offsets(cg);
+        using var packed = Rent<float>((long)groups * blocks * tk * depth);
+        PackWeightBlocks(w, groups * kg, kg, depth, tk, (float*)packed.Pointer);
+        // Block b of group g: its TK weights of column row i at packed + ((g * blocks + b) * depth + i) * TK.
+        w = (float*)packed.Pointer;
+        long blockStride = (long)tk * depth;
         if (!s.WeightsOuter)
         {
             nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
@@ -183,15 +215,16 @@ public static unsafe partial class CpuConvolution
                     for (long item = first; item < last; item++)
                     {
                         int g = (int)(item % groups), n = (int)(item / groups);
-                        chunk.Stage<TV, TS>((float*)xs + n * inImage + (long)g * cg * hw, inImage, 1, parallel: false);
+                        chunk.Stage<TV, TS>((float*)xs + n * inImage + (long)g * cg * hw, inImage, 1,
+                            parallel: false);
                         float* yg = (float*)ys + n * outImage + (long)g * kg * pixels;
-                        float* wg = (float*)ws + (long)g * kg * depth;
+                        float* wg = (float*)ws + g * blocks * blockStride;
                         float* bg = bs == 0 ? null : (float*)bs + g * kg;
                         for (int v0 = 0; v0 < chunk.Vectors; v0 += tv)
                         {
                             for (int k0 = 0; k0 < kg; k0 += tk)
                                 DirectKernel<TV, TS, TK, TN>(chunk.Input, offset, chunk.Start + v0, chunk.Output + v0,
-                                    chunk.Left + v0, Math.Min(tv, chunk.Vectors - v0), wg + (long)k0 * depth, depth,
+                                    chunk.Left + v0, Math.Min(tv, chunk.Vectors - v0), wg + k0 * (long)depth, depth,
                                     Math.Min(tk, kg - k0), bg == null ? null : bg + k0, yg + (long)k0 * pixels,
                                     pixels);
                         }
@@ -203,7 +236,6 @@ public static unsafe partial class CpuConvolution
         using (var chunk = new StagedChunk(d, plan, s.Images))
         {
             nint ws = (nint)w, bs = (nint)bias;
-            int blocks = CeilDiv(kg, tk);
             for (int n0 = 0; n0 < d.Batch; n0 += s.Images)
             {
                 int nb = Math.Min(s.Images, d.Batch - n0);
@@ -211,7 +243,7 @@ public static unsafe partial class CpuConvolution
                 {
                     chunk.Stage<TV, TS>(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
                     nint ys = (nint)(y + n0 * outImage + (long)g * kg * pixels);
-                    float* wg = (float*)ws + (long)g * kg * depth;
+                    float* wg = (float*)ws + g * blocks * blockStride;
                     float* bg = bs == 0 ? null : (float*)bs + g * kg;
                     nint wgs = (nint)wg, bgs = (nint)bg;
                     var c = chunk;
@@ -223,9 +255,9 @@ public static unsafe partial class CpuConvolution
                             {
                                 int k0 = (int)b * tk;
                                 for (int v0 = 0; v0 < c.Vectors; v0 += tv)
-                                    DirectKernel<TV, TS, TK, TN>(c.Input, offset, c.Start + v0, c.Output + v0, c.Left + v0,
-                                        Math.Min(tv, c.Vectors - v0), (float*)wgs + (long)k0 * depth, depth,
-                                        Math.Min(tk, kg - k0), bgs == 0 ? null : (float*)bgs + k0,
+                                    DirectKernel<TV, TS, TK, TN>(c.Input, offset, c.Start + v0, c.Output + v0,
+                                        c.Left + v0, Math.Min(tv, c.Vectors - v0), (float*)wgs + b * blockStride,
+                                        depth, Math.Min(tk, kg - k0), bgs == 0 ? null : (float*)bgs + k0,
                                         (float*)ys + (long)k0 * pixels, pixels);
                             }
                         }
@@ -304,17 +336,30 @@ public static unsafe partial class CpuConvolution
         }
     }
 
-    /// <summary>
-    /// Backward weight over chunks of images that fit DirectInputBytes, in batch order: each chunk is staged by
-    /// all threads, then threads take blocks of the weight gradient, each summing over every pixel vector of the
-    /// chunk and adding the result (storing it for the first chunk).
-    /// </summary>
     private static void BackwardWeightDirect<TV, TS, TK, TI>(ConvolutionDescriptor d, DirectPlan plan, float* x,
         float* dy, float* dw)
         where TV : unmanaged
         where TS : struct, IMaskedSimd<TV>
         where TK : struct, IConstant
         where TI : struct, IConstant
+    {
+        // Planes of whole vectors need no masks (every LeNet and ResNet-18 layer with AVX2).
+        if (d.OutHeight * d.OutWidth % TS.Width == 0) BackwardWeightDirect<TV, TS, TK, TI, No>(d, plan, x, dy, dw);
+        else BackwardWeightDirect<TV, TS, TK, TI, Yes>(d, plan, x, dy, dw);
+    }
+
+    /// <summary>
+    /// Backward weight over chunks of images that fit DirectInputBytes, in batch order: each chunk is staged by
+    /// all threads, then threads take blocks of the weight gradient, each summing over every pixel vector of the
+    /// chunk and adding the result (storing it for the first chunk).
+    /// </summary>
+    private static void BackwardWeightDirect<TV, TS, TK, TI, TM>(ConvolutionDescriptor d, DirectPlan plan,
+        float* x, float* dy, float* dw)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+        where TK : struct, IConstant
+        where TI : struct, IConstant
+        where TM : struct, IFlag
     {
         int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
         int depth = cg * d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
@@ -348,8 +393,8 @@ public static unsafe partial class CpuConvolution
                             // Column rows outer: their TI rows of the chunk stay in L1 while the gradient rows
                             // of every channel block stream past from L2.
                             int i0 = (int)(b / kBlocks) * ti, k0 = (int)(b % kBlocks) * tk;
-                            DirectWeightKernel<TV, TS, TK, TI>(c.Input, offset + i0, c.Start, c.Output, c.Left, c.Vectors,
-                                (float*)dys + (long)k0 * pixels, pixels, Math.Min(tk, kg - k0),
+                            DirectWeightKernel<TV, TS, TK, TI, TM>(c.Input, offset + i0, c.Start, c.Output,
+                                c.Left, c.Vectors, (float*)dys + (long)k0 * pixels, pixels, Math.Min(tk, kg - k0),
                                 Math.Min(ti, depth - i0), (float*)dws + (long)k0 * depth + i0, depth, accumulate);
                         }
                     }
@@ -464,7 +509,8 @@ public static unsafe partial class CpuConvolution
                 for (long item = first; item < last; item++)
                 {
                     long i = item / cg, c = item % cg;
-                    plan.Stage<TV, TS>(d, (float*)xs + i * inImage + c * hw, Input + i * imageStride + c * plan.ChannelStride);
+                    plan.Stage<TV, TS>(d, (float*)xs + i * inImage + c * hw,
+                        Input + i * imageStride + c * plan.ChannelStride);
                 }
             });
             int vectors = plan.Vectors;

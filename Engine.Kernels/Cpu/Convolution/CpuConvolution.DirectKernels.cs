@@ -10,9 +10,10 @@ namespace Engine.Kernels.Cpu;
 public static unsafe partial class CpuConvolution
 {
     /// <summary>
-    /// y[k, output[v] + j] = bias[k] + sum over i &lt; depth of w[k, i] * xp[offsets[i] + start[v] + j] for
-    /// k &lt; kCount, v &lt; vCount, j &lt; left[v] (rows of y and of w ldy and depth apart): a block of TK output
-    /// channels by TN pixel vectors held in registers (TK * TN accumulators, TN inputs, a broadcast weight).
+    /// y[k, output[v] + j] = bias[k] + sum over i &lt; depth of w[i * TK + k] * xp[offsets[i] + start[v] + j] for
+    /// k &lt; kCount, v &lt; vCount, j &lt; left[v] (rows of y ldy apart; w a block of weights interleaved by
+    /// PackWeightBlocks): a block of TK output channels by TN pixel vectors held in registers (TK * TN
+    /// accumulators, TN inputs, a broadcast weight).
     /// Rows and vectors past the counts compute duplicates of the last valid ones and are not stored.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -23,14 +24,6 @@ public static unsafe partial class CpuConvolution
         where TK : struct, IConstant
         where TN : struct, IConstant
     {
-        float* w0 = w + (long)Math.Min(0, kCount - 1) * depth;
-        float* w1 = w + (long)Math.Min(1, kCount - 1) * depth;
-        float* w2 = w + (long)Math.Min(2, kCount - 1) * depth;
-        float* w3 = w + (long)Math.Min(3, kCount - 1) * depth;
-        float* w4 = w + (long)Math.Min(4, kCount - 1) * depth;
-        float* w5 = w + (long)Math.Min(5, kCount - 1) * depth;
-        float* w6 = w + (long)Math.Min(6, kCount - 1) * depth;
-        float* w7 = w + (long)Math.Min(7, kCount - 1) * depth;
         int s0 = start[Math.Min(0, vCount - 1)];
         int s1 = start[Math.Min(1, vCount - 1)];
         int s2 = start[Math.Min(2, vCount - 1)];
@@ -42,21 +35,21 @@ public static unsafe partial class CpuConvolution
         a40 = a41 = a42 = a43 = a50 = a51 = a52 = a53 = default;
         a60 = a61 = a62 = a63 = a70 = a71 = a72 = a73 = default;
         TV x1 = default, x2 = default, x3 = default;
-        for (int i = 0; i < depth; i++)
+        for (int i = 0; i < depth; i++, w += TK.Value)
         {
             float* p = xp + offsets[i];
             var x0 = TS.Load(p + s0);
             if (TN.Value > 1) x1 = TS.Load(p + s1);
             if (TN.Value > 2) x2 = TS.Load(p + s2);
             if (TN.Value > 3) x3 = TS.Load(p + s3);
-            var b0 = TS.Broadcast(w0[i]);
+            var b0 = TS.Broadcast(w[0]);
             a00 = TS.Fma(b0, x0, a00);
             if (TN.Value > 1) a01 = TS.Fma(b0, x1, a01);
             if (TN.Value > 2) a02 = TS.Fma(b0, x2, a02);
             if (TN.Value > 3) a03 = TS.Fma(b0, x3, a03);
             if (TK.Value > 1)
             {
-                var b1 = TS.Broadcast(w1[i]);
+                var b1 = TS.Broadcast(w[1]);
                 a10 = TS.Fma(b1, x0, a10);
                 if (TN.Value > 1) a11 = TS.Fma(b1, x1, a11);
                 if (TN.Value > 2) a12 = TS.Fma(b1, x2, a12);
@@ -64,7 +57,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TK.Value > 2)
             {
-                var b2 = TS.Broadcast(w2[i]);
+                var b2 = TS.Broadcast(w[2]);
                 a20 = TS.Fma(b2, x0, a20);
                 if (TN.Value > 1) a21 = TS.Fma(b2, x1, a21);
                 if (TN.Value > 2) a22 = TS.Fma(b2, x2, a22);
@@ -72,7 +65,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TK.Value > 3)
             {
-                var b3 = TS.Broadcast(w3[i]);
+                var b3 = TS.Broadcast(w[3]);
                 a30 = TS.Fma(b3, x0, a30);
                 if (TN.Value > 1) a31 = TS.Fma(b3, x1, a31);
                 if (TN.Value > 2) a32 = TS.Fma(b3, x2, a32);
@@ -80,7 +73,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TK.Value > 4)
             {
-                var b4 = TS.Broadcast(w4[i]);
+                var b4 = TS.Broadcast(w[4]);
                 a40 = TS.Fma(b4, x0, a40);
                 if (TN.Value > 1) a41 = TS.Fma(b4, x1, a41);
                 if (TN.Value > 2) a42 = TS.Fma(b4, x2, a42);
@@ -88,7 +81,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TK.Value > 5)
             {
-                var b5 = TS.Broadcast(w5[i]);
+                var b5 = TS.Broadcast(w[5]);
                 a50 = TS.Fma(b5, x0, a50);
                 if (TN.Value > 1) a51 = TS.Fma(b5, x1, a51);
                 if (TN.Value > 2) a52 = TS.Fma(b5, x2, a52);
@@ -96,7 +89,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TK.Value > 6)
             {
-                var b6 = TS.Broadcast(w6[i]);
+                var b6 = TS.Broadcast(w[6]);
                 a60 = TS.Fma(b6, x0, a60);
                 if (TN.Value > 1) a61 = TS.Fma(b6, x1, a61);
                 if (TN.Value > 2) a62 = TS.Fma(b6, x2, a62);
@@ -104,7 +97,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TK.Value > 7)
             {
-                var b7 = TS.Broadcast(w7[i]);
+                var b7 = TS.Broadcast(w[7]);
                 a70 = TS.Fma(b7, x0, a70);
                 if (TN.Value > 1) a71 = TS.Fma(b7, x1, a71);
                 if (TN.Value > 2) a72 = TS.Fma(b7, x2, a72);
@@ -124,16 +117,19 @@ public static unsafe partial class CpuConvolution
     /// <summary>
     /// dw[k, i] = (accumulate ? dw[k, i] : 0) + sum over v &lt; count, j &lt; left[v] of dy[k, output[v] + j] *
     /// xp[offsets[i] + start[v] + j] for k &lt; kCount, i &lt; iCount (rows of dy and dw ldy and depth apart): a
-    /// block of TK output channels by TI column rows, each a vector of 16 lane sums in a register, summed across
+    /// block of TK output channels by TI column rows, each a vector of lane sums in a register, summed across
     /// the lanes at the end. Rows past the counts compute duplicates of the last valid ones and are not stored.
+    /// TM says whether some vectors are partial (planes not a whole number of vectors): only then are the loads
+    /// masked, which with AVX2 costs a vector-port operation per load and six to build each mask.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void DirectWeightKernel<TV, TS, TK, TI>(float* xp, int* offsets, int* start, int* output,
+    private static void DirectWeightKernel<TV, TS, TK, TI, TM>(float* xp, int* offsets, int* start, int* output,
         int* left, int count, float* dy, int ldy, int kCount, int iCount, float* dw, int depth, bool accumulate)
         where TV : unmanaged
         where TS : struct, IMaskedSimd<TV>
         where TK : struct, IConstant
         where TI : struct, IConstant
+        where TM : struct, IFlag
     {
         float* dy0 = dy + (long)Math.Min(0, kCount - 1) * ldy;
         float* dy1 = dy + (long)Math.Min(1, kCount - 1) * ldy;
@@ -160,15 +156,15 @@ public static unsafe partial class CpuConvolution
         {
             // The last vector of an image is masked to it on both sides: lanes past the plane read neither the
             // gradient nor whatever the staged input holds there.
-            var mask = TS.Mask(0, left[v]);
+            var mask = TM.Value ? TS.Mask(0, left[v]) : default;
             int o = output[v], s = start[v];
-            var g0 = TS.MaskLoad(dy0 + o, mask);
-            if (TK.Value > 1) g1 = TS.MaskLoad(dy1 + o, mask);
-            if (TK.Value > 2) g2 = TS.MaskLoad(dy2 + o, mask);
-            if (TK.Value > 3) g3 = TS.MaskLoad(dy3 + o, mask);
-            if (TK.Value > 4) g4 = TS.MaskLoad(dy4 + o, mask);
-            if (TK.Value > 5) g5 = TS.MaskLoad(dy5 + o, mask);
-            var c0 = TS.MaskLoad(x0 + s, mask);
+            var g0 = LoadPart<TV, TS, TM>(dy0 + o, mask);
+            if (TK.Value > 1) g1 = LoadPart<TV, TS, TM>(dy1 + o, mask);
+            if (TK.Value > 2) g2 = LoadPart<TV, TS, TM>(dy2 + o, mask);
+            if (TK.Value > 3) g3 = LoadPart<TV, TS, TM>(dy3 + o, mask);
+            if (TK.Value > 4) g4 = LoadPart<TV, TS, TM>(dy4 + o, mask);
+            if (TK.Value > 5) g5 = LoadPart<TV, TS, TM>(dy5 + o, mask);
+            var c0 = LoadPart<TV, TS, TM>(x0 + s, mask);
             a00 = TS.Fma(g0, c0, a00);
             if (TK.Value > 1) a10 = TS.Fma(g1, c0, a10);
             if (TK.Value > 2) a20 = TS.Fma(g2, c0, a20);
@@ -177,7 +173,7 @@ public static unsafe partial class CpuConvolution
             if (TK.Value > 5) a50 = TS.Fma(g5, c0, a50);
             if (TI.Value > 1)
             {
-                var c1 = TS.MaskLoad(x1 + s, mask);
+                var c1 = LoadPart<TV, TS, TM>(x1 + s, mask);
                 a01 = TS.Fma(g0, c1, a01);
                 if (TK.Value > 1) a11 = TS.Fma(g1, c1, a11);
                 if (TK.Value > 2) a21 = TS.Fma(g2, c1, a21);
@@ -187,7 +183,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TI.Value > 2)
             {
-                var c2 = TS.MaskLoad(x2 + s, mask);
+                var c2 = LoadPart<TV, TS, TM>(x2 + s, mask);
                 a02 = TS.Fma(g0, c2, a02);
                 if (TK.Value > 1) a12 = TS.Fma(g1, c2, a12);
                 if (TK.Value > 2) a22 = TS.Fma(g2, c2, a22);
@@ -197,7 +193,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TI.Value > 3)
             {
-                var c3 = TS.MaskLoad(x3 + s, mask);
+                var c3 = LoadPart<TV, TS, TM>(x3 + s, mask);
                 a03 = TS.Fma(g0, c3, a03);
                 if (TK.Value > 1) a13 = TS.Fma(g1, c3, a13);
                 if (TK.Value > 2) a23 = TS.Fma(g2, c3, a23);
@@ -207,7 +203,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TI.Value > 4)
             {
-                var c4 = TS.MaskLoad(x4 + s, mask);
+                var c4 = LoadPart<TV, TS, TM>(x4 + s, mask);
                 a04 = TS.Fma(g0, c4, a04);
                 if (TK.Value > 1) a14 = TS.Fma(g1, c4, a14);
                 if (TK.Value > 2) a24 = TS.Fma(g2, c4, a24);
@@ -217,7 +213,7 @@ public static unsafe partial class CpuConvolution
             }
             if (TI.Value > 5)
             {
-                var c5 = TS.MaskLoad(x5 + s, mask);
+                var c5 = LoadPart<TV, TS, TM>(x5 + s, mask);
                 a05 = TS.Fma(g0, c5, a05);
                 if (TK.Value > 1) a15 = TS.Fma(g1, c5, a15);
                 if (TK.Value > 2) a25 = TS.Fma(g2, c5, a25);
@@ -238,6 +234,14 @@ public static unsafe partial class CpuConvolution
         if (TK.Value > 5)
             StoreSums<TV, TS>(dw + 5 * depth, 5, kCount, iCount, accumulate, a50, a51, a52, a53, a54, a55);
     }
+
+    /// <summary>A load masked to the lanes in the mask when TM is set, else a plain one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV LoadPart<TV, TS, TM>(float* p, TV mask)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+        where TM : struct, IFlag =>
+        TM.Value ? TS.MaskLoad(p, mask) : TS.Load(p);
 
     /// <summary>Row k of an output block: its valid vectors plus the bias, each masked to its plane's end.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -292,6 +296,22 @@ public static unsafe partial class CpuConvolution
     private interface IConstant
     {
         static abstract int Value { get; }
+    }
+
+    /// <summary>A compile-time flag, as <see cref="IConstant"/> is a count.</summary>
+    private interface IFlag
+    {
+        static abstract bool Value { get; }
+    }
+
+    private readonly struct Yes : IFlag
+    {
+        public static bool Value => true;
+    }
+
+    private readonly struct No : IFlag
+    {
+        public static bool Value => false;
     }
 
     private readonly struct Count1 : IConstant

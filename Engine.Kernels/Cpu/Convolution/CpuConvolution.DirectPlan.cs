@@ -61,7 +61,7 @@ public static unsafe partial class CpuConvolution
 
         private bool Padded => Phases.Length == 0;
 
-        /// <summary>The plan for pixel vectors of <paramref name="width"/> floats, or null for stride above 2.</summary>
+        /// <summary>The plan for pixel vectors of <paramref name="width"/> floats; null for stride over 2.</summary>
         public static DirectPlan? Create(ConvolutionDescriptor d, int width)
         {
             if (width == 0 || d.StrideW > 2) return null;

@@ -153,11 +153,11 @@ public static unsafe partial class CpuConvolution
 
     /// <summary>
     /// Whether the direct kernels may run this pass of this layer (they run it when it also has a direct plan: float
-    /// with AVX-512 or AVX2 + FMA). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass; backward data
-    /// except with few input channels and no groups (LeNet's layers: the transposed convolution then has a 1- to
-    /// 6-channel output, whose input staging costs more than the product); and backward weight while the weight
-    /// gradient is small (LeNet, ResNet's stem and downsampling layers, depthwise): larger ones stream the column
-    /// rows from L2 for each block, where the packed GEMM is faster.
+    /// with AVX-512 or AVX2 + FMA). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass;
+    /// backward data except with few input channels and no groups (LeNet's layers: the transposed convolution then
+    /// has a 1- to 6-channel output, whose input staging costs more than the product); and backward weight while the
+    /// weight gradient is small (LeNet, ResNet's stem and downsampling layers, depthwise): larger ones stream the
+    /// column rows from L2 for each block, where the packed GEMM is faster.
     /// </summary>
     private static bool UseDirect(ConvolutionDescriptor d, Pass pass) => Path switch
     {

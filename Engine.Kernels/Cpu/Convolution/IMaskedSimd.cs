@@ -19,7 +19,7 @@ internal interface IMaskedSimd<TV> : ISimdFloat<TV>
     /// <summary>A mask of lanes [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.</summary>
     static abstract TV Mask(int lo, int hi);
 
-    /// <summary>The lanes in the mask from p, zero elsewhere; masked-off lanes are not read (and cannot fault).</summary>
+    /// <summary>The lanes in the mask from p, zero elsewhere; masked-off lanes are not read (cannot fault).</summary>
     static abstract unsafe TV MaskLoad(float* p, TV mask);
 
     /// <summary>Stores the lanes in the mask to p; the others are not written.</summary>
