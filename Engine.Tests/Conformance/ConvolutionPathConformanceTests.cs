@@ -172,39 +172,45 @@ public class ConvolutionPathConformanceTests
     }
 
     /// <summary>
-    /// The automatic choice runs the direct kernels wherever they exist (float with AVX-512 or AVX2 + FMA): for
-    /// the forward pass of LeNet's and ResNet-18's layers, and for the passes the choice keeps for them; elsewhere
-    /// (Vector128, scalar) it runs the packed GEMM.
+    /// The automatic choice runs the direct kernels wherever they exist (float with AVX-512 or AVX2 + FMA) for the
+    /// passes it keeps them for: on LeNet's and ResNet-18's layers, the forward pass, backward data of stride-1
+    /// layers with 8 or more input channels, and backward weight of small weights; with AVX2, not on 4x4 planes nor
+    /// for the weight gradient of more than 16 output channels. Elsewhere (Vector128, scalar) the packed GEMM runs.
     /// </summary>
     [Test]
     public void AutomaticChoiceRunsTheDirectKernelsOnAvx512AndAvx2()
     {
-        bool direct = CpuInstructionSet.Active is CpuVectorPath.Vector512 or CpuVectorPath.Vector256 &&
+        bool avx2 = CpuInstructionSet.Active == CpuVectorPath.Vector256 &&
             System.Runtime.Intrinsics.X86.Fma.IsSupported;
-        var expected = direct ? CpuConvolutionPath.Direct : CpuConvolutionPath.Packed;
-        var layers = new[]
+        bool avx512 = CpuInstructionSet.Active == CpuVectorPath.Vector512;
+        var layers = new (ConvolutionDescriptor, bool[], bool[])[]
         {
-            // LeNet conv2, ResNet-18's 3x3 layers at 32x32 and 4x4, a strided one and a 1x1 shortcut.
-            (new ConvolutionDescriptor(2, 6, 12, 12, 16, 5, 5), new[] { true, false, true }),
-            (new ConvolutionDescriptor(2, 64, 32, 32, 64, 3, 3, padH: 1, padW: 1), new[] { true, true, false }),
-            (new ConvolutionDescriptor(2, 512, 4, 4, 512, 3, 3, padH: 1, padW: 1), new[] { true, true, false }),
-            (new ConvolutionDescriptor(2, 64, 32, 32, 128, 3, 3, 2, 2, 1, 1), new[] { true, false, false }),
-            (new ConvolutionDescriptor(2, 64, 32, 32, 128, 1, 1, 2, 2), new[] { true, false, true }),
+            // LeNet conv2, ResNet-18's 3x3 layers at 32x32 and 4x4, its stem, a strided layer, a 1x1 shortcut;
+            // which passes run direct with AVX-512 and with AVX2.
+            (new(2, 6, 12, 12, 16, 5, 5), [true, false, true], [true, false, true]),
+            (new(2, 64, 32, 32, 64, 3, 3, padH: 1, padW: 1), [true, true, false], [true, true, false]),
+            (new(2, 512, 4, 4, 512, 3, 3, padH: 1, padW: 1), [true, true, false], [false, false, false]),
+            (new(2, 3, 32, 32, 64, 3, 3, padH: 1, padW: 1), [true, false, true], [true, false, false]),
+            (new(2, 64, 32, 32, 128, 3, 3, 2, 2, 1, 1), [true, false, false], [true, false, false]),
+            (new(2, 64, 32, 32, 128, 1, 1, 2, 2), [true, false, true], [true, false, false]),
         };
-        foreach (var (d, passes) in layers)
+        foreach (var (d, wide, narrow) in layers)
         {
+            bool[] direct = avx512 ? wide : avx2 ? narrow : [false, false, false];
             var rng = new Random(29);
             float[] x = TestData.Uniform(rng, d.InputSize), w = TestData.Uniform(rng, d.WeightSize);
             float[] dy = TestData.Uniform(rng, d.OutputSize);
             float[] y = new float[d.OutputSize], dx = new float[d.InputSize], dw = new float[d.WeightSize];
             CpuConvolution.Forward<float>(d, x, w, [], y);
-            CpuConvolution.LastPath.ShouldBe(passes[0] ? expected : CpuConvolutionPath.Packed, $"{d} forward");
+            CpuConvolution.LastPath.ShouldBe(Expected(direct[0]), $"{d} forward");
             CpuConvolution.BackwardData<float>(d, dy, w, dx);
-            CpuConvolution.LastPath.ShouldBe(passes[1] ? expected : CpuConvolutionPath.Packed, $"{d} backward data");
+            CpuConvolution.LastPath.ShouldBe(Expected(direct[1]), $"{d} backward data");
             CpuConvolution.BackwardWeight<float>(d, x, dy, dw);
-            CpuConvolution.LastPath.ShouldBe(passes[2] ? expected : CpuConvolutionPath.Packed,
-                $"{d} backward weight");
+            CpuConvolution.LastPath.ShouldBe(Expected(direct[2]), $"{d} backward weight");
         }
+
+        static CpuConvolutionPath Expected(bool direct) =>
+            direct ? CpuConvolutionPath.Direct : CpuConvolutionPath.Packed;
     }
 
     /// <summary>
