@@ -6,7 +6,8 @@
 #   tools/bench/interleave.sh OUTDIR PATH THREADS ROUNDS SUITE FILTER [FILTER ...]
 #   tools/bench/interleave.sh artifacts/conv-avx2 Vector256 1 3 conv lenet.conv1 lenet.conv2 resnet.l1
 # PATH is Vector512 (both sides as detected) or Vector256 (the engine with DOTNET_EnableAVX512=0, PyTorch with
-# OpenBLAS's Haswell kernels and oneDNN and ATen capped at AVX2). Then:
+# OpenBLAS's Haswell kernels and oneDNN and ATen capped at AVX2). ENGINE_BASELINE=path/to/Engine.Bench.dll adds an
+# earlier build of the engine as a third side (files base-*.jsonl), run just before the current one. Then:
 #   python3 tools/bench/compare.py --engine OUTDIR/engine-*.jsonl --torch OUTDIR/torch-*.jsonl
 set -euo pipefail
 out=${1:?usage: tools/bench/interleave.sh OUTDIR PATH THREADS ROUNDS SUITE FILTER [FILTER ...]}
@@ -30,10 +31,14 @@ case "$path" in
 esac
 for round in $(seq 1 "$rounds"); do
   for filter in "$@"; do
-    tag="$path-$suite-$filter-t$threads-r$round"
+    tag="$path-$suite-$filter-t$threads-r$round-$(date -u +%H%M%S)"
     tag=${tag// /_}
     args=($suite --threads "$threads" $opts --filter "$filter")
     echo "$(date -u +%H:%M:%S) $tag load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/load.txt"
+    if [ -n "${ENGINE_BASELINE:-}" ]; then
+      env "${engine_env[@]}" dotnet "$ENGINE_BASELINE" "${args[@]}" --out "$out/base-$tag.jsonl" > /dev/null \
+        2> "$out/base-$tag.err"
+    fi
     env "${engine_env[@]}" $bench "${args[@]}" --out "$out/engine-$tag.jsonl" > /dev/null 2> "$out/engine-$tag.err"
     env "${torch_env[@]}" $torch "${args[@]}" --out "$out/torch-$tag.jsonl" > /dev/null 2> "$out/torch-$tag.err"
   done

@@ -27,6 +27,9 @@ internal interface IMaskedSimd<TV> : ISimdFloat<TV>
 
     /// <summary>Elements 0, 2, 4, ... of the 2 * Width values lo:hi: every other input of a stride-2 row.</summary>
     static abstract TV Even(TV lo, TV hi);
+
+    /// <summary>The lanes of v onto the even lanes of two vectors (first half, second half); odd lanes 0.</summary>
+    static abstract (TV Low, TV High) SpreadEven(TV v);
 }
 
 /// <summary>Vector512 with AVX-512 masks.</summary>
@@ -80,6 +83,16 @@ internal readonly struct Masked512 : IMaskedSimd<Vector512<float>>
     public static Vector512<float> Even(Vector512<float> lo, Vector512<float> hi) =>
         Avx512F.PermuteVar16x32x2(lo, Vector512.Create(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30),
             hi);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector512<float> Low, Vector512<float> High) SpreadEven(Vector512<float> v)
+    {
+        // Index 16 is the second operand's first lane: zero.
+        var low = Vector512.Create(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
+        var high = Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+        return (Avx512F.PermuteVar16x32x2(v, low, Vector512<float>.Zero),
+            Avx512F.PermuteVar16x32x2(v, high, Vector512<float>.Zero));
+    }
 }
 
 /// <summary>
@@ -135,4 +148,12 @@ internal readonly struct Masked256 : IMaskedSimd<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Even(Vector256<float> lo, Vector256<float> hi) =>
         Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0x88).AsDouble(), 0xD8).AsSingle();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static (Vector256<float> Low, Vector256<float> High) SpreadEven(Vector256<float> v)
+    {
+        var even = Vector256.Create(-1, 0, -1, 0, -1, 0, -1, 0).AsSingle();
+        return (Avx2.PermuteVar8x32(v, Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3)) & even,
+            Avx2.PermuteVar8x32(v, Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7)) & even);
+    }
 }
