@@ -7,7 +7,8 @@ namespace Engine.Tests.Conformance;
 
 /// <summary>
 /// Every convolution case of <see cref="ConvolutionConformanceTests"/> through each implementation in turn (tiles,
-/// packed GEMM, direct), and the packed path with column budgets small enough to split batches and images into
+/// packed GEMM, direct, and the Vector256 forms of the padded-plane im2col and of the direct kernels, which an
+/// AVX-512 machine runs too), and the packed path with column budgets small enough to split batches and images into
 /// several blocks, against the naive reference; and each implementation's results across thread counts.
 /// </summary>
 [TestFixture]
@@ -20,7 +21,7 @@ public class ConvolutionPathConformanceTests
 
     public static IEnumerable<TestCaseData> PathCases()
     {
-        foreach (var path in new[] { "Tiles", "Packed", "Packed256", "Direct" })
+        foreach (var path in new[] { "Tiles", "Packed", "Packed256", "Direct", "Direct256" })
         {
             foreach (var data in ConvolutionConformanceTests.Cases())
             {
@@ -33,6 +34,8 @@ public class ConvolutionPathConformanceTests
             yield return new TestCaseData("Packed", d, bias).SetArgDisplayNames("Packed", name);
         foreach (var (name, d, bias) in BlockCases())
             yield return new TestCaseData("Direct", d, bias).SetArgDisplayNames("Direct", name);
+        foreach (var (name, d, bias) in BlockCases())
+            yield return new TestCaseData("Direct256", d, bias).SetArgDisplayNames("Direct256", name);
     }
 
     /// <summary>Shapes that put block edges where they matter: odd batches, wide images, groups, 1x1.</summary>
@@ -102,6 +105,7 @@ public class ConvolutionPathConformanceTests
     [TestCase("Packed")]
     [TestCase("Packed256")]
     [TestCase("Direct")]
+    [TestCase("Direct256")]
     public void ResultsDoNotDependOnTheThreadCount(string path)
     {
         var cases = new[]
@@ -168,6 +172,48 @@ public class ConvolutionPathConformanceTests
     }
 
     /// <summary>
+    /// The automatic choice runs the direct kernels wherever they exist (float with AVX-512 or AVX2 + FMA) for the
+    /// passes it keeps them for: on LeNet's and ResNet-18's layers, the forward pass, backward data of stride-1
+    /// layers with 8 or more input channels, and backward weight of small weights; with AVX2, not on 4x4 planes nor
+    /// for the weight gradient of more than 16 output channels. Elsewhere (Vector128, scalar) the packed GEMM runs.
+    /// </summary>
+    [Test]
+    public void AutomaticChoiceRunsTheDirectKernelsOnAvx512AndAvx2()
+    {
+        bool avx2 = CpuInstructionSet.Active == CpuVectorPath.Vector256 &&
+            System.Runtime.Intrinsics.X86.Fma.IsSupported;
+        bool avx512 = CpuInstructionSet.Active == CpuVectorPath.Vector512;
+        var layers = new (ConvolutionDescriptor, bool[], bool[])[]
+        {
+            // LeNet conv2, ResNet-18's 3x3 layers at 32x32 and 4x4, its stem, a strided layer, a 1x1 shortcut;
+            // which passes run direct with AVX-512 and with AVX2.
+            (new(2, 6, 12, 12, 16, 5, 5), [true, false, true], [true, false, true]),
+            (new(2, 64, 32, 32, 64, 3, 3, padH: 1, padW: 1), [true, true, false], [true, true, false]),
+            (new(2, 512, 4, 4, 512, 3, 3, padH: 1, padW: 1), [true, true, false], [false, false, false]),
+            (new(2, 3, 32, 32, 64, 3, 3, padH: 1, padW: 1), [true, false, true], [true, false, false]),
+            (new(2, 64, 32, 32, 128, 3, 3, 2, 2, 1, 1), [true, false, false], [true, false, false]),
+            (new(2, 64, 32, 32, 128, 1, 1, 2, 2), [true, false, true], [true, false, false]),
+        };
+        foreach (var (d, wide, narrow) in layers)
+        {
+            bool[] direct = avx512 ? wide : avx2 ? narrow : [false, false, false];
+            var rng = new Random(29);
+            float[] x = TestData.Uniform(rng, d.InputSize), w = TestData.Uniform(rng, d.WeightSize);
+            float[] dy = TestData.Uniform(rng, d.OutputSize);
+            float[] y = new float[d.OutputSize], dx = new float[d.InputSize], dw = new float[d.WeightSize];
+            CpuConvolution.Forward<float>(d, x, w, [], y);
+            CpuConvolution.LastPath.ShouldBe(Expected(direct[0]), $"{d} forward");
+            CpuConvolution.BackwardData<float>(d, dy, w, dx);
+            CpuConvolution.LastPath.ShouldBe(Expected(direct[1]), $"{d} backward data");
+            CpuConvolution.BackwardWeight<float>(d, x, dy, dw);
+            CpuConvolution.LastPath.ShouldBe(Expected(direct[2]), $"{d} backward weight");
+        }
+
+        static CpuConvolutionPath Expected(bool direct) =>
+            direct ? CpuConvolutionPath.Direct : CpuConvolutionPath.Packed;
+    }
+
+    /// <summary>
     /// Forward, backward data and backward weight with the path forced and the column budget set (0: default),
     /// into buffers filled with <paramref name="fill"/> so that an element left unwritten shows.
     /// </summary>
@@ -180,9 +226,11 @@ public class ConvolutionPathConformanceTests
         long savedBudget = CpuConvolution.ColumnBytes;
         try
         {
-            // Packed256: the packed path with the padded-plane im2col in its Vector256 (AVX2) form.
+            // Packed256 and Direct256: the packed path with the padded-plane im2col, and the direct kernels, in
+            // their Vector256 (AVX2) form.
             CpuConvolution.PlanesWithVector256 = path == "Packed256";
-            CpuConvolution.Path = Enum.Parse<CpuConvolutionPath>(path == "Packed256" ? "Packed" : path);
+            CpuConvolution.DirectWithVector256 = path == "Direct256";
+            CpuConvolution.Path = Enum.Parse<CpuConvolutionPath>(path.Replace("256", ""));
             if (budget > 0) CpuConvolution.ColumnBytes = budget;
             CpuConvolution.Forward<T>(d, x, w, b, y);
             CpuConvolution.BackwardData<T>(d, dy, w, dx);
@@ -191,6 +239,7 @@ public class ConvolutionPathConformanceTests
         finally
         {
             CpuConvolution.PlanesWithVector256 = false;
+            CpuConvolution.DirectWithVector256 = false;
             CpuConvolution.Path = savedPath;
             CpuConvolution.ColumnBytes = savedBudget;
         }

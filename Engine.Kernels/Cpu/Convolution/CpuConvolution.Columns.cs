@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Cpu;
 
@@ -155,63 +154,54 @@ public static unsafe partial class CpuConvolution
     }
 
     /// <summary>
-    /// seg[q - ow0] = xRow[q * stride] for q in [a, b) and 0 for the rest of [ow0, ow1). Floats with AVX-512 use
-    /// masked loads, 16 outputs at a time: lanes outside [a, b) are neither read nor faulted on; with AVX2, stride 2
-    /// takes 8 outputs at a time from whole vectors inside [a, b).
+    /// seg[q - ow0] = xRow[q * stride] for q in [a, b) and 0 for the rest of [ow0, ow1). Floats with AVX-512 or
+    /// AVX2 use masked loads, a vector of outputs at a time: lanes outside [a, b) are neither read nor faulted on.
     /// </summary>
     private static void GatherSegment<T>(T* xRow, int stride, int ow0, int ow1, int a, int b, T* seg)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && stride <= 2)
+        if (typeof(T) == typeof(float) && stride <= 2 && Masked512.IsSupported)
         {
-            GatherSegment512((float*)xRow, stride, ow0, ow1, a, b, (float*)seg);
+            GatherSegment<Vector512<float>, Masked512>((float*)xRow, stride, ow0, ow1, a, b, (float*)seg);
+            return;
+        }
+        if (typeof(T) == typeof(float) && stride <= 2 && Masked256.IsSupported)
+        {
+            GatherSegment<Vector256<float>, Masked256>((float*)xRow, stride, ow0, ow1, a, b, (float*)seg);
             return;
         }
         new Span<T>(seg, a - ow0).Clear();
-        if (stride == 1)
-        {
-            new ReadOnlySpan<T>(xRow + a, b - a).CopyTo(new Span<T>(seg + (a - ow0), b - a));
-        }
-        else
-        {
-            int q = a;
-            if (typeof(T) == typeof(float) && Avx2.IsSupported && stride == 2)
-            {
-                // Eight outputs from two vectors' even lanes; q + 8 < b keeps the odd lane read last inside the row.
-                for (; q + 8 < b; q += 8)
-                {
-                    float* src = (float*)xRow + 2 * q;
-                    EvenLanes256(Vector256.Load(src), Vector256.Load(src + 8)).Store((float*)seg + (q - ow0));
-                }
-            }
-            for (; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
-        }
+        if (stride == 1) new ReadOnlySpan<T>(xRow + a, b - a).CopyTo(new Span<T>(seg + (a - ow0), b - a));
+        else for (int q = a; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
         new Span<T>(seg + (b - ow0), ow1 - b).Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GatherSegment512(float* xRow, int stride, int ow0, int ow1, int a, int b, float* seg)
+    private static void GatherSegment<TV, TS>(float* xRow, int stride, int ow0, int ow1, int a, int b, float* seg)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
     {
-        for (int q0 = ow0; q0 < ow1; q0 += 16)
+        int width = TS.Width;
+        for (int q0 = ow0; q0 < ow1; q0 += width)
         {
-            int n = Math.Min(16, ow1 - q0);
+            int n = Math.Min(width, ow1 - q0);
             int va = Math.Clamp(a - q0, 0, n), vb = Math.Clamp(b - q0, va, n);
-            Vector512<float> v;
+            TV v;
             if (stride == 1)
             {
-                v = Avx512F.MaskLoad(xRow + q0, LaneMask(va, vb), Vector512<float>.Zero);
+                v = TS.MaskLoad(xRow + q0, TS.Mask(va, vb));
             }
             else
             {
                 // Inputs 2 * va .. 2 * (vb - 1) of two vectors, then the even lanes of the pair.
                 float* src = xRow + 2 * q0;
-                var low = Avx512F.MaskLoad(src, LaneMask(2 * va, 2 * vb - 1), Vector512<float>.Zero);
-                var high = Avx512F.MaskLoad(src + 16, LaneMask(2 * va - 16, 2 * vb - 17), Vector512<float>.Zero);
-                v = Avx512F.PermuteVar16x32x2(low, EvenLanes, high);
+                var low = TS.MaskLoad(src, TS.Mask(2 * va, 2 * vb - 1));
+                var high = TS.MaskLoad(src + width, TS.Mask(2 * va - width, 2 * vb - 1 - width));
+                v = TS.Even(low, high);
             }
             float* dst = seg + (q0 - ow0);
-            if (n == 16) v.Store(dst);
-            else Avx512F.MaskStore(dst, LaneMask(0, n), v);
+            if (n == width) TS.Store(v, dst);
+            else TS.MaskStore(dst, TS.Mask(0, n), v);
         }
     }
 
@@ -219,110 +209,113 @@ public static unsafe partial class CpuConvolution
     private static void ScatterAddSegment<T>(T* src, int stride, int ow0, int a, int b, T* dxRow)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported && stride <= 2)
+        if (typeof(T) == typeof(float) && stride <= 2 && Masked512.IsSupported)
         {
-            ScatterAddSegment512((float*)src, stride, ow0, a, b, (float*)dxRow);
+            ScatterAddSegment<Vector512<float>, Masked512>((float*)src, stride, ow0, a, b, (float*)dxRow);
             return;
         }
-        int q = a;
-        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated && stride == 1)
+        if (typeof(T) == typeof(float) && stride <= 2 && Masked256.IsSupported)
         {
-            for (; q + 8 <= b; q += 8)
-            {
-                float* dst = (float*)dxRow + q;
-                (Vector256.Load(dst) + Vector256.Load((float*)src + (q - ow0))).Store(dst);
-            }
+            ScatterAddSegment<Vector256<float>, Masked256>((float*)src, stride, ow0, a, b, (float*)dxRow);
+            return;
         }
-        for (; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
+        for (int q = a; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
     }
 
-    // Elements 0, 2, .., 14 of the 16 in lo:hi: shuffle 0x88 takes elements 0 and 2 of each source per 128-bit lane,
-    // and the 64-bit permute 0xD8 (0, 2, 1, 3) puts the four pairs in order.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> EvenLanes256(Vector256<float> lo, Vector256<float> hi) =>
-        Avx2.Permute4x64(Avx.Shuffle(lo, hi, 0x88).AsDouble(), 0xD8).AsSingle();
-
-    private static void ScatterAddSegment512(float* src, int stride, int ow0, int a, int b, float* dxRow)
+    /// <summary>
+    /// <see cref="ScatterAddSegment{T}"/> a vector of values at a time (masked at the end); for stride 2 the values
+    /// are spread onto the even lanes of two vectors, whose odd lanes add zero: every element gets the one addition
+    /// the scalar loop gives it, so the bits do not depend on the width.
+    /// </summary>
+    private static void ScatterAddSegment<TV, TS>(float* src, int stride, int ow0, int a, int b, float* dxRow)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
     {
-        for (int q0 = a; q0 < b; q0 += 16)
+        int width = TS.Width;
+        for (int q0 = a; q0 < b; q0 += width)
         {
-            int n = Math.Min(16, b - q0);
-            var mask = LaneMask(0, n);
-            var v = Avx512F.MaskLoad(src + (q0 - ow0), mask, Vector512<float>.Zero);
+            int n = Math.Min(width, b - q0);
+            var mask = TS.Mask(0, n);
+            var v = TS.MaskLoad(src + (q0 - ow0), mask);
             if (stride == 1)
             {
                 float* dst = dxRow + q0;
-                Avx512F.MaskStore(dst, mask, Avx512F.MaskLoad(dst, mask, Vector512<float>.Zero) + v);
+                TS.MaskStore(dst, mask, TS.Add(TS.MaskLoad(dst, mask), v));
             }
             else
             {
-                // Spread the values onto the even lanes of two vectors; the odd lanes in between add zero.
                 float* dst = dxRow + 2 * q0;
-                var lowMask = LaneMask(0, 2 * n - 1);
-                var highMask = LaneMask(-16, 2 * n - 17);
-                var low = Avx512F.PermuteVar16x32x2(v, SpreadLow, Vector512<float>.Zero);
-                var high = Avx512F.PermuteVar16x32x2(v, SpreadHigh, Vector512<float>.Zero);
-                Avx512F.MaskStore(dst, lowMask, Avx512F.MaskLoad(dst, lowMask, Vector512<float>.Zero) + low);
-                Avx512F.MaskStore(dst + 16, highMask,
-                    Avx512F.MaskLoad(dst + 16, highMask, Vector512<float>.Zero) + high);
+                var lowMask = TS.Mask(0, 2 * n - 1);
+                var highMask = TS.Mask(-width, 2 * n - 1 - width);
+                var (low, high) = TS.SpreadEven(v);
+                TS.MaskStore(dst, lowMask, TS.Add(TS.MaskLoad(dst, lowMask), low));
+                TS.MaskStore(dst + width, highMask, TS.Add(TS.MaskLoad(dst + width, highMask), high));
             }
         }
     }
+
+    /// <summary>Elements 0, 2, .., 14 of the 16 in lo:hi.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> EvenLanes256(Vector256<float> lo, Vector256<float> hi) => Masked256.Even(lo, hi);
 
     /// <summary>dst[0, n) = src[0, n).</summary>
     private static void CopyRun<T>(T* src, T* dst, int n) where T : unmanaged
     {
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
-        {
-            float* s = (float*)src, t = (float*)dst;
-            int i = 0;
-            for (; i + 16 <= n; i += 16) Vector512.Load(s + i).Store(t + i);
-            if (i < n)
-            {
-                var mask = LaneMask(0, n - i);
-                Avx512F.MaskStore(t + i, mask, Avx512F.MaskLoad(s + i, mask, Vector512<float>.Zero));
-            }
-            return;
-        }
-        new ReadOnlySpan<T>(src, n).CopyTo(new Span<T>(dst, n));
+        if (typeof(T) == typeof(float) && Masked512.IsSupported)
+            AddRun<Vector512<float>, Masked512, No>((float*)src, 0f, (float*)dst, n);
+        else if (typeof(T) == typeof(float) && Masked256.IsSupported)
+            AddRun<Vector256<float>, Masked256, No>((float*)src, 0f, (float*)dst, n);
+        else
+            new ReadOnlySpan<T>(src, n).CopyTo(new Span<T>(dst, n));
     }
 
     /// <summary>dst[0, n) = src[0, n) + value.</summary>
     private static void AddRun<T>(T* src, T value, T* dst, int n) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && Avx512F.IsSupported)
+        float add = typeof(T) == typeof(float) ? Unsafe.BitCast<T, float>(value) : 0f;
+        if (typeof(T) == typeof(float) && Masked512.IsSupported)
         {
-            float* s = (float*)src, t = (float*)dst;
-            var add = Vector512.Create(Unsafe.BitCast<T, float>(value));
-            int i = 0;
-            for (; i + 16 <= n; i += 16) (Vector512.Load(s + i) + add).Store(t + i);
-            if (i < n)
-            {
-                var mask = LaneMask(0, n - i);
-                Avx512F.MaskStore(t + i, mask, Avx512F.MaskLoad(s + i, mask, Vector512<float>.Zero) + add);
-            }
+            AddRun<Vector512<float>, Masked512, Yes>((float*)src, add, (float*)dst, n);
             return;
         }
-        int j = 0;
-        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        if (typeof(T) == typeof(float) && Masked256.IsSupported)
         {
-            float* s = (float*)src, t = (float*)dst;
-            var add = Vector256.Create(Unsafe.BitCast<T, float>(value));
-            for (; j + 8 <= n; j += 8) (Vector256.Load(s + j) + add).Store(t + j);
+            AddRun<Vector256<float>, Masked256, Yes>((float*)src, add, (float*)dst, n);
+            return;
         }
-        for (; j < n; j++) dst[j] = src[j] + value;
+        for (int j = 0; j < n; j++) dst[j] = src[j] + value;
+    }
+
+    /// <summary>
+    /// dst[0, n) = src[0, n), plus value when TA is set: whole vectors, then one masked vector for the tail (a plane
+    /// of a 4x4 image is a single masked copy).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun<TV, TS, TA>(float* src, float value, float* dst, int n)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+        where TA : struct, IFlag
+    {
+        var add = TS.Broadcast(value);
+        int i = 0, width = TS.Width;
+        for (; i + width <= n; i += width)
+        {
+            var v = TS.Load(src + i);
+            TS.Store(TA.Value ? TS.Add(v, add) : v, dst + i);
+        }
+        if (i < n)
+        {
+            var mask = TS.Mask(0, n - i);
+            var v = TS.MaskLoad(src + i, mask);
+            TS.MaskStore(dst + i, mask, TA.Value ? TS.Add(v, add) : v);
+        }
     }
 
     /// <summary>
     /// A float mask of the lanes in [lo, hi) (all bits set there, clear elsewhere); empty when hi &lt;= lo.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> LaneMask(int lo, int hi)
-    {
-        var lanes = Vector512<int>.Indices;
-        return (Vector512.GreaterThanOrEqual(lanes, Vector512.Create(lo))
-            & Vector512.LessThan(lanes, Vector512.Create(hi))).AsSingle();
-    }
+    private static Vector512<float> LaneMask(int lo, int hi) => Masked512.Mask(lo, hi);
 
     /// <summary>Lanes 0, 2, ..., 30 of a pair of vectors: every other input of a stride-2 row.</summary>
     private static Vector512<int> EvenLanes =>
@@ -336,10 +329,6 @@ public static unsafe partial class CpuConvolution
     /// <summary>Values 0..7 onto the odd lanes, zero onto the even ones.</summary>
     private static Vector512<int> SpreadLowOdd =>
         Vector512.Create(16, 0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7);
-
-    /// <summary>Values 8..15 onto the even lanes, zero onto the odd ones.</summary>
-    private static Vector512<int> SpreadHigh =>
-        Vector512.Create(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
 
     /// <summary>The output columns [lo, hi) whose input column ow * stride + offset lies in [0, width).</summary>
     private static (int Lo, int Hi) ValidColumns(int offset, int stride, int width, int outWidth)

@@ -1,11 +1,12 @@
+using System.Runtime.Intrinsics;
 using Engine.Memory;
 
 namespace Engine.Kernels.Cpu;
 
-// The direct path (float, AVX-512): the passes as implicit GEMMs over the im2col matrix, which is never stored.
-// Each input channel is staged once per image (DirectPlan) so that any 16 consecutive output pixels of any column
-// row are one plain load, used at once by a block of output channels held in registers (CpuConvolution.
-// DirectKernels.cs):
+// The direct path (float; AVX-512 or AVX2 + FMA): the passes as implicit GEMMs over the im2col matrix, which is
+// never stored. Each input channel is staged once per image (DirectPlan) so that any W consecutive output pixels
+// of any column row are one plain load (W = 16 with AVX-512, 8 with AVX2), used at once by a block of output
+// channels held in registers (CpuConvolution.DirectKernels.cs, written once for both widths over IMaskedSimd):
 // - forward:          y (K/g x P) = w (K/g x CRS/g) * col, each output one chain of FMAs in (c, r, s) order;
 // - backward data:    for stride 1, the forward pass of the transposed convolution (dy with the flipped weights);
 // - backward weight:  dw (K/g x CRS/g) = dy * col^T, lane-wise sums over each chunk of images, then across lanes,
@@ -34,11 +35,20 @@ public static unsafe partial class CpuConvolution
     /// </summary>
     private const int ImageSkew = 16;
 
+    /// <summary>
+    /// Tests set this to run the direct kernels in their Vector256 (AVX2) form on an AVX-512 machine too.
+    /// </summary>
+    internal static bool DirectWithVector256 { get; set; }
+
+    /// <summary>Floats per pixel vector of the direct kernels: 16 (AVX-512), 8 (AVX2 + FMA), or 0 (none).</summary>
+    private static int DirectWidth =>
+        Masked512.IsSupported && !DirectWithVector256 ? 16 : Masked256.IsSupported ? 8 : 0;
+
     /// <summary>Forward through the direct kernel, or false when this layer has no direct plan.</summary>
     private static bool TryForwardDirect<T>(ConvolutionDescriptor d, T* x, T* w, T* bias, T* y)
         where T : unmanaged
     {
-        var plan = typeof(T) == typeof(float) ? DirectPlan.Create(d) : null;
+        var plan = typeof(T) == typeof(float) ? DirectPlan.Create(d, DirectWidth) : null;
         if (plan == null) return false;
         ForwardDirect(d, plan, (float*)x, (float*)w, (float*)bias, (float*)y);
         return true;
@@ -57,7 +67,7 @@ public static unsafe partial class CpuConvolution
         if (padH < 0 || padW < 0 || d.InputSize == 0) return false;
         var t = new ConvolutionDescriptor(d.Batch, d.OutChannels, d.OutHeight, d.OutWidth, d.InChannels, d.KernelH,
             d.KernelW, 1, 1, padH, padW, d.DilationH, d.DilationW, d.Groups);
-        var plan = DirectPlan.Create(t);
+        var plan = DirectPlan.Create(t, DirectWidth);
         if (plan == null) return false;
         int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup, taps = d.KernelH * d.KernelW;
         using var flipped = Rent<float>(d.WeightSize);
@@ -94,11 +104,38 @@ public static unsafe partial class CpuConvolution
         }
     }
 
+    /// <summary>
+    /// Interleaves the weights (rows of <paramref name="depth"/> values, groups of <paramref name="kg"/> rows) in
+    /// blocks of <paramref name="tk"/> rows: dst holds, block after block, the block's tk values of column row 0,
+    /// then of row 1, and so on, the last row standing in for the rows a group's last block lacks. The forward
+    /// kernel then reads a step's weights from one pointer at fixed offsets: with separate row pointers AVX2's 16
+    /// general registers ran out and the kernel reloaded three of them from the stack at every step.
+    /// </summary>
+    private static void PackWeightBlocks(float* w, int rows, int kg, int depth, int tk, float* dst)
+    {
+        int blocks = CeilDiv(kg, tk), groups = rows / Math.Max(1, kg);
+        nint ws = (nint)w, ds = (nint)dst;
+        CpuParallel.For((long)groups * blocks, Math.Max(1, (1 << 16) / Math.Max(1, (long)tk * depth)), (first, last) =>
+        {
+            for (long item = first; item < last; item++)
+            {
+                long g = item / blocks;
+                int k0 = (int)(item % blocks) * tk;
+                float* to = (float*)ds + item * tk * depth;
+                for (int k = 0; k < tk; k++)
+                {
+                    float* from = (float*)ws + (g * kg + Math.Min(k0 + k, kg - 1)) * depth;
+                    for (int i = 0; i < depth; i++) to[(long)i * tk + k] = from[i];
+                }
+            }
+        });
+    }
+
     /// <summary>Backward weight through the direct kernel, or false when this layer has no direct plan.</summary>
     private static bool TryBackwardWeightDirect<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
         where T : unmanaged
     {
-        var plan = typeof(T) == typeof(float) ? DirectPlan.Create(d) : null;
+        var plan = typeof(T) == typeof(float) ? DirectPlan.Create(d, DirectWidth) : null;
         if (plan == null) return false;
         BackwardWeightDirect(d, plan, (float*)x, (float*)dy, (float*)dw);
         return true;
@@ -108,28 +145,39 @@ public static unsafe partial class CpuConvolution
         float* y)
     {
         if (d.OutputSize == 0) return;
-        var s = DirectSchedule.Create(d, plan);
+        if (plan.Width == 16) ForwardDirect<Vector512<float>, Masked512>(d, plan, x, w, bias, y);
+        else ForwardDirect<Vector256<float>, Masked256>(d, plan, x, w, bias, y);
+    }
+
+    private static void ForwardDirect<TV, TS>(ConvolutionDescriptor d, DirectPlan plan, float* x, float* w,
+        float* bias, float* y)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+    {
+        var s = DirectSchedule.Create(d, plan, TS.Registers);
         switch (s.Channels)
         {
-            case 1: ForwardDirect<Count1>(s, d, plan, x, w, bias, y); break;
-            case 2: ForwardDirect<Count2>(s, d, plan, x, w, bias, y); break;
-            case 4: ForwardDirect<Count4>(s, d, plan, x, w, bias, y); break;
-            case 5: ForwardDirect<Count5>(s, d, plan, x, w, bias, y); break;
-            case 6: ForwardDirect<Count6>(s, d, plan, x, w, bias, y); break;
-            default: ForwardDirect<Count8>(s, d, plan, x, w, bias, y); break;
+            case 1: ForwardDirect<TV, TS, Count1>(s, d, plan, x, w, bias, y); break;
+            case 2: ForwardDirect<TV, TS, Count2>(s, d, plan, x, w, bias, y); break;
+            case 4: ForwardDirect<TV, TS, Count4>(s, d, plan, x, w, bias, y); break;
+            case 5: ForwardDirect<TV, TS, Count5>(s, d, plan, x, w, bias, y); break;
+            case 6: ForwardDirect<TV, TS, Count6>(s, d, plan, x, w, bias, y); break;
+            default: ForwardDirect<TV, TS, Count8>(s, d, plan, x, w, bias, y); break;
         }
     }
 
-    private static void ForwardDirect<TK>(DirectSchedule s, ConvolutionDescriptor d, DirectPlan plan, float* x,
-        float* w, float* bias, float* y)
+    private static void ForwardDirect<TV, TS, TK>(DirectSchedule s, ConvolutionDescriptor d, DirectPlan plan,
+        float* x, float* w, float* bias, float* y)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
         where TK : struct, IConstant
     {
         switch (s.Vectors)
         {
-            case 1: ForwardDirect<TK, Count1>(s, d, plan, x, w, bias, y); break;
-            case 2: ForwardDirect<TK, Count2>(s, d, plan, x, w, bias, y); break;
-            case 3: ForwardDirect<TK, Count3>(s, d, plan, x, w, bias, y); break;
-            default: ForwardDirect<TK, Count4>(s, d, plan, x, w, bias, y); break;
+            case 1: ForwardDirect<TV, TS, TK, Count1>(s, d, plan, x, w, bias, y); break;
+            case 2: ForwardDirect<TV, TS, TK, Count2>(s, d, plan, x, w, bias, y); break;
+            case 3: ForwardDirect<TV, TS, TK, Count3>(s, d, plan, x, w, bias, y); break;
+            default: ForwardDirect<TV, TS, TK, Count4>(s, d, plan, x, w, bias, y); break;
         }
     }
 
@@ -139,16 +187,23 @@ public static unsafe partial class CpuConvolution
     /// their own. Larger weights are the outer loop over a chunk of images staged together, so that they are read
     /// once per chunk: the chunk is staged by all threads, then threads take blocks of output channels.
     /// </summary>
-    private static void ForwardDirect<TK, TV>(DirectSchedule s, ConvolutionDescriptor d, DirectPlan plan,
+    private static void ForwardDirect<TV, TS, TK, TN>(DirectSchedule s, ConvolutionDescriptor d, DirectPlan plan,
         float* x, float* w, float* bias, float* y)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
         where TK : struct, IConstant
-        where TV : struct, IConstant
+        where TN : struct, IConstant
     {
         int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
         int depth = cg * d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
-        int tk = TK.Value, tv = TV.Value;
+        int tk = TK.Value, tv = TN.Value, blocks = CeilDiv(kg, tk);
         long inImage = (long)d.InChannels * hw, outImage = (long)d.OutChannels * pixels;
         int[] offsets = plan.Offsets(cg);
+        using var packed = Rent<float>((long)groups * blocks * tk * depth);
+        PackWeightBlocks(w, groups * kg, kg, depth, tk, (float*)packed.Pointer);
+        // Block b of group g: its TK weights of column row i at packed + ((g * blocks + b) * depth + i) * TK.
+        w = (float*)packed.Pointer;
+        long blockStride = (long)tk * depth;
         if (!s.WeightsOuter)
         {
             nint xs = (nint)x, ws = (nint)w, bs = (nint)bias, ys = (nint)y;
@@ -160,15 +215,16 @@ public static unsafe partial class CpuConvolution
                     for (long item = first; item < last; item++)
                     {
                         int g = (int)(item % groups), n = (int)(item / groups);
-                        chunk.Stage((float*)xs + n * inImage + (long)g * cg * hw, inImage, 1, parallel: false);
+                        chunk.Stage<TV, TS>((float*)xs + n * inImage + (long)g * cg * hw, inImage, 1,
+                            parallel: false);
                         float* yg = (float*)ys + n * outImage + (long)g * kg * pixels;
-                        float* wg = (float*)ws + (long)g * kg * depth;
+                        float* wg = (float*)ws + g * blocks * blockStride;
                         float* bg = bs == 0 ? null : (float*)bs + g * kg;
                         for (int v0 = 0; v0 < chunk.Vectors; v0 += tv)
                         {
                             for (int k0 = 0; k0 < kg; k0 += tk)
-                                DirectKernel<TK, TV>(chunk.Input, offset, chunk.Start + v0, chunk.Output + v0,
-                                    chunk.Left + v0, Math.Min(tv, chunk.Vectors - v0), wg + (long)k0 * depth, depth,
+                                DirectKernel<TV, TS, TK, TN>(chunk.Input, offset, chunk.Start + v0, chunk.Output + v0,
+                                    chunk.Left + v0, Math.Min(tv, chunk.Vectors - v0), wg + k0 * (long)depth, depth,
                                     Math.Min(tk, kg - k0), bg == null ? null : bg + k0, yg + (long)k0 * pixels,
                                     pixels);
                         }
@@ -180,15 +236,14 @@ public static unsafe partial class CpuConvolution
         using (var chunk = new StagedChunk(d, plan, s.Images))
         {
             nint ws = (nint)w, bs = (nint)bias;
-            int blocks = CeilDiv(kg, tk);
             for (int n0 = 0; n0 < d.Batch; n0 += s.Images)
             {
                 int nb = Math.Min(s.Images, d.Batch - n0);
                 for (int g = 0; g < groups; g++)
                 {
-                    chunk.Stage(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
+                    chunk.Stage<TV, TS>(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
                     nint ys = (nint)(y + n0 * outImage + (long)g * kg * pixels);
-                    float* wg = (float*)ws + (long)g * kg * depth;
+                    float* wg = (float*)ws + g * blocks * blockStride;
                     float* bg = bs == 0 ? null : (float*)bs + g * kg;
                     nint wgs = (nint)wg, bgs = (nint)bg;
                     var c = chunk;
@@ -200,9 +255,9 @@ public static unsafe partial class CpuConvolution
                             {
                                 int k0 = (int)b * tk;
                                 for (int v0 = 0; v0 < c.Vectors; v0 += tv)
-                                    DirectKernel<TK, TV>(c.Input, offset, c.Start + v0, c.Output + v0, c.Left + v0,
-                                        Math.Min(tv, c.Vectors - v0), (float*)wgs + (long)k0 * depth, depth,
-                                        Math.Min(tk, kg - k0), bgs == 0 ? null : (float*)bgs + k0,
+                                    DirectKernel<TV, TS, TK, TN>(c.Input, offset, c.Start + v0, c.Output + v0,
+                                        c.Left + v0, Math.Min(tv, c.Vectors - v0), (float*)wgs + b * blockStride,
+                                        depth, Math.Min(tk, kg - k0), bgs == 0 ? null : (float*)bgs + k0,
                                         (float*)ys + (long)k0 * pixels, pixels);
                             }
                         }
@@ -216,23 +271,34 @@ public static unsafe partial class CpuConvolution
         float* dw)
     {
         if (d.WeightSize == 0) return;
-        var (tk, ti) = DirectWeightBlock(d.OutChannelsPerGroup, d.InChannelsPerGroup * d.KernelH * d.KernelW);
+        if (plan.Width == 16) BackwardWeightDirect<Vector512<float>, Masked512>(d, plan, x, dy, dw);
+        else BackwardWeightDirect<Vector256<float>, Masked256>(d, plan, x, dy, dw);
+    }
+
+    private static void BackwardWeightDirect<TV, TS>(ConvolutionDescriptor d, DirectPlan plan, float* x, float* dy,
+        float* dw)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+    {
+        var (tk, ti) = DirectWeightBlock(d.OutChannelsPerGroup, d.InChannelsPerGroup * d.KernelH * d.KernelW,
+            TS.Registers);
         switch (tk)
         {
-            case 1: BackwardWeightDirect<Count1>(ti, d, plan, x, dy, dw); break;
-            case 2: BackwardWeightDirect<Count2>(ti, d, plan, x, dy, dw); break;
-            case 4: BackwardWeightDirect<Count4>(ti, d, plan, x, dy, dw); break;
-            case 5: BackwardWeightDirect<Count5>(ti, d, plan, x, dy, dw); break;
-            default: BackwardWeightDirect<Count6>(ti, d, plan, x, dy, dw); break;
+            case 1: BackwardWeightDirect<TV, TS, Count1>(ti, d, plan, x, dy, dw); break;
+            case 2: BackwardWeightDirect<TV, TS, Count2>(ti, d, plan, x, dy, dw); break;
+            case 4: BackwardWeightDirect<TV, TS, Count4>(ti, d, plan, x, dy, dw); break;
+            case 5: BackwardWeightDirect<TV, TS, Count5>(ti, d, plan, x, dy, dw); break;
+            default: BackwardWeightDirect<TV, TS, Count6>(ti, d, plan, x, dy, dw); break;
         }
     }
 
     /// <summary>
     /// The weight-gradient register block (output channels TK, column rows TI) that covers kg x depth in the
     /// fewest estimated cycles: a step issues TK * TI FMAs (two a cycle) among TK * TI + TK + TI + 6 instructions
-    /// (four a cycle), and TK * TI + TK + 1 registers must fit in 32.
+    /// (four a cycle), and TK * TI + TK + 1 registers must fit in 32 (AVX-512); with 16 (AVX2), where the lane
+    /// mask takes a register of its own, TK * TI + TK + 2.
     /// </summary>
-    private static (int Channels, int Rows) DirectWeightBlock(int kg, int depth)
+    private static (int Channels, int Rows) DirectWeightBlock(int kg, int depth, int registers)
     {
         (int, int) best = (1, 1);
         double bestCost = double.MaxValue;
@@ -240,7 +306,8 @@ public static unsafe partial class CpuConvolution
         {
             foreach (int ti in (ReadOnlySpan<int>)[6, 5, 4, 2, 1])
             {
-                if (tk * ti + tk + 1 > 31) continue;
+                int used = tk * ti + tk + (registers > 16 ? 1 : 2);
+                if (used > (registers > 16 ? 31 : 16)) continue;
                 double step = Math.Max(tk * ti / 2.0, (tk * ti + tk + ti + 6) / 4.0);
                 double cost = (double)CeilDiv(kg, tk) * CeilDiv(depth, ti) * step;
                 if (cost < bestCost)
@@ -253,18 +320,32 @@ public static unsafe partial class CpuConvolution
         return best;
     }
 
-    private static void BackwardWeightDirect<TK>(int ti, ConvolutionDescriptor d, DirectPlan plan, float* x,
+    private static void BackwardWeightDirect<TV, TS, TK>(int ti, ConvolutionDescriptor d, DirectPlan plan, float* x,
         float* dy, float* dw)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
         where TK : struct, IConstant
     {
         switch (ti)
         {
-            case 1: BackwardWeightDirect<TK, Count1>(d, plan, x, dy, dw); break;
-            case 2: BackwardWeightDirect<TK, Count2>(d, plan, x, dy, dw); break;
-            case 4: BackwardWeightDirect<TK, Count4>(d, plan, x, dy, dw); break;
-            case 5: BackwardWeightDirect<TK, Count5>(d, plan, x, dy, dw); break;
-            default: BackwardWeightDirect<TK, Count6>(d, plan, x, dy, dw); break;
+            case 1: BackwardWeightDirect<TV, TS, TK, Count1>(d, plan, x, dy, dw); break;
+            case 2: BackwardWeightDirect<TV, TS, TK, Count2>(d, plan, x, dy, dw); break;
+            case 4: BackwardWeightDirect<TV, TS, TK, Count4>(d, plan, x, dy, dw); break;
+            case 5: BackwardWeightDirect<TV, TS, TK, Count5>(d, plan, x, dy, dw); break;
+            default: BackwardWeightDirect<TV, TS, TK, Count6>(d, plan, x, dy, dw); break;
         }
+    }
+
+    private static void BackwardWeightDirect<TV, TS, TK, TI>(ConvolutionDescriptor d, DirectPlan plan, float* x,
+        float* dy, float* dw)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
+        where TK : struct, IConstant
+        where TI : struct, IConstant
+    {
+        // Planes of whole vectors need no masks (every LeNet and ResNet-18 layer with AVX2).
+        if (d.OutHeight * d.OutWidth % TS.Width == 0) BackwardWeightDirect<TV, TS, TK, TI, No>(d, plan, x, dy, dw);
+        else BackwardWeightDirect<TV, TS, TK, TI, Yes>(d, plan, x, dy, dw);
     }
 
     /// <summary>
@@ -272,10 +353,13 @@ public static unsafe partial class CpuConvolution
     /// all threads, then threads take blocks of the weight gradient, each summing over every pixel vector of the
     /// chunk and adding the result (storing it for the first chunk).
     /// </summary>
-    private static void BackwardWeightDirect<TK, TI>(ConvolutionDescriptor d, DirectPlan plan, float* x, float* dy,
-        float* dw)
+    private static void BackwardWeightDirect<TV, TS, TK, TI, TM>(ConvolutionDescriptor d, DirectPlan plan,
+        float* x, float* dy, float* dw)
+        where TV : unmanaged
+        where TS : struct, IMaskedSimd<TV>
         where TK : struct, IConstant
         where TI : struct, IConstant
+        where TM : struct, IFlag
     {
         int groups = d.Groups, cg = d.InChannelsPerGroup, kg = d.OutChannelsPerGroup;
         int depth = cg * d.KernelH * d.KernelW, pixels = d.OutHeight * d.OutWidth, hw = d.InHeight * d.InWidth;
@@ -297,7 +381,7 @@ public static unsafe partial class CpuConvolution
             bool accumulate = n0 > 0;
             for (int g = 0; g < groups; g++)
             {
-                chunk.Stage(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
+                chunk.Stage<TV, TS>(x + n0 * inImage + (long)g * cg * hw, inImage, nb, parallel: true);
                 nint dys = (nint)(dy + n0 * outImage + (long)g * kg * pixels), dws = (nint)(dw + (long)g * kg * depth);
                 var c = chunk;
                 CpuParallel.For((long)kBlocks * iBlocks, 1, (first, last) =>
@@ -309,8 +393,8 @@ public static unsafe partial class CpuConvolution
                             // Column rows outer: their TI rows of the chunk stay in L1 while the gradient rows
                             // of every channel block stream past from L2.
                             int i0 = (int)(b / kBlocks) * ti, k0 = (int)(b % kBlocks) * tk;
-                            DirectWeightKernel<TK, TI>(c.Input, offset + i0, c.Start, c.Output, c.Left, c.Vectors,
-                                (float*)dys + (long)k0 * pixels, pixels, Math.Min(tk, kg - k0),
+                            DirectWeightKernel<TV, TS, TK, TI, TM>(c.Input, offset + i0, c.Start, c.Output,
+                                c.Left, c.Vectors, (float*)dys + (long)k0 * pixels, pixels, Math.Min(tk, kg - k0),
                                 Math.Min(ti, depth - i0), (float*)dws + (long)k0 * depth + i0, depth, accumulate);
                         }
                     }
@@ -329,10 +413,11 @@ public static unsafe partial class CpuConvolution
         /// Weights that fit DirectWeightBytes go one image at a time; larger ones over chunks of images that fit
         /// DirectInputBytes. The block is the one with the fewest estimated cycles per image: a step issues
         /// TK * TV FMAs (two a cycle) among TK * TV + TK + TV + 6 instructions (four a cycle), and TK * TV + TV + 1
-        /// registers must fit in 32; the chunk is trimmed to a whole number of blocks where that costs at most
-        /// half of it.
+        /// registers must fit in 32 (AVX-512: 30, two kept spare) or 16 (AVX2: 15, as GEMM's 6 x 16 tile, since the
+        /// weights are broadcast into a register there rather than read by the FMA); the chunk is trimmed to a whole
+        /// number of blocks where that costs at most half of it.
         /// </summary>
-        public static DirectSchedule Create(ConvolutionDescriptor d, DirectPlan plan)
+        public static DirectSchedule Create(ConvolutionDescriptor d, DirectPlan plan, int registers)
         {
             int kg = d.OutChannelsPerGroup, vectors = plan.Vectors;
             long weights = (long)kg * d.InChannelsPerGroup * d.KernelH * d.KernelW * sizeof(float);
@@ -345,7 +430,7 @@ public static unsafe partial class CpuConvolution
             {
                 foreach (int tv in (ReadOnlySpan<int>)[4, 3, 2, 1])
                 {
-                    if (tk * tv + tv + 1 > 30) continue;
+                    if (tk * tv + tv + 1 > (registers > 16 ? 30 : 15)) continue;
                     int images = most;
                     for (int i = most; i > most / 2; i--)
                     {
@@ -411,7 +496,9 @@ public static unsafe partial class CpuConvolution
         /// Stages images [0, count) whose group's first channel is at x + i * inImage, and fills the vector table
         /// (outputs relative to the first image, planes d.OutputSize / d.Batch apart).
         /// </summary>
-        public void Stage(float* x, long inImage, int count, bool parallel)
+        public void Stage<TV, TS>(float* x, long inImage, int count, bool parallel)
+            where TV : unmanaged
+            where TS : struct, IMaskedSimd<TV>
         {
             int cg = d.InChannelsPerGroup, hw = d.InHeight * d.InWidth, pixels = d.OutHeight * d.OutWidth;
             long outImage = (long)d.OutChannels * pixels;
@@ -422,7 +509,8 @@ public static unsafe partial class CpuConvolution
                 for (long item = first; item < last; item++)
                 {
                     long i = item / cg, c = item % cg;
-                    plan.Stage(d, (float*)xs + i * inImage + c * hw, Input + i * imageStride + c * plan.ChannelStride);
+                    plan.Stage<TV, TS>(d, (float*)xs + i * inImage + c * hw,
+                        Input + i * imageStride + c * plan.ChannelStride);
                 }
             });
             int vectors = plan.Vectors;
@@ -431,8 +519,8 @@ public static unsafe partial class CpuConvolution
                 for (int v = 0; v < vectors; v++)
                 {
                     Start[i * vectors + v] = (int)(i * imageStride) + plan.VectorStart[v];
-                    Output[i * vectors + v] = (int)(i * outImage) + 16 * v;
-                    Left[i * vectors + v] = pixels - 16 * v;
+                    Output[i * vectors + v] = (int)(i * outImage) + plan.Width * v;
+                    Left[i * vectors + v] = pixels - plan.Width * v;
                 }
             }
             Vectors = count * vectors;

@@ -1,6 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Engine.Kernels.Cpu;
 
 // The staging plan of the direct path (CpuConvolution.Direct.cs).
@@ -12,10 +9,11 @@ public static unsafe partial class CpuConvolution
     private const int MaxStagedWidth = 2048;
 
     /// <summary>
-    /// How each input channel is staged so that column row (c, r, s) restricted to output pixels [16 v, 16 v + 16)
-    /// is the 16 consecutive elements at c * ChannelStride + TapOffset[r * S + s] + VectorStart[v]:
+    /// How each input channel is staged so that column row (c, r, s) restricted to output pixels [W v, W v + W)
+    /// is the W consecutive elements at c * ChannelStride + TapOffset[r * S + s] + VectorStart[v], W being the
+    /// vector width (16 floats with AVX-512, 8 with AVX2):
     /// <list type="bullet">
-    /// <item>the zero-padded plane (Hp x Wp) when output rows are whole vectors (stride 1, OW a multiple of 16);</item>
+    /// <item>the zero-padded plane (Hp x Wp) when output rows are whole vectors (stride 1, OW a multiple of W);</item>
     /// <item>otherwise one plane per kernel column s and row phase (r * dh mod sh) with OW columns: element (j, ow)
     /// of plane (s, phase) is the padded input at row j * sh + phase, column ow * sw + s * dw. Output pixel
     /// p = oh * OW + ow of tap (r, s) then sits at row oh + r * dh / sh, i.e. at p plus a constant.</item>
@@ -23,14 +21,18 @@ public static unsafe partial class CpuConvolution
     /// </summary>
     private sealed class DirectPlan
     {
-        private DirectPlan(int channelStride, int[] tapOffset, int[] vectorStart, int[] phases, int rows)
+        private DirectPlan(int width, int channelStride, int[] tapOffset, int[] vectorStart, int[] phases, int rows)
         {
+            Width = width;
             ChannelStride = channelStride;
             TapOffset = tapOffset;
             VectorStart = vectorStart;
             Phases = phases;
             Rows = rows;
         }
+
+        /// <summary>Floats per pixel vector.</summary>
+        public int Width { get; }
 
         public int ChannelStride { get; }
 
@@ -59,22 +61,24 @@ public static unsafe partial class CpuConvolution
 
         private bool Padded => Phases.Length == 0;
 
-        public static DirectPlan? Create(ConvolutionDescriptor d)
+        /// <summary>The plan for pixel vectors of <paramref name="width"/> floats; null for stride over 2.</summary>
+        public static DirectPlan? Create(ConvolutionDescriptor d, int width)
         {
-            if (!Avx512F.IsSupported || d.StrideW > 2) return null;
-            int pixels = d.OutHeight * d.OutWidth, vectors = (pixels + 15) / 16;
+            if (width == 0 || d.StrideW > 2) return null;
+            int pixels = d.OutHeight * d.OutWidth, vectors = (pixels + width - 1) / width;
             int taps = d.KernelH * d.KernelW, ow = d.OutWidth;
             var tapOffset = new int[taps];
             var vectorStart = new int[vectors];
-            if (d.StrideW == 1 && ow % 16 == 0)
+            if (d.StrideW == 1 && ow % width == 0)
             {
                 int wp = d.InWidth + 2 * d.PadW;
                 for (int t = 0; t < taps; t++)
                     tapOffset[t] = t / d.KernelW * d.DilationH * wp + t % d.KernelW * d.DilationW;
-                for (int v = 0; v < vectors; v++) vectorStart[v] = 16 * v / ow * d.StrideH * wp + 16 * v % ow;
-                return new DirectPlan((d.InHeight + 2 * d.PadH) * wp, tapOffset, vectorStart, [], 0);
+                for (int v = 0; v < vectors; v++)
+                    vectorStart[v] = width * v / ow * d.StrideH * wp + width * v % ow;
+                return new DirectPlan(width, (d.InHeight + 2 * d.PadH) * wp, tapOffset, vectorStart, [], 0);
             }
-            // The staging keeps masks for each 16-column chunk of an output row on the stack.
+            // The staging keeps masks for each vector-wide chunk of an output row on the stack.
             if (ow > MaxStagedWidth) return null;
             var phases = new List<int>();
             for (int r = 0; r < d.KernelH; r++)
@@ -88,36 +92,40 @@ public static unsafe partial class CpuConvolution
                 int plane = s * phases.Count + phases.IndexOf(r * d.DilationH % d.StrideH);
                 tapOffset[t] = (plane * rows + r * d.DilationH / d.StrideH) * ow;
             }
-            for (int v = 0; v < vectors; v++) vectorStart[v] = 16 * v;
-            return new DirectPlan(d.KernelW * phases.Count * rows * ow, tapOffset, vectorStart, [.. phases], rows);
+            for (int v = 0; v < vectors; v++) vectorStart[v] = width * v;
+            return new DirectPlan(width, d.KernelW * phases.Count * rows * ow, tapOffset, vectorStart, [.. phases],
+                rows);
         }
 
         /// <summary>
         /// Stages one input channel plane into dst (ChannelStride elements). The padded layout writes only the
         /// interior, so dst must start zeroed and keep its border from one call to the next.
         /// </summary>
-        public void Stage(ConvolutionDescriptor d, float* plane, float* dst)
+        public void Stage<TV, TS>(ConvolutionDescriptor d, float* plane, float* dst)
+            where TV : unmanaged
+            where TS : struct, IMaskedSimd<TV>
         {
             if (Padded)
             {
                 FillPaddedPlane(d, plane, dst);
                 return;
             }
-            int ow = d.OutWidth, h = d.InHeight, w = d.InWidth, sw = d.StrideW, chunks = (ow + 15) / 16;
-            // Per 16-column chunk of a row: which lanes to store, and which input lanes to load (for stride 2,
+            int width = TS.Width, ow = d.OutWidth, h = d.InHeight, w = d.InWidth, sw = d.StrideW;
+            int chunks = (ow + width - 1) / width;
+            // Per vector-wide chunk of a row: which lanes to store, and which input lanes to load (for stride 2,
             // from two vectors whose even lanes are kept). Staging is per image, so per-row overhead shows on
             // small planes: each chunk is one or two masked loads and a masked store.
-            var masks = stackalloc Vector512<float>[3 * chunks];
+            var masks = stackalloc TV[3 * chunks];
             for (int s = 0; s < d.KernelW; s++)
             {
                 int offW = s * d.DilationW - d.PadW;
                 var (lo, hi) = ValidColumns(offW, sw, w, ow);
                 for (int q = 0; q < chunks; q++)
                 {
-                    int a = lo - 16 * q, b = hi - 16 * q;
-                    masks[3 * q] = LaneMask(0, ow - 16 * q);
-                    masks[3 * q + 1] = sw == 1 ? LaneMask(a, b) : LaneMask(2 * a, 2 * b - 1);
-                    masks[3 * q + 2] = LaneMask(2 * a - 16, 2 * b - 17);
+                    int a = lo - width * q, b = hi - width * q;
+                    masks[3 * q] = TS.Mask(0, ow - width * q);
+                    masks[3 * q + 1] = sw == 1 ? TS.Mask(a, b) : TS.Mask(2 * a, 2 * b - 1);
+                    masks[3 * q + 2] = TS.Mask(2 * a - width, 2 * b - 1 - width);
                 }
                 for (int pi = 0; pi < Phases.Length; pi++)
                 {
@@ -128,26 +136,24 @@ public static unsafe partial class CpuConvolution
                         float* row = dstPlane + j * ow;
                         if ((uint)ih >= (uint)h)
                         {
-                            for (int q = 0; q < chunks; q++)
-                                Avx512F.MaskStore(row + 16 * q, masks[3 * q], Vector512<float>.Zero);
+                            for (int q = 0; q < chunks; q++) TS.MaskStore(row + width * q, masks[3 * q], default);
                             continue;
                         }
                         float* src = plane + (long)ih * w + offW;
                         for (int q = 0; q < chunks; q++)
                         {
-                            Vector512<float> v;
+                            TV v;
                             if (sw == 1)
                             {
-                                v = Avx512F.MaskLoad(src + 16 * q, masks[3 * q + 1], Vector512<float>.Zero);
+                                v = TS.MaskLoad(src + width * q, masks[3 * q + 1]);
                             }
                             else
                             {
-                                float* s2 = src + 32 * q;
-                                v = Avx512F.PermuteVar16x32x2(
-                                    Avx512F.MaskLoad(s2, masks[3 * q + 1], Vector512<float>.Zero), EvenLanes,
-                                    Avx512F.MaskLoad(s2 + 16, masks[3 * q + 2], Vector512<float>.Zero));
+                                float* s2 = src + 2 * width * q;
+                                v = TS.Even(TS.MaskLoad(s2, masks[3 * q + 1]),
+                                    TS.MaskLoad(s2 + width, masks[3 * q + 2]));
                             }
-                            Avx512F.MaskStore(row + 16 * q, masks[3 * q], v);
+                            TS.MaskStore(row + width * q, masks[3 * q], v);
                         }
                     }
                 }

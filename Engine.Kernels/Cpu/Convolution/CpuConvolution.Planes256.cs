@@ -75,10 +75,5 @@ public static unsafe partial class CpuConvolution
     }
 
     /// <summary>A float mask of the lanes in [lo, hi) of eight; empty when hi &lt;= lo.</summary>
-    private static Vector256<float> LaneMask256(int lo, int hi)
-    {
-        var lanes = Vector256<int>.Indices;
-        return (Vector256.GreaterThanOrEqual(lanes, Vector256.Create(lo))
-            & Vector256.LessThan(lanes, Vector256.Create(hi))).AsSingle();
-    }
+    private static Vector256<float> LaneMask256(int lo, int hi) => Masked256.Mask(lo, hi);
 }

@@ -46,7 +46,9 @@ public static unsafe partial class CpuConvolution
         fixed (T* px = x, pw = w, pb = bias, py = y)
         {
             T* pbias = bias.IsEmpty ? null : pb;
+            LastPath = CpuConvolutionPath.Direct;
             if (UseDirect(desc, Pass.Forward) && TryForwardDirect(desc, px, pw, pbias, py)) return;
+            LastPath = UsePacked(desc) ? CpuConvolutionPath.Packed : CpuConvolutionPath.Tiles;
             if (UsePacked(desc)) ForwardPacked(desc, px, pw, pbias, py);
             else ForwardTiles(desc, px, pw, pbias, py);
         }
@@ -70,7 +72,9 @@ public static unsafe partial class CpuConvolution
         }
         fixed (T* pdy = dy, pw = w, pdx = dx)
         {
+            LastPath = CpuConvolutionPath.Direct;
             if (UseDirect(desc, Pass.BackwardData) && TryBackwardDataDirect(desc, pdy, pw, pdx)) return;
+            LastPath = UsePacked(desc) ? CpuConvolutionPath.Packed : CpuConvolutionPath.Tiles;
             if (UsePacked(desc)) BackwardDataPacked(desc, pdy, pw, pdx);
             else BackwardDataTiles(desc, pdy, pw, pdx);
         }
@@ -97,7 +101,9 @@ public static unsafe partial class CpuConvolution
         }
         fixed (T* px = x, pdy = dy, pdw = dw)
         {
+            LastPath = CpuConvolutionPath.Direct;
             if (UseDirect(desc, Pass.BackwardWeight) && TryBackwardWeightDirect(desc, px, pdy, pdw)) return;
+            LastPath = UsePacked(desc) ? CpuConvolutionPath.Packed : CpuConvolutionPath.Tiles;
             if (UsePacked(desc)) BackwardWeightPacked(desc, px, pdy, pdw);
             else BackwardWeightTiles(desc, px, pdy, pdw);
         }
@@ -134,26 +140,39 @@ public static unsafe partial class CpuConvolution
     }
 
     /// <summary>
+    /// The implementation the last Forward, BackwardData or BackwardWeight call on this thread ran (not set for
+    /// dense layers, which are one GEMM): tests check what the automatic choice picks on each instruction set.
+    /// </summary>
+    [ThreadStatic]
+    internal static CpuConvolutionPath LastPath;
+
+    /// <summary>
     /// Tests set this to run one implementation on every layer; Auto lets <see cref="UsePacked"/> choose.
     /// </summary>
     internal static CpuConvolutionPath Path { get; set; } = CpuConvolutionPath.Auto;
 
     /// <summary>
     /// Whether the direct kernels may run this pass of this layer (they run it when it also has a direct plan: float
-    /// with AVX-512). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass; backward data
-    /// except with few input channels and no groups (LeNet's layers: the transposed convolution then has a 1- to
-    /// 6-channel output, whose input staging costs more than the product); and backward weight while the weight
-    /// gradient is small (LeNet, ResNet's stem and downsampling layers, depthwise): larger ones stream the column
-    /// rows from L2 for each block, where the packed GEMM is faster.
+    /// with AVX-512 or AVX2 + FMA). Measured on LeNet, ResNet-18 and depthwise layers, they win every forward pass;
+    /// backward data except with few input channels and no groups (LeNet's layers: the transposed convolution then
+    /// has a 1- to 6-channel output, whose input staging costs more than the product); and backward weight while the
+    /// weight gradient is small (LeNet, ResNet's stem and downsampling layers, depthwise): larger ones stream the
+    /// column rows from L2 for each block, where the packed GEMM is faster. With AVX2's 8-wide vectors (Ice Lake-SP,
+    /// AVX-512 hidden, one thread, interleaved with the packed path) two of these turn: planes of under four
+    /// vectors (ResNet's 4x4 layers, forward and backward data) ran 1.05-1.2x the packed path's time, and the weight
+    /// gradient of ResNet's stem (64 output channels) 1.15-1.45x, while LeNet's (6 and 16 channels) stayed 1.1-3.7x
+    /// faster; so with AVX2 those passes take the packed path.
     /// </summary>
     private static bool UseDirect(ConvolutionDescriptor d, Pass pass) => Path switch
     {
         CpuConvolutionPath.Direct => true,
         CpuConvolutionPath.Auto => pass switch
         {
-            Pass.BackwardData => d.InChannelsPerGroup >= 8 || d.Groups > 1,
-            Pass.BackwardWeight => d.WeightSize / d.Groups <= DirectWeightGradientElements,
-            _ => true,
+            Pass.BackwardData => (d.InChannelsPerGroup >= 8 || d.Groups > 1) &&
+                (DirectWidth > 8 || d.InHeight * d.InWidth >= 32),
+            Pass.BackwardWeight => d.WeightSize / d.Groups <= DirectWeightGradientElements &&
+                (DirectWidth > 8 || d.OutChannelsPerGroup <= 16),
+            _ => DirectWidth > 8 || d.OutHeight * d.OutWidth >= 32,
         },
         _ => false,
     };

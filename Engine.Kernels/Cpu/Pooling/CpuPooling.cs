@@ -167,14 +167,16 @@ public static class CpuPooling
 
     /// <summary>
     /// Planes per call of <see cref="MaxPool2x2BackwardPacked"/> for a 2x2 stride-2 max pool whose planes have even
-    /// sides and rows too narrow for the 16-window vectors (LeNet's 24x24 and 8x8): as many whole planes as its
-    /// staging holds, or 0 when the layer does not qualify. Per-plane calls cost more than the work of an 8x8 plane.
+    /// sides and rows that are not whole window vectors (16 windows with AVX-512, 8 with AVX2: LeNet's 24x24 and 8x8
+    /// planes have 12 and 4): as many whole planes as its staging holds, or 0 when the layer does not qualify.
+    /// Per-plane calls cost more than the work of an 8x8 plane.
     /// </summary>
     private static int PlanesPerStagedBatch(PoolingDescriptor d)
     {
         bool qualifies = d is { Mode: PoolingMode.Max, IsGlobal: false, KernelH: 2, KernelW: 2, StrideH: 2,
             StrideW: 2, PadH: 0, PadW: 0 } && d.H % 2 == 0 && d.W % 2 == 0 && d.OutH == d.H / 2 &&
-            d.OutW == d.W / 2 && (d.W / 2) % 16 != 0 && d.H * d.W <= MaxPackedPlane && Avx512F.IsSupported;
+            d.OutW == d.W / 2 && (d.W / 2) % WindowsPerVector != 0 && d.H * d.W <= MaxPackedPlane &&
+            WindowsPerVector > 1;
         return qualifies ? MaxPackedPlane / (d.H * d.W) : 0;
     }
 
