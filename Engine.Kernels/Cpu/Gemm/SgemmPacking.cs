@@ -21,7 +21,19 @@ internal static unsafe class SgemmPacking
             int rows = Math.Min(mr, mc - i0);
             if (trans)
             {
-                // op(A)[i, p] = a[p * lda + i]: each step copies up to mr contiguous values.
+                // op(A)[i, p] = a[p * lda + i]: each step copies up to mr contiguous values; six in two moves.
+                if (rows == 6 && mr == 6)
+                {
+                    for (int p = 0; p < kc; p++)
+                    {
+                        float* src = a + p * lda + i0;
+                        float* d = dst + p * 6;
+                        Vector128.Store(Vector128.Load(src), d);
+                        *(long*)(d + 4) = *(long*)(src + 4);
+                    }
+                    dst += (nint)kc * mr;
+                    continue;
+                }
                 for (int p = 0; p < kc; p++)
                 {
                     float* src = a + p * lda + i0;
