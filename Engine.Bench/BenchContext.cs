@@ -42,6 +42,9 @@ public sealed class BenchContext(BenchOptions options)
 
     public int Threads => options.Threads;
 
+    /// <summary>Sampling time per case in seconds (--budget).</summary>
+    public double BudgetSeconds => options.BudgetSeconds;
+
     /// <summary>
     /// The device the suites run on (--device). Suites that build their arrays with Nd get it as the default device
     /// (Program opens the scope); suites that call CPU kernels directly take the operators' path on other devices

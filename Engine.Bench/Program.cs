@@ -6,7 +6,7 @@ namespace Engine.Bench;
 /// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
 /// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda:0|gpusim]
 /// [--repeat R] [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train,
-/// fusion, hybridize, memory, rnn, infer.
+/// fusion, hybridize, memory, rnn, infer, gemm-vs-blas.
 /// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
@@ -23,6 +23,7 @@ public static class Program
         ["memory"] = MemorySuite.Run,
         ["rnn"] = RnnSuite.Run,
         ["infer"] = InferSuite.Run,
+        ["gemm-vs-blas"] = BlasSuite.Run,
     };
 
     public static int Main(string[] args)

@@ -199,6 +199,8 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         yield return Case("packed A and B, deep", 40, 70, shallow + 3, FarA(40), farB, 1);
         yield return Case("packed A, two of its wider B panels", 20, SgemmAvx512Driver.NCPackedA + 21, 30, FarA(20),
             0, 0);
+        // lda 64 (transA): the narrower drivers pack stored-transposed A whose rows would alias in L1.
+        yield return Case("stored-transposed A, lda a multiple of 64", 64, 70, 40, 0, 0, 0);
 
         static (string, int, int, int, int, int, int) Case(string what, int m, int n, int k, int padA, int padB,
             int padC) => (what, m, n, k, padA, padB, padC);

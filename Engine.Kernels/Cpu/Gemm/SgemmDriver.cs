@@ -26,7 +26,7 @@ internal static unsafe class SgemmDriver
     internal const long MinWorkPerThread = 1L << 20;
 
     /// <summary>
-    /// Splits C into row strips (or column strips when C is wide and short) across threads, each running the
+    /// Splits C into column strips (or row strips, see <see cref="SplitColumns"/>) across threads, each running the
     /// whole serial algorithm on its part with its own packing buffers. Every element of C is summed in the same
     /// order whatever the split, so results do not depend on the thread count.
     /// </summary>
@@ -35,7 +35,8 @@ internal static unsafe class SgemmDriver
         where TKernel : ISgemmMicroKernel
     {
         long work = (long)m * n * k;
-        if (work < 2 * MinWorkPerThread || CpuParallel.MaxThreads == 1)
+        int threads = CpuParallel.MaxThreads;
+        if (work < 2 * MinWorkPerThread || threads == 1)
         {
             Serial<TKernel>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -43,7 +44,7 @@ internal static unsafe class SgemmDriver
         int mr = TKernel.MR, nr = TKernel.NR;
         int mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr;
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
-        if (mTiles >= nTiles)
+        if (!SplitColumns(m, n, mr, nr, threads))
         {
             long grain = Math.Max(1, MinWorkPerThread / ((long)mr * n * k));
             CpuParallel.For(mTiles, grain, (s, e) =>
@@ -66,6 +67,26 @@ internal static unsafe class SgemmDriver
             });
         }
     }
+
+    /// <summary>
+    /// Whether threads take column strips of C rather than row strips. Row strips each pack all of B, column
+    /// strips only their share (A is read in place by both), and whole 16-column slivers divide evenly where 6-row
+    /// tiles do not (256 rows are 43 tiles: 22 against 21, 3% idle; 256 columns are 16 slivers: 8 and 8). So
+    /// column strips, unless they would be narrow (under <see cref="MinStripColumns"/> each: then every thread
+    /// reads all of a tall A for few columns: then the wider side is split, as before) or leave more padded work on
+    /// the busiest thread than row strips.
+    /// </summary>
+    internal static bool SplitColumns(int m, int n, int mr, int nr, int threads)
+    {
+        long mTiles = (m + mr - 1) / mr, nTiles = (n + nr - 1) / nr;
+        if (n < MinStripColumns * threads) return mTiles < nTiles;
+        long byRows = (mTiles + threads - 1) / threads * mr * n;
+        long byColumns = (nTiles + threads - 1) / threads * nr * m;
+        return byColumns <= byRows;
+    }
+
+    /// <summary>Fewest columns of C per thread for column strips (eight 16-column slivers).</summary>
+    internal const int MinStripColumns = 128;
 
     /// <summary>The five loops on one thread.</summary>
     public static void Serial<TKernel>(bool transA, bool transB, int m, int n, int k, float alpha,
@@ -99,11 +120,13 @@ internal static unsafe class SgemmDriver
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         float* edge = stackalloc float[mr * nr];
-        // Stored-transposed A is read in place only when near (see DirectTransposedLda) and B fits one panel: each
-        // 6-column sliver of it spans kc lines, and re-reading those for every panel cost more than packing them
-        // (AVX2, TN 256 x 784 x 256: 0.54-0.73x OpenBLAS in place, 0.85-0.90x packed; 120 x 256 x 256: 1.03x in
-        // place, 0.94x packed).
-        bool directA = !transA || (lda <= DirectTransposedLda && n <= TKernel.NC);
+        // Stored-transposed A is read in place only when near (see DirectTransposedLda), B fits one panel, and its
+        // rows do not alias in L1: each 6-column sliver of it spans kc lines, and re-reading those for every panel
+        // cost more than packing them (AVX2, TN 256 x 784 x 256: 0.54-0.73x OpenBLAS in place, 0.85-0.90x packed;
+        // 120 x 256 x 256: 1.03x in place, 0.94x packed). With lda a multiple of 64 floats the kc lines, 256 bytes
+        // or a multiple apart, fall in at most 16 of the 64 sets of a 48 KB L1 (12 ways: 192 lines for 256) and
+        // evict each other: TN 256 x 256 x 256 in place ran 0.74-0.76x OpenBLAS, packed 0.87-0.93x.
+        bool directA = !transA || (lda <= DirectTransposedLda && n <= TKernel.NC && lda % 64 != 0);
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, n - jc);

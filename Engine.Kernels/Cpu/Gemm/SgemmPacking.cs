@@ -16,36 +16,62 @@ internal static unsafe class SgemmPacking
     /// </summary>
     public static void PackA(bool trans, float* a, nint lda, int mc, int kc, int mr, float* dst)
     {
+        if (trans)
+        {
+            PackTransposedA(a, lda, mc, kc, mr, dst);
+            return;
+        }
         for (int i0 = 0; i0 < mc; i0 += mr)
         {
             int rows = Math.Min(mr, mc - i0);
-            if (trans)
+            // op(A)[i, p] = a[i * lda + p]: walk the rows of the sliver side by side.
+            for (int i = 0; i < rows; i++)
             {
-                // op(A)[i, p] = a[p * lda + i]: each step copies up to mr contiguous values.
-                for (int p = 0; p < kc; p++)
-                {
-                    float* src = a + p * lda + i0;
-                    float* d = dst + p * mr;
-                    for (int i = 0; i < rows; i++) d[i] = src[i];
-                    for (int i = rows; i < mr; i++) d[i] = 0f;
-                }
+                float* src = a + (i0 + i) * lda;
+                float* d = dst + i;
+                for (int p = 0; p < kc; p++) d[p * mr] = src[p];
             }
-            else
+            for (int i = rows; i < mr; i++)
             {
-                // op(A)[i, p] = a[i * lda + p]: walk the rows of the sliver side by side.
-                for (int i = 0; i < rows; i++)
-                {
-                    float* src = a + (i0 + i) * lda;
-                    float* d = dst + i;
-                    for (int p = 0; p < kc; p++) d[p * mr] = src[p];
-                }
-                for (int i = rows; i < mr; i++)
-                {
-                    float* d = dst + i;
-                    for (int p = 0; p < kc; p++) d[p * mr] = 0f;
-                }
+                float* d = dst + i;
+                for (int p = 0; p < kc; p++) d[p * mr] = 0f;
             }
             dst += (nint)kc * mr;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PackA"/> for stored-transposed A, op(A)[i, p] = a[p * lda + i]: one stored row at a time, its mc
+    /// values dealt out to the slivers (six-row slivers in two moves each). Sliver by sliver instead, each sliver
+    /// read 24 bytes from each of kc rows, and rows lda apart (a power of two) fell in a few L1 sets: every sliver
+    /// read its lines from L2 again.
+    /// </summary>
+    private static void PackTransposedA(float* a, nint lda, int mc, int kc, int mr, float* dst)
+    {
+        int full = mc / mr, rest = mc - full * mr;
+        nint sliver = (nint)kc * mr;
+        for (int p = 0; p < kc; p++)
+        {
+            float* src = a + p * lda;
+            float* d = dst + p * mr;
+            int s = 0;
+            if (mr == 6)
+            {
+                for (; s < full; s++, src += 6, d += sliver)
+                {
+                    Vector128.Store(Vector128.Load(src), d);
+                    *(long*)(d + 4) = *(long*)(src + 4);
+                }
+            }
+            for (; s < full; s++, src += mr, d += sliver)
+            {
+                for (int i = 0; i < mr; i++) d[i] = src[i];
+            }
+            if (rest > 0)
+            {
+                for (int i = 0; i < rest; i++) d[i] = src[i];
+                for (int i = rest; i < mr; i++) d[i] = 0f;
+            }
         }
     }
 
