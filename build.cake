@@ -1,6 +1,7 @@
 // Engine build targets. Run with: dotnet tool restore && dotnet cake --target=<Target>
 //   Build        dotnet build -c Release (warnings are errors)
-//   Test         both NUnit suites (Engine.Tests, Engine.Tests.Gpu); results in artifacts/test-results/*.trx
+//   Test         both NUnit suites (Engine.Tests, Engine.Tests.Gpu), then the conformance suite on the narrower
+//                instruction-set paths forced (--paths=none skips them); results in artifacts/test-results/*.trx
 //   Conformance  only the kernel conformance suite (NUnit category "Conformance")
 //   ConformancePaths  the conformance suite once per instruction-set path (Vector512, Vector256, Vector128,
 //                scalar), each forced with the .NET runtime's knobs; --paths=Vector256,Scalar runs a subset
@@ -48,9 +49,18 @@ Task("Build")
     DotNetBuild("Engine.sln", new DotNetBuildSettings { Configuration = configuration });
 });
 
+// The default run: both suites, then (unless --filter picks tests or --paths=none) the conformance suite on the
+// instruction-set paths narrower than this machine's, each forced with the runtime's knobs, so that every path's
+// kernels are checked on every run (CI included). Results of all runs go to artifacts/test-results.
 Task("Test")
     .IsDependentOn("Build")
-    .Does(() => RunTests(filter, "tests"));
+    .Does(() =>
+{
+    RunTests(filter, "tests");
+    var forced = Argument("paths", "Vector256,Vector128,Scalar");
+    if (string.IsNullOrEmpty(filter) && forced != "none")
+        RunConformancePaths(forced.Split(',').Where(NarrowerThanNative).ToArray(), clean: false);
+});
 
 Task("Conformance")
     .IsDependentOn("Build")
@@ -71,14 +81,29 @@ bool CpuHasFlag(string flag) =>
     FileExists("/proc/cpuinfo") && System.IO.File.ReadLines("/proc/cpuinfo")
         .Where(l => l.StartsWith("flags")).Take(1).Any(l => l.Split(' ').Contains(flag));
 
+// The path the runtime picks here unforced: Vector512 with AVX-512, Vector256 with AVX2, else Vector128.
+string NativePath() => !(FileExists("/proc/cpuinfo") && CpuHasFlag("sse2")) ? "Vector128"
+    : CpuHasFlag("avx512f") ? "Vector512" : CpuHasFlag("avx2") ? "Vector256" : "Vector128";
+
+// Only narrower paths can be forced; on ARM64 the x86 knobs mean nothing, so only the scalar path is forced there.
+bool NarrowerThanNative(string path)
+{
+    var order = new[] { "Scalar", "Vector128", "Vector256", "Vector512" };
+    bool x86 = FileExists("/proc/cpuinfo") && CpuHasFlag("sse2");
+    if (!x86) return path == "Scalar";
+    return Array.IndexOf(order, path) >= 0 && Array.IndexOf(order, path) < Array.IndexOf(order, NativePath());
+}
+
 Task("ConformancePaths")
     .IsDependentOn("Build")
-    .Does(() =>
+    .Does(() => RunConformancePaths(Argument("paths", "Vector512,Vector256,Vector128,Scalar").Split(','),
+        clean: true));
+
+void RunConformancePaths(string[] paths, bool clean)
 {
     // Each run checks bit-identical results across thread counts as the default run does; InstructionSetPathTests
     // fails a run whose knob the runtime ignored (ENGINE_TEST_CPU_PATH says what was asked for).
-    var paths = Argument("paths", "Vector512,Vector256,Vector128,Scalar").Split(',');
-    CleanDirectory(testResults);
+    if (clean) CleanDirectory(testResults);
     foreach (var path in paths)
     {
         bool x86 = FileExists("/proc/cpuinfo") && CpuHasFlag("sse2");
@@ -95,7 +120,7 @@ Task("ConformancePaths")
         RunTests("TestCategory=Conformance", $"conformance-{path}", environment, clean: false,
             projects: new[] { testProjects[0] });
     }
-});
+}
 
 Task("Bench")
     .IsDependentOn("Build")
