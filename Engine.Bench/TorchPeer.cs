@@ -8,7 +8,8 @@ namespace Engine.Bench;
 /// <summary>
 /// tools/bench/torch_baseline.py --serve as a child process: PyTorch timing the same cases on request, one turn at a
 /// time. The child inherits this process's environment, so the instruction-set settings (OPENBLAS_CORETYPE,
-/// ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA) reach it; it sets its own thread count from --threads. Every reply is
+/// ATEN_CPU_CAPABILITY, ONEDNN_MAX_CPU_ISA) reach it, with OMP_WAIT_POLICY=PASSIVE added unless the caller sets a
+/// policy; it sets its own thread count from --threads. Every reply is
 /// awaited at most <see cref="ReplyTimeout"/>; a child that dies, hangs or refuses a case ends the run with a
 /// <see cref="PeerFailedException"/> that names the failure and quotes the child's last lines of stderr.
 /// </summary>
@@ -61,6 +62,10 @@ public sealed class TorchPeer : IDisposable
         };
         foreach (string a in new[] { script, "--serve", "--threads", threads.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
+        // PyTorch's OpenMP workers (libgomp) spin at every barrier by default; on a loaded machine a spinning worker
+        // holds a core while its partner waits for one, and two-thread steps ran 15-40x slower than with workers
+        // that sleep (docs/performance.md). A policy the caller sets is kept.
+        start.Environment.TryAdd("OMP_WAIT_POLICY", "PASSIVE");
         Process? process;
         try
         {
@@ -79,7 +84,8 @@ public sealed class TorchPeer : IDisposable
             if (!root.TryGetProperty("ready", out _))
                 throw new PeerFailedException($"{Script} --serve began with '{root}', not its ready line.");
             peer.Description = $"torch {root.GetProperty("torch")}, {root.GetProperty("threads")} threads, " +
-                $"ATen {root.GetProperty("aten")}, OpenBLAS core {root.GetProperty("openblas_core")}";
+                $"ATen {root.GetProperty("aten")}, OpenBLAS core {root.GetProperty("openblas_core")}, " +
+                $"OMP_WAIT_POLICY {root.GetProperty("omp_wait_policy")}";
             return peer;
         }
         catch

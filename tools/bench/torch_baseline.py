@@ -665,7 +665,7 @@ def main(argv):
           f"{cpu_capability(torch)}", file=sys.stderr)
     if args.serve:
         serve(torch, {"torch": torch.__version__, "threads": torch.get_num_threads(), "openblas_core": blas_core,
-                      "aten": cpu_capability(torch)})
+                      "aten": cpu_capability(torch), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset")})
         return
     cases = load_cases()
     out = open(args.out, "w") if args.out else None

@@ -3,12 +3,13 @@
 # at 1 and 2 threads: the training steps, MLP b1 inference and dispatch, and the SGEMM squares NN 256-2048. The load
 # average before each run goes to OUTDIR/load.txt; each run's JSON lines to OUTDIR/PATH-tTHREADS-rROUND.jsonl, its
 # table and stderr beside them. Usage, after dotnet build Engine.Bench -c Release:
-#   tools/bench/vs_torch.sh OUTDIR [ROUNDS] [BUDGET]
+#   tools/bench/vs_torch.sh OUTDIR [ROUNDS] [BUDGET] [THREADS]    (THREADS: "1 2", the default, or "2")
 #   python3 tools/bench/vs_torch_table.py OUTDIR
 set -euo pipefail
-out=${1:?usage: tools/bench/vs_torch.sh OUTDIR [ROUNDS] [BUDGET]}
+out=${1:?usage: tools/bench/vs_torch.sh OUTDIR [ROUNDS] [BUDGET] [THREADS]}
 rounds=${2:-1}
 budget=${3:-2}
+thread_counts=${4:-1 2}
 mkdir -p "$out"
 bench="dotnet Engine.Bench/bin/Release/net10.0/Engine.Bench.dll"
 for round in $(seq 1 "$rounds"); do
@@ -19,7 +20,7 @@ for round in $(seq 1 "$rounds"); do
     else
       env_path=(ENGINE_PATH=Vector512)
     fi
-    for threads in 1 2; do
+    for threads in $thread_counts; do
       tag="$path-t$threads-r$round"
       echo "$(date -u +%H:%M:%S) $tag load $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$out/load.txt"
       env "${env_path[@]}" $bench vs-torch --threads "$threads" --budget "$budget" --out "$out/$tag.jsonl" \
