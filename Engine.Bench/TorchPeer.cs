@@ -63,7 +63,7 @@ public sealed class TorchPeer : IDisposable
         foreach (string a in new[] { script, "--serve", "--threads", threads.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
         // PyTorch's OpenMP workers (libgomp) spin at every barrier by default; on a loaded machine a spinning worker
-        // holds a core while its partner waits for one, and two-thread steps ran 15-40x slower than with workers
+        // holds a core while its partner waits for one, and two-thread steps ran 5-40x slower than with workers
         // that sleep (docs/performance.md). A policy the caller sets is kept.
         start.Environment.TryAdd("OMP_WAIT_POLICY", "PASSIVE");
         Process? process;

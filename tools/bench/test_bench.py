@@ -161,6 +161,7 @@ class ServeTests(unittest.TestCase):
         self.assertTrue(ready["ready"])
         self.assertEqual(ready["threads"], 1)
         self.assertIn("aten", ready)
+        self.assertIn("omp_wait_policy", ready)
         self.assertEqual((relu["case"], relu["calls_per_sample"], len(relu["times_ms"])), ("dispatch relu 256", 50, 3))
         self.assertTrue(all(ms > 0 for ms in relu["times_ms"] + gemm["times_ms"]))
         self.assertEqual(len(gemm["times_ms"]), 2)
@@ -176,6 +177,7 @@ class VsTorchTests(unittest.TestCase):
         e = engine("vs-torch", "--filter", "dispatch relu", "--budget", "0.05")
         self.assertEqual(e.returncode, 0, e.stderr)
         self.assertIn("OpenBLAS core", e.stderr)
+        self.assertIn("OMP_WAIT_POLICY", e.stderr)
         row = json.loads(e.stdout.splitlines()[0])
         for field in FIELDS + ("peer", "peer_min_ms", "peer_median_ms", "ratio", "median_ratio"):
             self.assertIn(field, row)
