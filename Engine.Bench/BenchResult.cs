@@ -10,7 +10,9 @@ namespace Engine.Bench;
 /// calls_per_sample say how the median was taken; device names the device when it is not the CPU (gpu(0),
 /// gpusim(0)). The memory suite adds planned_bytes and unplanned_bytes. The gemm-vs-blas suite adds the peer it
 /// alternated with (peer, peer_min_ms, peer_median_ms) and ratio, the engine's speed over the peer's from each side's
-/// fastest call (there gflops and gb_per_s are from the fastest call too).
+/// fastest call (there gflops and gb_per_s are from the fastest call too). The vs-torch suite adds the same fields
+/// with peer "torch", but its ratio and median_ratio are of times, engine / PyTorch (below 1: the engine is faster),
+/// as compare.py divides the two sides' medians.
 /// </summary>
 public sealed record BenchResult(string Suite, string Case, int Threads, double MedianMs, double MinMs, double Q1Ms,
     double Q3Ms, int Samples, int CallsPerSample, double? Gflops = null, double? GbPerS = null, string? Device = null,

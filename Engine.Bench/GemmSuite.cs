@@ -20,15 +20,22 @@ public static class GemmSuite
                 yield return OnDevice(ctx, g, random);
                 continue;
             }
-            // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k when transposed).
-            using var a = new NativeFloats((long)g.M * g.K, random);
-            using var b = new NativeFloats((long)g.K * g.N, random);
-            using var c = new NativeFloats((long)g.M * g.N);
-            int lda = g.TransA ? g.M : g.K, ldb = g.TransB ? g.K : g.N;
-            yield return ctx.Measure(g.Case,
-                () => CpuGemm.Gemm(g.TransA, g.TransB, g.M, g.N, g.K, 1f, a.Span, lda, b.Span, ldb, 0f, c.Span, g.N),
-                g.Flops);
+            using var body = SetUp(g, random);
+            yield return ctx.Measure(g.Case, body.Run, g.Flops);
         }
+    }
+
+    /// <summary>The case on the CPU: <see cref="CpuGemm.Gemm{T}"/> on operands uniform in [-1, 1).</summary>
+    internal static CaseBody SetUp(GemmCase g, Random random)
+    {
+        // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k when transposed).
+        var a = new NativeFloats((long)g.M * g.K, random);
+        var b = new NativeFloats((long)g.K * g.N, random);
+        var c = new NativeFloats((long)g.M * g.N);
+        int lda = g.TransA ? g.M : g.K, ldb = g.TransB ? g.K : g.N;
+        return new CaseBody(
+            () => CpuGemm.Gemm(g.TransA, g.TransB, g.M, g.N, g.K, 1f, a.Span, lda, b.Span, ldb, 0f, c.Span, g.N),
+            a, b, c);
     }
 
     private static BenchResult OnDevice(BenchContext ctx, GemmCase g, Random random)

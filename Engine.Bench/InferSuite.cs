@@ -26,26 +26,48 @@ public static class InferSuite
         foreach (var r in Stream(ctx)) yield return r;
     }
 
+    /// <summary>The dispatch cases, in the order they run.</summary>
+    internal static readonly string[] DispatchCases =
+        ["dispatch relu 256", "dispatch add 256", "dispatch mlp 784-256-10 b1 infer"];
+
     private static IEnumerable<BenchResult> Dispatch(BenchContext ctx)
     {
-        using var a = Nd.RandomNormal(0, 1, new Shape(256));
-        using var b = Nd.RandomNormal(0, 1, new Shape(256));
-        if (ctx.Wants("dispatch relu 256"))
-            yield return Allocations(ctx.Measure("dispatch relu 256", () => Nd.Relu(a).Dispose()),
-                () => Nd.Relu(a).Dispose());
-        if (ctx.Wants("dispatch add 256"))
-            yield return Allocations(ctx.Measure("dispatch add 256", () => Nd.Add(a, b).Dispose()),
-                () => Nd.Add(a, b).Dispose());
-        if (ctx.Wants("dispatch mlp 784-256-10 b1 infer"))
+        foreach (string name in DispatchCases)
         {
-            using var model = new Models.MlpModel();
-            using var x = Nd.RandomNormal(0, 1, new Shape(1, In));
-            void Infer()
+            if (!ctx.Wants(name)) continue;
+            using var body = SetUpDispatch(name);
+            yield return Allocations(ctx.Measure(name, body.Run), body.Run);
+        }
+    }
+
+    /// <summary>One of <see cref="DispatchCases"/>: its operands, and a call whose output is disposed.</summary>
+    internal static CaseBody SetUpDispatch(string name)
+    {
+        switch (name)
+        {
+            case "dispatch relu 256":
             {
-                using var scope = NDArray.Scope();
-                model.Forward(x);
+                var a = Nd.RandomNormal(0, 1, new Shape(256));
+                return new CaseBody(() => Nd.Relu(a).Dispose(), a);
             }
-            yield return Allocations(ctx.Measure("dispatch mlp 784-256-10 b1 infer", Infer), Infer);
+            case "dispatch add 256":
+            {
+                var a = Nd.RandomNormal(0, 1, new Shape(256));
+                var b = Nd.RandomNormal(0, 1, new Shape(256));
+                return new CaseBody(() => Nd.Add(a, b).Dispose(), a, b);
+            }
+            case "dispatch mlp 784-256-10 b1 infer":
+            {
+                var model = new Models.MlpModel();
+                var x = Nd.RandomNormal(0, 1, new Shape(1, In));
+                return new CaseBody(() =>
+                {
+                    using var scope = NDArray.Scope();
+                    model.Forward(x);
+                }, model, x);
+            }
+            default:
+                throw new ArgumentException($"InferSuite: no dispatch case '{name}'.", nameof(name));
         }
     }
 

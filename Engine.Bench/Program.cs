@@ -6,7 +6,8 @@ namespace Engine.Bench;
 /// Benchmarks print one JSON object per line (see <see cref="BenchResult"/>).
 /// Usage: dotnet run -c Release --project Engine.Bench -- SUITE [--threads N] [--device cpu|cuda:0|gpusim]
 /// [--repeat R] [--budget SECONDS] [--filter TEXT] [--out FILE]. Suites: elementwise, gemm, conv, layers, train,
-/// fusion, hybridize, memory, rnn, infer, gemm-vs-blas.
+/// fusion, hybridize, memory, rnn, infer, gemm-vs-blas, vs-torch
+/// (the engine and PyTorch in turns).
 /// tools/bench/torch_baseline.py runs the same cases with PyTorch; docs/performance.md explains the comparison.
 /// </summary>
 public static class Program
@@ -24,6 +25,7 @@ public static class Program
         ["rnn"] = RnnSuite.Run,
         ["infer"] = InferSuite.Run,
         ["gemm-vs-blas"] = BlasSuite.Run,
+        ["vs-torch"] = VsTorchSuite.Run,
     };
 
     public static int Main(string[] args)
@@ -60,12 +62,20 @@ public static class Program
         // Suites that build arrays through Nd get the chosen device from this scope.
         using var onDevice = DefaultDevice.Use(options.Device);
         using var writer = options.OutFile is null ? null : new StreamWriter(options.OutFile);
-        foreach (var result in suite(context))
+        try
         {
-            string line = result.ToJson();
-            Console.WriteLine(line);
-            writer?.WriteLine(line);
-            writer?.Flush();
+            foreach (var result in suite(context))
+            {
+                string line = result.ToJson();
+                Console.WriteLine(line);
+                writer?.WriteLine(line);
+                writer?.Flush();
+            }
+        }
+        catch (PeerFailedException e)
+        {
+            Console.Error.WriteLine($"Engine.Bench {options.Suite}: {e.Message}");
+            return 4;
         }
         return 0;
     }

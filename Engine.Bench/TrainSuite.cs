@@ -23,20 +23,25 @@ public static class TrainSuite
 
     private const int ProfiledCalls = 20;
 
+    /// <summary>The models by name (as <see cref="TrainModel.Name"/> gives it), so cases are chosen unbuilt.</summary>
+    internal static readonly (string Name, Func<TrainModel> Create)[] Models =
+    [
+        ("mlp 784-256-10 b256", () => new MlpModel()),
+        ("lenet b256", () => new LeNetModel()),
+        ("resnet18 b32", () => new ResNet18Model()),
+    ];
+
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
     {
-        Func<TrainModel>[] models = [() => new MlpModel(), () => new LeNetModel(), () => new ResNet18Model()];
-        foreach (var create in models)
+        foreach (var (name, create) in Models)
         {
-            using var model = create();
-            string step = $"{model.Name} step", forward = $"{model.Name} fwd";
+            string step = $"{name} step", forward = $"{name} fwd";
             bool wantStep = ctx.Wants(step), wantForward = ctx.Wants(forward);
             if (!wantStep && !wantForward) continue;
-            using var x = Nd.RandomNormal(0, 1, model.InputShape);
-            var random = new Random(4);
-            using var labels = Nd.Array(
-                Enumerable.Range(0, model.InputShape[0]).Select(_ => (long)random.Next(10)).ToArray(),
-                new Shape(model.InputShape[0]));
+            using var model = Create(name, create);
+            var batch = Batch(model);
+            using var x = batch.X;
+            using var labels = batch.Labels;
             if (wantStep)
             {
                 float first = float.NaN, last = float.NaN;
@@ -72,6 +77,32 @@ public static class TrainSuite
         Console.Error.WriteLine($"{caseName}: operators over {ProfiledCalls} calls\n{OpProfiler.Report()}" +
             $"{"outside kernels (dispatch, autograd, allocation)",-50}{totalMs - kernelMs,12:F1} ms of {totalMs:F1}; " +
             $"garbage collections: {GC.CollectionCount(0) - gen0} (gen 2: {GC.CollectionCount(2) - gen2})\n");
+    }
+
+    /// <summary>The "NAME step" case: <see cref="Step"/> on the model's fixed batch.</summary>
+    internal static CaseBody SetUpStep(string name, Func<TrainModel> create)
+    {
+        var model = Create(name, create);
+        var (x, labels) = Batch(model);
+        return new CaseBody(() => Step(model, x, labels), model, x, labels);
+    }
+
+    private static TrainModel Create(string name, Func<TrainModel> create)
+    {
+        var model = create();
+        if (model.Name == name) return model;
+        model.Dispose();
+        throw new InvalidOperationException($"TrainSuite.Models lists '{name}' for the model named '{model.Name}'.");
+    }
+
+    /// <summary>The fixed batch a model trains on: normal inputs and labels 0-9 from a seeded generator.</summary>
+    private static (NDArray X, NDArray Labels) Batch(TrainModel model)
+    {
+        var x = Nd.RandomNormal(0, 1, model.InputShape);
+        var random = new Random(4);
+        var labels = Nd.Array(Enumerable.Range(0, model.InputShape[0]).Select(_ => (long)random.Next(10)).ToArray(),
+            new Shape(model.InputShape[0]));
+        return (x, labels);
     }
 
     /// <summary>One SGD step; returns the loss before the update.</summary>

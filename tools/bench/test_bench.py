@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -130,6 +131,74 @@ class HarnessTests(unittest.TestCase):
         self.assertEqual(e.returncode, 0, e.stderr)
         first, last = (float(v) for v in e.stderr.split("loss ")[1].split(" over")[0].split(" -> "))
         self.assertLess(last, first)
+
+
+def serve(*commands, env=None):
+    """torch_baseline.py --serve fed COMMANDS; returns the process result and its stdout as JSON objects."""
+    t = subprocess.run([sys.executable, TORCH_SCRIPT, "--serve"], input="".join(c + "\n" for c in commands),
+                       capture_output=True, text=True, timeout=300, env=env)
+    return t, [json.loads(line) for line in t.stdout.splitlines()]
+
+
+class ServeTests(unittest.TestCase):
+    """torch_baseline.py --serve, the PyTorch side of Engine.Bench's vs-torch suite."""
+
+    def test_samples_are_counted_or_timed(self):
+        import torch_baseline
+        calls = []
+        self.assertEqual(len(torch_baseline.time_samples(lambda: calls.append(1), "3", 4)), 3)
+        self.assertEqual(len(calls), 12)
+        times = torch_baseline.time_samples(lambda: time.sleep(0.002), "0.01s", 1)
+        self.assertGreaterEqual(sum(times), 10 * 0.9)
+        self.assertTrue(all(t >= 2 for t in times))
+
+    @need_torch
+    def test_serves_cases_of_the_suites_and_refuses_bad_commands(self):
+        t, replies = serve("run infer 3 50 dispatch relu 256", "run gemm 2 1 square NN 256x256x256",
+                           "run gemm 1 1 no such case", "run infer 0 1 dispatch add 256", "walk", "quit")
+        self.assertEqual(t.returncode, 0, t.stderr)
+        ready, relu, gemm, missing, zero, walk = replies
+        self.assertTrue(ready["ready"])
+        self.assertEqual(ready["threads"], 1)
+        self.assertIn("aten", ready)
+        self.assertIn("omp_wait_policy", ready)
+        self.assertEqual((relu["case"], relu["calls_per_sample"], len(relu["times_ms"])), ("dispatch relu 256", 50, 3))
+        self.assertTrue(all(ms > 0 for ms in relu["times_ms"] + gemm["times_ms"]))
+        self.assertEqual(len(gemm["times_ms"]), 2)
+        self.assertIn("no case 'no such case'", missing["error"])
+        self.assertIn("positive", zero["error"])
+        self.assertIn("unknown command 'walk'", walk["error"])
+
+
+class VsTorchTests(unittest.TestCase):
+    @need_engine
+    @need_torch
+    def test_takes_turns_and_divides_engine_by_torch(self):
+        e = engine("vs-torch", "--filter", "dispatch relu", "--budget", "0.05")
+        self.assertEqual(e.returncode, 0, e.stderr)
+        self.assertIn("OpenBLAS core", e.stderr)
+        self.assertIn("OMP_WAIT_POLICY", e.stderr)
+        row = json.loads(e.stdout.splitlines()[0])
+        for field in FIELDS + ("peer", "peer_min_ms", "peer_median_ms", "ratio", "median_ratio"):
+            self.assertIn(field, row)
+        self.assertEqual((row["suite"], row["case"], row["peer"]), ("vs-torch", "dispatch relu 256", "torch"))
+        self.assertGreaterEqual(row["samples"], 5)
+        self.assertAlmostEqual(row["ratio"], row["min_ms"] / row["peer_min_ms"], delta=0.01 * row["ratio"] + 0.002)
+        self.assertAlmostEqual(row["median_ratio"], row["median_ms"] / row["peer_median_ms"],
+                               delta=0.01 * row["median_ratio"] + 0.002)
+        self.assertIn("dispatch relu 256", e.stdout.splitlines()[2])  # the table, after its header
+
+    @need_engine
+    def test_a_peer_that_cannot_import_torch_is_named_with_the_fix(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "torch.py"), "w") as f:
+                f.write("raise ImportError('no torch in this test')\n")
+            e = subprocess.run(["dotnet", ENGINE_DLL, "vs-torch", "--filter", "relu"], capture_output=True,
+                               text=True, timeout=300, env={**os.environ, "PYTHONPATH": d})
+        self.assertEqual(e.returncode, 4)
+        self.assertIn("torch_baseline.py --serve ended", e.stderr)
+        self.assertIn("python3-torch", e.stderr)
+        self.assertIn("no torch in this test", e.stderr)
 
 
 class CompareTests(unittest.TestCase):

@@ -4,6 +4,7 @@ with "peer": "torch".
 
     /usr/bin/python3 tools/bench/torch_baseline.py SUITE [--threads N] [--repeat R] [--budget SECONDS]
         [--filter TEXT] [--out FILE]
+    /usr/bin/python3 tools/bench/torch_baseline.py --serve [--threads N]
 
 Suites: elementwise, gemm, conv, layers, train, hybridize, rnn, infer. The gemm, conv and layers shapes come
 from cases.json beside this file, which Engine.Bench embeds, so both sides run the same cases under the same
@@ -11,6 +12,9 @@ names. Written for Debian's
 python3-torch 1.13 (oneDNN for convolutions, OpenBLAS through libopenblas0-pthread for torch.mm). The thread count
 goes to OPENBLAS_NUM_THREADS and OMP_NUM_THREADS before torch is imported (OpenBLAS reads it only when it loads) and
 to torch.set_num_threads after.
+
+--serve runs no suite: it times cases on request for Engine.Bench's vs-torch suite, which starts it as a child and
+takes turns with it (see serve()).
 """
 
 import argparse
@@ -38,7 +42,8 @@ MIN_SAMPLES = 5
 
 def parse_args(argv):
     p = argparse.ArgumentParser(description="PyTorch baseline for Engine.Bench (JSON lines).")
-    p.add_argument("suite", choices=SUITES)
+    p.add_argument("suite", choices=SUITES, nargs="?")
+    p.add_argument("--serve", action="store_true", help="time cases on request from stdin (see serve())")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--repeat", type=int, default=30, help="most samples per case (default 30)")
     p.add_argument("--budget", type=float, default=2.0, help="seconds of samples per case (default 2)")
@@ -46,6 +51,8 @@ def parse_args(argv):
     p.add_argument("--out", default=None, help="also write the JSON lines to this file")
     p.add_argument("--list", action="store_true", help="print the case names and run nothing")
     args = p.parse_args(argv)
+    if (args.suite is None) == (not args.serve):
+        p.error("name a SUITE, or --serve without one")
     if args.threads < 1 or args.repeat < 1 or args.budget <= 0:
         p.error("--threads and --repeat need positive integers and --budget a positive number of seconds")
     return args
@@ -527,6 +534,120 @@ def choose_openblas_core():
     return core, f"set: OpenBLAS detected {detected or 'nothing'} on this CPU"
 
 
+SERVED = {"gemm": suite_gemm, "train": suite_train, "infer": suite_infer, "hybridize": suite_hybridize,
+          "layers": suite_layers, "conv": suite_conv, "rnn": suite_rnn, "elementwise": suite_elementwise}
+
+
+class CaseCaught(Exception):
+    """Ends a suite function as soon as CaseCatcher has its case: the rest of the loop would rebind the variables the
+    body's closure reads."""
+
+
+class CaseCatcher:
+    """Stands in for Bench while a suite function sets up one case: it wants only that case, and keeps the body the
+    suite would time instead of timing it. So the served cases are the suites' own definitions."""
+
+    def __init__(self, case):
+        self.case = case
+        self.body = None
+
+    def wants(self, case):
+        return case == self.case
+
+    def measure(self, case, body, flops=0.0, nbytes=0.0):
+        self.body = body
+        raise CaseCaught()
+
+
+def set_up(torch, cases, suite, case):
+    """The body of CASE in SUITE, set up by the suite's own function; None when the suite has no such case."""
+    catcher = CaseCatcher(case)
+    run = SERVED[suite]
+    try:
+        if run in (suite_gemm, suite_conv, suite_layers):
+            run(catcher, torch, cases)
+        else:
+            run(catcher, torch)
+    except CaseCaught:
+        pass
+    return catcher.body
+
+
+def time_samples(body, amount, calls):
+    """Per-call ms of samples of CALLS calls: AMOUNT samples ("5"), or samples until AMOUNT seconds ("0.1s") have
+    passed, at least one."""
+    times = []
+    seconds = float(amount[:-1]) if amount.endswith("s") else None
+    count = None if seconds is not None else int(amount)
+    start = time.perf_counter()
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(calls):
+            body()
+        t1 = time.perf_counter()
+        times.append((t1 - t0) * 1e3 / calls)
+        if (t1 - start >= seconds) if seconds is not None else len(times) >= count:
+            return times
+
+
+def serve_command(torch, cases, bodies, line):
+    """Answers one command line with one JSON object (see serve())."""
+    words = line.split()
+    if len(words) < 5 or words[0] != "run":
+        return {"error": f"unknown command '{line}'; commands: run SUITE AMOUNT CALLS CASE..., quit"}
+    suite, amount, calls, case = words[1], words[2], words[3], " ".join(words[4:])
+    if suite not in SERVED:
+        return {"error": f"unknown suite '{suite}'; suites: {', '.join(SERVED)}"}
+    try:
+        calls = int(calls)
+        if calls < 1 or (float(amount[:-1]) if amount.endswith("s") else int(amount)) <= 0:
+            raise ValueError
+    except ValueError:
+        return {"error": f"AMOUNT must be a positive count or seconds ('0.1s') and CALLS a positive count: '{line}'"}
+    if (suite, case) not in bodies:
+        body = set_up(torch, cases, suite, case)
+        if body is None:
+            return {"error": f"suite {suite} has no case '{case}'"}
+        bodies[(suite, case)] = body
+    return {"case": case, "calls_per_sample": calls, "times_ms": time_samples(bodies[(suite, case)], amount, calls)}
+
+
+def serve(torch, info, stdin=sys.stdin, stdout=sys.stdout):
+    """Times cases on request, for Engine.Bench's vs-torch suite. First prints one JSON line, {"ready": true, ...}
+    with the torch version, threads and instruction-set paths; then answers each command on stdin with one JSON line:
+
+        run SUITE AMOUNT CALLS CASE   e.g. "run train 1 1 mlp 784-256-10 b256 step", "run infer 0.1s 500 dispatch
+                                      relu 256": samples of CALLS calls of CASE (as SUITE names it), AMOUNT samples
+                                      or as many as fill AMOUNT seconds; the reply is {"case", "calls_per_sample",
+                                      "times_ms": [per-call ms of each sample]}. A case is set up on its first run
+                                      (outside the timing) and kept.
+        quit                          ends the process.
+
+    A bad command gets {"error": "..."} and the server goes on; end of input ends it too."""
+    cases = load_cases()
+    bodies = {}
+    print(json.dumps({"ready": True, **info}), file=stdout, flush=True)
+    for line in stdin:
+        line = line.strip()
+        if line == "quit":
+            break
+        if not line:
+            continue
+        try:
+            reply = serve_command(torch, cases, bodies, line)
+        except Exception as e:  # a case that fails must not take the server down: say what failed
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(reply), file=stdout, flush=True)
+
+
+def cpu_capability(torch):
+    """ATen's kernel path as torch reports it ("AVX2", "AVX512", "DEFAULT")."""
+    for line in torch.__config__.show().splitlines():
+        if "CPU capability usage:" in line:
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
 def main(argv):
     args = parse_args(argv)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -540,7 +661,12 @@ def main(argv):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, oneDNN "
-          f"{torch.backends.mkldnn.is_available()}, OpenBLAS core {blas_core} ({blas_note})", file=sys.stderr)
+          f"{torch.backends.mkldnn.is_available()}, OpenBLAS core {blas_core} ({blas_note}), ATen "
+          f"{cpu_capability(torch)}", file=sys.stderr)
+    if args.serve:
+        serve(torch, {"torch": torch.__version__, "threads": torch.get_num_threads(), "openblas_core": blas_core,
+                      "aten": cpu_capability(torch), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "unset")})
+        return
     cases = load_cases()
     out = open(args.out, "w") if args.out else None
     try:
