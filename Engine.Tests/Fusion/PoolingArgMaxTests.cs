@@ -30,6 +30,8 @@ public class PoolingArgMaxTests
         new TestCaseData(Pool(5, 6, 24, 24, 2, 2)).SetArgDisplayNames("lenet pool1, staged"),
         new TestCaseData(Pool(7, 16, 8, 8, 2, 2)).SetArgDisplayNames("lenet pool2, staged"),
         new TestCaseData(Pool(2, 3, 6, 64, 2, 2)).SetArgDisplayNames("2x2 rows of whole vectors"),
+        new TestCaseData(Pool(1, 2, 50, 52, 2, 2)).SetArgDisplayNames("2x2 one plane a batch, staged"),
+        new TestCaseData(Pool(1, 2, 70, 70, 2, 2)).SetArgDisplayNames("2x2 too large to stage"),
         new TestCaseData(Pool(2, 3, 9, 11, 2, 2)).SetArgDisplayNames("2x2 odd sizes"),
         new TestCaseData(Pool(2, 3, 9, 11, 2, 2, 0, PoolingConvention.Full)).SetArgDisplayNames("2x2 full, staged"),
         new TestCaseData(Pool(1, 2, 5, 65, 2, 2, 0, PoolingConvention.Full)).SetArgDisplayNames("2x2 full, rows"),

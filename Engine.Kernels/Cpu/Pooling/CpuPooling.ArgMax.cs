@@ -82,6 +82,7 @@ public static partial class CpuPooling
         if (planes == 0) return;
         int inPlane = d.H * d.W, outPlane = d.OutH * d.OutW;
         long grain = Math.Max(1, GrainOps / Math.Max(1, 2 * PlaneOps(d)));
+        int batch = PlanesPer2x2Batch<T>(d);
         fixed (T* px = x, py = y)
         fixed (byte* pi = argMax)
         {
@@ -90,14 +91,33 @@ public static partial class CpuPooling
             {
                 for (long p = start; p < end; p++)
                 {
-                    // The arg-max pass reads the plane again while the forward has left it in cache.
-                    var xp = new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane);
-                    ForwardPlane(d, xp, new Span<T>((T*)ay + p * outPlane, outPlane));
-                    ArgMaxPlane(d, xp, new Span<byte>((byte*)ai + p * outPlane, outPlane), reluMask);
+                    if (batch > 0)
+                    {
+                        // Whole planes one after another are one tall plane (no window crosses a plane).
+                        int count = (int)Math.Min(batch, end - p);
+                        ArgMax2x2(new ReadOnlySpan<float>((float*)ax + p * inPlane, count * inPlane),
+                            new Span<float>((float*)ay + p * outPlane, count * outPlane),
+                            new Span<byte>((byte*)ai + p * outPlane, count * outPlane), d.W, d.OutW,
+                            count * d.OutH, d.OutW, reluMask);
+                        p += count - 1;
+                        continue;
+                    }
+                    ArgMaxPlane(d, new ReadOnlySpan<T>((T*)ax + p * inPlane, inPlane),
+                        new Span<T>((T*)ay + p * outPlane, outPlane),
+                        new Span<byte>((byte*)ai + p * outPlane, outPlane), reluMask);
                 }
             });
         }
     }
+
+    /// <summary>
+    /// Planes per call of the 2x2 paths when a float 2x2 stride-2 pool's windows tile its planes exactly (even
+    /// sides): as many whole planes as the staging holds (at least one), else 0. LeNet's 8x8 planes hold 16 windows,
+    /// less work than a call's set-up.
+    /// </summary>
+    private static int PlanesPer2x2Batch<T>(PoolingDescriptor d) =>
+        Is2x2Float<T>(d) && d.H % 2 == 0 && d.W % 2 == 0 && d.OutH == d.H / 2 && d.OutW == d.W / 2
+            ? Math.Max(1, MaxPackedPlane / Math.Max(1, d.H * d.W)) : 0;
 
     private static unsafe void BackwardFromArgMaxCore<T>(PoolingDescriptor d, ReadOnlySpan<byte> argMax,
         ReadOnlySpan<T> dy, Span<T> dx)
@@ -107,6 +127,7 @@ public static partial class CpuPooling
         if (planes == 0) return;
         int inPlane = d.H * d.W, outPlane = d.OutH * d.OutW;
         long grain = Math.Max(1, GrainOps / Math.Max(1, (long)inPlane));
+        int batch = PlanesPer2x2Batch<T>(d);
         fixed (byte* pi = argMax)
         fixed (T* pdy = dy, pdx = dx)
         {
@@ -115,6 +136,16 @@ public static partial class CpuPooling
             {
                 for (long p = start; p < end; p++)
                 {
+                    if (batch > 0)
+                    {
+                        int count = (int)Math.Min(batch, end - p);
+                        Scatter2x2(new ReadOnlySpan<byte>((byte*)ai + p * outPlane, count * outPlane),
+                            new ReadOnlySpan<float>((float*)ady + p * outPlane, count * outPlane),
+                            new Span<float>((float*)adx + p * inPlane, count * inPlane), d.W, d.OutW,
+                            count * d.OutH, d.OutW);
+                        p += count - 1;
+                        continue;
+                    }
                     ScatterPlane(d, new ReadOnlySpan<byte>((byte*)ai + p * outPlane, outPlane),
                         new ReadOnlySpan<T>((T*)ady + p * outPlane, outPlane),
                         new Span<T>((T*)adx + p * inPlane, inPlane));
@@ -128,16 +159,22 @@ public static partial class CpuPooling
     private static bool Is2x2Float<T>(PoolingDescriptor d) => typeof(T) == typeof(float) &&
         d is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0, IsGlobal: false };
 
-    private static void ArgMaxPlane<T>(PoolingDescriptor d, ReadOnlySpan<T> x, Span<byte> argMax, bool reluMask)
+    private static void ArgMaxPlane<T>(PoolingDescriptor d, ReadOnlySpan<T> x, Span<T> y, Span<byte> argMax,
+        bool reluMask)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (!Is2x2Float<T>(d))
         {
+            ForwardPlane(d, x, y);
             ArgMaxWindows(d, x, argMax, 0, d.OutH, 0, d.OutW, reluMask);
             return;
         }
+        // As ForwardPlane: the windows wholly inside the input, then 'full''s clipped last row and column.
         int rows = d.H / 2, cols = d.W / 2;
-        ArgMax2x2(MemoryMarshal.Cast<T, float>(x), argMax, d.W, d.OutW, rows, cols, reluMask);
+        ArgMax2x2(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(y), argMax, d.W, d.OutW, rows, cols,
+            reluMask);
+        MaxWindows(d, x, y, rows, d.OutH, 0, d.OutW);
+        MaxWindows(d, x, y, 0, rows, cols, d.OutW);
         ArgMaxWindows(d, x, argMax, rows, d.OutH, 0, d.OutW, reluMask);
         ArgMaxWindows(d, x, argMax, 0, rows, cols, d.OutW, reluMask);
     }
@@ -212,30 +249,35 @@ public static partial class CpuPooling
         WindowsPerVector > 1 && cols % WindowsPerVector != 0 && 2 * rows * cols <= MaxPackedPlane;
 
     [SkipLocalsInit] // every staged element is written before it is read
-    private static void ArgMax2x2(ReadOnlySpan<float> x, Span<byte> argMax, int width, int outW, int rows, int cols,
-        bool reluMask)
+    private static void ArgMax2x2(ReadOnlySpan<float> x, Span<float> y, Span<byte> argMax, int width, int outW,
+        int rows, int cols, bool reluMask)
     {
         if (!Stages2x2(rows, cols))
         {
             for (int r = 0; r < rows; r++)
             {
                 ArgMax2x2Run(x.Slice(2 * r * width, 2 * cols), x.Slice((2 * r + 1) * width, 2 * cols),
-                    argMax.Slice(r * outW, cols), reluMask);
+                    y.Slice(r * outW, cols), argMax.Slice(r * outW, cols), reluMask);
             }
             return;
         }
-        int n = 2 * rows * cols;
+        int n = 2 * rows * cols, windows = rows * cols;
         Span<float> top = stackalloc float[n], bottom = stackalloc float[n];
         CopyRows(x, 2 * width, top, 2 * cols, 2 * cols, rows);
         CopyRows(x.Slice(width), 2 * width, bottom, 2 * cols, 2 * cols, rows);
         if (outW == cols)
         {
-            ArgMax2x2Run(top, bottom, argMax.Slice(0, rows * cols), reluMask);
+            ArgMax2x2Run(top, bottom, y.Slice(0, windows), argMax.Slice(0, windows), reluMask);
             return;
         }
-        Span<byte> staged = stackalloc byte[rows * cols];
-        ArgMax2x2Run(top, bottom, staged, reluMask);
-        for (int r = 0; r < rows; r++) staged.Slice(r * cols, cols).CopyTo(argMax.Slice(r * outW));
+        Span<float> stagedY = stackalloc float[windows];
+        Span<byte> staged = stackalloc byte[windows];
+        ArgMax2x2Run(top, bottom, stagedY, staged, reluMask);
+        for (int r = 0; r < rows; r++)
+        {
+            stagedY.Slice(r * cols, cols).CopyTo(y.Slice(r * outW));
+            staged.Slice(r * cols, cols).CopyTo(argMax.Slice(r * outW));
+        }
     }
 
     [SkipLocalsInit]
@@ -273,11 +315,12 @@ public static partial class CpuPooling
     }
 
     /// <summary>
-    /// The winners of consecutive 2x2 windows (a b over e f: top[2c], top[2c + 1], bottom[2c], bottom[2c + 1]),
-    /// 16 at a time with AVX-512, 8 with AVX2, with the comparisons of <see cref="Window2x2ArgMax"/>.
+    /// The maxima and winners of consecutive 2x2 windows (a b over e f: top[2c], top[2c + 1], bottom[2c],
+    /// bottom[2c + 1]), 16 at a time with AVX-512, 8 with AVX2: the maximum as <see cref="MaxPool2x2"/> takes it
+    /// (max(max(a, e), max(b, f))), the winner with the comparisons of <see cref="Window2x2ArgMax"/>.
     /// </summary>
-    private static void ArgMax2x2Run(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<byte> argMax,
-        bool reluMask)
+    private static void ArgMax2x2Run(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> y,
+        Span<byte> argMax, bool reluMask)
     {
         int windows = argMax.Length, c = 0;
         if (Avx512F.IsSupported)
@@ -292,13 +335,14 @@ public static partial class CpuPooling
                             Vector512.Equals(r1lo, r1lo) & Vector512.Equals(r1hi, r1hi));
                 if (nan != Vector512<float>.Zero)
                 {
-                    ArgMax2x2Scalar(top, bottom, argMax, c, c + 16, reluMask);
+                    ArgMax2x2Scalar(top, bottom, y, argMax, c, c + 16, reluMask);
                     continue;
                 }
                 var a = Avx512F.PermuteVar16x32x2(r0lo, EvenLanes, r0hi);
                 var b = Avx512F.PermuteVar16x32x2(r0lo, OddLanes, r0hi);
                 var e = Avx512F.PermuteVar16x32x2(r1lo, EvenLanes, r1hi);
                 var f = Avx512F.PermuteVar16x32x2(r1lo, OddLanes, r1hi);
+                Vector512.Max(Vector512.Max(a, e), Vector512.Max(b, f)).CopyTo(y.Slice(c, 16));
                 Vector512<float> upper = Vector512.Max(a, b), lower = Vector512.Max(e, f);
                 var right = Vector512.GreaterThan(b, a).AsInt32();
                 var rightBelow = Vector512.GreaterThan(f, e).AsInt32();
@@ -323,13 +367,14 @@ public static partial class CpuPooling
                             Vector256.Equals(r1lo, r1lo) & Vector256.Equals(r1hi, r1hi));
                 if (nan != Vector256<float>.Zero)
                 {
-                    ArgMax2x2Scalar(top, bottom, argMax, c, c + 8, reluMask);
+                    ArgMax2x2Scalar(top, bottom, y, argMax, c, c + 8, reluMask);
                     continue;
                 }
                 var a = EvenOf(r0lo, r0hi);
                 var b = OddOf(r0lo, r0hi);
                 var e = EvenOf(r1lo, r1hi);
                 var f = OddOf(r1lo, r1hi);
+                Vector256.Max(Vector256.Max(a, e), Vector256.Max(b, f)).CopyTo(y.Slice(c, 8));
                 Vector256<float> upper = Vector256.Max(a, b), lower = Vector256.Max(e, f);
                 var right = Vector256.GreaterThan(b, a).AsInt32();
                 var rightBelow = Vector256.GreaterThan(f, e).AsInt32();
@@ -343,15 +388,18 @@ public static partial class CpuPooling
                 MemoryMarshal.Write(argMax.Slice(c, 8), in bytes);
             }
         }
-        ArgMax2x2Scalar(top, bottom, argMax, c, windows, reluMask);
+        ArgMax2x2Scalar(top, bottom, y, argMax, c, windows, reluMask);
     }
 
-    private static void ArgMax2x2Scalar(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<byte> argMax,
-        int c0, int c1, bool reluMask)
+    private static void ArgMax2x2Scalar(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> y,
+        Span<byte> argMax, int c0, int c1, bool reluMask)
     {
         for (int c = c0; c < c1; c++)
         {
             float a = top[2 * c], b = top[2 * c + 1], e = bottom[2 * c], f = bottom[2 * c + 1];
+            // ForwardPlane's maximum: MaxPool2x2's with vectors, WindowMax's scan without.
+            y[c] = Vector256.IsHardwareAccelerated ? Max4(a, b, e, f)
+                : float.Max(float.Max(float.Max(float.Max(a, a), b), e), f);
             if (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) || float.IsNaN(f))
             {
                 // The first NaN wins (WindowArgMax), and relu's backward keeps a NaN's gradient.
