@@ -162,10 +162,14 @@ public abstract partial class HybridBlock : Block
             Engine.Kernels.EpilogueActivation.None } or Engine.Ops.ConvolutionAttrs { Activation: not
             Engine.Kernels.EpilogueActivation.None }).ToList();
         var folded = graph.Parameters.Where(p => p.Binding is IComputedBinding).ToList();
-        int masks = graph.Operators.Count(n => n.Attrs is Engine.Ops.PoolingAttrs { ReluMask: true });
+        int masks = graph.Operators.Count(n => n.Attrs is Engine.Ops.PoolingAttrs { ReluMask: true } &&
+            n.Op == Engine.Ops.PoolingOps.PoolingBackward || n.Attrs is Engine.Ops.PoolingArgMaxBackwardAttrs
+            { Pooling.ReluMask: true });
+        int argMax = graph.Operators.Count(n => n.Op == Engine.Ops.PoolingOps.PoolingArgMaxBackward);
         sb.AppendLine($"{what}: {groups.Count} fused groups, {epilogues.Count} epilogues, " +
                       $"{folded.Count / 2} batch norms folded" +
-                      (masks > 0 ? $", {masks} relu backwards folded into pooling backwards" : ""));
+                      (masks > 0 ? $", {masks} relu backwards folded into pooling backwards" : "") +
+                      (argMax > 0 ? $", {argMax} max-pool backwards from saved arg-max indices" : ""));
         foreach (var n in groups)
         {
             var a = (Engine.Ops.FusedElementwiseAttrs)n.Attrs!;

@@ -38,6 +38,44 @@ public sealed class NetworkKernelTests : GpuFixture
         AssertClose(Download<float>(gdx), edx, 1e-5, 1e-6, "backward");
     }
 
+    private static IEnumerable<PoolingDescriptor> ArgMaxPools()
+    {
+        yield return new PoolingDescriptor(PoolingMode.Max, 2, 3, 8, 8, 2, 2, 2, 2);
+        yield return new PoolingDescriptor(PoolingMode.Max, 1, 2, 9, 11, 2, 2, 2, 2, 0, 0, PoolingConvention.Full);
+        yield return new PoolingDescriptor(PoolingMode.Max, 1, 2, 7, 6, 3, 3, 2, 2, 1, 1, PoolingConvention.Full);
+        yield return new PoolingDescriptor(PoolingMode.Max, 2, 2, 7, 8, 3, 3, 1, 1);
+        yield return PoolingDescriptor.Pool1d(PoolingMode.Max, 2, 3, 17, 3, 2, 1);
+        yield return PoolingDescriptor.Global(PoolingMode.Max, 2, 3, 8, 5);
+    }
+
+    /// <summary>The arg-max kernels (PoolingArgMaxPass) against the CPU's: the same winner bytes (ties on a coarse
+    /// grid, a relu's zeros masked), the same maxima, and dx from the bytes alone.</summary>
+    [TestCaseSource(nameof(ArgMaxPools))]
+    public void PoolingArgMaxMatchesTheCpu(PoolingDescriptor d)
+    {
+        foreach (bool relu in new[] { false, true })
+        {
+            var x = RandomFloats((int)d.InputLength, 63).Select(v => MathF.Round(v * 2) / 2).ToArray();
+            if (relu) x = x.Select(v => MathF.Max(v, 0)).ToArray();
+            var gx = Upload(Gpu, x, d.InputShape);
+            var gy = Empty<float>(Gpu, d.OutputShape);
+            var gi = Empty<byte>(Gpu, d.OutputShape);
+            GpuPooling.ForwardWithArgMax(Gpu, d, gx, gy, gi, relu);
+            var ey = new float[d.OutputLength];
+            var ei = new byte[d.OutputLength];
+            CpuPooling.ForwardWithArgMax<float>(d, x, ey, ei, relu);
+            Download<byte>(gi).ShouldBe(ei, $"winners, relu mask {relu}");
+            AssertClose(Download<float>(gy), ey, 0, 0, "forward");
+            var dy = RandomFloats((int)d.OutputLength, 64);
+            var gdx = Empty<float>(Gpu, d.InputShape);
+            GpuPooling.BackwardFromArgMax(Gpu, d, Upload(Gpu, ei, d.OutputShape), Upload(Gpu, dy, d.OutputShape),
+                gdx);
+            var edx = new float[d.InputLength];
+            CpuPooling.BackwardFromArgMax<float>(d, ei, dy, edx);
+            AssertClose(Download<float>(gdx), edx, 1e-6, 1e-7, $"backward, relu mask {relu}");
+        }
+    }
+
     [TestCase(false, false)]
     [TestCase(true, true)]
     public void BatchNormMatchesTheCpu(bool fixGamma, bool unbiased)

@@ -65,6 +65,20 @@ public class OperatorContractTests
                 var x = Nd.Relu(Rand(r, -1, 1, 1, 2, 4, 4));
                 return [x, PoolingOps.Pooling.Call(pool, x), Rand(r, -1, 1, 1, 2, 2, 2)];
             }, Label: "relu_mask");
+        // With the arg-max kept by the forward (PoolingArgMaxPass): a byte per window, the relu mask's zeros as 255.
+        yield return new GradientCase("_pooling_argmax", pool with { ReluMask = true },
+            r => [Nd.Relu(Rand(r, -1, 1, 2, 3, 6, 7))], Label: "relu_mask");
+        var overlapping = new PoolingAttrs(PoolingMode.Max, [3, 3], [2, 2], [1, 1],
+            Convention: PoolingConvention.Full);
+        yield return new GradientCase("_pooling_argmax", overlapping, r => [Rand(r, -1, 1, 1, 2, 7, 6)],
+            Label: "3x3 s2 p1 full");
+        yield return new GradientCase("_backward_pooling_argmax",
+            new PoolingArgMaxBackwardAttrs(overlapping, [1, 2, 7, 6]),
+            r =>
+            {
+                var argMax = PoolingOps.PoolingArgMax.Invoke(overlapping, Rand(r, -1, 1, 1, 2, 7, 6))[1];
+                return [argMax, Rand(r, -1, 1, argMax.Shape.ToArray())];
+            });
         yield return new GradientCase("_backward_take", new TakeBackwardAttrs(new TakeAttrs(0, TakeMode.Clip), [4, 3]),
             r => [Rand(r, -1, 1, 2, 3), Nd.Array([1.0, 3], new Shape(2))]);
         var program = new Engine.Kernels.Fusion.FusedProgram(DType.Float64, 2,

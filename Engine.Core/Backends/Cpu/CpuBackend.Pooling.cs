@@ -45,5 +45,24 @@ internal sealed partial class CpuBackend
                 CpuPooling.Backward(d, x.Span<double>(), y.Span<double>(), dy.Span<double>(), o[0].Span<double>(),
                     a.ReluMask);
         });
+        Register(PoolingOps.PoolingArgMax, static (a, c, i, o) =>
+        {
+            var d = a.Describe(i[0].Shape);
+            var x = c.Contiguous(i[0]);
+            if (x.DType == DType.Float32)
+                CpuPooling.ForwardWithArgMax(d, x.Span<float>(), o[0].Span<float>(), o[1].Span<byte>(), a.ReluMask);
+            else
+                CpuPooling.ForwardWithArgMax(d, x.Span<double>(), o[0].Span<double>(), o[1].Span<byte>(),
+                    a.ReluMask);
+        });
+        Register(PoolingOps.PoolingArgMaxBackward, static (a, c, i, o) =>
+        {
+            var d = a.Pooling.Describe(new Shape(a.InputShape));
+            var argMax = c.Contiguous(i[0]);
+            var dy = c.Contiguous(i[1]);
+            if (dy.DType == DType.Float32)
+                CpuPooling.BackwardFromArgMax(d, argMax.Span<byte>(), dy.Span<float>(), o[0].Span<float>());
+            else CpuPooling.BackwardFromArgMax(d, argMax.Span<byte>(), dy.Span<double>(), o[0].Span<double>());
+        });
     }
 }

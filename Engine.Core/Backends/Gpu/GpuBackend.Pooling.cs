@@ -37,5 +37,25 @@ internal sealed partial class GpuBackend
             else
                 GpuElementwiseDriver.Instance.Binary<ReluBackwardOperator<double>, double>(c, default, x, o[0], o[0]);
         });
+        Register(PoolingOps.PoolingArgMax, static (a, c, i, o) =>
+        {
+            if (i[0].DType is not (DType.Float32 or DType.Float64))
+            {
+                OnCpu(PoolingOps.PoolingArgMax, a, c, i, o);
+                return;
+            }
+            GpuPooling.ForwardWithArgMax(Runtime(c), a.Describe(i[0].Shape), c.Contiguous(i[0]), o[0], o[1],
+                a.ReluMask);
+        });
+        Register(PoolingOps.PoolingArgMaxBackward, static (a, c, i, o) =>
+        {
+            if (i[1].DType is not (DType.Float32 or DType.Float64))
+            {
+                OnCpu(PoolingOps.PoolingArgMaxBackward, a, c, i, o);
+                return;
+            }
+            GpuPooling.BackwardFromArgMax(Runtime(c), a.Pooling.Describe(new Shape(a.InputShape)),
+                c.Contiguous(i[0]), c.Contiguous(i[1]), o[0]);
+        });
     }
 }

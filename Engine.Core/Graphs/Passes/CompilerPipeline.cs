@@ -16,8 +16,8 @@ public sealed record CompilerOptions
 /// The passes a hybridized block's graphs go through: for inference calls, common subexpressions and dead code,
 /// BatchNorm folding (batch norms with fixed statistics only), epilogue fusion, then elementwise fusion; for
 /// training calls, TrainingGraph runs the gradient, common subexpression and dead-code passes, then
-/// <see cref="AfterGradient"/>: epilogue fusion, relu backwards folded into pooling backwards, and elementwise
-/// fusion (never BatchNorm folding).
+/// <see cref="AfterGradient"/>: epilogue fusion, relu backwards folded into pooling backwards, max-pool backwards
+/// from saved arg-max indices, and elementwise fusion (never BatchNorm folding).
 /// </summary>
 public static class CompilerPipeline
 {
@@ -44,7 +44,7 @@ public static class CompilerPipeline
         if (!options.Fusion) return [];
         return
         [
-            new EpilogueFusionPass(), new ReluPoolingBackwardPass(),
+            new EpilogueFusionPass(), new ReluPoolingBackwardPass(), new PoolingArgMaxPass(),
             new FusionPass(new FusionOptions { Design = options.Design, ForwardOutputs = forwardOutputs }),
         ];
     }

@@ -5,7 +5,8 @@ namespace Engine.Ops;
 
 /// <summary>
 /// MXNet's Pooling attributes (NCHW, NCW for 1-D, NCDHW for 3-D). <see cref="ReluMask"/> exists only on
-/// <c>_backward_pooling</c> in compiled training graphs (<see cref="Engine.Graphs.Passes.ReluPoolingBackwardPass"/>):
+/// <c>_backward_pooling</c> and <c>_pooling_argmax</c> in compiled training graphs
+/// (<see cref="Engine.Graphs.Passes.ReluPoolingBackwardPass"/>, <see cref="Engine.Graphs.Passes.PoolingArgMaxPass"/>):
 /// the pooled input is a relu's output and the gradient also goes through the relu's backward.
 /// </summary>
 public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Dims Pad, bool GlobalPool = false,
@@ -63,6 +64,11 @@ public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Di
             CountIncludePad);
     }
 
+    /// <summary>Whether a pooling of this input can keep its arg-max in a byte per window
+    /// (<see cref="CpuPooling.FitsArgMax"/>): max, 1-D or 2-D, at most 255 elements per window.</summary>
+    internal bool FitsArgMax(Shape x) =>
+        Mode == PoolingMode.Max && x.Rank is (3 or 4) && CpuPooling.FitsArgMax(Describe(x));
+
     /// <summary>The output shape for an input shape (1-D, 2-D or 3-D), validated.</summary>
     internal Shape OutputShape(Shape x)
     {
@@ -70,6 +76,16 @@ public sealed record PoolingAttrs(PoolingMode Mode, Dims Kernel, Dims Stride, Di
         var d = Describe(x);
         return x.Rank == 4 ? new Shape(d.N, d.C, d.OutH, d.OutW) : new Shape(d.N, d.C, d.OutW);
     }
+}
+
+/// <summary>
+/// <c>_backward_pooling_argmax</c>'s attributes: the pooling's, and the shape of its input x (the backward reads
+/// only the arg-max indices and dy, so the shape of dx comes from here).
+/// </summary>
+public sealed record PoolingArgMaxBackwardAttrs(PoolingAttrs Pooling, Dims InputShape) : OpAttrs
+{
+    public override IReadOnlyDictionary<string, string> ToDictionary() =>
+        new Dictionary<string, string>(Pooling.ToDictionary()) { ["input_shape"] = Format.Tuple(InputShape) };
 }
 
 [OpTable]
@@ -97,5 +113,39 @@ public static class PoolingOps
                     $"_backward_pooling: relu_mask is supported for 1-D and 2-D pooling, but x is {t[0].Shape}; " +
                     "run the relu's backward as its own operator.");
             return [t[0]];
+        });
+
+    /// <summary>
+    /// Max pooling that also writes each window's arg-max, a byte per window (<see cref="CpuPooling"/>): outputs y
+    /// and the indices, with <c>relu_mask</c> "no winner" where the winning value is &lt;= 0. Only in compiled
+    /// training graphs (<see cref="Engine.Graphs.Passes.PoolingArgMaxPass"/>), where its backward is
+    /// <see cref="PoolingArgMaxBackward"/>; not differentiable itself.
+    /// </summary>
+    public static readonly OpDef<PoolingAttrs> PoolingArgMax = new("_pooling_argmax", 1, 2,
+        (a, t) =>
+        {
+            ShapeRules.RequireFloat("_pooling_argmax", t[0]);
+            if (!a.FitsArgMax(t[0].Shape))
+                throw new ArgumentException(
+                    $"_pooling_argmax: keeps a byte per window, so it takes 1-D or 2-D max pooling with at most " +
+                    $"{CpuPooling.NoWinner} elements per window, but got {a.OpName} of {t[0].Shape}; use pooling " +
+                    "and _backward_pooling.");
+            var y = a.OutputShape(t[0].Shape);
+            return [new TensorType(y, t[0].DType), new TensorType(y, DType.UInt8)];
+        });
+
+    /// <summary>Inputs the arg-max indices of <see cref="PoolingArgMax"/> and dy; output dx (x's shape).</summary>
+    public static readonly OpDef<PoolingArgMaxBackwardAttrs> PoolingArgMaxBackward = new(
+        "_backward_pooling_argmax", 2, 1,
+        (a, t) =>
+        {
+            var x = new Shape(a.InputShape);
+            if (t[0].DType != DType.UInt8 || !a.Pooling.FitsArgMax(x) || t[0].Shape != a.Pooling.OutputShape(x) ||
+                t[1].Shape != t[0].Shape)
+                throw new ArgumentException(
+                    $"_backward_pooling_argmax: expects the uint8 arg-max indices of _pooling_argmax over {x} and " +
+                    $"dy of their shape, got {t[0]} and {t[1]}.");
+            ShapeRules.RequireFloat("_backward_pooling_argmax", t[1]);
+            return [new TensorType(x, t[1].DType)];
         });
 }

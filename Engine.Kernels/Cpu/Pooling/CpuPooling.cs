@@ -17,7 +17,7 @@ namespace Engine.Kernels.Cpu;
 /// maximum, so a zero maximum may come out as +0 where the first maximal element is -0. The float 2x2 stride-2 max
 /// pool and global pooling have SIMD paths.
 /// </remarks>
-public static class CpuPooling
+public static partial class CpuPooling
 {
     // Element operations per parallel chunk: below about 32K, handing work to another thread costs more than it saves.
     private const long GrainOps = 1 << 15;

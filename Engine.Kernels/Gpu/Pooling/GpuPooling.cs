@@ -11,7 +11,7 @@ namespace Engine.Kernels.Gpu;
 /// pools nothing. Forward: one thread per output. Backward: one thread per input element gathering the windows that
 /// cover it, so no atomics.
 /// </summary>
-public static class GpuPooling
+public static partial class GpuPooling
 {
     /// <summary>y = pool(x); y overwritten.</summary>
     public static void Forward(GpuRuntime runtime, PoolingDescriptor desc, in TensorArg x, in TensorArg y)
