@@ -10,9 +10,9 @@ namespace Engine.Kernels.Cpu;
 /// would copy all of it to use each value m times. Both weight layouts:
 /// <list type="bullet">
 /// <item>B stored n x k (transB, FullyConnected's forward): dot products. One row of A takes eight rows of B at a
-/// time (eight FMA chains, one load of A for eight of B); more take four rows of B against two rows of A (eight
-/// accumulators, six loads for eight FMAs), the four B rows (4 k floats) staying in L1 while every pair of A rows
-/// passes over them, so each weight is read from memory once whatever m is.</item>
+/// time (eight FMA chains, one load of A for eight of B); more take four rows of B against four rows of A with
+/// Vector512 (sixteen accumulators) or two (eight, six loads for eight FMAs), the four B rows (4 k floats) staying
+/// in L1 while every group of A rows passes over them, so each weight is read from memory once whatever m is.</item>
 /// <item>B stored k x n: streamed whole rows at a time, eight rows of B in a block that every row of C passes
 /// over while it is in L1 (<see cref="RowsStreamed"/>).</item>
 /// </list>
