@@ -13,7 +13,8 @@ namespace Engine.Bench;
 /// (openblas_set_num_threads) and whatever core it detects; force its AVX2 kernels with OPENBLAS_CORETYPE=Haswell,
 /// as the engine's with DOTNET_EnableAVX512=0 (docs/performance.md). The fc cases stream the weights of a
 /// FullyConnected 784 -> 256 from memory (the next of <see cref="InferSuite.StreamCopies"/> copies each call) against
-/// a plain vector read of the same copies: ratio = the FC's GB/s over the weights / the read's GB/s.
+/// a plain vector read of the same copies: ratio = the FC's GB/s over the weights / the read's GB/s. The fc l2 cases
+/// use one copy every call, which stays in L2, against the fastest plain read of that copy from L2.
 /// </summary>
 public static unsafe class BlasSuite
 {
@@ -90,13 +91,16 @@ public static unsafe class BlasSuite
     private static IEnumerable<BenchResult> StreamedFc(BenchContext ctx, Random random)
     {
         const int inputs = 784, outputs = 256, size = inputs * outputs;
-        var names = new List<(string Name, int Rows, bool TransB)>();
-        foreach (int rows in new[] { 1, 4 })
+        var names = new List<(string Name, int Rows, bool TransB, bool Cached)>();
+        foreach (bool cached in new[] { false, true })
         {
-            foreach (bool transB in new[] { true, false })
+            foreach (int rows in new[] { 1, 4 })
             {
-                string name = $"fc stream b{rows} x W{(transB ? "^T" : "")} vs read";
-                if (ctx.Wants(name)) names.Add((name, rows, transB));
+                foreach (bool transB in new[] { true, false })
+                {
+                    string name = $"fc {(cached ? "l2" : "stream")} b{rows} x W{(transB ? "^T" : "")} vs read";
+                    if (ctx.Wants(name)) names.Add((name, rows, transB, cached));
+                }
             }
         }
         if (names.Count == 0) yield break;
@@ -106,12 +110,18 @@ public static unsafe class BlasSuite
         int next = 0;
         Span<float> NextCopy() => weights.Span.Slice(size * (next = (next + 1) % InferSuite.StreamCopies), size);
         float sink = 0;
-        foreach (var (name, rows, transB) in names)
+        foreach (var (name, rows, transB, cached) in names)
         {
+            // Cached: the same copy every call, 784 KB, which stays in a 1 MB or larger L2 between calls, against
+            // the fastest plain read of it (InferSuite.ReadCached); the ratio is then the fraction of L2 bandwidth.
+            Func<Span<float>> weightsOf = cached ? () => weights.Span[..size] : NextCopy;
+            Action read = cached
+                ? () => sink += InferSuite.ReadCached(weights.Span[..size])
+                : () => sink += InferSuite.ReadAll(NextCopy());
             yield return Alternate(ctx, name,
-                () => CpuGemm.Gemm(false, transB, rows, outputs, inputs, 1f, x.Span, inputs, NextCopy(),
+                () => CpuGemm.Gemm(false, transB, rows, outputs, inputs, 1f, x.Span, inputs, weightsOf(),
                     transB ? inputs : outputs, 0f, y.Span, outputs),
-                () => sink += InferSuite.ReadAll(NextCopy()), "read", bytes: size * sizeof(float));
+                read, "read", bytes: size * sizeof(float));
         }
         if (sink == 12345) Console.Error.WriteLine(sink);
     }

@@ -168,6 +168,106 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         }
     }
 
+    /// <summary>
+    /// One to eight rows on the few-rows paths against the reference: depths that leave a scalar tail after the
+    /// vectors at every width (and shorter than one vector), widths that leave rows of B outside the eight- and
+    /// four-row groups of the dot products and columns outside the streamed vectors, both layouts of B, and
+    /// every store form (beta 0 over NaN, C += product, a general update).
+    /// </summary>
+    [Test]
+    public void FewRowsMatchTheReferenceOnRaggedShapes(
+        [Values("Auto", "FewRows512", "FewRows256", "FewRows128")] string kernel, [Values] bool transB)
+    {
+        var choice = Choose(kernel);
+        var rng = new Random(70 + kernel.Length + (transB ? 1 : 0));
+        foreach (int m in new[] { 1, 2, 3, 4, 5, 6, 7, 8 })
+        {
+            foreach (var (n, k) in new[] { (13, 3), (33, 37), (15, 19), (1, 785), (263, 101) })
+            {
+                var (alpha, beta) = Scalings[(m + n) % Scalings.Length];
+                CheckFloat(choice, rng, transA: false, transB, m, n, k, (float)alpha, (float)beta, 1, 2, 3);
+            }
+        }
+        CheckFloat(choice, rng, transA: true, transB, 7, 45, 51, 1f, 1f, 2, 0, 1);
+    }
+
+    /// <summary>
+    /// A row of stored-transposed B's products is summed in one order whatever the number of rows: batch-1 runs
+    /// eight rows of B at a time, more rows four rows of B by two rows of A, and both end in the same lane sums,
+    /// so a row of x gives the same bits alone as inside a batch (and on every row of that batch).
+    /// </summary>
+    [Test]
+    public void FewRowsSumARowAloneAsInABatch([Values("FewRows512", "FewRows256", "FewRows128")] string kernel,
+        [Values(2, 5, 8)] int m)
+    {
+        var choice = Choose(kernel);
+        var rng = new Random(90 + m);
+        foreach (var (n, k) in new[] { (256, 784), (21, 45) })
+        {
+            float[] row = TestData.Uniform(rng, k), b = TestData.Uniform(rng, n * k);
+            // Every row of the batch is the same row of x.
+            float[] batch = Enumerable.Range(0, m).SelectMany(_ => row).ToArray();
+            float[] alone = new float[n], together = new float[m * n];
+            CpuGemm.GemmCore(choice, false, true, 1, n, k, 1f, row, k, b, k, 0f, alone, n);
+            CpuGemm.GemmCore(choice, false, true, m, n, k, 1f, batch, k, b, k, 0f, together, n);
+            for (int i = 0; i < m; i++)
+                TensorAssert.Equal<float>(together[(i * n)..((i + 1) * n)], alone, $"{kernel}: row {i} of {m}");
+        }
+    }
+
+    /// <summary>
+    /// The few-rows dot products' lane sums: four vectors at a time (the transpose-and-add tree) and one at a time
+    /// give the same bits, the documented order: (l0 + l1) + (l2 + l3) per group of four lanes, groups in pairs.
+    /// </summary>
+    [Test]
+    public void LaneSumsAddInOneFixedOrder()
+    {
+        var rng = new Random(33);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            // Values of very different sizes, so that another order gives other bits.
+            float[] v = Enumerable.Range(0, 64).Select(_ => (float)((rng.NextDouble() - 0.5) *
+                Math.Pow(10, rng.Next(-4, 5)))).ToArray();
+            float Quad(int at) => (v[at] + v[at + 1]) + (v[at + 2] + v[at + 3]);
+            float Expected(int at, int lanes) => lanes switch
+            {
+                4 => Quad(at),
+                8 => Quad(at) + Quad(at + 4),
+                _ => (Quad(at) + Quad(at + 4)) + (Quad(at + 8) + Quad(at + 12)),
+            };
+            CheckLanes(System.Runtime.Intrinsics.Vector128.Create(v.AsSpan(0, 4)),
+                System.Runtime.Intrinsics.Vector128.Create(v.AsSpan(4, 4)),
+                System.Runtime.Intrinsics.Vector128.Create(v.AsSpan(8, 4)),
+                System.Runtime.Intrinsics.Vector128.Create(v.AsSpan(12, 4)), 4);
+            if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            {
+                CheckLanes(System.Runtime.Intrinsics.Vector256.Create(v.AsSpan(0, 8)),
+                    System.Runtime.Intrinsics.Vector256.Create(v.AsSpan(8, 8)),
+                    System.Runtime.Intrinsics.Vector256.Create(v.AsSpan(16, 8)),
+                    System.Runtime.Intrinsics.Vector256.Create(v.AsSpan(24, 8)), 8);
+            }
+            if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            {
+                CheckLanes(System.Runtime.Intrinsics.Vector512.Create(v.AsSpan(0, 16)),
+                    System.Runtime.Intrinsics.Vector512.Create(v.AsSpan(16, 16)),
+                    System.Runtime.Intrinsics.Vector512.Create(v.AsSpan(32, 16)),
+                    System.Runtime.Intrinsics.Vector512.Create(v.AsSpan(48, 16)), 16);
+            }
+
+            void CheckLanes<TV>(TV a, TV b, TV c, TV d, int lanes)
+                where TV : struct
+            {
+                var four = LaneSums.Four(a, b, c, d);
+                TV[] each = [a, b, c, d];
+                for (int i = 0; i < 4; i++)
+                {
+                    four[i].ShouldBe(Expected(i * lanes, lanes), $"{lanes} lanes, vector {i}");
+                    LaneSums.One(each[i]).ShouldBe(Expected(i * lanes, lanes), $"{lanes} lanes, vector {i} alone");
+                }
+            }
+        }
+    }
+
     /// <summary>The packed driver Auto runs for tall products in this process.</summary>
     private static GemmKernelChoice PackedDriverHere()
     {

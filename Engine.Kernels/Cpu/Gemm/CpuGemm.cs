@@ -190,6 +190,7 @@ public static class CpuGemm
     {
         if (SgemmKernel6xN.IsSupported)
         {
+            if (transB && m <= FewRowsMax) return GemmKernelChoice.FewRows512;
             if (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k)) return GemmKernelChoice.SmallM;
             return m <= FewRowsMax ? GemmKernelChoice.FewRows512 : GemmKernelChoice.Avx512;
         }

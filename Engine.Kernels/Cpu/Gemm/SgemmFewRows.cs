@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Cpu;
@@ -8,15 +9,17 @@ namespace Engine.Kernels.Cpu;
 /// x) on every vector width, without packing: B, the weights, is streamed from memory once, where the packed path
 /// would copy all of it to use each value m times. Both weight layouts:
 /// <list type="bullet">
-/// <item>B stored n x k (transB, FullyConnected's forward): dot products, four rows of B at a time against two
-/// rows of A (eight accumulators, six loads for eight FMAs); the four B rows (4 k floats) stay in L1 while every
-/// pair of A rows passes over them, so each weight is read from memory once whatever m is.</item>
-/// <item>B stored k x n: rows of C built from B's rows, four vectors of columns for two rows of A at a time; each
-/// k x 4W strip of B is read from memory once and from L1 or L2 by the other row pairs.</item>
+/// <item>B stored n x k (transB, FullyConnected's forward): dot products. One row of A takes eight rows of B at a
+/// time (eight FMA chains, one load of A for eight of B); more take four rows of B against four rows of A with
+/// Vector512 (sixteen accumulators) or two (eight, six loads for eight FMAs), the four B rows (4 k floats) staying
+/// in L1 while every group of A rows passes over them, so each weight is read from memory once whatever m is.</item>
+/// <item>B stored k x n: streamed whole rows at a time, eight rows of B in a block that every row of C passes
+/// over while it is in L1 (<see cref="RowsStreamed"/>).</item>
 /// </list>
 /// Every element is summed in an order that depends only on k, never on m, the split or the thread count. Rows of
-/// row-major B give exactly the micro-kernels' FMA chain; the dot products of transposed B sum W partial chains and
-/// then the lanes, as <see cref="SgemmSmallM"/> does. Here m, n, k &gt; 0, alpha != 0.
+/// row-major B give exactly the micro-kernels' FMA chain; a dot product of transposed B sums W partial FMA chains,
+/// then the lanes in <see cref="LaneSums"/>' fixed order, then FMAs over the k mod W last terms. Here m, n, k &gt; 0,
+/// alpha != 0.
 /// </summary>
 internal static unsafe partial class SgemmFewRows<TSimd, TV>
     where TSimd : ISimdFloat<TV>
@@ -79,23 +82,115 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
         float beta, float* c, nint ldc)
     {
         int j = 0;
-        // Pass q over a group (row pair q, or the last single row) prefetches rows q, q + passes, ... of the group
-        // DotPrefetchGroups ahead; none past the last group.
-        int passes = (m + 1) / 2;
+        if (m == 1)
+        {
+            // One row of A (batch-1 inference): eight rows of B at a time, unprefetched (see DotTile8x1).
+            for (; j + 8 <= n; j += 8) DotTile8x1(k, a, b + j * ldb, ldb, c + j, alpha, beta);
+        }
+        // With 32 registers, four rows of A at a time (see DotTile4x4); then pairs, then a single row. Pass q over a
+        // group (one tile call) prefetches rows q, q + passes, ... of the group DotPrefetchGroups ahead; none past
+        // the last group.
+        int quads = TSimd.Width == 16 ? m / 4 : 0;
+        int passes = quads + (m - 4 * quads + 1) / 2;
         for (; j + 4 <= n; j += 4)
         {
             float* bj = b + j * ldb;
-            float* ahead = j + 4 * DotPrefetchGroups + 4 <= n ? bj + 4 * DotPrefetchGroups * ldb : null;
-            int i = 0;
-            for (; i + 2 <= m; i += 2)
-                DotTile4x2(k, a + i * lda, lda, bj, ldb, c + i * ldc + j, ldc, alpha, beta, ahead, i / 2, passes);
-            if (i < m) DotTile4x1(k, a + i * lda, bj, ldb, c + i * ldc + j, alpha, beta, ahead, i / 2, passes);
+            float* ahead = m > 1 && j + 4 * DotPrefetchGroups + 4 <= n ? bj + 4 * DotPrefetchGroups * ldb : null;
+            int i = 0, pass = 0;
+            for (; pass < quads; i += 4, pass++)
+                DotTile4x4(k, a + i * lda, lda, bj, ldb, c + i * ldc + j, ldc, alpha, beta, ahead, pass, passes);
+            for (; i + 2 <= m; i += 2, pass++)
+                DotTile4x2(k, a + i * lda, lda, bj, ldb, c + i * ldc + j, ldc, alpha, beta, ahead, pass, passes);
+            if (i < m) DotTile4x1(k, a + i * lda, bj, ldb, c + i * ldc + j, alpha, beta, ahead, pass, passes);
         }
         for (; j < n; j++)
         {
             for (int i = 0; i < m; i++)
                 Put(c + i * ldc + j, Dot(k, a + i * lda, b + j * ldb), alpha, beta);
         }
+    }
+
+    /// <summary>
+    /// Eight rows of B against one row of A: eight independent FMA chains (two FMA pipes of 4-cycle latency keep
+    /// eight in flight), nine loads for eight FMAs, the eight sums finished together by <see cref="LaneSums"/>.
+    /// Four rows' four chains held a 784 -> 256 layer whose weights stay in L2 to 0.86x (Vector256, AVX2) and 0.9x
+    /// (Vector512) of a plain read of them; eight reach the read. Not prefetched: prefetching the next eight rows
+    /// took one load slot per line, and with the weights in L2 cost 1.7-2.3x the time, where it gained only 4% on
+    /// weights streamed from memory (Ice Lake-SP).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotTile8x1(int k, float* a, float* b0, nint ldb, float* c, float alpha, float beta)
+    {
+        int w = TSimd.Width;
+        TV s0 = default, s1 = default, s2 = default, s3 = default;
+        TV s4 = default, s5 = default, s6 = default, s7 = default;
+        int p = 0;
+        for (; p + w <= k; p += w)
+        {
+            TV x = TSimd.Load(a + p);
+            float* bp = b0 + p;
+            s0 = TSimd.Fma(x, TSimd.Load(bp), s0);
+            s1 = TSimd.Fma(x, TSimd.Load(bp + ldb), s1);
+            s2 = TSimd.Fma(x, TSimd.Load(bp + 2 * ldb), s2);
+            s3 = TSimd.Fma(x, TSimd.Load(bp + 3 * ldb), s3);
+            s4 = TSimd.Fma(x, TSimd.Load(bp + 4 * ldb), s4);
+            s5 = TSimd.Fma(x, TSimd.Load(bp + 5 * ldb), s5);
+            s6 = TSimd.Fma(x, TSimd.Load(bp + 6 * ldb), s6);
+            s7 = TSimd.Fma(x, TSimd.Load(bp + 7 * ldb), s7);
+        }
+        PutFour(c, Finish(LaneSums.Four(s0, s1, s2, s3), a, b0, ldb, p, k), alpha, beta);
+        PutFour(c + 4, Finish(LaneSums.Four(s4, s5, s6, s7), a, b0 + 4 * ldb, ldb, p, k), alpha, beta);
+    }
+
+    /// <summary>
+    /// Four rows of B against four rows of A, for Vector512 only (16 accumulators, 4 + 4 loads for 16 FMAs, 25 of
+    /// the 32 registers; Vector256 has 16): half the loads per FMA of <see cref="DotTile4x2"/>, which held four rows
+    /// of x with the weights in L2 to 0.44x of the FMA roof. Prefetches as DotTile4x2; summed as it sums each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotTile4x4(int k, float* a0, nint lda, float* b0, nint ldb, float* c, nint ldc,
+        float alpha, float beta, float* ahead, int first, int step)
+    {
+        int w = TSimd.Width;
+        float* a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
+        TV s00 = default, s01 = default, s02 = default, s03 = default;
+        TV s10 = default, s11 = default, s12 = default, s13 = default;
+        TV s20 = default, s21 = default, s22 = default, s23 = default;
+        TV s30 = default, s31 = default, s32 = default, s33 = default;
+        int p = 0;
+        for (; p + w <= k; p += w)
+        {
+            if (Sse.IsSupported && ahead != null)
+            {
+                for (int r = first; r < 4; r += step) Sse.Prefetch0(ahead + r * ldb + p);
+            }
+            TV x0 = TSimd.Load(a0 + p), x1 = TSimd.Load(a1 + p), x2 = TSimd.Load(a2 + p), x3 = TSimd.Load(a3 + p);
+            float* bp = b0 + p;
+            TV y = TSimd.Load(bp);
+            s00 = TSimd.Fma(x0, y, s00);
+            s10 = TSimd.Fma(x1, y, s10);
+            s20 = TSimd.Fma(x2, y, s20);
+            s30 = TSimd.Fma(x3, y, s30);
+            y = TSimd.Load(bp + ldb);
+            s01 = TSimd.Fma(x0, y, s01);
+            s11 = TSimd.Fma(x1, y, s11);
+            s21 = TSimd.Fma(x2, y, s21);
+            s31 = TSimd.Fma(x3, y, s31);
+            y = TSimd.Load(bp + 2 * ldb);
+            s02 = TSimd.Fma(x0, y, s02);
+            s12 = TSimd.Fma(x1, y, s12);
+            s22 = TSimd.Fma(x2, y, s22);
+            s32 = TSimd.Fma(x3, y, s32);
+            y = TSimd.Load(bp + 3 * ldb);
+            s03 = TSimd.Fma(x0, y, s03);
+            s13 = TSimd.Fma(x1, y, s13);
+            s23 = TSimd.Fma(x2, y, s23);
+            s33 = TSimd.Fma(x3, y, s33);
+        }
+        PutFour(c, Finish(LaneSums.Four(s00, s01, s02, s03), a0, b0, ldb, p, k), alpha, beta);
+        PutFour(c + ldc, Finish(LaneSums.Four(s10, s11, s12, s13), a1, b0, ldb, p, k), alpha, beta);
+        PutFour(c + 2 * ldc, Finish(LaneSums.Four(s20, s21, s22, s23), a2, b0, ldb, p, k), alpha, beta);
+        PutFour(c + 3 * ldc, Finish(LaneSums.Four(s30, s31, s32, s33), a3, b0, ldb, p, k), alpha, beta);
     }
 
     /// <summary>
@@ -131,14 +226,8 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
             s03 = TSimd.Fma(x0, y, s03);
             s13 = TSimd.Fma(x1, y, s13);
         }
-        Put(c, Finish(TSimd.Sum(s00), a0, b0, p, k), alpha, beta);
-        Put(c + 1, Finish(TSimd.Sum(s01), a0, b1, p, k), alpha, beta);
-        Put(c + 2, Finish(TSimd.Sum(s02), a0, b2, p, k), alpha, beta);
-        Put(c + 3, Finish(TSimd.Sum(s03), a0, b3, p, k), alpha, beta);
-        Put(c + ldc, Finish(TSimd.Sum(s10), a1, b0, p, k), alpha, beta);
-        Put(c + ldc + 1, Finish(TSimd.Sum(s11), a1, b1, p, k), alpha, beta);
-        Put(c + ldc + 2, Finish(TSimd.Sum(s12), a1, b2, p, k), alpha, beta);
-        Put(c + ldc + 3, Finish(TSimd.Sum(s13), a1, b3, p, k), alpha, beta);
+        PutFour(c, Finish(LaneSums.Four(s00, s01, s02, s03), a0, b0, ldb, p, k), alpha, beta);
+        PutFour(c + ldc, Finish(LaneSums.Four(s10, s11, s12, s13), a1, b0, ldb, p, k), alpha, beta);
     }
 
     /// <summary>Four rows of B against one row of A, summed as <see cref="DotTile4x2"/> sums each.</summary>
@@ -162,10 +251,7 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
             s2 = TSimd.Fma(x, TSimd.Load(b2 + p), s2);
             s3 = TSimd.Fma(x, TSimd.Load(b3 + p), s3);
         }
-        Put(c, Finish(TSimd.Sum(s0), a0, b0, p, k), alpha, beta);
-        Put(c + 1, Finish(TSimd.Sum(s1), a0, b1, p, k), alpha, beta);
-        Put(c + 2, Finish(TSimd.Sum(s2), a0, b2, p, k), alpha, beta);
-        Put(c + 3, Finish(TSimd.Sum(s3), a0, b3, p, k), alpha, beta);
+        PutFour(c, Finish(LaneSums.Four(s0, s1, s2, s3), a0, b0, ldb, p, k), alpha, beta);
     }
 
     /// <summary>One dot product, summed as the tiles sum each of theirs.</summary>
@@ -175,49 +261,53 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
         TV s = default;
         int p = 0;
         for (; p + w <= k; p += w) s = TSimd.Fma(TSimd.Load(a + p), TSimd.Load(b + p), s);
-        return Finish(TSimd.Sum(s), a, b, p, k);
-    }
-
-    /// <summary>The scalar tail of a dot product, from <paramref name="p"/> to k, onto the vector part's sum.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Finish(float sum, float* a, float* b, int p, int k)
-    {
+        float sum = LaneSums.One(s);
         for (; p < k; p++) sum = MathF.FusedMultiplyAdd(a[p], b[p], sum);
         return sum;
     }
 
-    /// <summary>C = A * B for B stored k x n: four rows of C at a time, two vectors of columns at a time.</summary>
+    /// <summary>
+    /// The scalar tails of four dot products (rows of B <paramref name="ldb"/> apart from <paramref name="b"/>),
+    /// from <paramref name="p"/> to k, onto the vector parts' sums: each lane the FMA chain <see cref="Dot"/> runs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Finish(Vector128<float> sums, float* a, float* b, nint ldb, int p, int k)
+    {
+        for (; p < k; p++)
+        {
+            float* bp = b + p;
+            var column = Vector128.Create(bp[0], bp[ldb], bp[2 * ldb], bp[3 * ldb]);
+            sums = Vector128.FusedMultiplyAdd(Vector128.Create(a[p]), column, sums);
+        }
+        return sums;
+    }
+
+    /// <summary>Four sums into c[0:4], as <see cref="Put"/> stores each.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PutFour(float* c, Vector128<float> sums, float alpha, float beta)
+    {
+        var va = Vector128.Create(alpha);
+        if (beta == 0f) (va * sums).Store(c);
+        else Vector128.FusedMultiplyAdd(sums, va, Vector128.Create(beta) * Vector128.Load(c)).Store(c);
+    }
+
+    /// <summary>
+    /// C = A * B for B stored k x n: the whole vectors of columns streamed (<see cref="RowsStreamed"/>, eight rows
+    /// of C at a time), the last columns one FMA chain per element, in p order, as in the tiles.
+    /// </summary>
     private static void Rows(int m, int n, int k, float alpha, float* a, nint lda, float* b, nint ldb,
         float beta, float* c, nint ldc)
     {
-        int w = TSimd.Width;
-        int j = 0;
-        if (m >= StreamedRows)
+        int whole = n / TSimd.Width * TSimd.Width;
+        if (whole > 0)
         {
             for (int i0 = 0; i0 < m; i0 += StreamMaxRows)
             {
-                RowsStreamed(Math.Min(StreamMaxRows, m - i0), n / w * w, k, alpha, a + i0 * lda, lda, b, ldb, beta,
+                RowsStreamed(Math.Min(StreamMaxRows, m - i0), whole, k, alpha, a + i0 * lda, lda, b, ldb, beta,
                     c + i0 * ldc, ldc);
             }
-            j = n / w * w;
         }
-        // Four vectors of columns (128 bytes of each B row with Vector256) for two rows of A at a time: B's rows are
-        // read in runs of whole line pairs, which the prefetchers stream from memory; two-vector strips read each
-        // row of B 64 bytes at a time, and streamed weights from memory at 0.5-0.7x the read bandwidth.
-        for (; j + 4 * w <= n; j += 4 * w)
-        {
-            int i = 0;
-            for (; i + 2 <= m; i += 2) RowTile2x4(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, alpha, beta);
-            if (i < m) RowTile1x4(k, a + i * lda, b + j, ldb, c + i * ldc + j, alpha, beta);
-        }
-        for (; j + 2 * w <= n; j += 2 * w)
-        {
-            int i = 0;
-            for (; i + 4 <= m; i += 4) RowTile4(k, a + i * lda, lda, b + j, ldb, c + i * ldc + j, ldc, alpha, beta);
-            for (; i < m; i++) RowTile1(k, a + i * lda, b + j, ldb, c + i * ldc + j, alpha, beta);
-        }
-        // Columns past the last whole pair of vectors: one FMA chain per element, in p order, as in the tiles.
-        for (; j < n; j++)
+        for (int j = whole; j < n; j++)
         {
             for (int i = 0; i < m; i++)
             {
@@ -227,99 +317,6 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
                 Put(c + i * ldc + j, sum, alpha, beta);
             }
         }
-    }
-
-    /// <summary>Four rows of C by 2W columns: eight FMA chains down B's rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTile4(int k, float* a0, nint lda, float* b, nint ldb, float* c, nint ldc, float alpha,
-        float beta)
-    {
-        int w = TSimd.Width;
-        float* a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda;
-        TV x0 = default, x1 = default, y0 = default, y1 = default;
-        TV z0 = default, z1 = default, u0 = default, u1 = default;
-        for (int p = 0; p < k; p++, b += ldb)
-        {
-            TV b0 = TSimd.Load(b), b1 = TSimd.Load(b + w);
-            TV s = TSimd.Broadcast(a0[p]);
-            x0 = TSimd.Fma(s, b0, x0);
-            x1 = TSimd.Fma(s, b1, x1);
-            s = TSimd.Broadcast(a1[p]);
-            y0 = TSimd.Fma(s, b0, y0);
-            y1 = TSimd.Fma(s, b1, y1);
-            s = TSimd.Broadcast(a2[p]);
-            z0 = TSimd.Fma(s, b0, z0);
-            z1 = TSimd.Fma(s, b1, z1);
-            s = TSimd.Broadcast(a3[p]);
-            u0 = TSimd.Fma(s, b0, u0);
-            u1 = TSimd.Fma(s, b1, u1);
-        }
-        PutRow(c, w, x0, x1, alpha, beta);
-        PutRow(c + ldc, w, y0, y1, alpha, beta);
-        PutRow(c + 2 * ldc, w, z0, z1, alpha, beta);
-        PutRow(c + 3 * ldc, w, u0, u1, alpha, beta);
-    }
-
-    /// <summary>Two rows of C by 4W columns: eight FMA chains down B's rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTile2x4(int k, float* a0, nint lda, float* b, nint ldb, float* c, nint ldc, float alpha,
-        float beta)
-    {
-        int w = TSimd.Width;
-        float* a1 = a0 + lda;
-        TV x0 = default, x1 = default, x2 = default, x3 = default;
-        TV y0 = default, y1 = default, y2 = default, y3 = default;
-        for (int p = 0; p < k; p++, b += ldb)
-        {
-            TV b0 = TSimd.Load(b), b1 = TSimd.Load(b + w), b2 = TSimd.Load(b + 2 * w), b3 = TSimd.Load(b + 3 * w);
-            TV s = TSimd.Broadcast(a0[p]);
-            x0 = TSimd.Fma(s, b0, x0);
-            x1 = TSimd.Fma(s, b1, x1);
-            x2 = TSimd.Fma(s, b2, x2);
-            x3 = TSimd.Fma(s, b3, x3);
-            s = TSimd.Broadcast(a1[p]);
-            y0 = TSimd.Fma(s, b0, y0);
-            y1 = TSimd.Fma(s, b1, y1);
-            y2 = TSimd.Fma(s, b2, y2);
-            y3 = TSimd.Fma(s, b3, y3);
-        }
-        PutRow(c, w, x0, x1, alpha, beta);
-        PutRow(c + 2 * w, w, x2, x3, alpha, beta);
-        PutRow(c + ldc, w, y0, y1, alpha, beta);
-        PutRow(c + ldc + 2 * w, w, y2, y3, alpha, beta);
-    }
-
-    /// <summary>One row of C by 4W columns: four FMA chains down B's rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTile1x4(int k, float* a, float* b, nint ldb, float* c, float alpha, float beta)
-    {
-        int w = TSimd.Width;
-        TV x0 = default, x1 = default, x2 = default, x3 = default;
-        for (int p = 0; p < k; p++, b += ldb)
-        {
-            TV s = TSimd.Broadcast(a[p]);
-            x0 = TSimd.Fma(s, TSimd.Load(b), x0);
-            x1 = TSimd.Fma(s, TSimd.Load(b + w), x1);
-            x2 = TSimd.Fma(s, TSimd.Load(b + 2 * w), x2);
-            x3 = TSimd.Fma(s, TSimd.Load(b + 3 * w), x3);
-        }
-        PutRow(c, w, x0, x1, alpha, beta);
-        PutRow(c + 2 * w, w, x2, x3, alpha, beta);
-    }
-
-    /// <summary>One row of C by 2W columns: two FMA chains down B's rows.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RowTile1(int k, float* a, float* b, nint ldb, float* c, float alpha, float beta)
-    {
-        int w = TSimd.Width;
-        TV x0 = default, x1 = default;
-        for (int p = 0; p < k; p++, b += ldb)
-        {
-            TV s = TSimd.Broadcast(a[p]);
-            x0 = TSimd.Fma(s, TSimd.Load(b), x0);
-            x1 = TSimd.Fma(s, TSimd.Load(b + w), x1);
-        }
-        PutRow(c, w, x0, x1, alpha, beta);
     }
 
     // The same update as the micro-kernels: alpha * sum, or fma(sum, alpha, beta * c); beta == 0 never reads c.

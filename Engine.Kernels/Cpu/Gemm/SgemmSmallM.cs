@@ -196,11 +196,35 @@ internal static unsafe class SgemmSmallM
         }
     }
 
-    /// <summary>c[0:n] = alpha * a[0:k] * B + beta * c, B k x n: 64 columns at a time down all of B's rows.</summary>
+    /// <summary>
+    /// c[0:n] = alpha * a[0:k] * B + beta * c, B k x n: 128 columns at a time down all of B's rows (eight FMA
+    /// chains, enough to cover the FMA latency), then 64. With 64 columns' four chains a batch-1 784 -> 256 layer
+    /// with its weights in L2 ran at 0.88x of a plain read of them, with 128 at 0.95x (Ice Lake-SP).
+    /// </summary>
     private static void RowTimesB(float* a, int n, int k, float alpha, float* b, nint ldb, float beta, float* c)
     {
         bool plain = alpha == 1f && beta == 0f;
         int j = 0;
+        for (; j + 128 <= n; j += 128)
+        {
+            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            Vector512<float> c4 = default, c5 = default, c6 = default, c7 = default;
+            float* bj = b + j;
+            for (int p = 0; p < k; p++, bj += ldb)
+            {
+                Vector512<float> ap = Vector512.Create(a[p]);
+                c0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj), c0);
+                c1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 16), c1);
+                c2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 32), c2);
+                c3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 48), c3);
+                c4 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 64), c4);
+                c5 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 80), c5);
+                c6 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 96), c6);
+                c7 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 112), c7);
+            }
+            Store64(c + j, c0, c1, c2, c3, plain, alpha, beta);
+            Store64(c + j + 64, c4, c5, c6, c7, plain, alpha, beta);
+        }
         for (; j + 64 <= n; j += 64)
         {
             Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
