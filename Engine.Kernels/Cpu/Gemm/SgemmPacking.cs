@@ -43,9 +43,9 @@ internal static unsafe class SgemmPacking
     /// <summary>
     /// <see cref="PackA"/> for stored-transposed A, op(A)[i, p] = a[p * lda + i]: eight stored rows at a time, their
     /// mc values dealt out to the slivers, so each sliver receives 8 mr consecutive floats (six-row slivers: 48
-    /// floats, three whole cache lines) while the eight rows, 4.6 KB at mc = 144, stay in L1. One stored row at a
-    /// time wrote 24 bytes into each of mc / 6 slivers 6 KB apart, lines that share two L1 sets and were evicted
-    /// half written (a 512 x 512 A from L3: 0.095-0.10 ms, now 0.07-0.086); sliver by sliver over all kc rows, each
+    /// floats, three whole cache lines) while the eight rows are read as eight streams. One stored row at a time
+    /// wrote 24 bytes into each of mc / 6 slivers 6 KB apart, lines that share two L1 sets and were evicted half
+    /// written (a 512 x 512 A from L3: 0.093 ms, now 0.068-0.072); sliver by sliver over all kc rows, each
     /// sliver read 24 bytes from each of kc rows lda apart (a power of two), which fell in a few L1 sets: every
     /// sliver read its lines from L2 again.
     /// </summary>
