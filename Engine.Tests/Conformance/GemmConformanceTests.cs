@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Engine.Kernels.Cpu;
 using Engine.Tests.Conformance.Reference;
 using Engine.Tests.Support;
@@ -301,6 +302,10 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
             0, 0);
         // lda 64 (transA): the narrower drivers pack stored-transposed A whose rows would alias in L1.
         yield return Case("stored-transposed A, lda a multiple of 64", 64, 70, 40, 0, 0, 0);
+        // Stored-transposed A over several of the narrower drivers' B panels: packed a whole K block at a time
+        // (lda 192 when transA, a multiple of 64), two K blocks, the last rows a partial sliver.
+        int kc2 = SgemmKernel6x2V<Simd256, Vector256<float>>.KC, nc2 = SgemmKernel6x2V<Simd256, Vector256<float>>.NC;
+        yield return Case("stored-transposed A, whole K blocks over B panels", 149, nc2 + 9, kc2 + 37, 43, 0, 1);
 
         static (string, int, int, int, int, int, int) Case(string what, int m, int n, int k, int padA, int padB,
             int padC) => (what, m, n, k, padA, padB, padC);
@@ -339,7 +344,9 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         var choice = Choose(kernel);
         if (kernel.StartsWith("FewRows") && m > CpuGemm.FewRowsMax) Assert.Ignore("the few-rows paths take few rows");
         var rng = new Random(11 + m);
-        int n = SgemmAvx512Driver.NC + 5, k = SgemmAvx512Driver.KC + 37;
+        // Past one B panel of every driver: stored-transposed A takes the narrower drivers' whole-K-block loops.
+        int n = Math.Max(SgemmAvx512Driver.NCPackedA, SgemmKernel6x2V<Simd256, Vector256<float>>.NC) + 5;
+        int k = SgemmAvx512Driver.KC + 37;
         int lda = (transA ? m : k) + (far ? SgemmAvx512Driver.DirectTransposedLda : 0);
         int ldb = (transB ? k : n) + (far ? SgemmAvx512Driver.DirectBLdb : 0);
         float[] a = TestData.Uniform(rng, (transA ? k : m) * lda), b = TestData.Uniform(rng, (transB ? n : k) * ldb);

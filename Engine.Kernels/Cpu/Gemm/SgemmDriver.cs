@@ -100,13 +100,25 @@ internal static unsafe class SgemmDriver
         int kcMax = (k + kBlocks - 1) / kBlocks;
         int mcMax = Math.Min(TKernel.MC, RoundUp(m, mr));
         int ncMax = Math.Min(TKernel.NC, RoundUp(n, nr));
-        long floatsA = ((long)mcMax * kcMax + 15) & ~15L;
+        bool directA = ReadsAInPlace<TKernel>(transA, lda, n);
+        // Stored-transposed A that several column panels use (n > NC) is packed a whole K block at a time, once,
+        // rather than once per column panel (see WholeKBlockLoops), unless that block is very large.
+        bool wholeA = !directA && n > TKernel.NC && (long)RoundUp(m, mr) * kcMax <= MaxPackedAFloats;
+        long floatsA = ((wholeA ? RoundUp(m, mr) : (long)mcMax) * kcMax + 15) & ~15L;
         var scratch = SgemmScratch.Rent();
         try
         {
             float* packA = scratch.Floats(floatsA + (long)ncMax * kcMax);
-            Loops<TKernel>(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kcMax, packA,
-                packA + floatsA);
+            if (wholeA)
+            {
+                WholeKBlockLoops<TKernel>(transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kcMax, packA,
+                    packA + floatsA);
+            }
+            else
+            {
+                Loops<TKernel>(transA, transB, directA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kcMax, packA,
+                    packA + floatsA);
+            }
         }
         finally
         {
@@ -114,19 +126,31 @@ internal static unsafe class SgemmDriver
         }
     }
 
-    private static void Loops<TKernel>(bool transA, bool transB, int m, int n, int k, float alpha,
+    /// <summary>
+    /// Whether the kernel reads A where it lies. Stored-transposed A is read in place only when near (see
+    /// DirectTransposedLda), B fits one panel, and its rows do not alias in L1: each 6-column sliver of it spans kc
+    /// lines, and re-reading those for every panel cost more than packing them (AVX2, TN 256 x 784 x 256:
+    /// 0.54-0.73x OpenBLAS in place, 0.85-0.90x packed; 120 x 256 x 256: 1.03x in place, 0.94x packed). With lda a
+    /// multiple of 64 floats the kc lines, 256 bytes or a multiple apart, fall in at most 16 of the 64 sets of a
+    /// 48 KB L1 (12 ways: 192 lines for 256) and evict each other: TN 256 x 256 x 256 in place ran 0.74-0.76x
+    /// OpenBLAS, packed 0.87-0.93x.
+    /// </summary>
+    private static bool ReadsAInPlace<TKernel>(bool transA, nint lda, int n)
+        where TKernel : ISgemmMicroKernel =>
+        !transA || (lda <= DirectTransposedLda && n <= TKernel.NC && lda % 64 != 0);
+
+    /// <summary>
+    /// Most floats of stored-transposed A packed at once by <see cref="WholeKBlockLoops{TKernel}"/>: 8 MB, all
+    /// the rows of a K block of 256 up to m = 8192.
+    /// </summary>
+    internal const long MaxPackedAFloats = 1L << 21;
+
+    private static void Loops<TKernel>(bool transA, bool transB, bool directA, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int kcMax, float* packA, float* packB)
         where TKernel : ISgemmMicroKernel
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         float* edge = stackalloc float[mr * nr];
-        // Stored-transposed A is read in place only when near (see DirectTransposedLda), B fits one panel, and its
-        // rows do not alias in L1: each 6-column sliver of it spans kc lines, and re-reading those for every panel
-        // cost more than packing them (AVX2, TN 256 x 784 x 256: 0.54-0.73x OpenBLAS in place, 0.85-0.90x packed;
-        // 120 x 256 x 256: 1.03x in place, 0.94x packed). With lda a multiple of 64 floats the kc lines, 256 bytes
-        // or a multiple apart, fall in at most 16 of the 64 sets of a 48 KB L1 (12 ways: 192 lines for 256) and
-        // evict each other: TN 256 x 256 x 256 in place ran 0.74-0.76x OpenBLAS, packed 0.87-0.93x.
-        bool directA = !transA || (lda <= DirectTransposedLda && n <= TKernel.NC && lda % 64 != 0);
         for (int jc = 0; jc < n; jc += TKernel.NC)
         {
             int nc = Math.Min(TKernel.NC, n - jc);
@@ -153,6 +177,38 @@ internal static unsafe class SgemmDriver
                     }
                     MacroKernel<TKernel>(mc, nc, kc, alpha, ap, rsA, csA, ts, packB, betaBlock, c + ic * ldc + jc,
                         ldc, edge);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The loops for stored-transposed A used by several column panels: K blocks outermost, each packing all m rows
+    /// of its A block once, then the column panels, each packing its B panel and running the A blocks from the
+    /// packed rows. Column panels outermost (<see cref="Loops{TKernel}"/>) packed all of A once per panel, which
+    /// cost as much as the rest of the packing: at 2048 x 2048 x 2048 four times A, 16 MB each from L3 or memory.
+    /// Every element of C still sums its K blocks in order, so the bits are those of the other loops.
+    /// </summary>
+    private static void WholeKBlockLoops<TKernel>(bool transB, int m, int n, int k, float alpha, float* a, nint lda,
+        float* b, nint ldb, float beta, float* c, nint ldc, int kcMax, float* packA, float* packB)
+        where TKernel : ISgemmMicroKernel
+    {
+        int mr = TKernel.MR, nr = TKernel.NR;
+        float* edge = stackalloc float[mr * nr];
+        for (int pc = 0; pc < k; pc += kcMax)
+        {
+            int kc = Math.Min(kcMax, k - pc);
+            float betaBlock = pc == 0 ? beta : 1f;
+            // Sliver t of the packed rows starts at packA + t * mr * kc, so the block of rows from ic at ic * kc.
+            SgemmPacking.PackA(true, a + pc * lda, lda, m, kc, mr, packA);
+            for (int jc = 0; jc < n; jc += TKernel.NC)
+            {
+                int nc = Math.Min(TKernel.NC, n - jc);
+                SgemmPacking.PackB(transB, b + (transB ? jc * ldb + pc : pc * ldb + jc), ldb, kc, nc, nr, packB);
+                for (int ic = 0; ic < m; ic += TKernel.MC)
+                {
+                    MacroKernel<TKernel>(Math.Min(TKernel.MC, m - ic), nc, kc, alpha, packA + (nint)ic * kc, 1, mr,
+                        (nint)mr * kc, packB, betaBlock, c + ic * ldc + jc, ldc, edge);
                 }
             }
         }

@@ -41,38 +41,55 @@ internal static unsafe class SgemmPacking
     }
 
     /// <summary>
-    /// <see cref="PackA"/> for stored-transposed A, op(A)[i, p] = a[p * lda + i]: one stored row at a time, its mc
-    /// values dealt out to the slivers (six-row slivers in two moves each). Sliver by sliver instead, each sliver
-    /// read 24 bytes from each of kc rows, and rows lda apart (a power of two) fell in a few L1 sets: every sliver
-    /// read its lines from L2 again.
+    /// <see cref="PackA"/> for stored-transposed A, op(A)[i, p] = a[p * lda + i]: eight stored rows at a time, their
+    /// mc values dealt out to the slivers, so each sliver receives 8 mr consecutive floats (six-row slivers: 48
+    /// floats, three whole cache lines) while the eight rows are read as eight streams. One stored row at a time
+    /// wrote 24 bytes into each of mc / 6 slivers 6 KB apart, lines that share two L1 sets and were evicted half
+    /// written (a 512 x 512 A from L3: 0.093 ms, now 0.068-0.072); sliver by sliver over all kc rows, each
+    /// sliver read 24 bytes from each of kc rows lda apart (a power of two), which fell in a few L1 sets: every
+    /// sliver read its lines from L2 again.
     /// </summary>
     private static void PackTransposedA(float* a, nint lda, int mc, int kc, int mr, float* dst)
     {
+        const int rowsAtOnce = 8;
         int full = mc / mr, rest = mc - full * mr;
         nint sliver = (nint)kc * mr;
-        for (int p = 0; p < kc; p++)
+        for (int p = 0; p < kc; p += rowsAtOnce)
         {
-            float* src = a + p * lda;
-            float* d = dst + p * mr;
-            int s = 0;
-            if (mr == 6)
+            int rows = Math.Min(rowsAtOnce, kc - p);
+            float* src = a + p * lda, d = dst + p * mr;
+            for (int s = 0; s < full; s++, src += mr, d += sliver)
             {
-                for (; s < full; s++, src += 6, d += sliver)
+                float* r = src;
+                if (mr == 6)
                 {
-                    Vector128.Store(Vector128.Load(src), d);
-                    *(long*)(d + 4) = *(long*)(src + 4);
+                    for (int q = 0; q < rows; q++, r += lda) Move6(r, d + 6 * q);
                 }
-            }
-            for (; s < full; s++, src += mr, d += sliver)
-            {
-                for (int i = 0; i < mr; i++) d[i] = src[i];
+                else
+                {
+                    for (int q = 0; q < rows; q++, r += lda)
+                    {
+                        for (int i = 0; i < mr; i++) d[q * mr + i] = r[i];
+                    }
+                }
             }
             if (rest > 0)
             {
-                for (int i = 0; i < rest; i++) d[i] = src[i];
-                for (int i = rest; i < mr; i++) d[i] = 0f;
+                for (int q = 0; q < rows; q++, src += lda, d += mr)
+                {
+                    for (int i = 0; i < rest; i++) d[i] = src[i];
+                    for (int i = rest; i < mr; i++) d[i] = 0f;
+                }
             }
         }
+    }
+
+    /// <summary>Six floats in two moves.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Move6(float* src, float* dst)
+    {
+        Vector128.Store(Vector128.Load(src), dst);
+        *(long*)(dst + 4) = *(long*)(src + 4);
     }
 
     /// <summary>
