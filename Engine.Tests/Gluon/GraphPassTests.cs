@@ -114,6 +114,35 @@ public class MemoryPlanTests
     }
 
     [Test]
+    public void ASmallLongLivedValueDoesNotTakeALargeFreedBuffer()
+    {
+        Graph graph;
+        NodeOutput aValue, bValue;
+        using (var tracer = new Tracer("test"))
+        {
+            var x = tracer.Input("data", new Shape(1000), DType.Float32, Device.Cpu);
+            var a = Nd.Exp(x);            // 4000 bytes, freed after the sum
+            var s1 = Nd.Sum(a);           // 4 bytes
+            var s2 = s1 * s1;             // 4 bytes, alive to the end: best fit alone puts it in a's freed buffer
+            var b = x * s2;               // 4000 bytes, after s2: then needs a buffer of its own (or s1's, grown)
+            graph = tracer.Finish([b + s2]);
+            (aValue, bValue) = (a.Traced!.Value, b.Traced!.Value);
+        }
+        var plan = MemoryPlan.For(graph);
+        plan.Verify();
+        // a's buffer is kept for b; the two scalars get their own: 4000 + 4 + 4 bytes, not 8000.
+        plan.PlannedBytes.ShouldBe(4008);
+        plan.StorageOf(bValue).ShouldBe(plan.StorageOf(aValue));
+
+        using var data = Nd.Array(TestData.Uniform(new Random(5), 1000), new Shape(1000));
+        var result = new GraphExecutor(graph).Run([data], n => throw new InvalidOperationException(n.Name))[0];
+        using var sum = Nd.Sum(Nd.Exp(data));
+        using var expected = data * (sum * sum) + sum * sum;
+        TensorAssert.AllClose(result.ToArray(), expected.ToArray(), new Tolerance(1e-6, 1e-6), "b + s2");
+        result.Dispose();
+    }
+
+    [Test]
     public void ResNet18InferencePlansUnderAQuarterOfTheUnplannedBytes()
     {
         var net = new HybridSequential();
