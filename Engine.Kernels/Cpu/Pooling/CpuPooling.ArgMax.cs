@@ -446,14 +446,7 @@ public static partial class CpuPooling
                 var gb = grad & Vector256.Equals(winner, Vector256<int>.One).AsSingle();
                 var ge = grad & Vector256.Equals(winner, Vector256.Create(2)).AsSingle();
                 var gf = grad & Vector256.Equals(winner, Vector256.Create(3)).AsSingle();
-                // Interleave within 128-bit lanes, then put the lanes in order (as MaxPool2x2BackwardRow8).
-                Vector256<float> lo = Avx.UnpackLow(ga, gb), hi = Avx.UnpackHigh(ga, gb);
-                Avx.Permute2x128(lo, hi, 0x20).CopyTo(d0.Slice(2 * c, 8));
-                Avx.Permute2x128(lo, hi, 0x31).CopyTo(d0.Slice(2 * c + 8, 8));
-                lo = Avx.UnpackLow(ge, gf);
-                hi = Avx.UnpackHigh(ge, gf);
-                Avx.Permute2x128(lo, hi, 0x20).CopyTo(d1.Slice(2 * c, 8));
-                Avx.Permute2x128(lo, hi, 0x31).CopyTo(d1.Slice(2 * c + 8, 8));
+                StoreWindows8(ga, gb, ge, gf, d0, d1, c);
             }
         }
         for (; c < windows; c++)

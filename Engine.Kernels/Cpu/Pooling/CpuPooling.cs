@@ -388,16 +388,27 @@ public static partial class CpuPooling
             var gb = Vector256.AndNot(grad & top, lower);
             var ge = Vector256.AndNot(grad & lower, bottom);
             var gf = grad & lower & bottom;
-            // Interleave within 128-bit lanes, then put the lanes in order: (ga0 gb0 .. ga3 gb3), (ga4 gb4 ..).
-            Vector256<float> lo = Avx.UnpackLow(ga, gb), hi = Avx.UnpackHigh(ga, gb);
-            Avx.Permute2x128(lo, hi, 0x20).CopyTo(d0.Slice(2 * c, 8));
-            Avx.Permute2x128(lo, hi, 0x31).CopyTo(d0.Slice(2 * c + 8, 8));
-            lo = Avx.UnpackLow(ge, gf);
-            hi = Avx.UnpackHigh(ge, gf);
-            Avx.Permute2x128(lo, hi, 0x20).CopyTo(d1.Slice(2 * c, 8));
-            Avx.Permute2x128(lo, hi, 0x31).CopyTo(d1.Slice(2 * c + 8, 8));
+            StoreWindows8(ga, gb, ge, gf, d0, d1, c);
         }
         return c;
+    }
+
+    /// <summary>
+    /// Stores the gradients of eight 2x2 windows, given per window position (top-left ga, top-right gb, bottom-left
+    /// ge, bottom-right gf), to 16 floats of each input row from 2c: interleaved within 128-bit lanes, then the
+    /// lanes put in order, (ga0 gb0 .. ga3 gb3), (ga4 gb4 ..).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void StoreWindows8(Vector256<float> ga, Vector256<float> gb, Vector256<float> ge,
+        Vector256<float> gf, Span<float> d0, Span<float> d1, int c)
+    {
+        Vector256<float> lo = Avx.UnpackLow(ga, gb), hi = Avx.UnpackHigh(ga, gb);
+        Avx.Permute2x128(lo, hi, 0x20).CopyTo(d0.Slice(2 * c, 8));
+        Avx.Permute2x128(lo, hi, 0x31).CopyTo(d0.Slice(2 * c + 8, 8));
+        lo = Avx.UnpackLow(ge, gf);
+        hi = Avx.UnpackHigh(ge, gf);
+        Avx.Permute2x128(lo, hi, 0x20).CopyTo(d1.Slice(2 * c, 8));
+        Avx.Permute2x128(lo, hi, 0x31).CopyTo(d1.Slice(2 * c + 8, 8));
     }
 
     // Elements 0, 2, .., 14 of the 16 in lo:hi. Shuffle 0x88 takes elements 0 and 2 of each source per 128-bit lane
