@@ -298,9 +298,11 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         yield return Case("row blocks, deep", mc + 9, 70, shallow + 3, 3, 0, 0);
         yield return Case("packed A and B, shallow", mc + 9, 40, 30, FarA(mc + 9), farB, 0);
         yield return Case("packed A and B, deep", 40, 70, shallow + 3, FarA(40), farB, 1);
+        // m = 128 unpadded: stored-transposed A has lda 128, a multiple of 64 floats, and is packed (L1 aliasing).
+        yield return Case("lda a multiple of 64: stored-transposed A packed", 128, 70, shallow + 3, 0, 0, 0);
         yield return Case("packed A, two of its wider B panels", 20, SgemmAvx512Driver.NCPackedA + 21, 30, FarA(20),
             0, 0);
-        // lda 64 (transA): the narrower drivers pack stored-transposed A whose rows would alias in L1.
+        // lda 64 (transA): every driver packs stored-transposed A whose rows would alias in L1.
         yield return Case("stored-transposed A, lda a multiple of 64", 64, 70, 40, 0, 0, 0);
         // Stored-transposed A over several of the narrower drivers' B panels: packed a whole K block at a time
         // (lda 192 when transA, a multiple of 64), two K blocks, the last rows a partial sliver.
