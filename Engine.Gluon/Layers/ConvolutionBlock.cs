@@ -74,7 +74,9 @@ public abstract class ConvolutionBlock : HybridBlock
         _ => "N, C, D, H, W",
     };
 
-    /// <summary>The weight's shape for <paramref name="inChannels"/> input channels (0 before they are known).</summary>
+    /// <summary>
+    /// The weight's shape for <paramref name="inChannels"/> input channels (0 before they are known).
+    /// </summary>
     private protected abstract Shape WeightShape(int inChannels);
 
     /// <summary>The input channels the built weight expects.</summary>

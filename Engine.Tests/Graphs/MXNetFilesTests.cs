@@ -28,27 +28,34 @@ public class MXNetFilesTests
     }
 
     // conv (2 -> 2, 3x3, pad 1) -> BatchNorm (MXNet defaults) -> relu -> max pool 2/2 'full' -> Flatten ->
-    // FullyConnected(3) -> SoftmaxOutput, as MXNet 1.9 writes it (aux inputs carry version 1, BatchNorm 3 outputs).
+    // FullyConnected(3) -> SoftmaxOutput, as MXNet 1.9 writes it (aux inputs carry version 1, BatchNorm 3 outputs;
+    // long nodes wrapped at 120 columns, which JSON ignores).
     private const string Version1Json = """
     {
       "nodes": [
         {"op": "null", "name": "data", "inputs": []},
-        {"op": "null", "name": "conv_weight", "attrs": {"__dtype__": "0", "__lr_mult__": "1.0", "__shape__": "(2, 0, 3, 3)", "__storage_type__": "0", "__wd_mult__": "1.0"}, "inputs": []},
+        {"op": "null", "name": "conv_weight", "attrs": {"__dtype__": "0", "__lr_mult__": "1.0",
+          "__shape__": "(2, 0, 3, 3)", "__storage_type__": "0", "__wd_mult__": "1.0"}, "inputs": []},
         {"op": "null", "name": "conv_bias", "attrs": {"__init__": "zeros", "__shape__": "(2,)"}, "inputs": []},
-        {"op": "Convolution", "name": "conv", "attrs": {"cudnn_off": "False", "cudnn_tune": "None", "dilate": "(1, 1)", "kernel": "(3, 3)", "layout": "NCHW", "no_bias": "False", "num_filter": "2", "num_group": "1", "pad": "(1, 1)", "stride": "(1, 1)", "workspace": "1024"}, "inputs": [[0, 0, 0], [1, 0, 0], [2, 0, 0]]},
+        {"op": "Convolution", "name": "conv", "attrs": {"cudnn_off": "False", "cudnn_tune": "None", "dilate": "(1, 1)",
+          "kernel": "(3, 3)", "layout": "NCHW", "no_bias": "False", "num_filter": "2", "num_group": "1",
+          "pad": "(1, 1)", "stride": "(1, 1)", "workspace": "1024"}, "inputs": [[0, 0, 0], [1, 0, 0], [2, 0, 0]]},
         {"op": "null", "name": "bn_gamma", "inputs": []},
         {"op": "null", "name": "bn_beta", "inputs": []},
         {"op": "null", "name": "bn_moving_mean", "attrs": {"__init__": "[\"zero\", {}]"}, "inputs": []},
         {"op": "null", "name": "bn_moving_var", "attrs": {"__init__": "[\"one\", {}]"}, "inputs": []},
         {"op": "BatchNorm", "name": "bn", "inputs": [[3, 0, 0], [4, 0, 0], [5, 0, 0], [6, 0, 1], [7, 0, 1]]},
         {"op": "Activation", "name": "relu", "attrs": {"act_type": "relu"}, "inputs": [[8, 0, 0]]},
-        {"op": "Pooling", "name": "pool", "attrs": {"kernel": "(2, 2)", "pool_type": "max", "pooling_convention": "full", "stride": "(2, 2)"}, "inputs": [[9, 0, 0]]},
+        {"op": "Pooling", "name": "pool", "attrs": {"kernel": "(2, 2)", "pool_type": "max",
+          "pooling_convention": "full", "stride": "(2, 2)"}, "inputs": [[9, 0, 0]]},
         {"op": "Flatten", "name": "flatten", "inputs": [[10, 0, 0]]},
         {"op": "null", "name": "fc_weight", "attrs": {"__shape__": "(3, 0)"}, "inputs": []},
         {"op": "null", "name": "fc_bias", "inputs": []},
-        {"op": "FullyConnected", "name": "fc", "attrs": {"num_hidden": "3"}, "inputs": [[11, 0, 0], [12, 0, 0], [13, 0, 0]]},
+        {"op": "FullyConnected", "name": "fc", "attrs": {"num_hidden": "3"},
+          "inputs": [[11, 0, 0], [12, 0, 0], [13, 0, 0]]},
         {"op": "null", "name": "softmax_label", "inputs": []},
-        {"op": "SoftmaxOutput", "name": "softmax", "attrs": {"grad_scale": "1.0", "normalization": "null"}, "inputs": [[14, 0, 0], [15, 0, 0]]}
+        {"op": "SoftmaxOutput", "name": "softmax", "attrs": {"grad_scale": "1.0", "normalization": "null"},
+          "inputs": [[14, 0, 0], [15, 0, 0]]}
       ],
       "arg_nodes": [0, 1, 2, 4, 5, 6, 7, 12, 13, 15],
       "node_row_ptr": [0, 1, 2, 3, 4, 5, 6, 7, 8, 11, 12, 13, 14, 15, 16, 17, 18, 19],
@@ -65,18 +72,26 @@ public class MXNetFilesTests
         {"op": "null", "param": {}, "name": "data", "inputs": [], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "conv_weight", "inputs": [], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "conv_bias", "inputs": [], "backward_source_id": -1},
-        {"op": "Convolution", "param": {"cudnn_off": "False", "cudnn_tune": "off", "dilate": "(1,1)", "kernel": "(3,3)", "no_bias": "False", "num_filter": "2", "num_group": "1", "pad": "(1,1)", "stride": "(1,1)", "workspace": "512"}, "name": "conv", "inputs": [[0, 0], [1, 0], [2, 0]], "backward_source_id": -1},
+        {"op": "Convolution", "param": {"cudnn_off": "False", "cudnn_tune": "off", "dilate": "(1,1)", "kernel": "(3,3)",
+          "no_bias": "False", "num_filter": "2", "num_group": "1", "pad": "(1,1)", "stride": "(1,1)",
+          "workspace": "512"}, "name": "conv", "inputs": [[0, 0], [1, 0], [2, 0]], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "bn_gamma", "inputs": [], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "bn_beta", "inputs": [], "backward_source_id": -1},
-        {"op": "BatchNorm", "param": {"eps": "0.001", "fix_gamma": "True", "momentum": "0.9", "use_global_stats": "False"}, "name": "bn", "inputs": [[3, 0], [4, 0], [5, 0]], "backward_source_id": -1},
-        {"op": "Activation", "param": {"act_type": "relu"}, "name": "relu", "inputs": [[6, 0]], "backward_source_id": -1},
-        {"op": "Pooling", "param": {"kernel": "(2,2)", "pad": "(0,0)", "pool_type": "max", "pooling_convention": "full", "stride": "(2,2)"}, "name": "pool", "inputs": [[7, 0]], "backward_source_id": -1},
+        {"op": "BatchNorm", "param": {"eps": "0.001", "fix_gamma": "True", "momentum": "0.9",
+          "use_global_stats": "False"}, "name": "bn", "inputs": [[3, 0], [4, 0], [5, 0]], "backward_source_id": -1},
+        {"op": "Activation", "param": {"act_type": "relu"}, "name": "relu", "inputs": [[6, 0]],
+          "backward_source_id": -1},
+        {"op": "Pooling", "param": {"kernel": "(2,2)", "pad": "(0,0)", "pool_type": "max", "pooling_convention": "full",
+          "stride": "(2,2)"}, "name": "pool", "inputs": [[7, 0]], "backward_source_id": -1},
         {"op": "Flatten", "param": {}, "name": "flatten", "inputs": [[8, 0]], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "fc_weight", "inputs": [], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "fc_bias", "inputs": [], "backward_source_id": -1},
-        {"op": "FullyConnected", "param": {"no_bias": "False", "num_hidden": "3"}, "attr": {"lr_mult": "2.0"}, "name": "fc", "inputs": [[9, 0], [10, 0], [11, 0]], "backward_source_id": -1},
+        {"op": "FullyConnected", "param": {"no_bias": "False", "num_hidden": "3"}, "attr": {"lr_mult": "2.0"},
+          "name": "fc", "inputs": [[9, 0], [10, 0], [11, 0]], "backward_source_id": -1},
         {"op": "null", "param": {}, "name": "softmax_label", "inputs": [], "backward_source_id": -1},
-        {"op": "SoftmaxOutput", "param": {"grad_scale": "1", "ignore_label": "-1", "multi_output": "False", "normalization": "null", "out_grad": "False", "preserve_shape": "False", "use_ignore": "False"}, "name": "softmax", "inputs": [[12, 0], [13, 0]], "backward_source_id": -1}
+        {"op": "SoftmaxOutput", "param": {"grad_scale": "1", "ignore_label": "-1", "multi_output": "False",
+          "normalization": "null", "out_grad": "False", "preserve_shape": "False", "use_ignore": "False"},
+          "name": "softmax", "inputs": [[12, 0], [13, 0]], "backward_source_id": -1}
       ],
       "arg_nodes": [0, 1, 2, 4, 5, 10, 11, 13],
       "heads": [[14, 0]]
