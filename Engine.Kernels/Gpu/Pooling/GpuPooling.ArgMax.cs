@@ -97,12 +97,7 @@ public static partial class GpuPooling
             int rest = u / g.W;
             int h = rest % g.H;
             int outPlane = rest / g.H * g.OH * g.OW;
-            // Windows oh with oh * SH - PH <= h < oh * SH - PH + KH, likewise for w (as BackwardKernel).
-            int ohLo = h + g.PH - g.KH + 1, owLo = w + g.PW - g.KW + 1;
-            int oh0 = ohLo <= 0 ? 0 : (ohLo + g.SH - 1) / g.SH, ow0 = owLo <= 0 ? 0 : (owLo + g.SW - 1) / g.SW;
-            int oh1 = (h + g.PH) / g.SH, ow1 = (w + g.PW) / g.SW;
-            if (oh1 >= g.OH) oh1 = g.OH - 1;
-            if (ow1 >= g.OW) ow1 = g.OW - 1;
+            g.Covering(h, w, out int oh0, out int oh1, out int ow0, out int ow1);
             T sum = T.Zero;
             for (int oh = oh0; oh <= oh1; oh++)
             {

@@ -113,6 +113,21 @@ public static partial class GpuPooling
             return best;
         }
 
+        /// <summary>
+        /// The windows that cover input element (h, w): rows [oh0, oh1] and columns [ow0, ow1] (empty when
+        /// oh0 &gt; oh1 or ow0 &gt; ow1), those with oh * SH - PH &lt;= h &lt; oh * SH - PH + KH, likewise for w.
+        /// </summary>
+        public readonly void Covering(int h, int w, out int oh0, out int oh1, out int ow0, out int ow1)
+        {
+            int ohLo = h + PH - KH + 1, owLo = w + PW - KW + 1;
+            oh0 = ohLo <= 0 ? 0 : (ohLo + SH - 1) / SH;
+            ow0 = owLo <= 0 ? 0 : (owLo + SW - 1) / SW;
+            oh1 = (h + PH) / SH;
+            ow1 = (w + PW) / SW;
+            if (oh1 >= OH) oh1 = OH - 1;
+            if (ow1 >= OW) ow1 = OW - 1;
+        }
+
         /// <summary>The divisor of an average window.</summary>
         public readonly int Count(int oh, int ow)
         {
@@ -161,12 +176,7 @@ public static partial class GpuPooling
             int h = rest % g.H;
             int p = rest / g.H;
             int plane = p * g.H * g.W, outPlane = p * g.OH * g.OW;
-            // Windows oh with oh * SH - PH <= h < oh * SH - PH + KH, likewise for w.
-            int ohLo = h + g.PH - g.KH + 1, owLo = w + g.PW - g.KW + 1;
-            int oh0 = ohLo <= 0 ? 0 : (ohLo + g.SH - 1) / g.SH, ow0 = owLo <= 0 ? 0 : (owLo + g.SW - 1) / g.SW;
-            int oh1 = (h + g.PH) / g.SH, ow1 = (w + g.PW) / g.SW;
-            if (oh1 >= g.OH) oh1 = g.OH - 1;
-            if (ow1 >= g.OW) ow1 = g.OW - 1;
+            g.Covering(h, w, out int oh0, out int oh1, out int ow0, out int ow1);
             T sum = T.Zero;
             for (int oh = oh0; oh <= oh1; oh++)
             {
