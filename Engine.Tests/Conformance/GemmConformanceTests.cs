@@ -308,6 +308,10 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         // (lda 192 when transA, a multiple of 64), two K blocks, the last rows a partial sliver.
         int kc2 = SgemmKernel6x2V<Simd256, Vector256<float>>.KC, nc2 = SgemmKernel6x2V<Simd256, Vector256<float>>.NC;
         yield return Case("stored-transposed A, whole K blocks over B panels", 149, nc2 + 9, kc2 + 37, 43, 0, 1);
+        // Row-major A on the narrower drivers: their deeper K blocks and narrower B panels, two of each.
+        int kc3 = SgemmKernel6x2V<Simd256, Vector256<float>>.KCRowMajorA;
+        int nc3 = SgemmKernel6x2V<Simd256, Vector256<float>>.NCRowMajorA;
+        yield return Case("row-major A, deeper K blocks over narrower B panels", 21, nc3 + 9, kc3 + 37, 3, 0, 1);
 
         static (string, int, int, int, int, int, int) Case(string what, int m, int n, int k, int padA, int padB,
             int padC) => (what, m, n, k, padA, padB, padC);

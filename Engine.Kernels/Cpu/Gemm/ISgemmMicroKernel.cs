@@ -24,6 +24,16 @@ internal interface ISgemmMicroKernel
     /// <summary>Columns of B packed at once (a multiple of NR): the KC x NC panel should stay in L2.</summary>
     static abstract int NC { get; }
 
+    /// <summary>
+    /// <see cref="KC"/> for row-major A, which is always read in place: no packed A block competes for L2, so
+    /// deeper blocks (fewer passes over C) with a narrower panel of the same size. Chosen by the layout of A alone,
+    /// never by the part of C a thread takes, so the K blocks, and the bits, do not depend on the split.
+    /// </summary>
+    static abstract int KCRowMajorA { get; }
+
+    /// <summary><see cref="NC"/> for row-major A (a multiple of NR).</summary>
+    static abstract int NCRowMajorA { get; }
+
     /// <summary>True when the hardware runs this kernel's vectors natively.</summary>
     static abstract bool IsSupported { get; }
 

@@ -96,10 +96,12 @@ internal static unsafe class SgemmDriver
         int mr = TKernel.MR, nr = TKernel.NR;
         // Equal K blocks (k = 300 gives 150 + 150, not 256 + 44): the kernel's fixed cost per block is spread
         // evenly. The blocks depend on k alone, so every thread sums in the same order.
-        int kBlocks = (k + TKernel.KC - 1) / TKernel.KC;
+        int kcLimit = transA ? TKernel.KC : TKernel.KCRowMajorA;
+        int ncBlock = transA ? TKernel.NC : TKernel.NCRowMajorA;
+        int kBlocks = (k + kcLimit - 1) / kcLimit;
         int kcMax = (k + kBlocks - 1) / kBlocks;
         int mcMax = Math.Min(TKernel.MC, RoundUp(m, mr));
-        int ncMax = Math.Min(TKernel.NC, RoundUp(n, nr));
+        int ncMax = Math.Min(ncBlock, RoundUp(n, nr));
         bool directA = ReadsAInPlace<TKernel>(transA, lda, n);
         // Stored-transposed A that several column panels use (n > NC) is packed a whole K block at a time, once,
         // rather than once per column panel (see WholeKBlockLoops), unless that block is very large.
@@ -116,8 +118,8 @@ internal static unsafe class SgemmDriver
             }
             else
             {
-                Loops<TKernel>(transA, transB, directA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kcMax, packA,
-                    packA + floatsA);
+                Loops<TKernel>(transA, transB, directA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, kcMax, ncBlock,
+                    packA, packA + floatsA);
             }
         }
         finally
@@ -146,14 +148,15 @@ internal static unsafe class SgemmDriver
     internal const long MaxPackedAFloats = 1L << 21;
 
     private static void Loops<TKernel>(bool transA, bool transB, bool directA, int m, int n, int k, float alpha,
-        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int kcMax, float* packA, float* packB)
+        float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc, int kcMax, int ncBlock, float* packA,
+        float* packB)
         where TKernel : ISgemmMicroKernel
     {
         int mr = TKernel.MR, nr = TKernel.NR;
         float* edge = stackalloc float[mr * nr];
-        for (int jc = 0; jc < n; jc += TKernel.NC)
+        for (int jc = 0; jc < n; jc += ncBlock)
         {
-            int nc = Math.Min(TKernel.NC, n - jc);
+            int nc = Math.Min(ncBlock, n - jc);
             for (int pc = 0; pc < k; pc += kcMax)
             {
                 int kc = Math.Min(kcMax, k - pc);
