@@ -195,24 +195,33 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     /// <summary>
     /// A row of stored-transposed B's products is summed in one order whatever the number of rows: batch-1 runs
     /// eight rows of B at a time, more rows four rows of B by two rows of A, and both end in the same lane sums,
-    /// so a row of x gives the same bits alone as inside a batch (and on every row of that batch).
+    /// so a row of x gives the same bits alone as inside a batch (and on every row of that batch). So do the last
+    /// n mod 4 rows of B, which a batch runs as a zero-padded group of four (the 10-class head: two rows).
     /// </summary>
     [Test]
     public void FewRowsSumARowAloneAsInABatch([Values("FewRows512", "FewRows256", "FewRows128")] string kernel,
-        [Values(2, 5, 8)] int m)
+        [Values(2, 5, 8, 70)] int m)
     {
         var choice = Choose(kernel);
         var rng = new Random(90 + m);
-        foreach (var (n, k) in new[] { (256, 784), (21, 45) })
+        foreach (var (n, k, alpha, beta) in new[]
+                 {
+                     (256, 784, 1f, 0f), (21, 45, 1f, 0f), (10, 256, 1f, 0f), (11, 84, -0.75f, 1.5f),
+                     (3, 37, 2f, -1f),
+                 })
         {
-            float[] row = TestData.Uniform(rng, k), b = TestData.Uniform(rng, n * k);
-            // Every row of the batch is the same row of x.
+            float[] row = TestData.Uniform(rng, k), b = TestData.Uniform(rng, n * k), c0 = TestData.Uniform(rng, n);
+            // Every row of the batch is the same row of x, and every row of C starts as c0.
             float[] batch = Enumerable.Range(0, m).SelectMany(_ => row).ToArray();
-            float[] alone = new float[n], together = new float[m * n];
-            CpuGemm.GemmCore(choice, false, true, 1, n, k, 1f, row, k, b, k, 0f, alone, n);
-            CpuGemm.GemmCore(choice, false, true, m, n, k, 1f, batch, k, b, k, 0f, together, n);
+            float[] alone = (float[])c0.Clone();
+            float[] together = Enumerable.Range(0, m).SelectMany(_ => c0).ToArray();
+            CpuGemm.GemmCore(choice, false, true, 1, n, k, alpha, row, k, b, k, beta, alone, n);
+            CpuGemm.GemmCore(choice, false, true, m, n, k, alpha, batch, k, b, k, beta, together, n);
             for (int i = 0; i < m; i++)
-                TensorAssert.Equal<float>(together[(i * n)..((i + 1) * n)], alone, $"{kernel}: row {i} of {m}");
+            {
+                TensorAssert.Equal<float>(together[(i * n)..((i + 1) * n)], alone,
+                    $"{kernel}: row {i} of {m}, {n} x {k}");
+            }
         }
     }
 
@@ -267,6 +276,29 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// A classifier head, x W^T into ten (or up to sixteen) columns with a deep enough k, runs Auto's few-rows dot
+    /// products whatever the batch, gives the reference's result on both layouts of A, and the same bits as that
+    /// path pinned; shallower heads and wider products keep the packed drivers.
+    /// </summary>
+    [Test]
+    public void NarrowHeadsRunTheDotProducts([Values(9, 64, 256)] int m, [Values(10, 16)] int n)
+    {
+        var auto = CpuGemm.ChooseFloat(true, m, n, 256);
+        if (auto == GemmKernelChoice.Generic) Assert.Ignore("no vector GEMM in this process (the scalar path)");
+        auto.ShouldBeOneOf(GemmKernelChoice.FewRows512, GemmKernelChoice.FewRows256, GemmKernelChoice.FewRows128);
+        CpuGemm.ChooseFloat(true, m, n, 84).ShouldBe(PackedDriverHere(), "k = 84 is too shallow for dot products");
+        CpuGemm.ChooseFloat(true, m, 17, 256).ShouldBe(PackedDriverHere(), "17 columns are past a head");
+        var rng = new Random(m * 17 + n);
+        CheckFloat(GemmKernelChoice.Auto, rng, transA: false, transB: true, m, n, 256, 1f, 0f, 3, 1, 2);
+        CheckFloat(GemmKernelChoice.Auto, rng, transA: true, transB: true, m, n, 300, -0.5f, 2f, 0, 0, 0);
+        float[] a = TestData.Uniform(rng, m * 256), b = TestData.Uniform(rng, n * 256);
+        float[] viaAuto = new float[m * n], pinned = new float[m * n];
+        CpuGemm.GemmCore(GemmKernelChoice.Auto, false, true, m, n, 256, 1f, a, 256, b, 256, 0f, viaAuto, n);
+        CpuGemm.GemmCore(auto, false, true, m, n, 256, 1f, a, 256, b, 256, 0f, pinned, n);
+        TensorAssert.Equal<float>(viaAuto, pinned, $"Auto against {auto}, {m} x {n} x 256");
     }
 
     /// <summary>The packed driver Auto runs for tall products in this process.</summary>

@@ -185,17 +185,45 @@ public static class CpuGemm
     /// </summary>
     internal const int FewRowsMax = 8;
 
+    /// <summary>
+    /// Columns of C up to which a product with stored-transposed B and any number of rows runs the few-rows dot
+    /// products (see <see cref="NarrowHead"/>): a classifier's last layer, x W^T into ten classes.
+    /// </summary>
+    internal const int NarrowHeadMaxColumns = 16;
+
+    /// <summary>
+    /// Shallowest k for <see cref="NarrowHead"/>: the dot products end in lane sums and a scalar tail, which a
+    /// shallow product cannot repay. 256 x 10 x 256 (an MLP's 256 -> 10 head at batch 256), one thread, fastest of
+    /// two runs each: 27.6-40.2 us on the AVX-512 tiles against 18.4-25.7 as dot products, 24.4-36.2 against
+    /// 23.2-24.4 with AVX2; at k = 84 (LeNet's 84 -> 10) the dot products were slower, 15.1-15.3 against 9.5-9.8 us
+    /// (AVX-512) and 13.0-14.6 against 9.5-12.8 (AVX2). With this rule, three runs each: 19.0-20.3 us (AVX-512)
+    /// and 22.6-23.5 us (AVX2).
+    /// </summary>
+    internal const int NarrowHeadMinDepth = 256;
+
+    /// <summary>
+    /// Whether x W^T into at most <see cref="NarrowHeadMaxColumns"/> columns runs as dot products whatever m is:
+    /// with so few columns the packed drivers' tiles are mostly padding (AVX2: 10 of 16 columns) or wait on FMA
+    /// latency (AVX-512: one 16-column vector, six FMA chains), where each dot product streams both rows. Only
+    /// below the size at which the drivers split work across threads (the dot products split by 64 columns, so
+    /// here not at all), and only from <see cref="NarrowHeadMinDepth"/> on.
+    /// </summary>
+    internal static bool NarrowHead(bool transB, int m, int n, int k) =>
+        transB && n <= NarrowHeadMaxColumns && k >= NarrowHeadMinDepth &&
+        (long)m * n * k < 2 * SgemmDriver.MinWorkPerThread;
+
     /// <summary>The float implementation Auto runs for this shape on this machine's widest vectors.</summary>
     internal static GemmKernelChoice ChooseFloat(bool transB, int m, int n, int k)
     {
+        bool fewRows = m <= FewRowsMax || NarrowHead(transB, m, n, k);
         if (SgemmKernel6xN.IsSupported)
         {
-            if (transB && m <= FewRowsMax) return GemmKernelChoice.FewRows512;
+            if (transB && fewRows) return GemmKernelChoice.FewRows512;
             if (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k)) return GemmKernelChoice.SmallM;
             return m <= FewRowsMax ? GemmKernelChoice.FewRows512 : GemmKernelChoice.Avx512;
         }
-        if (Simd256.IsSupported) return m <= FewRowsMax ? GemmKernelChoice.FewRows256 : GemmKernelChoice.Avx2;
-        if (Simd128.IsSupported) return m <= FewRowsMax ? GemmKernelChoice.FewRows128 : GemmKernelChoice.Vector128;
+        if (Simd256.IsSupported) return fewRows ? GemmKernelChoice.FewRows256 : GemmKernelChoice.Avx2;
+        if (Simd128.IsSupported) return fewRows ? GemmKernelChoice.FewRows128 : GemmKernelChoice.Vector128;
         return GemmKernelChoice.Generic;
     }
 

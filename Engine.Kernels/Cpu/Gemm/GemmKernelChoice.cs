@@ -8,8 +8,9 @@ internal enum GemmKernelChoice
 {
     /// <summary>
     /// The fastest the hardware runs, for float: with AVX-512, the unpacked Vector512 path for one or two rows or a
-    /// very shallow K, the few-rows path for up to eight rows of x W^T, else the AVX-512 driver; with narrower
-    /// vectors, the few-rows path up to eight rows, else the packed driver of that width; then the generic path.
+    /// very shallow K, the few-rows path for up to eight rows of x W^T (and for narrow heads of any height, see
+    /// CpuGemm.NarrowHead), else the AVX-512 driver; with narrower vectors, the few-rows path up to eight rows (and
+    /// narrow heads), else the packed driver of that width; then the generic path.
     /// </summary>
     Auto,
 

@@ -103,10 +103,56 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
                 DotTile4x2(k, a + i * lda, lda, bj, ldb, c + i * ldc + j, ldc, alpha, beta, ahead, pass, passes);
             if (i < m) DotTile4x1(k, a + i * lda, bj, ldb, c + i * ldc + j, alpha, beta, ahead, pass, passes);
         }
+        if (j < n && m > 1 && k <= PaddedTailMaxDepth)
+        {
+            DotsPaddedTail(m, n - j, k, alpha, a, lda, b + j * ldb, ldb, beta, c + j, ldc);
+            return;
+        }
         for (; j < n; j++)
         {
             for (int i = 0; i < m; i++)
                 Put(c + i * ldc + j, Dot(k, a + i * lda, b + j * ldb), alpha, beta);
+        }
+    }
+
+    /// <summary>Deepest k whose last rows of B <see cref="DotsPaddedTail"/> copies to the stack (32 KB).</summary>
+    private const int PaddedTailMaxDepth = 2048;
+
+    /// <summary>
+    /// The last one to three rows of B (n mod 4) against every row of A, as one group of four: the rows copied with
+    /// zero rows after them, the four-row tiles run over them into a tile of C on the stack, and each wanted sum
+    /// stored as <see cref="Put"/> stores it. One dot product at a time (<see cref="Dot"/>) waited on its single FMA
+    /// chain: a 256 x 10 x 256 product spent half its time on its last two columns. Each dot product keeps its
+    /// chain, lane order and tail (the tiles sum each as Dot does), so the bits do not change.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void DotsPaddedTail(int m, int rest, int k, float alpha, float* a, nint lda, float* b, nint ldb,
+        float beta, float* c, nint ldc)
+    {
+        const int rowsAtOnce = 64;
+        float* group = stackalloc float[4 * k];
+        for (int r = 0; r < 4; r++)
+        {
+            for (int p = 0; p < k; p++) group[r * k + p] = r < rest ? b[r * ldb + p] : 0f;
+        }
+        float* tile = stackalloc float[rowsAtOnce * 4];
+        for (int i0 = 0; i0 < m; i0 += rowsAtOnce)
+        {
+            int rows = Math.Min(rowsAtOnce, m - i0), i = 0;
+            float* a0 = a + i0 * lda;
+            // alpha 1 and beta 0 store each sum as it is (1 * sum is sum, bit for bit).
+            if (TSimd.Width == 16)
+            {
+                for (; i + 4 <= rows; i += 4)
+                    DotTile4x4(k, a0 + i * lda, lda, group, k, tile + i * 4, 4, 1f, 0f, null, 0, 1);
+            }
+            for (; i + 2 <= rows; i += 2)
+                DotTile4x2(k, a0 + i * lda, lda, group, k, tile + i * 4, 4, 1f, 0f, null, 0, 1);
+            if (i < rows) DotTile4x1(k, a0 + i * lda, group, k, tile + i * 4, 1f, 0f, null, 0, 1);
+            for (int r = 0; r < rows; r++)
+            {
+                for (int q = 0; q < rest; q++) Put(c + (i0 + r) * ldc + q, tile[r * 4 + q], alpha, beta);
+            }
         }
     }
 
