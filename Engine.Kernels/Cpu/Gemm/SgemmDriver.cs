@@ -106,7 +106,8 @@ internal static unsafe class SgemmDriver
         // Stored-transposed A that several column panels use (n > NC) is packed a whole K block at a time, once,
         // rather than once per column panel (see WholeKBlockLoops), unless that block is very large.
         bool wholeA = !directA && n > TKernel.NC && (long)RoundUp(m, mr) * kcMax <= MaxPackedAFloats;
-        long floatsA = ((wholeA ? RoundUp(m, mr) : (long)mcMax) * kcMax + 15) & ~15L;
+        // A read in place needs no packed block.
+        long floatsA = directA ? 0 : ((wholeA ? RoundUp(m, mr) : (long)mcMax) * kcMax + 15) & ~15L;
         var scratch = SgemmScratch.Rent();
         try
         {

@@ -87,21 +87,11 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
             // One row of A (batch-1 inference): eight rows of B at a time, unprefetched (see DotTile8x1).
             for (; j + 8 <= n; j += 8) DotTile8x1(k, a, b + j * ldb, ldb, c + j, alpha, beta);
         }
-        // With 32 registers, four rows of A at a time (see DotTile4x4); then pairs, then a single row. Pass q over a
-        // group (one tile call) prefetches rows q, q + passes, ... of the group DotPrefetchGroups ahead; none past
-        // the last group.
-        int quads = TSimd.Width == 16 ? m / 4 : 0;
-        int passes = quads + (m - 4 * quads + 1) / 2;
         for (; j + 4 <= n; j += 4)
         {
             float* bj = b + j * ldb;
             float* ahead = m > 1 && j + 4 * DotPrefetchGroups + 4 <= n ? bj + 4 * DotPrefetchGroups * ldb : null;
-            int i = 0, pass = 0;
-            for (; pass < quads; i += 4, pass++)
-                DotTile4x4(k, a + i * lda, lda, bj, ldb, c + i * ldc + j, ldc, alpha, beta, ahead, pass, passes);
-            for (; i + 2 <= m; i += 2, pass++)
-                DotTile4x2(k, a + i * lda, lda, bj, ldb, c + i * ldc + j, ldc, alpha, beta, ahead, pass, passes);
-            if (i < m) DotTile4x1(k, a + i * lda, bj, ldb, c + i * ldc + j, alpha, beta, ahead, pass, passes);
+            RowsAgainstGroup(m, k, alpha, a, lda, bj, ldb, beta, c + j, ldc, ahead);
         }
         if (j < n && m > 1 && k <= PaddedTailMaxDepth)
         {
@@ -113,6 +103,24 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
             for (int i = 0; i < m; i++)
                 Put(c + i * ldc + j, Dot(k, a + i * lda, b + j * ldb), alpha, beta);
         }
+    }
+
+    /// <summary>
+    /// Every row of A against four rows of B (C[0:m, 0:4]): with 32 registers four rows of A at a time (see
+    /// DotTile4x4), then pairs, then a single row. Pass q over the group (one tile call) prefetches rows q, q +
+    /// passes, ... of the group at <paramref name="ahead"/> (none when null).
+    /// </summary>
+    private static void RowsAgainstGroup(int m, int k, float alpha, float* a, nint lda, float* bj, nint ldb,
+        float beta, float* c, nint ldc, float* ahead)
+    {
+        int quads = TSimd.Width == 16 ? m / 4 : 0;
+        int passes = quads + (m - 4 * quads + 1) / 2;
+        int i = 0, pass = 0;
+        for (; pass < quads; i += 4, pass++)
+            DotTile4x4(k, a + i * lda, lda, bj, ldb, c + i * ldc, ldc, alpha, beta, ahead, pass, passes);
+        for (; i + 2 <= m; i += 2, pass++)
+            DotTile4x2(k, a + i * lda, lda, bj, ldb, c + i * ldc, ldc, alpha, beta, ahead, pass, passes);
+        if (i < m) DotTile4x1(k, a + i * lda, bj, ldb, c + i * ldc, alpha, beta, ahead, pass, passes);
     }
 
     /// <summary>Deepest k whose last rows of B <see cref="DotsPaddedTail"/> copies to the stack (32 KB).</summary>
@@ -138,17 +146,9 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
         float* tile = stackalloc float[rowsAtOnce * 4];
         for (int i0 = 0; i0 < m; i0 += rowsAtOnce)
         {
-            int rows = Math.Min(rowsAtOnce, m - i0), i = 0;
-            float* a0 = a + i0 * lda;
+            int rows = Math.Min(rowsAtOnce, m - i0);
             // alpha 1 and beta 0 store each sum as it is (1 * sum is sum, bit for bit).
-            if (TSimd.Width == 16)
-            {
-                for (; i + 4 <= rows; i += 4)
-                    DotTile4x4(k, a0 + i * lda, lda, group, k, tile + i * 4, 4, 1f, 0f, null, 0, 1);
-            }
-            for (; i + 2 <= rows; i += 2)
-                DotTile4x2(k, a0 + i * lda, lda, group, k, tile + i * 4, 4, 1f, 0f, null, 0, 1);
-            if (i < rows) DotTile4x1(k, a0 + i * lda, group, k, tile + i * 4, 1f, 0f, null, 0, 1);
+            RowsAgainstGroup(rows, k, 1f, a + i0 * lda, lda, group, k, 0f, tile, 4, null);
             for (int r = 0; r < rows; r++)
             {
                 for (int q = 0; q < rest; q++) Put(c + (i0 + r) * ldc + q, tile[r * 4 + q], alpha, beta);
