@@ -144,12 +144,15 @@ public static partial class CpuPooling
         }
     }
 
-    /// <summary>dx = 0 where x &lt;= 0 (relu's backward, the same select as <c>ReluBackwardOperator</c>).</summary>
+    /// <summary>
+    /// dx = 0 where x &lt;= 0 (relu's backward, the same select as <c>ReluBackwardOperator</c>), in Vector512 lanes
+    /// wherever there are vectors (<see cref="CpuInstructionSet.Vector512LoopsPay"/>).
+    /// </summary>
     private static void MaskNonPositive<T>(ReadOnlySpan<T> x, Span<T> dx)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int i = 0;
-        if (Vector512.IsHardwareAccelerated)
+        if (CpuInstructionSet.Vector512LoopsPay)
         {
             for (; i + Vector512<T>.Count <= x.Length; i += Vector512<T>.Count)
             {
