@@ -68,11 +68,27 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
             Check(c, DType.Float64, rng, 0, transposed: true);
     }
 
-    private static void Check(Case c, DType dtype, Random rng, double shift, bool transposed)
+    /// <summary>
+    /// Float32 layer norm over rows long enough for the vector lanes and a tail, with a mean ten thousand times
+    /// the values' spread: the statistics, summed in one pass, must not lose the variance to the mean.
+    /// </summary>
+    [Test]
+    public void Float32LayerRowsKeepTheVarianceNextToALargeMean()
+    {
+        var rng = new Random(4);
+        foreach (int n in new[] { 16, 67, 300 })
+        {
+            var shape = new Shape(5, n);
+            var c = new Case(new LayerNormAttrs(-1, 1e-5), [5, n], n, SampleNormReference.LayerNorm(shape, -1));
+            Check(c, DType.Float32, rng, 1e3, transposed: false, spread: 0.1);
+        }
+    }
+
+    private static void Check(Case c, DType dtype, Random rng, double shift, bool transposed, double spread = 5)
     {
         using var scope = NDArray.Scope();
         var shape = new Shape(c.Shape);
-        var x = TestData.UniformDouble(rng, shape.Size, shift - 2, shift + 3);
+        var x = TestData.UniformDouble(rng, shape.Size, shift - 0.4 * spread, shift + 0.6 * spread);
         var dy = TestData.UniformDouble(rng, shape.Size, -1, 1);
         var gamma = TestData.UniformDouble(rng, c.AffineCount, 0.5, 1.5);
         var beta = TestData.UniformDouble(rng, c.AffineCount, -0.5, 0.5);

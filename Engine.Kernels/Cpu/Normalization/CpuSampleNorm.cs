@@ -12,7 +12,8 @@ namespace Engine.Kernels.Cpu;
 /// </code>
 /// The saved statistics are the mean and std (MXNet's LayerNorm outputs). The backward pass, with
 /// dxhat = dy * gamma, is dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std. Every statistic and every
-/// gamma/beta gradient is summed by one thread in a fixed order, so results do not depend on the thread count.
+/// gamma/beta gradient is summed in a fixed order, so results do not depend on the thread count. Float32 layer norm
+/// over contiguous rows, the common case, runs the one-pass vector form in CpuSampleNorm.LayerRows.cs.
 /// </summary>
 public static unsafe partial class CpuSampleNorm
 {
@@ -54,9 +55,14 @@ public static unsafe partial class CpuSampleNorm
         Check(op, "std", std.Length, desc.Statistics, desc);
         // The saved mean is rounded to T; next to large values (a mean of 1e3 in float) that rounding would shift
         // every xhat, so the backward pass takes the mean again in double, one pass over x.
-        var means = new double[desc.Statistics];
         fixed (T* px = x, pdy = dy, pg = gamma, ps = std, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
+            if (typeof(T) == typeof(float) && IsLayerRows(desc))
+            {
+                BackwardLayerRows(desc, (nint)px, (nint)pdy, (nint)pg, (nint)ps, (nint)pdx, (nint)pdg, (nint)pdb);
+                return;
+            }
+            var means = new double[desc.Statistics];
             DataGradient<T>(desc, (nint)px, (nint)pdy, (nint)pg, means, (nint)ps, (nint)pdx);
             AffineGradient<T>(desc, (nint)px, (nint)pdy, means, (nint)ps, (nint)pdg, (nint)pdb);
         }
@@ -160,12 +166,8 @@ public static unsafe partial class CpuSampleNorm
     private static void DataGradient<T>(SampleNormDescriptor d, nint x, nint dy, nint gamma, double[] means,
         nint std, nint dx) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && IsLayerRows(d))
-            CpuParallel.For(d.Statistics, StatisticsGrain(d),
-                (s0, s1) => DataGradientLayerRows(d, x, dy, gamma, means, std, dx, s0, s1));
-        else
-            CpuParallel.For(d.Statistics, StatisticsGrain(d),
-                (s0, s1) => DataGradientRows<T>(d, x, dy, gamma, means, std, dx, s0, s1));
+        CpuParallel.For(d.Statistics, StatisticsGrain(d),
+            (s0, s1) => DataGradientRows<T>(d, x, dy, gamma, means, std, dx, s0, s1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -215,12 +217,8 @@ public static unsafe partial class CpuSampleNorm
     {
         long count = d.AffineCount;
         long perValue = count == 0 ? 0 : d.Count / count;
-        if (typeof(T) == typeof(float) && IsLayerRows(d))
-            CpuParallel.For(count, Math.Max(Vector<float>.Count, Grain / Math.Max(1, perValue)),
-                (k0, k1) => AffineGradientLayerRows(d, x, dy, means, std, dgamma, dbeta, k0, k1));
-        else
-            CpuParallel.For(count, Math.Max(1, Grain / Math.Max(1, perValue)),
-                (k0, k1) => AffineGradientRows<T>(d, x, dy, means, std, dgamma, dbeta, k0, k1));
+        CpuParallel.For(count, Math.Max(1, Grain / Math.Max(1, perValue)),
+            (k0, k1) => AffineGradientRows<T>(d, x, dy, means, std, dgamma, dbeta, k0, k1));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
