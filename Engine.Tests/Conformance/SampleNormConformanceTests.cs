@@ -70,16 +70,17 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
 
     /// <summary>
     /// Float32 layer norm over rows long enough for the vector lanes and a tail, with a mean ten thousand times
-    /// the values' spread: the statistics, summed in one pass, must not lose the variance to the mean.
+    /// the values' spread: the statistics, summed in one pass, must not lose the variance to the mean. The
+    /// 100-row case spans four of the backward pass's 32-row blocks of gamma and beta sums.
     /// </summary>
     [Test]
     public void Float32LayerRowsKeepTheVarianceNextToALargeMean()
     {
         var rng = new Random(4);
-        foreach (int n in new[] { 16, 67, 300 })
+        foreach (var (rows, n) in new[] { (5, 16), (5, 67), (5, 300), (100, 40) })
         {
-            var shape = new Shape(5, n);
-            var c = new Case(new LayerNormAttrs(-1, 1e-5), [5, n], n, SampleNormReference.LayerNorm(shape, -1));
+            var shape = new Shape(rows, n);
+            var c = new Case(new LayerNormAttrs(-1, 1e-5), [rows, n], n, SampleNormReference.LayerNorm(shape, -1));
             Check(c, DType.Float32, rng, 1e3, transposed: false, spread: 0.1);
         }
     }
@@ -149,16 +150,18 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
     }
 
     /// <summary>The float32 layer-norm rows (vectorised) give the same bits on one thread and on several: every
-    /// statistic and every gamma/beta gradient is summed by one thread in a fixed order.</summary>
-    [Test]
+    /// statistic is summed by one thread, and the gamma and beta gradients by fixed blocks of rows (of 32 rows, or
+    /// more past 8192 rows, as the second case has) added in order.</summary>
+    [TestCase(256, 300)]
+    [TestCase(9001, 21)]
     [NonParallelizable]
-    public void Float32LayerNormDoesNotDependOnTheThreadCount()
+    public void Float32LayerNormDoesNotDependOnTheThreadCount(int rows, int width)
     {
         RequireCpu("splitting the rows over threads");
-        var d = new Engine.Kernels.SampleNormDescriptor(256, 300, 1, Engine.Kernels.NormAffine.PerPosition);
+        var d = new Engine.Kernels.SampleNormDescriptor(rows, width, 1, Engine.Kernels.NormAffine.PerPosition);
         var rng = new Random(5);
         float[] Make(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() * 4 - 1)).ToArray();
-        float[] x = Make(d.Count), gamma = Make(300), beta = Make(300), dy = Make(d.Count);
+        float[] x = Make(d.Count), gamma = Make(width), beta = Make(width), dy = Make(d.Count);
         float[][] Run(int threads)
         {
             int saved = Engine.Kernels.Cpu.CpuParallel.MaxThreads;
@@ -166,11 +169,11 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
             try
             {
                 var y = new float[d.Count];
-                var mean = new float[256];
-                var std = new float[256];
+                var mean = new float[rows];
+                var std = new float[rows];
                 var dx = new float[d.Count];
-                var dgamma = new float[300];
-                var dbeta = new float[300];
+                var dgamma = new float[width];
+                var dbeta = new float[width];
                 Engine.Kernels.Cpu.CpuSampleNorm.Forward<float>(d, x, gamma, beta, y, mean, std);
                 Engine.Kernels.Cpu.CpuSampleNorm.Backward<float>(d, x, dy, gamma, mean, std, dx, dgamma, dbeta);
                 return [y, mean, std, dx, dgamma, dbeta];

@@ -93,13 +93,19 @@ public static unsafe partial class CpuSampleNorm
         }
     }
 
-    /// <summary>Rows whose dgamma and dbeta terms are summed into one partial sum (see BackwardLayerRows).</summary>
+    /// <summary>
+    /// Fewest rows whose dgamma and dbeta terms are summed into one partial sum (see BackwardLayerRows); inputs of
+    /// more than <see cref="MaxAffineBlocks"/> times as many rows take larger blocks, so the partial sums stay
+    /// within 2 x 256 x n doubles.
+    /// </summary>
     private const int AffineBlockRows = 32;
 
+    private const int MaxAffineBlocks = 256;
+
     /// <summary>
-    /// The float32 layer-rows backward, one pass over x and dy. Rows run in fixed blocks of
-    /// <see cref="AffineBlockRows"/>; each row's dx comes from its shifted sums (<see cref="RowGradient"/>), which
-    /// also adds the row's dgamma and dbeta terms to its block's partial sums, and the blocks' partial sums are
+    /// The float32 layer-rows backward, one pass over x and dy. Rows run in fixed blocks (of
+    /// <see cref="AffineBlockRows"/> rows or more); each row's dx comes from its shifted sums
+    /// (<see cref="RowGradient"/>), which also adds the row's dgamma and dbeta terms to its block's partial sums, and the blocks' partial sums are
     /// added in block order at the end. The blocks depend on the shape alone, so the sums do not depend on the
     /// thread count. A separate pass for dgamma and dbeta read x and dy from memory a second time (BERT's 4096 x 768:
     /// 6.3 ms for the two passes, PyTorch 4.3).
@@ -108,7 +114,8 @@ public static unsafe partial class CpuSampleNorm
         nint dgamma, nint dbeta)
     {
         int n = (int)d.Length;
-        long blocks = (d.Statistics + AffineBlockRows - 1) / AffineBlockRows;
+        long blockRows = Math.Max(AffineBlockRows, (d.Statistics + MaxAffineBlocks - 1) / MaxAffineBlocks);
+        long blocks = (d.Statistics + blockRows - 1) / blockRows;
         float* pdg = (float*)dgamma, pdb = (float*)dbeta;
         if (blocks == 0 || n == 0)
         {
@@ -122,14 +129,14 @@ public static unsafe partial class CpuSampleNorm
             fixed (double* pp = partials)
             {
                 nint pa = (nint)pp;
-                CpuParallel.For(blocks, Math.Max(1, Grain / ((long)AffineBlockRows * n)), (b0, b1) =>
+                CpuParallel.For(blocks, Math.Max(1, Grain / (blockRows * n)), (b0, b1) =>
                 {
                     for (long b = b0; b < b1; b++)
                     {
                         double* sums = (double*)pa + b * 2 * n;
                         new Span<double>(sums, 2 * n).Clear();
-                        long end = Math.Min(d.Statistics, (b + 1) * AffineBlockRows);
-                        for (long s = b * AffineBlockRows; s < end; s++) RowGradient(d, x, dy, gamma, std, dx, s, sums);
+                        long end = Math.Min(d.Statistics, (b + 1) * blockRows);
+                        for (long s = b * blockRows; s < end; s++) RowGradient(d, x, dy, gamma, std, dx, s, sums);
                     }
                 });
                 SumBlocks(pp, blocks, n, pdg, pdb);
