@@ -13,9 +13,9 @@ namespace Engine.Kernels.Cpu;
 /// the mean, so centring loses nothing to the mean's rounding. Where the general rows take two or three passes
 /// at double width for a row, these take one at double width and one at float width, in Vector512 lanes (split
 /// by the JIT into narrower ones without AVX-512, see <see cref="CpuInstructionSet.Vector512LoopsPay"/>).
-/// A row's statistics are summed by one thread, gamma and beta's gradients by one thread per column in row order,
-/// and the scalar tails compute the vector lanes' formulas, so results depend neither on the thread count nor on
-/// where a split falls.
+/// A row's statistics are summed by one thread; gamma and beta's gradients in float over fixed blocks of rows,
+/// whose partial sums are added in double in block order; and the scalar tails compute the vector lanes' formulas:
+/// so results depend neither on the thread count nor on where a split falls.
 /// </summary>
 public static unsafe partial class CpuSampleNorm
 {
@@ -94,19 +94,23 @@ public static unsafe partial class CpuSampleNorm
     }
 
     /// <summary>
-    /// Fewest rows whose dgamma and dbeta terms are summed into one partial sum (see BackwardLayerRows); inputs of
-    /// more than <see cref="MaxAffineBlocks"/> times as many rows take larger blocks, so the partial sums stay
-    /// within 2 x 256 x n doubles.
+    /// Fewest rows whose dgamma and dbeta terms are summed into one float partial sum (see BackwardLayerRows);
+    /// inputs of more than <see cref="MaxAffineBlocks"/> times as many rows take larger blocks, up to
+    /// <see cref="MaxAffineBlockRows"/> rows, so the partial sums take at most 2 x 256 x n floats, or 1/128 of the
+    /// input, and each sums a few hundred terms at most.
     /// </summary>
     private const int AffineBlockRows = 32;
 
     private const int MaxAffineBlocks = 256;
 
+    private const int MaxAffineBlockRows = 256;
+
     /// <summary>
     /// The float32 layer-rows backward, one pass over x and dy. Rows run in fixed blocks (of
     /// <see cref="AffineBlockRows"/> rows or more); each row's dx comes from its shifted sums
-    /// (<see cref="RowGradient"/>), which also adds the row's dgamma and dbeta terms to its block's partial sums, and the blocks' partial sums are
-    /// added in block order at the end. The blocks depend on the shape alone, so the sums do not depend on the
+    /// (<see cref="RowGradient"/>), which also adds the row's dgamma and dbeta terms to its block's partial sums
+    /// (in float: at most a few hundred terms), and the blocks' partial sums are added in double, in block order,
+    /// at the end. The blocks depend on the shape alone, so the sums do not depend on the
     /// thread count. A separate pass for dgamma and dbeta read x and dy from memory a second time (BERT's 4096 x 768:
     /// 6.3 ms for the two passes, PyTorch 4.3).
     /// </summary>
@@ -114,7 +118,8 @@ public static unsafe partial class CpuSampleNorm
         nint dgamma, nint dbeta)
     {
         int n = (int)d.Length;
-        long blockRows = Math.Max(AffineBlockRows, (d.Statistics + MaxAffineBlocks - 1) / MaxAffineBlocks);
+        long blockRows = Math.Clamp((d.Statistics + MaxAffineBlocks - 1) / MaxAffineBlocks, AffineBlockRows,
+            MaxAffineBlockRows);
         long blocks = (d.Statistics + blockRows - 1) / blockRows;
         float* pdg = (float*)dgamma, pdb = (float*)dbeta;
         if (blocks == 0 || n == 0)
@@ -123,18 +128,18 @@ public static unsafe partial class CpuSampleNorm
             new Span<float>(pdb, n).Clear();
             return;
         }
-        var partials = ArrayPool<double>.Shared.Rent((int)(blocks * 2 * n));
+        var partials = ArrayPool<float>.Shared.Rent((int)(blocks * 2 * n));
         try
         {
-            fixed (double* pp = partials)
+            fixed (float* pp = partials)
             {
                 nint pa = (nint)pp;
                 CpuParallel.For(blocks, Math.Max(1, Grain / (blockRows * n)), (b0, b1) =>
                 {
                     for (long b = b0; b < b1; b++)
                     {
-                        double* sums = (double*)pa + b * 2 * n;
-                        new Span<double>(sums, 2 * n).Clear();
+                        float* sums = (float*)pa + b * 2 * n;
+                        new Span<float>(sums, 2 * n).Clear();
                         long end = Math.Min(d.Statistics, (b + 1) * blockRows);
                         for (long s = b * blockRows; s < end; s++) RowGradient(d, x, dy, gamma, std, dx, s, sums);
                     }
@@ -144,7 +149,7 @@ public static unsafe partial class CpuSampleNorm
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(partials);
+            ArrayPool<float>.Shared.Return(partials);
         }
     }
 
@@ -156,7 +161,7 @@ public static unsafe partial class CpuSampleNorm
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RowGradient(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint std, nint dx, long s,
-        double* sums)
+        float* sums)
     {
         float* pg = (float*)gamma;
         int n = (int)d.Length;
@@ -196,46 +201,60 @@ public static unsafe partial class CpuSampleNorm
         float af = (float)a, bf = (float)b;
         Vector512<float> mh = Vector512.Create(c.High), ml = Vector512.Create(c.Low);
         Vector512<float> r = Vector512.Create(c.InverseStd), va = Vector512.Create(af), vb = Vector512.Create(bf);
-        double* sg = sums, sb = sums + n;
+        float* sg = sums, sb = sums + n;
         for (j = 0; j <= n - Lanes; j += Lanes)
         {
             var xhat = (Vector512.Load(px + j) - mh - ml) * r;
             var v = Vector512.Load(pdy + j);
             var h = v * Vector512.Load(pg + j);
             (Vector512.FusedMultiplyAdd(-xhat, vb, h - va) * r).Store(pdx + j);
-            var p = v * xhat;
-            (Vector512.Load(sg + j) + Vector512.WidenLower(p)).Store(sg + j);
-            (Vector512.Load(sg + j + Lanes / 2) + Vector512.WidenUpper(p)).Store(sg + j + Lanes / 2);
-            (Vector512.Load(sb + j) + Vector512.WidenLower(v)).Store(sb + j);
-            (Vector512.Load(sb + j + Lanes / 2) + Vector512.WidenUpper(v)).Store(sb + j + Lanes / 2);
+            Vector512.FusedMultiplyAdd(v, xhat, Vector512.Load(sg + j)).Store(sg + j);
+            (Vector512.Load(sb + j) + v).Store(sb + j);
         }
         for (; j < n; j++)
         {
             float v = pdy[j], xhat = c.Normalise(px[j]);
             pdx[j] = MathF.FusedMultiplyAdd(-xhat, bf, v * pg[j] - af) * c.InverseStd;
-            sg[j] += v * xhat;
+            sg[j] = MathF.FusedMultiplyAdd(v, xhat, sg[j]);
             sb[j] += v;
         }
     }
 
     /// <summary>
-    /// dgamma and dbeta: the blocks' partial sums (2n each, dgamma's then dbeta's) added in block order into the
-    /// first block's, then rounded to float.
+    /// dgamma and dbeta: the blocks' partial sums (2n each, dgamma's then dbeta's) added in double in block order,
+    /// then rounded to float.
     /// </summary>
-    private static void SumBlocks(double* partials, long blocks, int n, float* dgamma, float* dbeta)
+    private static void SumBlocks(float* partials, long blocks, int n, float* dgamma, float* dbeta)
     {
-        int w = Vector512<double>.Count, all = 2 * n;
-        for (long k = 1; k < blocks; k++)
+        int all = 2 * n;
+        var sums = ArrayPool<double>.Shared.Rent(all);
+        try
         {
-            double* p = partials + k * all;
-            int j = 0;
-            for (; j <= all - w; j += w) (Vector512.Load(partials + j) + Vector512.Load(p + j)).Store(partials + j);
-            for (; j < all; j++) partials[j] += p[j];
+            fixed (double* total = sums)
+            {
+                new Span<double>(total, all).Clear();
+                for (long k = 0; k < blocks; k++)
+                {
+                    float* p = partials + k * all;
+                    int j = 0;
+                    for (; j <= all - Lanes; j += Lanes)
+                    {
+                        var v = Vector512.Load(p + j);
+                        (Vector512.Load(total + j) + Vector512.WidenLower(v)).Store(total + j);
+                        (Vector512.Load(total + j + Lanes / 2) + Vector512.WidenUpper(v)).Store(total + j + Lanes / 2);
+                    }
+                    for (; j < all; j++) total[j] += p[j];
+                }
+                for (int j = 0; j < n; j++)
+                {
+                    dgamma[j] = (float)total[j];
+                    dbeta[j] = (float)total[n + j];
+                }
+            }
         }
-        for (int j = 0; j < n; j++)
+        finally
         {
-            dgamma[j] = (float)partials[j];
-            dbeta[j] = (float)partials[n + j];
+            ArrayPool<double>.Shared.Return(sums);
         }
     }
 }
