@@ -10,7 +10,7 @@ namespace Engine.Kernels.Cpu;
 /// state update that follow the GEMMs. Each loop runs Vector512 lanes, then the same math per element for the tail.
 /// Without AVX-512 the JIT runs the Vector512 lanes as two Vector256 (or four Vector128) operations
 /// (<see cref="CpuInstructionSet.Vector512LoopsPay"/>): the scalar loops they replaced spent most of an AVX2 LSTM's
-/// forward pass in scalar exp and tanh (2x256 LSTM, T35 N32, one thread: 126 ms, now 61; nn.LSTM 60).
+/// forward pass in scalar exp and tanh (2x256 LSTM, T35 N32, one thread: 120 ms, now 37-41; nn.LSTM 39-63).
 /// </summary>
 internal static class RnnCellMath
 {
