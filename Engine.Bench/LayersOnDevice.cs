@@ -45,12 +45,16 @@ public static class LayersOnDevice
                 new PoolingAttrs(PoolingMode.Avg, new Dims(1, 1), new Dims(1, 1), new Dims(0, 0), GlobalPool: true),
                 ctx, x, random, Keep),
             "batch_norm" => BatchNorm(ctx, x, random, Keep),
+            "layer_norm" => SampleNorm(new LayerNormAttrs(), s[^1], ctx, x, random, Keep),
+            "instance_norm" => SampleNorm(new InstanceNormAttrs(), s[1], ctx, x, random, Keep),
+            "group_norm" => SampleNorm(new GroupNormAttrs(LayersSuite.NormGroups), LayersSuite.NormGroups, ctx, x,
+                random, Keep),
             "softmax" => Softmax(ctx, x, random, Keep),
             "relu" => (() => Nd.Relu(x), null),
             "add" => Add(ctx, x, random, Keep),
             _ => throw new InvalidOperationException(
                 $"Engine.Bench layers: cases.json names op '{layer.Op}', which this suite does not know; use " +
-                "max_pool, global_avg_pool, batch_norm, softmax, relu or add."),
+                "max_pool, global_avg_pool, batch_norm, layer_norm, instance_norm, group_norm, softmax, relu or add."),
         };
         double bytes = layer.Op switch
         {
@@ -92,6 +96,25 @@ public static class LayersOnDevice
         var dy = keep(ctx.Uniform(random, x.Shape.ToArray()));
         return (() => NormalizationOps.BatchNorm.Invoke(attrs, x, gamma, beta, runningMean, runningVar),
             () => NormalizationOps.BatchNormBackward.Invoke(attrs, x, dy, gamma, saved[1], saved[2]));
+    }
+
+    /// <summary>Layer, instance or group norm through their operators; gamma and beta have affine values.</summary>
+    private static (Func<object>, Func<object>?) SampleNorm(SampleNormAttrs attrs, int affine, BenchContext ctx,
+        NDArray x, Random random, Func<NDArray, NDArray> keep)
+    {
+        var (forward, backward) = attrs switch
+        {
+            LayerNormAttrs => (SampleNormOps.LayerNorm, SampleNormOps.LayerNormBackward),
+            InstanceNormAttrs => (SampleNormOps.InstanceNorm, SampleNormOps.InstanceNormBackward),
+            _ => ((OpDef)SampleNormOps.GroupNorm, (OpDef)SampleNormOps.GroupNormBackward),
+        };
+        var gamma = keep(ctx.Uniform(random, affine));
+        var beta = keep(ctx.Uniform(random, affine));
+        var saved = forward.Invoke(attrs, x, gamma, beta);
+        foreach (var a in saved) keep(a);
+        var dy = keep(ctx.Uniform(random, x.Shape.ToArray()));
+        return (() => forward.Invoke(attrs, x, gamma, beta),
+            () => backward.Invoke(attrs, x, dy, gamma, saved[1], saved[2]));
     }
 
     private static (Func<object>, Func<object>?) Softmax(BenchContext ctx, NDArray x, Random random,

@@ -27,13 +27,16 @@ public static class LayersSuite
                 "max_pool" => Pooling(ctx, layer, random, global: false),
                 "global_avg_pool" => Pooling(ctx, layer, random, global: true),
                 "batch_norm" => BatchNorm(ctx, layer, random),
-                "layer_norm" => LayerNorm(ctx, layer, random),
+                "layer_norm" => SampleNorm(ctx, layer, random),
+                "instance_norm" => SampleNorm(ctx, layer, random),
+                "group_norm" => SampleNorm(ctx, layer, random),
                 "softmax" => Softmax(ctx, layer, random),
                 "relu" => Relu(ctx, layer, random),
                 "add" => Add(ctx, layer, random),
                 _ => throw new InvalidOperationException(
                     $"Engine.Bench layers: cases.json names op '{layer.Op}', which this suite does not know; use " +
-                    "max_pool, global_avg_pool, batch_norm, layer_norm, softmax, relu or add."),
+                    "max_pool, global_avg_pool, batch_norm, layer_norm, instance_norm, group_norm, softmax, relu or " +
+                    "add."),
             };
             foreach (var result in results) yield return result;
         }
@@ -59,19 +62,37 @@ public static class LayersSuite
         }
     }
 
-    private static IEnumerable<BenchResult> LayerNorm(BenchContext ctx, LayerCase layer, Random random)
+    /// <summary>
+    /// Groups of the group_norm cases: 32, the usual choice (torch_baseline.py passes the same to F.group_norm,
+    /// whose gamma is per channel where MXNet 1.x's, and so the engine's, is per group).
+    /// </summary>
+    public const int NormGroups = 32;
+
+    /// <summary>
+    /// layer_norm over the last axis (gamma per position), instance_norm over each (image, channel) plane and
+    /// group_norm over each (image, group of channels), gamma per channel or group, on N C H W shapes.
+    /// </summary>
+    private static IEnumerable<BenchResult> SampleNorm(BenchContext ctx, LayerCase layer, Random random)
     {
-        int n = layer.Shape[^1];
-        long count = layer.Shape.Aggregate(1L, (a, b) => a * b);
-        var d = new SampleNormDescriptor(count / n, n, 1, NormAffine.PerPosition);
+        int[] s = layer.Shape;
+        long count = s.Aggregate(1L, (a, b) => a * b);
+        var d = layer.Op switch
+        {
+            "layer_norm" => new SampleNormDescriptor(count / s[^1], s[^1], 1, NormAffine.PerPosition),
+            "instance_norm" => new SampleNormDescriptor((long)s[0] * s[1], count / s[0] / s[1], 1,
+                NormAffine.PerOuter, s[1]),
+            _ => new SampleNormDescriptor((long)s[0] * NormGroups, count / s[0] / NormGroups, 1, NormAffine.PerOuter,
+                NormGroups),
+        };
+        long affine = d.AffineCount;
         using var x = new NativeFloats(d.Count, random);
         using var y = new NativeFloats(d.Count);
         using var dy = new NativeFloats(d.Count, random);
         using var dx = new NativeFloats(d.Count);
-        using var gamma = new NativeFloats(n, random);
-        using var beta = new NativeFloats(n, random);
-        using var dgamma = new NativeFloats(n);
-        using var dbeta = new NativeFloats(n);
+        using var gamma = new NativeFloats(affine, random);
+        using var beta = new NativeFloats(affine, random);
+        using var dgamma = new NativeFloats(affine);
+        using var dbeta = new NativeFloats(affine);
         using var mean = new NativeFloats(d.Statistics);
         using var std = new NativeFloats(d.Statistics);
         void Forward() => CpuSampleNorm.Forward<float>(d, x.Span, gamma.Span, beta.Span, y.Span, mean.Span,

@@ -69,12 +69,12 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
     }
 
     /// <summary>
-    /// Float32 layer norm over rows long enough for the vector lanes and a tail, with a mean ten thousand times
-    /// the values' spread: the statistics, summed in one pass, must not lose the variance to the mean. The
-    /// 100-row case spans four of the backward pass's 32-row blocks of gamma and beta sums.
+    /// Float32 layer, instance and group norm over rows long enough for the vector lanes and a tail, with a mean
+    /// ten thousand times the values' spread: the statistics, summed in one pass, must not lose the variance to
+    /// the mean. The 100-row layer norm spans four of the backward pass's 32-row blocks of gamma and beta sums.
     /// </summary>
     [Test]
-    public void Float32LayerRowsKeepTheVarianceNextToALargeMean()
+    public void Float32RowsKeepTheVarianceNextToALargeMean()
     {
         var rng = new Random(4);
         foreach (var (rows, n) in new[] { (5, 16), (5, 67), (5, 300), (100, 40) })
@@ -83,6 +83,11 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
             var c = new Case(new LayerNormAttrs(-1, 1e-5), [rows, n], n, SampleNormReference.LayerNorm(shape, -1));
             Check(c, DType.Float32, rng, 1e3, transposed: false, spread: 0.1);
         }
+        int[] instance = [4, 3, 37], grouped = [3, 6, 20];
+        Check(new Case(new InstanceNormAttrs(), instance, 3, SampleNormReference.GroupNorm(new Shape(instance), 3)),
+            DType.Float32, rng, 1e3, transposed: false, spread: 0.1);
+        Check(new Case(new GroupNormAttrs(3), grouped, 3, SampleNormReference.GroupNorm(new Shape(grouped), 3)),
+            DType.Float32, rng, 1e3, transposed: false, spread: 0.1);
     }
 
     private static void Check(Case c, DType dtype, Random rng, double shift, bool transposed, double spread = 5)
@@ -149,19 +154,25 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
             .ShouldContain("layer_norm");
     }
 
-    /// <summary>The float32 layer-norm rows (vectorised) give the same bits on one thread and on several: every
-    /// statistic is summed by one thread, and the gamma and beta gradients by fixed blocks of rows (of 32 rows, or
-    /// more past 8192 rows, as the second case has) added in order.</summary>
-    [TestCase(256, 300)]
-    [TestCase(9001, 21)]
+    /// <summary>The float32 rows (vectorised) give the same bits on one thread and on several: every statistic is
+    /// summed by one thread, and layer norm's gamma and beta gradients by fixed blocks of rows (of 32 rows, or more
+    /// past 8192 rows, as the second case has) added in order; instance and group norm's by row, then in row
+    /// order.</summary>
+    [TestCase(256, 300, 0)]
+    [TestCase(9001, 21, 0)]
+    [TestCase(600, 50, 6)]
     [NonParallelizable]
-    public void Float32LayerNormDoesNotDependOnTheThreadCount(int rows, int width)
+    public void Float32LayerNormDoesNotDependOnTheThreadCount(int rows, int width, int groups)
     {
         RequireCpu("splitting the rows over threads");
-        var d = new Engine.Kernels.SampleNormDescriptor(rows, width, 1, Engine.Kernels.NormAffine.PerPosition);
+        // groups > 0: one gamma per row o % groups (instance and group norm).
+        var d = groups == 0
+            ? new Engine.Kernels.SampleNormDescriptor(rows, width, 1, Engine.Kernels.NormAffine.PerPosition)
+            : new Engine.Kernels.SampleNormDescriptor(rows, width, 1, Engine.Kernels.NormAffine.PerOuter, groups);
+        int affine = (int)d.AffineCount;
         var rng = new Random(5);
         float[] Make(long n) => Enumerable.Range(0, (int)n).Select(_ => (float)(rng.NextDouble() * 4 - 1)).ToArray();
-        float[] x = Make(d.Count), gamma = Make(width), beta = Make(width), dy = Make(d.Count);
+        float[] x = Make(d.Count), gamma = Make(affine), beta = Make(affine), dy = Make(d.Count);
         float[][] Run(int threads)
         {
             int saved = Engine.Kernels.Cpu.CpuParallel.MaxThreads;
@@ -172,8 +183,8 @@ public class SampleNormConformanceTests(Device device) : DeviceFixture(device)
                 var mean = new float[rows];
                 var std = new float[rows];
                 var dx = new float[d.Count];
-                var dgamma = new float[width];
-                var dbeta = new float[width];
+                var dgamma = new float[affine];
+                var dbeta = new float[affine];
                 Engine.Kernels.Cpu.CpuSampleNorm.Forward<float>(d, x, gamma, beta, y, mean, std);
                 Engine.Kernels.Cpu.CpuSampleNorm.Backward<float>(d, x, dy, gamma, mean, std, dx, dgamma, dbeta);
                 return [y, mean, std, dx, dgamma, dbeta];

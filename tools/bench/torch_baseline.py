@@ -252,6 +252,15 @@ def suite_layers(bench, torch, cases):
             n = shape[-1]
             gamma, beta = rand(torch, n), rand(torch, n)
             forward_backward(layer, lambda t, g, b: F.layer_norm(t, (n,), g, b, 1e-5), [x, gamma, beta])
+        elif op == "instance_norm":
+            ch = shape[1]
+            gamma, beta = rand(torch, ch), rand(torch, ch)
+            forward_backward(layer, lambda t, g, b: F.instance_norm(t, weight=g, bias=b, eps=1e-3), [x, gamma, beta])
+        elif op == "group_norm":
+            # 32 groups, as Engine.Bench's LayersSuite.NormGroups (PyTorch's gamma is per channel, MXNet's per group).
+            ch = shape[1]
+            gamma, beta = rand(torch, ch), rand(torch, ch)
+            forward_backward(layer, lambda t, g, b: F.group_norm(t, 32, g, b, 1e-5), [x, gamma, beta])
         elif op == "softmax":
             forward_backward(layer, lambda t: torch.softmax(t, -1), [x])
         elif op == "relu":

@@ -5,10 +5,11 @@ using System.Runtime.Intrinsics;
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// The vector form of the common case, float32 layer norm over contiguous rows (inner 1, gamma and beta per
-/// position). Statistics are summed in double in one pass over a row: the sums of x - x0 and of its square,
-/// shifted by the row's first value x0 so that the variance does not cancel next to a large mean (the shifted
-/// mean is within a few standard deviations of zero). The per-element outputs (y, dx, and the products summed
+/// The vector form of the common cases, float32 rows that are contiguous (inner 1): layer norm over the last axis
+/// (gamma and beta per position), instance and group norm (one gamma and beta per row). Statistics are summed in
+/// double in one pass over a row: the sums of x - x0 and of its square, shifted by the row's first value x0 so
+/// that the variance does not cancel next to a large mean (the shifted mean is within a few standard deviations
+/// of zero). The per-element outputs (y, dx, and the products summed
 /// for dgamma) are computed in float from the row's mean split into two floats, mh + ml: x - mh is exact near
 /// the mean, so centring loses nothing to the mean's rounding. Where the general rows take two or three passes
 /// at double width for a row, these take one at double width and one at float width, in Vector512 lanes (split
@@ -21,8 +22,11 @@ public static unsafe partial class CpuSampleNorm
 {
     private const int Lanes = 16;
 
-    private static bool IsLayerRows(SampleNormDescriptor d) =>
-        d.Inner == 1 && d.Affine == NormAffine.PerPosition && CpuInstructionSet.Vector512LoopsPay;
+    /// <summary>
+    /// Float32 rows this form runs: contiguous (inner 1), gamma per position (layer norm) or per row (instance and
+    /// group norm, gamma[o % groups]).
+    /// </summary>
+    private static bool IsVectorRows(SampleNormDescriptor d) => d.Inner == 1 && CpuInstructionSet.Vector512LoopsPay;
 
     /// <summary>A row's mean split into two floats (mh + ml) and its reciprocal std as a float.</summary>
     private readonly record struct RowCentre(float High, float Low, float InverseStd)
@@ -84,12 +88,21 @@ public static unsafe partial class CpuSampleNorm
             Vector512<float> mh = Vector512.Create(c.High), ml = Vector512.Create(c.Low);
             var r = Vector512.Create(c.InverseStd);
             int j = 0;
-            for (; j <= n - Lanes; j += Lanes)
+            if (d.Affine == NormAffine.PerPosition)
             {
-                var xhat = (Vector512.Load(px + j) - mh - ml) * r;
-                Vector512.FusedMultiplyAdd(xhat, Vector512.Load(pg + j), Vector512.Load(pb + j)).Store(py + j);
+                for (; j <= n - Lanes; j += Lanes)
+                {
+                    var xhat = (Vector512.Load(px + j) - mh - ml) * r;
+                    Vector512.FusedMultiplyAdd(xhat, Vector512.Load(pg + j), Vector512.Load(pb + j)).Store(py + j);
+                }
+                for (; j < n; j++) py[j] = MathF.FusedMultiplyAdd(c.Normalise(px[j]), pg[j], pb[j]);
+                continue;
             }
-            for (; j < n; j++) py[j] = MathF.FusedMultiplyAdd(c.Normalise(px[j]), pg[j], pb[j]);
+            float g = pg[s % d.Groups], b = pb[s % d.Groups];
+            Vector512<float> vg = Vector512.Create(g), vb = Vector512.Create(b);
+            for (; j <= n - Lanes; j += Lanes)
+                Vector512.FusedMultiplyAdd((Vector512.Load(px + j) - mh - ml) * r, vg, vb).Store(py + j);
+            for (; j < n; j++) py[j] = MathF.FusedMultiplyAdd(c.Normalise(px[j]), g, b);
         }
     }
 
@@ -117,6 +130,11 @@ public static unsafe partial class CpuSampleNorm
     private static void BackwardLayerRows(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint std, nint dx,
         nint dgamma, nint dbeta)
     {
+        if (d.Affine == NormAffine.PerOuter)
+        {
+            BackwardOuterRows(d, x, dy, gamma, std, dx, dgamma, dbeta);
+            return;
+        }
         int n = (int)d.Length;
         long blockRows = Math.Clamp((d.Statistics + MaxAffineBlocks - 1) / MaxAffineBlocks, AffineBlockRows,
             MaxAffineBlockRows);
@@ -256,5 +274,108 @@ public static unsafe partial class CpuSampleNorm
         {
             ArrayPool<double>.Shared.Return(sums);
         }
+    }
+    /// <summary>
+    /// The backward pass of rows with one gamma each (instance and group norm): each row's dx as in
+    /// <see cref="RowGradient"/>, and its dgamma and dbeta terms, sum(dy xhat) and sum(dy), from the same shifted
+    /// double sums; gamma's and beta's gradients then add the terms of rows o, o + groups, ... in row order.
+    /// </summary>
+    private static void BackwardOuterRows(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint std, nint dx,
+        nint dgamma, nint dbeta)
+    {
+        long rows = d.Statistics;
+        var terms = ArrayPool<double>.Shared.Rent((int)(2 * rows));
+        try
+        {
+            fixed (double* pt = terms)
+            {
+                nint at = (nint)pt;
+                CpuParallel.For(rows, StatisticsGrain(d), (s0, s1) =>
+                {
+                    for (long s = s0; s < s1; s++) OuterRowGradient(d, x, dy, gamma, std, dx, s, (double*)at + 2 * s);
+                });
+                for (int k = 0; k < d.Groups; k++)
+                {
+                    double g = 0, b = 0;
+                    for (long o = k; o < rows; o += d.Groups)
+                    {
+                        g += pt[2 * o];
+                        b += pt[2 * o + 1];
+                    }
+                    ((float*)dgamma)[k] = (float)g;
+                    ((float*)dbeta)[k] = (float)b;
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(terms);
+        }
+    }
+
+    /// <summary>
+    /// Row s's dx with its one gamma g: from the shifted double sums of x - x0, dy and dy (x - x0), a = g mean(dy)
+    /// and b = g (mean(dy (x - x0)) - (mean - x0) mean(dy)) / std, then dx = (g dy - a - xhat b) / std in float.
+    /// Writes the row's sum(dy xhat) and sum(dy) to <paramref name="terms"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void OuterRowGradient(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint std, nint dx,
+        long s, double* terms)
+    {
+        int n = (int)d.Length;
+        float* px = (float*)x + s * n, pdy = (float*)dy + s * n, pdx = (float*)dx + s * n;
+        float g = ((float*)gamma)[s % d.Groups];
+        double rstd = 1 / (double)((float*)std)[s];
+        if (n == 0)
+        {
+            terms[0] = terms[1] = 0;
+            return;
+        }
+        double x0 = px[0];
+        var shift = Vector512.Create(x0);
+        Vector512<double> sx0 = default, sx1 = default, sd0 = default, sd1 = default;
+        Vector512<double> sdx0 = default, sdx1 = default;
+        int j = 0;
+        for (; j <= n - Lanes; j += Lanes)
+        {
+            var v = Vector512.Load(px + j);
+            var t = Vector512.Load(pdy + j);
+            var xlo = Vector512.WidenLower(v) - shift;
+            var xhi = Vector512.WidenUpper(v) - shift;
+            var tlo = Vector512.WidenLower(t);
+            var thi = Vector512.WidenUpper(t);
+            sx0 += xlo;
+            sx1 += xhi;
+            sd0 += tlo;
+            sd1 += thi;
+            sdx0 = Vector512.FusedMultiplyAdd(tlo, xlo, sdx0);
+            sdx1 = Vector512.FusedMultiplyAdd(thi, xhi, sdx1);
+        }
+        double sumX = Vector512.Sum(sx0 + sx1), sumD = Vector512.Sum(sd0 + sd1);
+        double sumDX = Vector512.Sum(sdx0 + sdx1);
+        for (int q = j; q < n; q++)
+        {
+            double xd = px[q] - x0, t = pdy[q];
+            sumX += xd;
+            sumD += t;
+            sumDX += t * xd;
+        }
+        double invN = 1.0 / n, shifted = sumX * invN;
+        double dgammaTerm = (sumDX - shifted * sumD) * rstd;
+        terms[0] = dgammaTerm;
+        terms[1] = sumD;
+        double a = g * sumD * invN, b = g * dgammaTerm * invN;
+        var c = RowCentre.Of(x0 + shifted, rstd);
+        float af = (float)a, bf = (float)b;
+        Vector512<float> mh = Vector512.Create(c.High), ml = Vector512.Create(c.Low), vg = Vector512.Create(g);
+        Vector512<float> r = Vector512.Create(c.InverseStd), va = Vector512.Create(af), vb = Vector512.Create(bf);
+        for (j = 0; j <= n - Lanes; j += Lanes)
+        {
+            var xhat = (Vector512.Load(px + j) - mh - ml) * r;
+            var h = Vector512.Load(pdy + j) * vg;
+            (Vector512.FusedMultiplyAdd(-xhat, vb, h - va) * r).Store(pdx + j);
+        }
+        for (; j < n; j++)
+            pdx[j] = MathF.FusedMultiplyAdd(-c.Normalise(px[j]), bf, pdy[j] * g - af) * c.InverseStd;
     }
 }

@@ -12,8 +12,9 @@ namespace Engine.Kernels.Cpu;
 /// </code>
 /// The saved statistics are the mean and std (MXNet's LayerNorm outputs). The backward pass, with
 /// dxhat = dy * gamma, is dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std. Every statistic and every
-/// gamma/beta gradient is summed in a fixed order, so results do not depend on the thread count. Float32 layer norm
-/// over contiguous rows, the common case, runs the one-pass vector form in CpuSampleNorm.LayerRows.cs.
+/// gamma/beta gradient is summed in a fixed order, so results do not depend on the thread count. Float32 rows that
+/// are contiguous (layer norm over the last axis, instance and group norm) run the one-pass vector form in
+/// CpuSampleNorm.LayerRows.cs.
 /// </summary>
 public static unsafe partial class CpuSampleNorm
 {
@@ -57,7 +58,7 @@ public static unsafe partial class CpuSampleNorm
         // every xhat, so the backward pass takes the mean again in double, one pass over x.
         fixed (T* px = x, pdy = dy, pg = gamma, ps = std, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
-            if (typeof(T) == typeof(float) && IsLayerRows(desc))
+            if (typeof(T) == typeof(float) && IsVectorRows(desc))
             {
                 BackwardLayerRows(desc, (nint)px, (nint)pdy, (nint)pg, (nint)ps, (nint)pdx, (nint)pdg, (nint)pdb);
                 return;
@@ -93,7 +94,7 @@ public static unsafe partial class CpuSampleNorm
     private static void ForwardCore<T>(SampleNormDescriptor d, nint x, nint gamma, nint beta, nint y, nint mean,
         nint std) where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (typeof(T) == typeof(float) && IsLayerRows(d))
+        if (typeof(T) == typeof(float) && IsVectorRows(d))
             CpuParallel.For(d.Statistics, StatisticsGrain(d),
                 (s0, s1) => ForwardLayerRows(d, x, gamma, beta, y, mean, std, s0, s1));
         else
