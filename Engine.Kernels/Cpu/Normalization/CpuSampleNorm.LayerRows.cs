@@ -106,6 +106,69 @@ public static unsafe partial class CpuSampleNorm
         }
     }
 
+    /// <summary>The values t a row's backward sums run over, by vector or one at a time.</summary>
+    private interface IRowValues
+    {
+        Vector512<float> Vector(int j);
+
+        float Scalar(int j);
+    }
+
+    /// <summary>dy * gamma, gamma per position (layer norm).</summary>
+    private readonly struct DyTimesGamma(float* dy, float* gamma) : IRowValues
+    {
+        public Vector512<float> Vector(int j) => Vector512.Load(dy + j) * Vector512.Load(gamma + j);
+
+        public float Scalar(int j) => dy[j] * gamma[j];
+    }
+
+    /// <summary>dy alone (one gamma per row, applied to the sums).</summary>
+    private readonly struct Dy(float* dy) : IRowValues
+    {
+        public Vector512<float> Vector(int j) => Vector512.Load(dy + j);
+
+        public float Scalar(int j) => dy[j];
+    }
+
+    /// <summary>
+    /// A row's shifted double sums for the backward pass: sum(x - x0), sum(t) and sum(t (x - x0)), t rounded to
+    /// float as the forward pass's outputs are.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (double X, double T, double TX) ShiftedSums<TValues>(float* px, TValues values, int n, double x0)
+        where TValues : struct, IRowValues
+    {
+        var shift = Vector512.Create(x0);
+        Vector512<double> sx0 = default, sx1 = default, st0 = default, st1 = default;
+        Vector512<double> stx0 = default, stx1 = default;
+        int j = 0;
+        for (; j <= n - Lanes; j += Lanes)
+        {
+            var v = Vector512.Load(px + j);
+            var t = values.Vector(j);
+            var xlo = Vector512.WidenLower(v) - shift;
+            var xhi = Vector512.WidenUpper(v) - shift;
+            var tlo = Vector512.WidenLower(t);
+            var thi = Vector512.WidenUpper(t);
+            sx0 += xlo;
+            sx1 += xhi;
+            st0 += tlo;
+            st1 += thi;
+            stx0 = Vector512.FusedMultiplyAdd(tlo, xlo, stx0);
+            stx1 = Vector512.FusedMultiplyAdd(thi, xhi, stx1);
+        }
+        double sumX = Vector512.Sum(sx0 + sx1), sumT = Vector512.Sum(st0 + st1);
+        double sumTX = Vector512.Sum(stx0 + stx1);
+        for (; j < n; j++)
+        {
+            double xd = px[j] - x0, t = values.Scalar(j);
+            sumX += xd;
+            sumT += t;
+            sumTX += t * xd;
+        }
+        return (sumX, sumT, sumTX);
+    }
+
     /// <summary>
     /// Fewest rows whose dgamma and dbeta terms are summed into one float partial sum (see BackwardLayerRows);
     /// inputs of more than <see cref="MaxAffineBlocks"/> times as many rows take larger blocks, up to
@@ -186,34 +249,8 @@ public static unsafe partial class CpuSampleNorm
         float* px = (float*)x + s * n, pdy = (float*)dy + s * n, pdx = (float*)dx + s * n;
         double rstd = 1 / (double)((float*)std)[s];
         double x0 = px[0];
-        var shift = Vector512.Create(x0);
-        Vector512<double> sx0 = default, sx1 = default, sh0 = default, sh1 = default;
-        Vector512<double> shx0 = default, shx1 = default;
-        int j = 0;
-        for (; j <= n - Lanes; j += Lanes)
-        {
-            var v = Vector512.Load(px + j);
-            var h = Vector512.Load(pdy + j) * Vector512.Load(pg + j);
-            var xlo = Vector512.WidenLower(v) - shift;
-            var xhi = Vector512.WidenUpper(v) - shift;
-            var hlo = Vector512.WidenLower(h);
-            var hhi = Vector512.WidenUpper(h);
-            sx0 += xlo;
-            sx1 += xhi;
-            sh0 += hlo;
-            sh1 += hhi;
-            shx0 = Vector512.FusedMultiplyAdd(hlo, xlo, shx0);
-            shx1 = Vector512.FusedMultiplyAdd(hhi, xhi, shx1);
-        }
-        double sumX = Vector512.Sum(sx0 + sx1), sumH = Vector512.Sum(sh0 + sh1);
-        double sumHX = Vector512.Sum(shx0 + shx1);
-        for (int t = j; t < n; t++)
-        {
-            double xd = px[t] - x0, h = pdy[t] * pg[t];
-            sumX += xd;
-            sumH += h;
-            sumHX += h * xd;
-        }
+        var (sumX, sumH, sumHX) = ShiftedSums(px, new DyTimesGamma(pdy, pg), n, x0);
+        int j;
         double invN = 1.0 / n, shifted = sumX * invN, a = sumH * invN, b = (sumHX * invN - shifted * a) * rstd;
         var c = RowCentre.Of(x0 + shifted, rstd);
         float af = (float)a, bf = (float)b;
@@ -332,34 +369,8 @@ public static unsafe partial class CpuSampleNorm
             return;
         }
         double x0 = px[0];
-        var shift = Vector512.Create(x0);
-        Vector512<double> sx0 = default, sx1 = default, sd0 = default, sd1 = default;
-        Vector512<double> sdx0 = default, sdx1 = default;
-        int j = 0;
-        for (; j <= n - Lanes; j += Lanes)
-        {
-            var v = Vector512.Load(px + j);
-            var t = Vector512.Load(pdy + j);
-            var xlo = Vector512.WidenLower(v) - shift;
-            var xhi = Vector512.WidenUpper(v) - shift;
-            var tlo = Vector512.WidenLower(t);
-            var thi = Vector512.WidenUpper(t);
-            sx0 += xlo;
-            sx1 += xhi;
-            sd0 += tlo;
-            sd1 += thi;
-            sdx0 = Vector512.FusedMultiplyAdd(tlo, xlo, sdx0);
-            sdx1 = Vector512.FusedMultiplyAdd(thi, xhi, sdx1);
-        }
-        double sumX = Vector512.Sum(sx0 + sx1), sumD = Vector512.Sum(sd0 + sd1);
-        double sumDX = Vector512.Sum(sdx0 + sdx1);
-        for (int q = j; q < n; q++)
-        {
-            double xd = px[q] - x0, t = pdy[q];
-            sumX += xd;
-            sumD += t;
-            sumDX += t * xd;
-        }
+        var (sumX, sumD, sumDX) = ShiftedSums(px, new Dy(pdy), n, x0);
+        int j;
         double invN = 1.0 / n, shifted = sumX * invN;
         double dgammaTerm = (sumDX - shifted * sumD) * rstd;
         terms[0] = dgammaTerm;
