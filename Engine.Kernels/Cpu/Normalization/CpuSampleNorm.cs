@@ -14,7 +14,7 @@ namespace Engine.Kernels.Cpu;
 /// dxhat = dy * gamma, is dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std. Every statistic and every
 /// gamma/beta gradient is summed in a fixed order, so results do not depend on the thread count. Float32 rows that
 /// are contiguous (layer norm over the last axis, instance and group norm) run the one-pass vector form in
-/// CpuSampleNorm.LayerRows.cs.
+/// CpuSampleNorm.VectorRows.cs.
 /// </summary>
 public static unsafe partial class CpuSampleNorm
 {
@@ -55,12 +55,13 @@ public static unsafe partial class CpuSampleNorm
         Check(op, "mean", mean.Length, desc.Statistics, desc);
         Check(op, "std", std.Length, desc.Statistics, desc);
         // The saved mean is rounded to T; next to large values (a mean of 1e3 in float) that rounding would shift
-        // every xhat, so the backward pass takes the mean again in double, one pass over x.
+        // every xhat, so the backward pass takes the mean again in double: the vector rows with their other sums,
+        // the general rows in a pass over x of its own.
         fixed (T* px = x, pdy = dy, pg = gamma, ps = std, pdx = dx, pdg = dgamma, pdb = dbeta)
         {
             if (typeof(T) == typeof(float) && IsVectorRows(desc))
             {
-                BackwardLayerRows(desc, (nint)px, (nint)pdy, (nint)pg, (nint)ps, (nint)pdx, (nint)pdg, (nint)pdb);
+                BackwardVectorRows(desc, (nint)px, (nint)pdy, (nint)pg, (nint)ps, (nint)pdx, (nint)pdg, (nint)pdb);
                 return;
             }
             var means = new double[desc.Statistics];
@@ -96,7 +97,7 @@ public static unsafe partial class CpuSampleNorm
     {
         if (typeof(T) == typeof(float) && IsVectorRows(d))
             CpuParallel.For(d.Statistics, StatisticsGrain(d),
-                (s0, s1) => ForwardLayerRows(d, x, gamma, beta, y, mean, std, s0, s1));
+                (s0, s1) => ForwardVectorRows(d, x, gamma, beta, y, mean, std, s0, s1));
         else
             CpuParallel.For(d.Statistics, StatisticsGrain(d),
                 (s0, s1) => ForwardRows<T>(d, x, gamma, beta, y, mean, std, s0, s1));

@@ -73,7 +73,7 @@ public static unsafe partial class CpuSampleNorm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardLayerRows(SampleNormDescriptor d, nint x, nint gamma, nint beta, nint y, nint mean,
+    private static void ForwardVectorRows(SampleNormDescriptor d, nint x, nint gamma, nint beta, nint y, nint mean,
         nint std, long s0, long s1)
     {
         float* pg = (float*)gamma, pb = (float*)beta;
@@ -131,8 +131,8 @@ public static unsafe partial class CpuSampleNorm
     }
 
     /// <summary>
-    /// A row's shifted double sums for the backward pass: sum(x - x0), sum(t) and sum(t (x - x0)), t rounded to
-    /// float as the forward pass's outputs are.
+    /// A row's shifted double sums for the backward pass: sum(x - x0), sum(t) and sum(t (x - x0)), each t a float
+    /// (dy * gamma is rounded to float before it is summed).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (double X, double T, double TX) ShiftedSums<TValues>(float* px, TValues values, int n, double x0)
@@ -170,7 +170,7 @@ public static unsafe partial class CpuSampleNorm
     }
 
     /// <summary>
-    /// Fewest rows whose dgamma and dbeta terms are summed into one float partial sum (see BackwardLayerRows);
+    /// Fewest rows whose dgamma and dbeta terms are summed into one float partial sum (see BackwardVectorRows);
     /// inputs of more than <see cref="MaxAffineBlocks"/> times as many rows take larger blocks, up to
     /// <see cref="MaxAffineBlockRows"/> rows, so the partial sums take at most 2 x 256 x n floats, or 1/128 of the
     /// input, and each sums a few hundred terms at most.
@@ -182,7 +182,8 @@ public static unsafe partial class CpuSampleNorm
     private const int MaxAffineBlockRows = 256;
 
     /// <summary>
-    /// The float32 layer-rows backward, one pass over x and dy. Rows run in fixed blocks (of
+    /// The float32 vector-rows backward, one pass over x and dy; rows with one gamma each go to
+    /// <see cref="BackwardOuterRows"/>. Layer norm's rows run in fixed blocks (of
     /// <see cref="AffineBlockRows"/> rows or more); each row's dx comes from its shifted sums
     /// (<see cref="RowGradient"/>), which also adds the row's dgamma and dbeta terms to its block's partial sums
     /// (in float: at most a few hundred terms), and the blocks' partial sums are added in double, in block order,
@@ -190,7 +191,7 @@ public static unsafe partial class CpuSampleNorm
     /// pass for dgamma and dbeta read x and dy from memory a second time (BERT's 4096 x 768: 6.3 ms for the two
     /// passes, PyTorch 4.3; 4.0-4.8 ms now).
     /// </summary>
-    private static void BackwardLayerRows(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint std, nint dx,
+    private static void BackwardVectorRows(SampleNormDescriptor d, nint x, nint dy, nint gamma, nint std, nint dx,
         nint dgamma, nint dbeta)
     {
         if (d.Affine == NormAffine.PerOuter)
