@@ -21,7 +21,10 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     /// also forces the narrower paths onto Auto).
     /// </summary>
     public static IEnumerable<string> Kernels =>
-        ["Auto", "Avx512", "Avx2", "Vector128", "SmallM", "FewRows512", "FewRows256", "FewRows128", "Generic"];
+        [
+            "Auto", "Avx512", "Avx2", "Vector128", "SmallM512", "SmallM256", "FewRows512", "FewRows256",
+            "FewRows128", "Generic",
+        ];
 
     /// <summary>The packed drivers and the unpacked paths that take any shape, for the driver-path shapes.</summary>
     public static IEnumerable<string> DriverKernels => ["Avx512", "Avx2", "Vector128", "FewRows256", "Auto"];
@@ -105,10 +108,10 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     }
 
     /// <summary>
-    /// Shallow products (K up to 16, B not transposed, width a multiple of 16) run four rows at a time on the SmallM
-    /// path (the last one to three rows as a pair and a single): the same FMA chain per element as the micro-kernel
-    /// tiles, so the results are equal bit for bit, and match the reference. Heights cover every remainder mod 4;
-    /// alpha and beta other than 0 and 1 take every store form.
+    /// Shallow products (K up to 16, B not transposed, width a multiple of 16) run on the SmallM path, four rows at a
+    /// time with Vector512 (the last one to three rows as a pair and a single), two with Vector256: the same FMA
+    /// chain per element as the micro-kernel tiles, so the results are equal bit for bit, and match the reference.
+    /// Heights cover every remainder mod 4; alpha and beta other than 0 and 1 take every store form.
     /// </summary>
     [TestCase(256, 256, 10, 1f, 0f)]
     [TestCase(37, 64, 1, 1f, 0f)]
@@ -122,10 +125,19 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     [TestCase(3, 16, 2, -1f, 0.5f)]
     public void ShallowProductsRunRowByRowAndMatchTheTiles(int m, int n, int k, float alpha, float beta)
     {
-        // With AVX-512 these run on the SmallM path; with narrower vectors, up to eight rows run the few-rows path
-        // and more the packed driver. Whichever runs, row-major B gives the tiles' FMA chain, bit for bit.
+        // With AVX-512 these run on the SmallM path; with narrower vectors, up to eight rows run the few-rows path,
+        // and more the SmallM path (AVX2) or the packed driver (Vector128). Whichever runs, row-major B gives the
+        // tiles' FMA chain.
         var tilesKernel = PackedDriverHere();
-        if (tilesKernel == GemmKernelChoice.Avx512) CpuGemm.SmallMHandlesShallow(false, n, k).ShouldBeTrue();
+        var expected = tilesKernel switch
+        {
+            GemmKernelChoice.Avx512 => GemmKernelChoice.SmallM512,
+            GemmKernelChoice.Avx2 when m > CpuGemm.FewRowsMax => GemmKernelChoice.SmallM256,
+            GemmKernelChoice.Avx2 => GemmKernelChoice.FewRows256,
+            _ when m <= CpuGemm.FewRowsMax => GemmKernelChoice.FewRows128,
+            _ => tilesKernel,
+        };
+        CpuGemm.ChooseFloat(false, m, n, k).ShouldBe(expected, $"{m} x {n} x {k}");
         var rng = new Random(m + n + k);
         CheckFloat(GemmKernelChoice.Auto, rng, transA: false, transB: false, m, n, k, alpha, beta, 3, 5, 2);
         CheckFloat(GemmKernelChoice.Auto, rng, transA: true, transB: false, m, n, k, alpha, beta, 0, 0, 0);
@@ -134,6 +146,38 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
         CpuGemm.Gemm(false, false, m, n, k, alpha, a, k, b, n, beta, rows, n);
         CpuGemm.GemmCore(tilesKernel, false, false, m, n, k, alpha, a, k, b, n, beta, tiles, n);
         TensorAssert.Equal<float>(rows, tiles, $"shallow gemm, rows against {tilesKernel} tiles");
+    }
+
+    /// <summary>
+    /// A tall shallow product is split across threads by blocks of rows on the SmallM path (short ones by column
+    /// blocks): the same bits on one thread and on three, and the same as the packed tiles'. 1030 rows end in a
+    /// block of six; a transposed A takes its rows from columns.
+    /// </summary>
+    [Test]
+    public void ShallowTallProductsSplitByRowsAlike([Values("SmallM512", "SmallM256")] string kernel,
+        [Values] bool transA)
+    {
+        var choice = Choose(kernel);
+        const int m = 1030, n = 256, k = 8;
+        var rng = new Random(31);
+        float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n);
+        float[] one = new float[m * n], three = new float[m * n], tiles = new float[m * n];
+        int lda = transA ? m : k;
+        int saved = CpuParallel.MaxThreads;
+        try
+        {
+            CpuParallel.MaxThreads = 1;
+            CpuGemm.GemmCore(choice, transA, false, m, n, k, 1f, a, lda, b, n, 0f, one, n);
+            CpuParallel.MaxThreads = 3;
+            CpuGemm.GemmCore(choice, transA, false, m, n, k, 1f, a, lda, b, n, 0f, three, n);
+            CpuGemm.GemmCore(PackedDriverHere(), transA, false, m, n, k, 1f, a, lda, b, n, 0f, tiles, n);
+        }
+        finally
+        {
+            CpuParallel.MaxThreads = saved;
+        }
+        TensorAssert.Equal<float>(three, one, $"{kernel} with 3 threads against 1");
+        TensorAssert.Equal<float>(three, tiles, $"{kernel} against the packed tiles");
     }
 
     /// <summary>
@@ -619,10 +663,10 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
     private static GemmKernelChoice Choose(string kernel)
     {
         var choice = Enum.Parse<GemmKernelChoice>(kernel);
-        if (choice is GemmKernelChoice.Avx512 or GemmKernelChoice.SmallM or GemmKernelChoice.FewRows512
+        if (choice is GemmKernelChoice.Avx512 or GemmKernelChoice.SmallM512 or GemmKernelChoice.FewRows512
             && !System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
             Assert.Ignore($"{kernel}: Vector512 is not hardware accelerated in this process");
-        if (choice is GemmKernelChoice.Avx2 or GemmKernelChoice.FewRows256
+        if (choice is GemmKernelChoice.Avx2 or GemmKernelChoice.SmallM256 or GemmKernelChoice.FewRows256
             && !(System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated
                  && System.Runtime.Intrinsics.X86.Fma.IsSupported))
             Assert.Ignore($"{kernel}: Vector256 with FMA is not hardware accelerated in this process");

@@ -13,7 +13,8 @@ namespace Engine.Kernels.Cpu;
 /// <para>
 /// Float runs the cache-blocked AVX-512 kernels (SgemmAvx512Driver), or an unpacked row-by-row path when C has only
 /// one or two rows or K is very small (SgemmSmallM); without AVX-512, the packed SgemmDriver with the 6 x 16
-/// Vector256 (AVX2 + FMA) or 6 x 8 Vector128 (SSE, ARM64 AdvSimd) micro-kernel. Up to eight rows of C (with
+/// Vector256 (AVX2 + FMA) or 6 x 8 Vector128 (SSE, ARM64 AdvSimd) micro-kernel, and with AVX2 the row-by-row path
+/// for very small K. Up to eight rows of C (with
 /// AVX-512: three to eight rows times stored-transposed B) run the few-rows path (SgemmFewRows), which streams B
 /// once without packing it. Double (and any other IEEE type) runs a simpler blocked path (GenericGemm).
 /// Large products are split across CpuParallel's threads; every element is summed in the same order whatever
@@ -147,8 +148,13 @@ public static class CpuGemm
             float* fA = (float*)a, fB = (float*)b, fC = (float*)c;
             switch (kernel)
             {
-                case GemmKernelChoice.SmallM:
-                    SgemmSmallM.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb, fC, ldc);
+                case GemmKernelChoice.SmallM512:
+                    SgemmSmallM<Simd512, Vector512<float>>.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb,
+                        fC, ldc);
+                    return;
+                case GemmKernelChoice.SmallM256:
+                    SgemmSmallM<Simd256, Vector256<float>>.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb,
+                        fC, ldc);
                     return;
                 case GemmKernelChoice.Avx512:
                     SgemmAvx512Driver.Run(transA, transB, m, n, k, fa, fA, lda, fB, ldb, fb, fC, ldc);
@@ -219,17 +225,17 @@ public static class CpuGemm
         if (SgemmKernel6xN.IsSupported)
         {
             if (transB && fewRows) return GemmKernelChoice.FewRows512;
-            if (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k)) return GemmKernelChoice.SmallM;
+            if (m <= SgemmSmallM.MaxRows || SgemmSmallM.SuitsShallow(transB, n, k)) return GemmKernelChoice.SmallM512;
             return m <= FewRowsMax ? GemmKernelChoice.FewRows512 : GemmKernelChoice.Avx512;
         }
-        if (Simd256.IsSupported) return fewRows ? GemmKernelChoice.FewRows256 : GemmKernelChoice.Avx2;
+        if (Simd256.IsSupported)
+        {
+            if (fewRows) return GemmKernelChoice.FewRows256;
+            return SgemmSmallM.SuitsShallow(transB, n, k) ? GemmKernelChoice.SmallM256 : GemmKernelChoice.Avx2;
+        }
         if (Simd128.IsSupported) return fewRows ? GemmKernelChoice.FewRows128 : GemmKernelChoice.Vector128;
         return GemmKernelChoice.Generic;
     }
-
-    /// <summary>Whether Auto sends a float product of this shape to the row-by-row SmallM path for its depth.</summary>
-    internal static bool SmallMHandlesShallow(bool transB, int n, int k) =>
-        SgemmSmallM.IsSupported && SgemmSmallM.SuitsShallow(transB, n, k);
 
     /// <summary>Elements from the first to one past the last of a rows x cols matrix, rows ld apart.</summary>
     private static long MatrixSpan(int rows, int cols, long ld) =>

@@ -10,12 +10,16 @@ internal enum GemmKernelChoice
     /// The fastest the hardware runs, for float: with AVX-512, the unpacked Vector512 path for one or two rows or a
     /// very shallow K, the few-rows path for up to eight rows of x W^T (and for narrow heads of any height, see
     /// CpuGemm.NarrowHead), else the AVX-512 driver; with narrower vectors, the few-rows path up to eight rows (and
-    /// narrow heads), else the packed driver of that width; then the generic path.
+    /// narrow heads), with AVX2 the unpacked Vector256 path for a very shallow K, else the packed driver of that
+    /// width; then the generic path.
     /// </summary>
     Auto,
 
-    /// <summary>Float through the unpacked Vector512 path meant for a few rows (any m works).</summary>
-    SmallM,
+    /// <summary>Float through <see cref="SgemmSmallM{TSimd, TV}"/>, unpacked, with Vector512 (any m works).</summary>
+    SmallM512,
+
+    /// <summary>Float through <see cref="SgemmSmallM{TSimd, TV}"/> with Vector256.</summary>
+    SmallM256,
 
     /// <summary>Float through <see cref="SgemmAvx512Driver"/> and its 6 x 16..64 Vector512 micro-kernels.</summary>
     Avx512,

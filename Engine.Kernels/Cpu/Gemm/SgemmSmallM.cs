@@ -10,7 +10,7 @@ namespace Engine.Kernels.Cpu;
 /// height (<see cref="SuitsShallow"/>). Every element is the same FMA chain as in the micro-kernels, so results do
 /// not depend on the path. Here m, n, k &gt; 0, alpha != 0.
 /// </summary>
-internal static unsafe class SgemmSmallM
+internal static class SgemmSmallM
 {
     /// <summary>
     /// Rows up to which this path beats packing. Measured at m x 784 x 256: 4x faster with one row, 2x with two,
@@ -31,20 +31,45 @@ internal static unsafe class SgemmSmallM
 
     /// <summary>Whether a product of any height runs here because it is shallow (see <see cref="MaxDepth"/>).</summary>
     public static bool SuitsShallow(bool transB, int n, int k) => k <= MaxDepth && !transB && n % 16 == 0;
+}
 
-    public static bool IsSupported => Vector512.IsHardwareAccelerated;
+/// <summary>
+/// <see cref="SgemmSmallM"/>'s kernels at one vector width (<see cref="Simd512"/>, <see cref="Simd256"/>,
+/// <see cref="Simd128"/>): tiles four vectors wide, four rows at a time where there are 32 registers (Vector512),
+/// else two (eight accumulators, four loads of B and two broadcasts fit AVX2's sixteen registers).
+/// </summary>
+internal static unsafe class SgemmSmallM<TSimd, TV>
+    where TSimd : ISimdFloat<TV>
+    where TV : struct
+{
+    /// <summary>Rows of C per parallel work item when a shallow product is tall enough to split by rows.</summary>
+    private const int RowBlock = 16;
 
     /// <summary>
-    /// Splits the columns of C across threads in blocks of 64 when the work is large; every column is computed
-    /// the same way wherever a split falls.
+    /// Splits the work across threads when it is large: a tall product (shallow, see
+    /// <see cref="SgemmSmallM.MaxDepth"/>) by blocks of <see cref="RowBlock"/> whole rows of C, else by blocks of 64
+    /// columns. Every element is computed the same way wherever a split falls. Column blocks of a tall C had each
+    /// thread write 256 bytes of every row: 1024 x 1024 x 8 on two threads took 178-228 us against one thread's
+    /// 240 (AVX2).
     /// </summary>
     public static void Run(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
-        long blocks = (n + 63) / 64;
-        long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / (64L * m * k));
         nint pa = (nint)a, pb = (nint)b, pc = (nint)c;
-        CpuParallel.For(blocks, grain, (s, e) =>
+        if (m >= 4 * RowBlock)
+        {
+            long grain = Math.Max(1, SgemmDriver.MinWorkPerThread / ((long)RowBlock * n * k));
+            CpuParallel.For((m + RowBlock - 1) / RowBlock, grain, (s, e) =>
+            {
+                int i0 = (int)s * RowBlock, rows = (int)Math.Min(e * RowBlock, m) - i0;
+                float* ai = (float*)pa + (transA ? i0 : i0 * lda);
+                Serial(transA, transB, rows, n, k, alpha, ai, lda, (float*)pb, ldb, beta, (float*)pc + i0 * ldc, ldc);
+            });
+            return;
+        }
+        long blocks = (n + 63) / 64;
+        long columnGrain = Math.Max(1, SgemmDriver.MinWorkPerThread / (64L * m * k));
+        CpuParallel.For(blocks, columnGrain, (s, e) =>
         {
             int j0 = (int)s * 64, cols = (int)Math.Min(e * 64, n) - j0;
             float* bj = (float*)pb + (transB ? j0 * ldb : j0);
@@ -66,7 +91,7 @@ internal static unsafe class SgemmSmallM
                 // Four rows at a time: sixteen independent FMA chains per 64 columns, and each row of B loaded once
                 // for four rows of C. Two rows' eight chains only just cover the FMA latency, and every row pair
                 // reloads B (256 x 256 x 10: 7.8 us for quads, 8.4 for pairs, 11.8 row by row).
-                for (; i + 4 <= m; i += 4)
+                for (; TSimd.Width == 16 && i + 4 <= m; i += 4)
                 {
                     float* ai = RowsOfA(a, lda, i, 4, k, column, out nint step);
                     RowQuadTimesB(ai, step, n, k, alpha, b, ldb, beta, c + i * ldc, ldc);
@@ -117,43 +142,43 @@ internal static unsafe class SgemmSmallM
         float* a0 = a, a1 = a0 + step, a2 = a1 + step, a3 = a2 + step;
         // Decided once: the alpha and beta tests and broadcasts, repeated at every store, cost 20% at K = 10.
         bool plain = alpha == 1f && beta == 0f;
-        int j = 0;
-        for (; j + 64 <= n; j += 64)
+        int w = TSimd.Width, j = 0;
+        for (; j + 4 * w <= n; j += 4 * w)
         {
-            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default;
-            Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default;
-            Vector512<float> z0 = default, z1 = default, z2 = default, z3 = default;
-            Vector512<float> w0 = default, w1 = default, w2 = default, w3 = default;
+            TV x0 = default, x1 = default, x2 = default, x3 = default;
+            TV y0 = default, y1 = default, y2 = default, y3 = default;
+            TV z0 = default, z1 = default, z2 = default, z3 = default;
+            TV w0 = default, w1 = default, w2 = default, w3 = default;
             float* bj = b + j;
             for (int p = 0; p < k; p++, bj += ldb)
             {
-                Vector512<float> b0 = Vector512.Load(bj), b1 = Vector512.Load(bj + 16);
-                Vector512<float> b2 = Vector512.Load(bj + 32), b3 = Vector512.Load(bj + 48);
-                Vector512<float> u = Vector512.Create(a0[p]), v = Vector512.Create(a1[p]);
-                x0 = Vector512.FusedMultiplyAdd(u, b0, x0);
-                x1 = Vector512.FusedMultiplyAdd(u, b1, x1);
-                x2 = Vector512.FusedMultiplyAdd(u, b2, x2);
-                x3 = Vector512.FusedMultiplyAdd(u, b3, x3);
-                y0 = Vector512.FusedMultiplyAdd(v, b0, y0);
-                y1 = Vector512.FusedMultiplyAdd(v, b1, y1);
-                y2 = Vector512.FusedMultiplyAdd(v, b2, y2);
-                y3 = Vector512.FusedMultiplyAdd(v, b3, y3);
-                u = Vector512.Create(a2[p]);
-                v = Vector512.Create(a3[p]);
-                z0 = Vector512.FusedMultiplyAdd(u, b0, z0);
-                z1 = Vector512.FusedMultiplyAdd(u, b1, z1);
-                z2 = Vector512.FusedMultiplyAdd(u, b2, z2);
-                z3 = Vector512.FusedMultiplyAdd(u, b3, z3);
-                w0 = Vector512.FusedMultiplyAdd(v, b0, w0);
-                w1 = Vector512.FusedMultiplyAdd(v, b1, w1);
-                w2 = Vector512.FusedMultiplyAdd(v, b2, w2);
-                w3 = Vector512.FusedMultiplyAdd(v, b3, w3);
+                TV b0 = TSimd.Load(bj), b1 = TSimd.Load(bj + w);
+                TV b2 = TSimd.Load(bj + 2 * w), b3 = TSimd.Load(bj + 3 * w);
+                TV u = TSimd.Broadcast(a0[p]), v = TSimd.Broadcast(a1[p]);
+                x0 = TSimd.Fma(u, b0, x0);
+                x1 = TSimd.Fma(u, b1, x1);
+                x2 = TSimd.Fma(u, b2, x2);
+                x3 = TSimd.Fma(u, b3, x3);
+                y0 = TSimd.Fma(v, b0, y0);
+                y1 = TSimd.Fma(v, b1, y1);
+                y2 = TSimd.Fma(v, b2, y2);
+                y3 = TSimd.Fma(v, b3, y3);
+                u = TSimd.Broadcast(a2[p]);
+                v = TSimd.Broadcast(a3[p]);
+                z0 = TSimd.Fma(u, b0, z0);
+                z1 = TSimd.Fma(u, b1, z1);
+                z2 = TSimd.Fma(u, b2, z2);
+                z3 = TSimd.Fma(u, b3, z3);
+                w0 = TSimd.Fma(v, b0, w0);
+                w1 = TSimd.Fma(v, b1, w1);
+                w2 = TSimd.Fma(v, b2, w2);
+                w3 = TSimd.Fma(v, b3, w3);
             }
             float* cj = c + j;
-            Store64(cj, x0, x1, x2, x3, plain, alpha, beta);
-            Store64(cj + ldc, y0, y1, y2, y3, plain, alpha, beta);
-            Store64(cj + 2 * ldc, z0, z1, z2, z3, plain, alpha, beta);
-            Store64(cj + 3 * ldc, w0, w1, w2, w3, plain, alpha, beta);
+            StoreFour(cj, x0, x1, x2, x3, plain, alpha, beta);
+            StoreFour(cj + ldc, y0, y1, y2, y3, plain, alpha, beta);
+            StoreFour(cj + 2 * ldc, z0, z1, z2, z3, plain, alpha, beta);
+            StoreFour(cj + 3 * ldc, w0, w1, w2, w3, plain, alpha, beta);
         }
         if (j < n)
             for (int r = 0; r < 4; r++)
@@ -166,28 +191,28 @@ internal static unsafe class SgemmSmallM
     {
         float* a0 = a, a1 = a0 + step;
         bool plain = alpha == 1f && beta == 0f;
-        int j = 0;
-        for (; j + 64 <= n; j += 64)
+        int w = TSimd.Width, j = 0;
+        for (; j + 4 * w <= n; j += 4 * w)
         {
-            Vector512<float> x0 = default, x1 = default, x2 = default, x3 = default;
-            Vector512<float> y0 = default, y1 = default, y2 = default, y3 = default;
+            TV x0 = default, x1 = default, x2 = default, x3 = default;
+            TV y0 = default, y1 = default, y2 = default, y3 = default;
             float* bj = b + j;
             for (int p = 0; p < k; p++, bj += ldb)
             {
-                Vector512<float> b0 = Vector512.Load(bj), b1 = Vector512.Load(bj + 16);
-                Vector512<float> b2 = Vector512.Load(bj + 32), b3 = Vector512.Load(bj + 48);
-                Vector512<float> u = Vector512.Create(a0[p]), v = Vector512.Create(a1[p]);
-                x0 = Vector512.FusedMultiplyAdd(u, b0, x0);
-                x1 = Vector512.FusedMultiplyAdd(u, b1, x1);
-                x2 = Vector512.FusedMultiplyAdd(u, b2, x2);
-                x3 = Vector512.FusedMultiplyAdd(u, b3, x3);
-                y0 = Vector512.FusedMultiplyAdd(v, b0, y0);
-                y1 = Vector512.FusedMultiplyAdd(v, b1, y1);
-                y2 = Vector512.FusedMultiplyAdd(v, b2, y2);
-                y3 = Vector512.FusedMultiplyAdd(v, b3, y3);
+                TV b0 = TSimd.Load(bj), b1 = TSimd.Load(bj + w);
+                TV b2 = TSimd.Load(bj + 2 * w), b3 = TSimd.Load(bj + 3 * w);
+                TV u = TSimd.Broadcast(a0[p]), v = TSimd.Broadcast(a1[p]);
+                x0 = TSimd.Fma(u, b0, x0);
+                x1 = TSimd.Fma(u, b1, x1);
+                x2 = TSimd.Fma(u, b2, x2);
+                x3 = TSimd.Fma(u, b3, x3);
+                y0 = TSimd.Fma(v, b0, y0);
+                y1 = TSimd.Fma(v, b1, y1);
+                y2 = TSimd.Fma(v, b2, y2);
+                y3 = TSimd.Fma(v, b3, y3);
             }
-            Store64(c + j, x0, x1, x2, x3, plain, alpha, beta);
-            Store64(c + ldc + j, y0, y1, y2, y3, plain, alpha, beta);
+            StoreFour(c + j, x0, x1, x2, x3, plain, alpha, beta);
+            StoreFour(c + ldc + j, y0, y1, y2, y3, plain, alpha, beta);
         }
         if (j < n)
         {
@@ -197,54 +222,54 @@ internal static unsafe class SgemmSmallM
     }
 
     /// <summary>
-    /// c[0:n] = alpha * a[0:k] * B + beta * c, B k x n: 128 columns at a time down all of B's rows (eight FMA
-    /// chains, enough to cover the FMA latency), then 64. With 64 columns' four chains a batch-1 784 -> 256 layer
-    /// with its weights in L2 ran at 0.88x of a plain read of them, with 128 at 0.95x (Ice Lake-SP).
+    /// c[0:n] = alpha * a[0:k] * B + beta * c, B k x n: eight vectors of columns at a time down all of B's rows
+    /// (eight FMA chains, enough to cover the FMA latency), then four. With four chains a batch-1 784 -> 256 layer
+    /// with its weights in L2 ran at 0.88x of a plain read of them, with eight at 0.95x (Ice Lake-SP, Vector512).
     /// </summary>
     private static void RowTimesB(float* a, int n, int k, float alpha, float* b, nint ldb, float beta, float* c)
     {
         bool plain = alpha == 1f && beta == 0f;
-        int j = 0;
-        for (; j + 128 <= n; j += 128)
+        int w = TSimd.Width, j = 0;
+        for (; j + 8 * w <= n; j += 8 * w)
         {
-            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
-            Vector512<float> c4 = default, c5 = default, c6 = default, c7 = default;
+            TV c0 = default, c1 = default, c2 = default, c3 = default;
+            TV c4 = default, c5 = default, c6 = default, c7 = default;
             float* bj = b + j;
             for (int p = 0; p < k; p++, bj += ldb)
             {
-                Vector512<float> ap = Vector512.Create(a[p]);
-                c0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj), c0);
-                c1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 16), c1);
-                c2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 32), c2);
-                c3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 48), c3);
-                c4 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 64), c4);
-                c5 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 80), c5);
-                c6 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 96), c6);
-                c7 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 112), c7);
+                TV ap = TSimd.Broadcast(a[p]);
+                c0 = TSimd.Fma(ap, TSimd.Load(bj), c0);
+                c1 = TSimd.Fma(ap, TSimd.Load(bj + w), c1);
+                c2 = TSimd.Fma(ap, TSimd.Load(bj + 2 * w), c2);
+                c3 = TSimd.Fma(ap, TSimd.Load(bj + 3 * w), c3);
+                c4 = TSimd.Fma(ap, TSimd.Load(bj + 4 * w), c4);
+                c5 = TSimd.Fma(ap, TSimd.Load(bj + 5 * w), c5);
+                c6 = TSimd.Fma(ap, TSimd.Load(bj + 6 * w), c6);
+                c7 = TSimd.Fma(ap, TSimd.Load(bj + 7 * w), c7);
             }
-            Store64(c + j, c0, c1, c2, c3, plain, alpha, beta);
-            Store64(c + j + 64, c4, c5, c6, c7, plain, alpha, beta);
+            StoreFour(c + j, c0, c1, c2, c3, plain, alpha, beta);
+            StoreFour(c + j + 4 * w, c4, c5, c6, c7, plain, alpha, beta);
         }
-        for (; j + 64 <= n; j += 64)
+        for (; j + 4 * w <= n; j += 4 * w)
         {
-            Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+            TV c0 = default, c1 = default, c2 = default, c3 = default;
             float* bj = b + j;
             for (int p = 0; p < k; p++, bj += ldb)
             {
-                Vector512<float> ap = Vector512.Create(a[p]);
-                c0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj), c0);
-                c1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 16), c1);
-                c2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 32), c2);
-                c3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(bj + 48), c3);
+                TV ap = TSimd.Broadcast(a[p]);
+                c0 = TSimd.Fma(ap, TSimd.Load(bj), c0);
+                c1 = TSimd.Fma(ap, TSimd.Load(bj + w), c1);
+                c2 = TSimd.Fma(ap, TSimd.Load(bj + 2 * w), c2);
+                c3 = TSimd.Fma(ap, TSimd.Load(bj + 3 * w), c3);
             }
-            Store64(c + j, c0, c1, c2, c3, plain, alpha, beta);
+            StoreFour(c + j, c0, c1, c2, c3, plain, alpha, beta);
         }
-        for (; j + 16 <= n; j += 16)
+        for (; j + w <= n; j += w)
         {
-            Vector512<float> c0 = default;
+            TV c0 = default;
             float* bj = b + j;
             for (int p = 0; p < k; p++, bj += ldb)
-                c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[p]), Vector512.Load(bj), c0);
+                c0 = TSimd.Fma(TSimd.Broadcast(a[p]), TSimd.Load(bj), c0);
             Store(c + j, c0, alpha, beta);
         }
         for (; j < n; j++)
@@ -259,21 +284,21 @@ internal static unsafe class SgemmSmallM
     private static void RowTimesBTransposed(float* a, int n, int k, float alpha, float* b, nint ldb, float beta,
         float* c)
     {
-        int j = 0;
+        int w = TSimd.Width, j = 0;
         for (; j + 4 <= n; j += 4)
         {
             float* b0 = b + j * ldb, b1 = b0 + ldb, b2 = b1 + ldb, b3 = b2 + ldb;
-            Vector512<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            TV s0 = default, s1 = default, s2 = default, s3 = default;
             int p = 0;
-            for (; p + 16 <= k; p += 16)
+            for (; p + w <= k; p += w)
             {
-                Vector512<float> ap = Vector512.Load(a + p);
-                s0 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b0 + p), s0);
-                s1 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b1 + p), s1);
-                s2 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b2 + p), s2);
-                s3 = Vector512.FusedMultiplyAdd(ap, Vector512.Load(b3 + p), s3);
+                TV ap = TSimd.Load(a + p);
+                s0 = TSimd.Fma(ap, TSimd.Load(b0 + p), s0);
+                s1 = TSimd.Fma(ap, TSimd.Load(b1 + p), s1);
+                s2 = TSimd.Fma(ap, TSimd.Load(b2 + p), s2);
+                s3 = TSimd.Fma(ap, TSimd.Load(b3 + p), s3);
             }
-            float d0 = Vector512.Sum(s0), d1 = Vector512.Sum(s1), d2 = Vector512.Sum(s2), d3 = Vector512.Sum(s3);
+            float d0 = TSimd.Sum(s0), d1 = TSimd.Sum(s1), d2 = TSimd.Sum(s2), d3 = TSimd.Sum(s3);
             for (; p < k; p++)
             {
                 d0 = MathF.FusedMultiplyAdd(a[p], b0[p], d0);
@@ -289,47 +314,49 @@ internal static unsafe class SgemmSmallM
         for (; j < n; j++)
         {
             float* bj = b + j * ldb;
-            Vector512<float> s = default;
+            TV s = default;
             int p = 0;
-            for (; p + 16 <= k; p += 16)
-                s = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(bj + p), s);
-            float d = Vector512.Sum(s);
+            for (; p + w <= k; p += w)
+                s = TSimd.Fma(TSimd.Load(a + p), TSimd.Load(bj + p), s);
+            float d = TSimd.Sum(s);
             for (; p < k; p++) d = MathF.FusedMultiplyAdd(a[p], bj[p], d);
             Store(c + j, d, alpha, beta);
         }
     }
 
     /// <summary>
-    /// Sixty-four sums into c[0:64]: stored as they are when <paramref name="plain"/> (alpha 1, beta 0, where
-    /// alpha * sum is sum bit for bit), otherwise through <see cref="Store(float*, Vector512{float}, float, float)"/>.
+    /// Four vectors of sums into c: stored as they are when <paramref name="plain"/> (alpha 1, beta 0, where
+    /// alpha * sum is sum bit for bit), otherwise through <see cref="Store(float*, TV, float, float)"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store64(float* c, Vector512<float> s0, Vector512<float> s1, Vector512<float> s2,
-        Vector512<float> s3, bool plain, float alpha, float beta)
+    private static void StoreFour(float* c, TV s0, TV s1, TV s2,
+        TV s3, bool plain, float alpha, float beta)
     {
         if (plain)
         {
-            s0.Store(c);
-            s1.Store(c + 16);
-            s2.Store(c + 32);
-            s3.Store(c + 48);
+            int w = TSimd.Width;
+            TSimd.Store(s0, c);
+            TSimd.Store(s1, c + w);
+            TSimd.Store(s2, c + 2 * w);
+            TSimd.Store(s3, c + 3 * w);
         }
         else
         {
+            int w = TSimd.Width;
             Store(c, s0, alpha, beta);
-            Store(c + 16, s1, alpha, beta);
-            Store(c + 32, s2, alpha, beta);
-            Store(c + 48, s3, alpha, beta);
+            Store(c + w, s1, alpha, beta);
+            Store(c + 2 * w, s2, alpha, beta);
+            Store(c + 3 * w, s3, alpha, beta);
         }
     }
 
     // The same update as the micro-kernels: alpha * sum, or fma(sum, alpha, beta * c); beta == 0 never reads c.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector512<float> sum, float alpha, float beta)
+    private static void Store(float* c, TV sum, float alpha, float beta)
     {
-        Vector512<float> va = Vector512.Create(alpha);
-        if (beta == 0f) (va * sum).Store(c);
-        else Vector512.FusedMultiplyAdd(sum, va, Vector512.Create(beta) * Vector512.Load(c)).Store(c);
+        TV va = TSimd.Broadcast(alpha);
+        if (beta == 0f) TSimd.Store(TSimd.Multiply(va, sum), c);
+        else TSimd.Store(TSimd.Fma(sum, va, TSimd.Multiply(TSimd.Broadcast(beta), TSimd.Load(c))), c);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
