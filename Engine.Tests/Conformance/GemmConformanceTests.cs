@@ -150,15 +150,16 @@ public class GemmConformanceTests(Device device) : DeviceFixture(device)
 
     /// <summary>
     /// A tall shallow product is split across threads by blocks of rows on the SmallM path (short ones by column
-    /// blocks): the same bits on one thread and on three, and the same as the packed tiles'. 1030 rows end in a
-    /// block of six; a transposed A takes its rows from columns.
+    /// blocks), and each block runs 256 columns at a time: the same bits on one thread and on three, and the same as
+    /// the packed tiles'. 1030 rows end in a block of six; 592 columns end in a tile of 80 (vectors of every step);
+    /// a transposed A takes its rows from columns.
     /// </summary>
     [Test]
     public void ShallowTallProductsSplitByRowsAlike([Values("SmallM512", "SmallM256")] string kernel,
         [Values] bool transA)
     {
         var choice = Choose(kernel);
-        const int m = 1030, n = 256, k = 8;
+        const int m = 1030, n = 592, k = 8;
         var rng = new Random(31);
         float[] a = TestData.Uniform(rng, m * k), b = TestData.Uniform(rng, k * n);
         float[] one = new float[m * n], three = new float[m * n], tiles = new float[m * n];

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -15,6 +16,12 @@ public static unsafe partial class CpuConvolution
 
     /// <summary>Most (16-wide run of an input row, tap column) pairs col2im keeps masks for, on the stack.</summary>
     private const int MaxRunTaps = 256;
+
+    /// <summary>
+    /// Images whose runs col2im sums side by side: every run's taps are one chain of dependent additions (up to 25
+    /// of them, 4 cycles each), so with one image at a time the adds waited on each other.
+    /// </summary>
+    private const int ImagesAtOnce = 4;
 
     /// <summary>Elements after the padded plane that vector loads may touch: two vectors of a stride-2 run.</summary>
     private const int PlaneSlack = 48;
@@ -69,8 +76,9 @@ public static unsafe partial class CpuConvolution
     /// <summary>
     /// The adjoint of <see cref="BuildColumnsPadded"/>: dx of the block's images (overwritten) from their column
     /// matrix, written once per element: each 16-wide run of an input row sums, in tap order, the column elements
-    /// that were read from it (masked loads, spread onto every other lane for stride 2). Gathering rather than
-    /// scattering avoids the store-to-load stalls of adding overlapping runs into one plane tap after tap.
+    /// that were read from it (masked loads, spread onto every other lane for stride 2), four images at a time (see
+    /// <see cref="ImagesAtOnce"/>). Gathering rather than scattering avoids the store-to-load stalls of adding
+    /// overlapping runs into one plane tap after tap.
     /// </summary>
     private static void AddColumnsGathered(ConvolutionDescriptor d, float* col, int ld, int images, float* dx,
         long imageStride)
@@ -114,15 +122,19 @@ public static unsafe partial class CpuConvolution
             var tail = LaneMask(0, (w - 1) % 16 + 1);
             for (long c = start; c < end; c++)
             {
-                for (int i = 0; i < images; i++)
+                for (int i = 0; i < images; i += ImagesAtOnce)
                 {
+                    // Images past the block's end repeat image i, and are not stored.
+                    int count = Math.Min(ImagesAtOnce, images - i);
+                    nint step1 = count > 1 ? pixels : 0, step2 = count > 2 ? 2 * pixels : 0;
+                    nint step3 = count > 3 ? 3 * pixels : 0;
                     float* rows = (float*)cs + c * taps * ld + (long)i * pixels;
                     float* plane = (float*)dxs + i * imageStride + c * h * w;
                     for (int ih = 0; ih < h; ih++)
                     {
                         for (int q = 0; q < chunks; q++)
                         {
-                            var acc = Vector512<float>.Zero;
+                            Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
                             for (int r = 0; r < d.KernelH; r++)
                             {
                                 int num = ih + d.PadH - r * d.DilationH;
@@ -131,18 +143,46 @@ public static unsafe partial class CpuConvolution
                                 for (int s = 0; s < kw; s++, src += ld)
                                 {
                                     int k = q * kw + s;
-                                    var v = Avx512F.MaskLoad(src + offset[k], masks[k], Vector512<float>.Zero);
-                                    acc += sw == 1 ? v : Avx512F.PermuteVar16x32x2(v, spread[k], Vector512<float>.Zero);
+                                    float* at = src + offset[k];
+                                    var mask = masks[k];
+                                    var zero = Vector512<float>.Zero;
+                                    Vector512<float> v0 = Avx512F.MaskLoad(at, mask, zero);
+                                    Vector512<float> v1 = Avx512F.MaskLoad(at + step1, mask, zero);
+                                    Vector512<float> v2 = Avx512F.MaskLoad(at + step2, mask, zero);
+                                    Vector512<float> v3 = Avx512F.MaskLoad(at + step3, mask, zero);
+                                    if (sw != 1)
+                                    {
+                                        var lanes = spread[k];
+                                        v0 = Avx512F.PermuteVar16x32x2(v0, lanes, zero);
+                                        v1 = Avx512F.PermuteVar16x32x2(v1, lanes, zero);
+                                        v2 = Avx512F.PermuteVar16x32x2(v2, lanes, zero);
+                                        v3 = Avx512F.PermuteVar16x32x2(v3, lanes, zero);
+                                    }
+                                    acc0 += v0;
+                                    acc1 += v1;
+                                    acc2 += v2;
+                                    acc3 += v3;
                                 }
                             }
                             float* dst = plane + ih * w + q * 16;
-                            if (q * 16 + 16 <= w) acc.Store(dst);
-                            else Avx512F.MaskStore(dst, tail, acc);
+                            bool whole = q * 16 + 16 <= w;
+                            StoreRun(dst, acc0, whole, tail);
+                            if (count > 1) StoreRun(dst + imageStride, acc1, whole, tail);
+                            if (count > 2) StoreRun(dst + 2 * imageStride, acc2, whole, tail);
+                            if (count > 3) StoreRun(dst + 3 * imageStride, acc3, whole, tail);
                         }
                     }
                 }
             }
         });
+    }
+
+    /// <summary>Stores a run of an input row: whole, or its lanes in <paramref name="tail"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRun(float* dst, Vector512<float> run, bool whole, Vector512<float> tail)
+    {
+        if (whole) run.Store(dst);
+        else Avx512F.MaskStore(dst, tail, run);
     }
 
     /// <summary>Copies an input plane into the interior of the padded plane; the border stays zero.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -10,7 +11,8 @@ public static unsafe partial class CpuConvolution
     /// <see cref="AddColumnsGathered"/> with AVX2: each 8-wide run of an input row sums, in tap order, the column
     /// elements read from it (AVX masked loads; for stride 2, four values spread onto every other lane by a
     /// permute and a lane mask), then is stored once. The same additions in the same order as the AVX-512 form,
-    /// so the same bits.
+    /// so the same bits. Four images at a time, so four chains of additions are in flight (see
+    /// <see cref="ImagesAtOnce"/>).
     /// </summary>
     private static void AddColumnsGathered256(ConvolutionDescriptor d, float* col, int ld, int images, float* dx,
         long imageStride)
@@ -43,15 +45,19 @@ public static unsafe partial class CpuConvolution
             var tail = LaneMask256(0, (w - 1) % 8 + 1);
             for (long c = start; c < end; c++)
             {
-                for (int i = 0; i < images; i++)
+                for (int i = 0; i < images; i += ImagesAtOnce)
                 {
+                    // Images past the block's end repeat image i, and are not stored.
+                    int count = Math.Min(ImagesAtOnce, images - i);
+                    nint step1 = count > 1 ? pixels : 0, step2 = count > 2 ? 2 * pixels : 0;
+                    nint step3 = count > 3 ? 3 * pixels : 0;
                     float* rows = (float*)cs + c * taps * ld + (long)i * pixels;
                     float* plane = (float*)dxs + i * imageStride + c * h * w;
                     for (int ih = 0; ih < h; ih++)
                     {
                         for (int q = 0; q < chunks; q++)
                         {
-                            var acc = Vector256<float>.Zero;
+                            Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
                             for (int r = 0; r < d.KernelH; r++)
                             {
                                 int num = ih + d.PadH - r * d.DilationH;
@@ -60,18 +66,44 @@ public static unsafe partial class CpuConvolution
                                 for (int s = 0; s < kw; s++, src += ld)
                                 {
                                     int k = q * kw + s;
-                                    var v = Avx.MaskLoad(src + offset[k], masks[k]);
-                                    acc += sw == 1 ? v : Avx2.PermuteVar8x32(v, spread) & parity[k];
+                                    float* at = src + offset[k];
+                                    var mask = masks[k];
+                                    Vector256<float> v0 = Avx.MaskLoad(at, mask), v1 = Avx.MaskLoad(at + step1, mask);
+                                    Vector256<float> v2 = Avx.MaskLoad(at + step2, mask);
+                                    Vector256<float> v3 = Avx.MaskLoad(at + step3, mask);
+                                    if (sw != 1)
+                                    {
+                                        var odd = parity[k];
+                                        v0 = Avx2.PermuteVar8x32(v0, spread) & odd;
+                                        v1 = Avx2.PermuteVar8x32(v1, spread) & odd;
+                                        v2 = Avx2.PermuteVar8x32(v2, spread) & odd;
+                                        v3 = Avx2.PermuteVar8x32(v3, spread) & odd;
+                                    }
+                                    acc0 += v0;
+                                    acc1 += v1;
+                                    acc2 += v2;
+                                    acc3 += v3;
                                 }
                             }
                             float* dst = plane + ih * w + q * 8;
-                            if (q * 8 + 8 <= w) acc.Store(dst);
-                            else Avx.MaskStore(dst, tail, acc);
+                            bool whole = q * 8 + 8 <= w;
+                            StoreRun(dst, acc0, whole, tail);
+                            if (count > 1) StoreRun(dst + imageStride, acc1, whole, tail);
+                            if (count > 2) StoreRun(dst + 2 * imageStride, acc2, whole, tail);
+                            if (count > 3) StoreRun(dst + 3 * imageStride, acc3, whole, tail);
                         }
                     }
                 }
             }
         });
+    }
+
+    /// <summary>Stores a run of an input row: whole, or its lanes in <paramref name="tail"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRun(float* dst, Vector256<float> run, bool whole, Vector256<float> tail)
+    {
+        if (whole) run.Store(dst);
+        else Avx.MaskStore(dst, tail, run);
     }
 
     /// <summary>A float mask of the lanes in [lo, hi) of eight; empty when hi &lt;= lo.</summary>

@@ -62,9 +62,7 @@ internal static unsafe partial class SgemmFewRows<TSimd, TV>
             if (transA)
             {
                 float* rows = scratch!.Floats((long)m * k);
-                for (int i = 0; i < m; i++)
-                    for (int p = 0; p < k; p++)
-                        rows[i * k + p] = a[p * lda + i];
+                SgemmPacking.GatherRows(a, lda, m, k, rows);
                 a = rows;
                 lda = k;
             }

@@ -41,6 +41,17 @@ internal static unsafe class SgemmPacking
     }
 
     /// <summary>
+    /// The m rows of op(A) for stored-transposed A (a[p * lda + i] is op(A)[i, p]) into <paramref name="dst"/>, k
+    /// apart: for the unpacked paths, whose rows of A must be contiguous.
+    /// </summary>
+    public static void GatherRows(float* a, nint lda, int m, int k, float* dst)
+    {
+        for (int i = 0; i < m; i++)
+            for (int p = 0; p < k; p++)
+                dst[i * k + p] = a[p * lda + i];
+    }
+
+    /// <summary>
     /// <see cref="PackA"/> for stored-transposed A, op(A)[i, p] = a[p * lda + i]: eight stored rows at a time, their
     /// mc values dealt out to the slivers, so each sliver receives 8 mr consecutive floats (six-row slivers: 48
     /// floats, three whole cache lines) while the eight rows are read as eight streams. One stored row at a time
