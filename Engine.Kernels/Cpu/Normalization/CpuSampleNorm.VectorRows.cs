@@ -9,11 +9,12 @@ namespace Engine.Kernels.Cpu;
 /// (gamma and beta per position), instance and group norm (one gamma and beta per row). Statistics are summed in
 /// double in one pass over a row: the sums of x - x0 and of its square, shifted by the row's first value x0 so
 /// that the variance does not cancel next to a large mean (the shifted mean is within a few standard deviations
-/// of zero); the backward pass's sums in float over chunks of 16 vectors, added in double. The per-element outputs (y, dx, and the products summed
-/// for dgamma) are computed in float from the row's mean split into two floats, mh + ml: x - mh is exact near
-/// the mean, so centring loses nothing to the mean's rounding. Where the general rows take two or three passes
-/// at double width for a row, these take one at double width and one at float width, in Vector512 lanes (split
-/// by the JIT into narrower ones without AVX-512, see <see cref="CpuInstructionSet.Vector512LoopsPay"/>).
+/// of zero); the backward pass's sums in float over chunks of 16 vectors, added in double. The per-element outputs
+/// (y, dx, and the products summed for dgamma) are computed in float from the row's mean split into two floats,
+/// mh + ml: x - mh is exact near the mean, so centring loses nothing to the mean's rounding. Where the general rows
+/// take two or three passes at double width for a row, these take one for the sums and one at float width, in
+/// Vector512 lanes (split by the JIT into narrower ones without AVX-512, see
+/// <see cref="CpuInstructionSet.Vector512LoopsPay"/>).
 /// A row's statistics are summed by one thread; gamma and beta's gradients in float over fixed blocks of rows,
 /// whose partial sums are added in double in block order; and the scalar tails compute the vector lanes' formulas:
 /// so results depend neither on the thread count nor on where a split falls.
