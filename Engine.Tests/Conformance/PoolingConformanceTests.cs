@@ -432,8 +432,9 @@ public class PoolingConformanceTests(Device device) : DeviceFixture(device)
     [TestCase(12, 6, true, TestName = "MaxPool2x2BackwardNarrowPlanes(12x6 with NaN in the tail)")]
     public void MaxPool2x2BackwardNarrowPlanes(int h, int w, bool withNaN)
     {
-        // Planes with fewer than 16 windows a row: the row pairs are staged into two long rows. ReLU-like zeros
-        // make ties; NaN sends the plane down the window-by-window path.
+        // Planes with fewer than 16 windows a row: the row pairs are staged into two long rows (AVX-512), or run in
+        // place when their windows are whole four-window vectors (AVX2). dx starts as NaN, so every element must be
+        // written. ReLU-like zeros make ties; NaN sends the plane down the window-by-window path.
         var d = new PoolingDescriptor(PoolingMode.Max, 3, 2, h, w, 2, 2, 2, 2);
         var rng = new Random(h * 100 + w);
         var x = ReluLikeInput(d, rng);
