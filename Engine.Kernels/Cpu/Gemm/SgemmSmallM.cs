@@ -19,10 +19,10 @@ internal static class SgemmSmallM
     public const int MaxRows = 2;
 
     /// <summary>
-    /// Deepest K for which any number of rows runs here, four rows at a time. With K this small the micro-kernel's
-    /// 6 x 64 tiles spend much of each tile outside its few FMAs, and rows computed straight from B, written whole
-    /// and in address order, run faster: MLP's dx = dy W, 256 x 256 x 10, 7.8 us against 13.2 for the tiles
-    /// (standalone, 1 thread); with two rows at a time, 256 x 256 x 16 15.0 against 17.4 and 1024 x 1024 x 8 190
+    /// Deepest K for which any number of rows runs here, four rows at a time (two with Vector256). With K this small
+    /// the micro-kernel's 6 x 64 tiles spend much of each tile outside its few FMAs, and rows computed straight from B,
+    /// written whole and in address order, run faster: MLP's dx = dy W, 256 x 256 x 10, 7.8 us against 13.2 for the
+    /// tiles (standalone, 1 thread); with two rows at a time, 256 x 256 x 16 15.0 against 17.4 and 1024 x 1024 x 8 190
     /// against 241. The gain shrinks with depth (256 x 256 x 32: 27.9 against 28.8), and a row whose width is not a
     /// multiple of 16 ends in scalar columns that read B down its rows (256 x 84 x 10: 17 us against 6), which
     /// <see cref="SuitsShallow"/> excludes.

@@ -242,7 +242,7 @@ public static partial class CpuPooling
         }
     }
 
-    // Staged like MaxPool2x2BackwardPacked when the rows are narrower than a vector of windows (LeNet's 12 and 4
+    // Staged like MaxPool2x2BackwardNarrow when the rows are narrower than a vector of windows (LeNet's 12 and 4
     // windows a row): the top and bottom rows of the row pairs as two long rows whose windows are the plane's in
     // order.
     private static bool Stages2x2(int rows, int cols) =>

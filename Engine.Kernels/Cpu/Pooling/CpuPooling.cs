@@ -110,7 +110,7 @@ public static partial class CpuPooling
         fixed (T* px = x, pdy = dy, pdx = dx)
         {
             nint ax = (nint)px, ady = (nint)pdy, adx = (nint)pdx;
-            int batch = typeof(T) == typeof(float) ? PlanesPerStagedBatch(d) : 0;
+            int batch = typeof(T) == typeof(float) ? PlanesPerNarrowBatch(d) : 0;
             CpuParallel.For(planes, grain, (start, end) =>
             {
                 for (long p = start; p < end; p++)
@@ -120,7 +120,7 @@ public static partial class CpuPooling
                         // Several whole planes as one tall plane: their row pairs follow each other in memory, and
                         // no window crosses a plane, so they stage and run together (NaN: plane by plane below).
                         int count = (int)Math.Min(batch, end - p);
-                        if (MaxPool2x2BackwardPacked(
+                        if (MaxPool2x2BackwardNarrow(
                                 new ReadOnlySpan<float>((float*)ax + p * inPlane, count * inPlane),
                                 new ReadOnlySpan<float>((float*)ady + p * outPlane, count * outPlane),
                                 new Span<float>((float*)adx + p * inPlane, count * inPlane), d.W, count * d.H / 2))
@@ -169,12 +169,12 @@ public static partial class CpuPooling
     }
 
     /// <summary>
-    /// Planes per call of <see cref="MaxPool2x2BackwardPacked"/> for a 2x2 stride-2 max pool whose planes have even
+    /// Planes per call of <see cref="MaxPool2x2BackwardNarrow"/> for a 2x2 stride-2 max pool whose planes have even
     /// sides and rows that are not whole window vectors (16 windows with AVX-512, 8 with AVX2: LeNet's 24x24 and 8x8
-    /// planes have 12 and 4): as many whole planes as its staging holds, or 0 when the layer does not qualify.
-    /// Per-plane calls cost more than the work of an 8x8 plane.
+    /// planes have 12 and 4): as many whole planes as its staging holds (the in-place form takes as many), or 0 when
+    /// the layer does not qualify. Per-plane calls cost more than the work of an 8x8 plane.
     /// </summary>
-    private static int PlanesPerStagedBatch(PoolingDescriptor d)
+    private static int PlanesPerNarrowBatch(PoolingDescriptor d)
     {
         bool qualifies = d is { Mode: PoolingMode.Max, IsGlobal: false, KernelH: 2, KernelW: 2, StrideH: 2,
             StrideW: 2, PadH: 0, PadW: 0 } && d.H % 2 == 0 && d.W % 2 == 0 && d.OutH == d.H / 2 &&
@@ -233,7 +233,7 @@ public static partial class CpuPooling
             int rows = d.H / 2, cols = d.W / 2;
             if (cols % WindowsPerVector != 0 && d.W % 2 == 0 && d.OutW == cols && rows * d.W <= MaxPackedPlane &&
                 WindowsPerVector > 1 &&
-                MaxPool2x2BackwardPacked(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy),
+                MaxPool2x2BackwardNarrow(MemoryMarshal.Cast<T, float>(x), MemoryMarshal.Cast<T, float>(dy),
                     MemoryMarshal.Cast<T, float>(dx), d.W, rows))
             {
                 MaxWindowsBackward(d, x, dy, dx, rows, d.OutH, 0, d.OutW);
@@ -293,19 +293,20 @@ public static partial class CpuPooling
     }
 
     /// <summary>
-    /// Most elements of a plane's whole row pairs that <see cref="MaxPool2x2BackwardPacked"/> stages.
+    /// Most elements of a plane's whole row pairs that <see cref="MaxPool2x2BackwardNarrow"/> stages.
     /// </summary>
     private const int MaxPackedPlane = 2048;
 
     /// <summary>
     /// The 2x2 backward of narrow planes (LeNet's 24- and 8-wide ones have 12 and 4 windows a row, too few for the
-    /// 16-window vectors): the top and bottom rows of every row pair are staged as two long rows, whose windows
-    /// are then the plane's windows in order (dy read straight through), run 16 at a time, and scattered back.
-    /// False, with dx untouched, when a NaN turns up: the caller's window-by-window path handles those. With AVX2,
-    /// rows of a multiple of four windows run in place instead, every element of dx written.
+    /// 16-window vectors), one plane or several as one tall plane. With AVX2, rows of a multiple of four windows run
+    /// in place (<see cref="MaxPool2x2Backward"/>, every element of dx written). Otherwise the top and bottom rows of
+    /// every row pair are staged as two long rows, whose windows are then the plane's windows in order (dy read
+    /// straight through), run a vector at a time, and scattered back; false, with dx untouched, when a NaN turns up:
+    /// the caller's window-by-window path handles those.
     /// </summary>
     [System.Runtime.CompilerServices.SkipLocalsInit] // every staged element is written before it is read
-    private static bool MaxPool2x2BackwardPacked(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx,
+    private static bool MaxPool2x2BackwardNarrow(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx,
         int width, int rows)
     {
         if (width / 2 % 4 == 0 && WindowsPerVector == 8)
