@@ -432,9 +432,9 @@ public class PoolingConformanceTests(Device device) : DeviceFixture(device)
     [TestCase(12, 6, true, TestName = "MaxPool2x2BackwardNarrowPlanes(12x6 with NaN in the tail)")]
     public void MaxPool2x2BackwardNarrowPlanes(int h, int w, bool withNaN)
     {
-        // Planes with fewer than 16 windows a row: the row pairs are staged into two long rows (AVX-512), or run in
-        // place when their windows are whole four-window vectors (AVX2). dx starts as NaN, so every element must be
-        // written. ReLU-like zeros make ties; NaN sends the plane down the window-by-window path.
+        // Planes with fewer than 16 windows a row: 8-wide planes run two row pairs a step, rows of whole
+        // four-window vectors run in place, and other row pairs are staged into two long rows. dx starts as NaN, so
+        // every element must be written. ReLU-like zeros make ties; NaN sends the plane down the window-by-window path.
         var d = new PoolingDescriptor(PoolingMode.Max, 3, 2, h, w, 2, 2, 2, 2);
         var rng = new Random(h * 100 + w);
         var x = ReluLikeInput(d, rng);
@@ -446,6 +446,38 @@ public class PoolingConformanceTests(Device device) : DeviceFixture(device)
             x[x.Length - 2 * w + 2] = float.NaN; // last plane, last row pair
         }
         CheckBackwardExactly(d, x, rng);
+    }
+
+    [TestCase(1, 3, 6, false, TestName = "MaxPool2x2BackwardEightWidePlanes(9 row pairs: an odd last one)")]
+    [TestCase(2, 5, 8, true, TestName = "MaxPool2x2BackwardEightWidePlanes(8x8 with NaN)")]
+    [TestCase(1, 1, 2, true, TestName = "MaxPool2x2BackwardEightWidePlanes(one row pair with NaN)")]
+    public void MaxPool2x2BackwardEightWidePlanes(int n, int c, int h, bool withNaN)
+    {
+        // 8-wide planes run two row pairs (eight windows) a step with AVX2 and AVX-512, across plane boundaries;
+        // a step holding a NaN and an odd last row pair take the row path. dx starts as NaN (see Run).
+        var d = new PoolingDescriptor(PoolingMode.Max, n, c, h, 8, 2, 2, 2, 2);
+        var rng = new Random(n * 100 + c * 10 + h);
+        var x = ReluLikeInput(d, rng);
+        if (withNaN)
+        {
+            x[3] = float.NaN;                  // first row pair, top right of window 1
+            x[x.Length - 1] = float.NaN;       // last row pair, bottom right of the last window
+            if (x.Length > 64) x[64 + 8 + 4] = float.NaN; // plane 1's first row pair, bottom left of window 2
+        }
+        var dy = new float[d.OutputLength];
+        for (int i = 0; i < dy.Length; i++) dy[i] = rng.NextSingle() + 0.5f;
+        var (_, dx) = Run(d, x, dy);
+        // The kernels send a window's gradient to its first NaN; the reference skips NaN, so it is checked apart.
+        var expected = PoolingReference.Backward(d, x.Select(v => float.IsNaN(v) ? -1.0 : v).ToArray(),
+            dy.Select(v => (double)v).ToArray());
+        for (int i = 0; i < x.Length; i++)
+        {
+            if (!float.IsNaN(x[i])) continue;
+            int window = (i / 16) * 4 + i % 8 / 2;
+            for (int e = 0; e < 4; e++) expected[(i / 16) * 16 + e / 2 * 8 + (i % 8 / 2) * 2 + e % 2] = 0;
+            expected[i] = dy[window];
+        }
+        TensorAssert.AllClose(dx, expected.Select(v => (float)v).ToArray(), Tolerances.Exact, "8-wide 2x2 backward");
     }
 
     /// <summary>Small integers clamped at zero, as after a ReLU: many ties within windows.</summary>

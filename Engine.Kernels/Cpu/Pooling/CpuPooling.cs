@@ -299,21 +299,27 @@ public static partial class CpuPooling
 
     /// <summary>
     /// The 2x2 backward of narrow planes (LeNet's 24- and 8-wide ones have 12 and 4 windows a row, too few for the
-    /// 16-window vectors), one plane or several as one tall plane. With AVX2, rows of a multiple of four windows run
-    /// in place (<see cref="MaxPool2x2Backward"/>, every element of dx written). Otherwise the top and bottom rows of
-    /// every row pair are staged as two long rows, whose windows are then the plane's windows in order (dy read
-    /// straight through), run a vector at a time, and scattered back; false, with dx untouched, when a NaN turns up:
-    /// the caller's window-by-window path handles those.
+    /// 16-window vectors), one plane or several as one tall plane. 8-wide planes run two row pairs at a time
+    /// (<see cref="MaxPool2x2BackwardWidth8"/>), and rows of a multiple of four windows run in place
+    /// (<see cref="MaxPool2x2Backward"/>, every element of dx written). Otherwise the top and bottom rows of every row
+    /// pair are staged as two long rows, whose windows are then the plane's windows in order (dy read straight
+    /// through), run a vector at a time, and scattered back; false, with dx untouched, when a NaN turns up: the
+    /// caller's window-by-window path handles those. The callers run this with AVX2 or AVX-512 only.
     /// </summary>
     [System.Runtime.CompilerServices.SkipLocalsInit] // every staged element is written before it is read
     private static bool MaxPool2x2BackwardNarrow(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx,
         int width, int rows)
     {
-        if (width / 2 % 4 == 0 && WindowsPerVector == 8)
+        if (width == 8)
         {
-            // With AVX2, rows of whole four-window vectors need no staging (see MaxPool2x2BackwardRow4). With
-            // AVX-512 staging for 16 windows at a time stays faster on 8-wide planes (0.17-0.19 ms against
-            // 0.24-0.26 for LeNet's second pool, 256 x 16 x 8 x 8).
+            MaxPool2x2BackwardWidth8(x, dy, dx, rows);
+            return true;
+        }
+        if (width / 2 % 4 == 0)
+        {
+            // Rows of whole four-window vectors need no staging (see MaxPool2x2BackwardRow4). With AVX-512 too:
+            // LeNet's first pool backward (256 x 6 x 24 x 24), one thread, took 0.54-0.55 ms in place against
+            // 0.59-0.69 staged, in three rounds in turns.
             MaxPool2x2Backward(x, dy, dx, width, width / 2, rows, width / 2);
             return true;
         }
