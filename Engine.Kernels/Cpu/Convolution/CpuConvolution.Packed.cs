@@ -157,6 +157,56 @@ public static unsafe partial class CpuConvolution
     /// </summary>
     private const int TransposedMaxKg = 64;
 
+    /// <summary>
+    /// Fewest output pixels per image for <see cref="WeightGradientByImage{T}"/>: with fewer, each image's product
+    /// is too shallow, and the block's dy planes are gathered side by side into one product instead.
+    /// </summary>
+    private const int ImageGemmMinPixels = 256;
+
+    /// <summary>
+    /// Images per partial sum of <see cref="WeightGradientByImage{T}"/>: a fixed number, not one share per thread.
+    /// </summary>
+    private const int ImagesPerPartial = 4;
+
+    /// <summary>
+    /// A block's weight gradient, C (elements dense, <paramref name="size"/> of them) = beta * C + the sum over its
+    /// images of dy_i col_i^T (or col_i dy_i^T into the transposed gradient), one product per image with dy's planes
+    /// read where they lie: gathering them side by side for one product over the block copied all of dy, a sixth of
+    /// the time of ResNet's stem (3 -> 64 channels @32x32, batch 32; AVX2, one thread: 4.2-4.6 ms -> 2.4-2.9, and
+    /// PyTorch took 2.9; two threads 2.4-2.6 -> 1.3). The images are summed in fixed chunks of
+    /// <see cref="ImagesPerPartial"/>, each into its own partial sum on whichever thread takes it, and the partial
+    /// sums are added in chunk order: the same bits whatever the thread count, and the chunks run in parallel, where
+    /// each image's product alone is too small to split.
+    /// </summary>
+    private static void WeightGradientByImage<T>(bool transposed, int kg, int depth, int count, int images, T* dy,
+        long dyImage, int pixels, T* col, int ldCol, T beta, T* c, int size, T* partials)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int chunks = CeilDiv(images, ImagesPerPartial);
+        nint dys = (nint)dy, cols = (nint)col, ps = (nint)partials;
+        CpuParallel.For(chunks, 1, (start, end) =>
+        {
+            for (long j = start; j < end; j++)
+            {
+                T* p = (T*)ps + j * size;
+                int first = (int)j * ImagesPerPartial, last = Math.Min(images, first + ImagesPerPartial);
+                for (int i = first; i < last; i++)
+                {
+                    T* a = (T*)dys + i * dyImage, b = (T*)cols + (long)i * count;
+                    T betaI = i == first ? T.Zero : T.One;
+                    if (transposed) PackedGemm(false, true, depth, kg, count, b, ldCol, a, pixels, betaI, p, kg);
+                    else PackedGemm(false, true, kg, depth, count, a, pixels, b, ldCol, betaI, p, depth);
+                }
+            }
+        });
+        for (int e = 0; e < size; e++)
+        {
+            T sum = partials[e];
+            for (int j = 1; j < chunks; j++) sum += partials[(long)j * size + e];
+            c[e] = beta == T.Zero ? sum : c[e] + sum;
+        }
+    }
+
     private static void BackwardWeightPacked<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -175,6 +225,9 @@ public static unsafe partial class CpuConvolution
         using var colBuffer = direct ? null : Rent<T>((long)depth * images * tile);
         using var dyBuffer = images == 1 ? null : Rent<T>((long)kg * images * pixels);
         using var dwtBuffer = transposed ? Rent<T>(d.WeightSize) : null;
+        bool byImage = images > 1 && pixels >= ImageGemmMinPixels;
+        using var partialBuffer = byImage ? Rent<T>(CeilDiv(images, ImagesPerPartial) * (long)kg * depth) : null;
+        T* partials = Pointer<T>(partialBuffer);
         T* col = Pointer<T>(colBuffer), dyb = Pointer<T>(dyBuffer), dwt = Pointer<T>(dwtBuffer);
         for (int n0 = 0; n0 < batch; n0 += images)
         {
@@ -195,6 +248,14 @@ public static unsafe partial class CpuConvolution
                         b = col;
                         ldb = cols;
                     }
+                    long weights = (long)g * kg * depth;
+                    if (byImage && nb > 1)
+                    {
+                        int rows = transposed ? depth : kg, columns = transposed ? kg : depth;
+                        WeightGradientByImage(transposed, kg, depth, count, nb, dyg, outImage, pixels, b, ldb, beta,
+                            (transposed ? dwt : dw) + weights, rows * columns, partials);
+                        continue;
+                    }
                     T* a = dyg;
                     int lda = pixels;
                     if (nb > 1)
@@ -203,7 +264,6 @@ public static unsafe partial class CpuConvolution
                         a = dyb;
                         lda = cols;
                     }
-                    long weights = (long)g * kg * depth;
                     if (transposed) PackedGemm(false, true, depth, kg, cols, b, ldb, a, lda, beta, dwt + weights, kg);
                     else PackedGemm(false, true, kg, depth, cols, a, lda, b, ldb, beta, dw + weights, depth);
                 }
