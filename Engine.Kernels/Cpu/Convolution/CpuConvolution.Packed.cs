@@ -223,9 +223,11 @@ public static unsafe partial class CpuConvolution
         bool direct = images == 1 && IsPointwise(d);
         bool transposed = depth > kg && kg <= TransposedMaxKg;
         using var colBuffer = direct ? null : Rent<T>((long)depth * images * tile);
-        using var dyBuffer = images == 1 ? null : Rent<T>((long)kg * images * pixels);
-        using var dwtBuffer = transposed ? Rent<T>(d.WeightSize) : null;
+        // Blocks of several whole images run one product per image (see WeightGradientByImage) where the images
+        // are large enough; smaller ones gather the block's dy planes side by side for one product.
         bool byImage = images > 1 && pixels >= ImageGemmMinPixels;
+        using var dyBuffer = images == 1 || byImage ? null : Rent<T>((long)kg * images * pixels);
+        using var dwtBuffer = transposed ? Rent<T>(d.WeightSize) : null;
         using var partialBuffer = byImage ? Rent<T>(CeilDiv(images, ImagesPerPartial) * (long)kg * depth) : null;
         T* partials = Pointer<T>(partialBuffer);
         T* col = Pointer<T>(colBuffer), dyb = Pointer<T>(dyBuffer), dwt = Pointer<T>(dwtBuffer);
@@ -251,9 +253,8 @@ public static unsafe partial class CpuConvolution
                     long weights = (long)g * kg * depth;
                     if (byImage && nb > 1)
                     {
-                        int rows = transposed ? depth : kg, columns = transposed ? kg : depth;
                         WeightGradientByImage(transposed, kg, depth, count, nb, dyg, outImage, pixels, b, ldb, beta,
-                            (transposed ? dwt : dw) + weights, rows * columns, partials);
+                            (transposed ? dwt : dw) + weights, kg * depth, partials);
                         continue;
                     }
                     T* a = dyg;
