@@ -101,6 +101,31 @@ public class ConvolutionPathConformanceTests
         }
     }
 
+    [TestCase(2, TestName = "ImageByImageWeightGradientAcrossBlocks(2 images a block)")]
+    [TestCase(6, TestName = "ImageByImageWeightGradientAcrossBlocks(6 images a block: two chunks)")]
+    public void ImageByImageWeightGradientAcrossBlocks(int imagesPerBlock)
+    {
+        // Images of 288 and 272 output pixels, seven of them, in blocks of imagesPerBlock whole images: the packed
+        // weight gradient runs image by image, later blocks adding onto the first, the last block a single image.
+        var cases = new[]
+        {
+            new ConvolutionDescriptor(7, 3, 18, 16, 10, 3, 3, padH: 1, padW: 1),
+            new ConvolutionDescriptor(7, 2, 16, 17, 24, 1, 1),
+        };
+        foreach (var d in cases)
+        {
+            var rng = new Random(23);
+            float[] x = TestData.Uniform(rng, d.InputSize), w = TestData.Uniform(rng, d.WeightSize);
+            float[] dy = TestData.Uniform(rng, d.OutputSize);
+            long columnBytes = (long)imagesPerBlock * d.InChannels * d.KernelH * d.KernelW * d.OutHeight * d.OutWidth *
+                sizeof(float);
+            var (_, _, dw) = Run("Packed", columnBytes, d, x, w, [], dy, float.NaN);
+            double[] dw0 = ConvolutionReference.BackwardWeight(d, ToDouble(x), ToDouble(dy));
+            TensorAssert.AllClose(dw, ToSingle(dw0), Tolerances.Float32Sum((long)d.Batch * d.OutHeight * d.OutWidth),
+                $"{d} backward weight, {imagesPerBlock} images a block");
+        }
+    }
+
     [TestCase("Tiles")]
     [TestCase("Packed")]
     [TestCase("Packed256")]
