@@ -11,9 +11,9 @@ public static partial class CpuPooling
     /// one step of a flat loop, with no per-row slicing or calls. The two top rows' even and odd elements come out of
     /// one in-lane shuffle each, window order (pair 0: 0 1, pair 1: 0 1 | pair 0: 2 3, pair 1: 2 3); dy's eight
     /// values are put in that order by one 64-bit permute, and the in-lane unpacks that interleave the gradients
-    /// give back the rows in memory order. The comparisons and selections are <see cref="MaxPool2x2BackwardRow8"/>'s,
-    /// so the gradient is the same: the first maximum of each window, every element of dx written. Steps holding a
-    /// NaN, and an odd last row pair, go through <see cref="MaxPool2x2Backward"/>.
+    /// give back the rows in memory order. The selections are <see cref="MaxPool2x2BackwardRow8"/>'s
+    /// (<see cref="WindowGradients8"/>), so the gradient is the same: the first maximum of each window, every element
+    /// of dx written. Steps holding a NaN, and an odd last row pair, go through <see cref="MaxPool2x2Backward"/>.
     /// </summary>
     private static unsafe void MaxPool2x2BackwardWidth8(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx,
         int rowPairs)
@@ -40,13 +40,7 @@ public static partial class CpuPooling
                 var e = Avx.Shuffle(bottom0, bottom1, 0x88);
                 var f = Avx.Shuffle(bottom0, bottom1, 0xDD);
                 var grad = Avx2.Permute4x64(Avx.LoadVector256(pg + 4 * p).AsDouble(), 0xD8).AsSingle();
-                var top = Avx.CompareGreaterThan(b, a);
-                var bottom = Avx.CompareGreaterThan(f, e);
-                var lower = Avx.CompareGreaterThan(Avx.Max(e, f), Avx.Max(a, b));
-                var ga = Avx.AndNot(top, Avx.AndNot(lower, grad));
-                var gb = Avx.AndNot(lower, grad & top);
-                var ge = Avx.AndNot(bottom, grad & lower);
-                var gf = grad & lower & bottom;
+                var (ga, gb, ge, gf) = WindowGradients8(a, b, e, f, grad);
                 Avx.Store(d, Avx.UnpackLow(ga, gb));
                 Avx.Store(d + 8, Avx.UnpackLow(ge, gf));
                 Avx.Store(d + 16, Avx.UnpackHigh(ga, gb));

@@ -441,17 +441,28 @@ public static partial class CpuPooling
             var b = OddOf(r0lo, r0hi);
             var e = EvenOf(r1lo, r1hi);
             var f = OddOf(r1lo, r1hi);
-            var top = Vector256.GreaterThan(b, a);
-            var bottom = Vector256.GreaterThan(f, e);
-            var lower = Vector256.GreaterThan(Vector256.Max(e, f), Vector256.Max(a, b));
-            var grad = Vector256.Create(g.Slice(c, 8));
-            var ga = Vector256.AndNot(Vector256.AndNot(grad, lower), top);
-            var gb = Vector256.AndNot(grad & top, lower);
-            var ge = Vector256.AndNot(grad & lower, bottom);
-            var gf = grad & lower & bottom;
+            var (ga, gb, ge, gf) = WindowGradients8(a, b, e, f, Vector256.Create(g.Slice(c, 8)));
             StoreWindows8(ga, gb, ge, gf, d0, d1, c);
         }
         return c;
+    }
+
+    /// <summary>
+    /// Eight NaN-free windows' gradients by element, given their top-left, top-right, bottom-left and bottom-right
+    /// values and their dy: all of dy to each window's first maximum (ties keep the earlier element, the top row
+    /// before the bottom one), zero elsewhere. For <see cref="MaxPool2x2BackwardRow8"/> and
+    /// <see cref="MaxPool2x2BackwardWidth8"/>.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static (Vector256<float> Ga, Vector256<float> Gb, Vector256<float> Ge, Vector256<float> Gf)
+        WindowGradients8(Vector256<float> a, Vector256<float> b, Vector256<float> e, Vector256<float> f,
+            Vector256<float> grad)
+    {
+        var top = Vector256.GreaterThan(b, a);
+        var bottom = Vector256.GreaterThan(f, e);
+        var lower = Vector256.GreaterThan(Vector256.Max(e, f), Vector256.Max(a, b));
+        return (Vector256.AndNot(Vector256.AndNot(grad, lower), top), Vector256.AndNot(grad & top, lower),
+            Vector256.AndNot(grad & lower, bottom), grad & lower & bottom);
     }
 
     /// <summary>
