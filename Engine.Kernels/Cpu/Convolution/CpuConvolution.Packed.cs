@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.Intrinsics;
 using Engine.Memory;
 
 namespace Engine.Kernels.Cpu;
@@ -200,21 +199,7 @@ public static unsafe partial class CpuConvolution
                 }
             }
         });
-        for (int j = 1; j < chunks; j++) AddInto(new ReadOnlySpan<T>(partials + (long)(j - 1) * size, size),
-            new Span<T>(c, size));
-    }
-
-    /// <summary>c += p, a vector at a time.</summary>
-    private static void AddInto<T>(ReadOnlySpan<T> p, Span<T> c) where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + Vector256<T>.Count <= c.Length; i += Vector256<T>.Count)
-                (Vector256.Create(c.Slice(i, Vector256<T>.Count)) + Vector256.Create(p.Slice(i, Vector256<T>.Count)))
-                    .CopyTo(c.Slice(i, Vector256<T>.Count));
-        }
-        for (; i < c.Length; i++) c[i] += p[i];
+        for (int j = 1; j < chunks; j++) AddTo(c, partials + (long)(j - 1) * size, size);
     }
 
     private static void BackwardWeightPacked<T>(ConvolutionDescriptor d, T* x, T* dy, T* dw)
