@@ -1,10 +1,13 @@
 // Engine build targets. Run with: dotnet tool restore && dotnet cake --target=<Target>
 //   Build        dotnet build -c Release (warnings are errors)
 //   Test         both NUnit suites (Engine.Tests, Engine.Tests.Gpu), then the conformance suite on the narrower
-//                instruction-set paths forced (--paths=none skips them); results in artifacts/test-results/*.trx
+//                instruction-set paths forced and on ARM64 emulated where QEMU is installed (--paths=none skips
+//                them); results in artifacts/test-results/*.trx
 //   Conformance  only the kernel conformance suite (NUnit category "Conformance")
 //   ConformancePaths  the conformance suite once per instruction-set path (Vector512, Vector256, Vector128,
 //                scalar), each forced with the .NET runtime's knobs; --paths=Vector256,Scalar runs a subset
+//   ConformanceArm64  the conformance suite as ARM64 code (AdvSimd), emulated by QEMU on x86-64
+//                (tools/arm64-check.sh; its --install step first, as root); --filter=REGEX picks tests by full name
 //   Bench        Engine.Bench suites (JSON lines) beside the PyTorch baseline in tools/bench; --path=Vector256
 //                forces the engine's AVX2 path and OpenBLAS's and oneDNN's AVX2 kernels
 //   Pack         NuGet packages of Engine.Kernels, Engine.Core and Engine.Gluon into artifacts/packages
@@ -57,9 +60,12 @@ Task("Test")
     .Does(() =>
 {
     RunTests(filter, "tests");
-    var forced = Argument("paths", "Vector256,Vector128,Scalar");
+    var forced = Argument("paths", "Vector256,Vector128,Scalar,Arm64");
     if (string.IsNullOrEmpty(filter) && forced != "none")
+    {
         RunConformancePaths(forced.Split(',').Where(NarrowerThanNative).ToArray(), clean: false);
+        if (forced.Split(',').Contains("Arm64")) RunArm64Conformance(required: false);
+    }
 });
 
 Task("Conformance")
@@ -120,6 +126,34 @@ void RunConformancePaths(string[] paths, bool clean)
         RunTests("TestCategory=Conformance", $"conformance-{path}", environment, clean: false,
             projects: new[] { testProjects[0] });
     }
+}
+
+Task("ConformanceArm64")
+    .Does(() => RunArm64Conformance(required: true));
+
+// The conformance suite as ARM64 code (the Vector128 kernels on AdvSimd), emulated on x86-64 by QEMU in user mode
+// (tools/arm64-check.sh; about three minutes on the 2-core machine). The default run includes it where the
+// emulation is installed (.ci/run installs it); the ConformanceArm64 target requires it.
+void RunArm64Conformance(bool required)
+{
+    if (!(FileExists("/proc/cpuinfo") && CpuHasFlag("sse2")))
+    {
+        Information("ARM64: not emulated on this machine; on ARM64 the suites above ran natively");
+        return;
+    }
+    if (!FileExists("/usr/bin/qemu-aarch64-static") || !FileExists("/lib/ld-linux-aarch64.so.1"))
+    {
+        string missing = "QEMU's user-mode emulation and the ARM64 C libraries are not installed " +
+            "(as root: tools/arm64-check.sh --install)";
+        if (required) throw new Exception($"ARM64: {missing}");
+        Information($"ARM64: skipped, {missing}");
+        return;
+    }
+    string trx = (testResults + File("conformance-Arm64.trx")).ToString();
+    string arguments = $"--trx \"{trx}\"" + (string.IsNullOrEmpty(filter) ? "" : $" --filter \"{filter}\"");
+    Information("Conformance on ARM64 (AdvSimd), emulated: tools/arm64-check.sh " + arguments);
+    int exit = StartProcess("tools/arm64-check.sh", new ProcessSettings { Arguments = arguments });
+    if (exit != 0) throw new Exception($"the ARM64 conformance run failed (exit code {exit})");
 }
 
 Task("Bench")

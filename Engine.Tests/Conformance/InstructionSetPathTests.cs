@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.Arm;
 using Engine.Kernels.Cpu;
 
 namespace Engine.Tests.Conformance;
@@ -26,6 +28,21 @@ public class InstructionSetPathTests
         ((int)CpuInstructionSet.Active).ShouldBeLessThanOrEqualTo((int)path,
             $"{CpuInstructionSet.Active} runs where {path} was forced with " +
             string.Join(" ", CpuInstructionSet.ForcingVariables(path).Select(v => v.Key)));
+    }
+
+    /// <summary>
+    /// On ARM64 (tools/arm64-check.sh) the kernels' vector path is Vector128 on AdvSimd, whose FMA is hardware:
+    /// nothing there may fall back to scalar code unless scalar was forced.
+    /// </summary>
+    [Test]
+    public void Arm64RunsTheAdvSimdPath()
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.Arm64) Assert.Pass("not an ARM64 process");
+        if (Environment.GetEnvironmentVariable(RequestedVariable) == nameof(CpuVectorPath.Scalar))
+            Assert.Pass("the scalar path was forced");
+        AdvSimd.IsSupported.ShouldBeTrue();
+        CpuInstructionSet.Active.ShouldBe(CpuVectorPath.Vector128);
+        CpuInstructionSet.Describe().ShouldContain("AdvSimd");
     }
 
     [Test]
