@@ -410,6 +410,18 @@ public static unsafe class CpuBatchNorm
             }
             s = Vector256.Sum(a + b);
         }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        {
+            // ARM64 (AdvSimd): the widening is FCVTL/FCVTL2.
+            Vector128<double> a = default, b = default;
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref p, (nuint)i));
+                a += lo;
+                b += hi;
+            }
+            s = Vector128.Sum(a + b);
+        }
         for (; i < n; i++) s += Unsafe.Add(ref p, i);
         return s;
     }
@@ -458,6 +470,19 @@ public static unsafe class CpuBatchNorm
                 b = Vector256.FusedMultiplyAdd(hi, hi, b);
             }
             s = Vector256.Sum(a + b);
+        }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        {
+            Vector128<double> a = default, b = default, m = Vector128.Create(mean);
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.LoadUnsafe(ref p, (nuint)i));
+                lo -= m;
+                hi -= m;
+                a = Vector128.FusedMultiplyAdd(lo, lo, a);
+                b = Vector128.FusedMultiplyAdd(hi, hi, b);
+            }
+            s = Vector128.Sum(a + b);
         }
         for (; i < n; i++)
         {
@@ -517,6 +542,20 @@ public static unsafe class CpuBatchNorm
             s = Vector256.Sum(a);
             sx = Vector256.Sum(b);
         }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        {
+            Vector128<double> a = default, b = default, m = Vector128.Create(mean);
+            for (; i <= n - Vector128<float>.Count; i += Vector128<float>.Count)
+            {
+                var (glo, ghi) = Vector128.Widen(Vector128.LoadUnsafe(ref pg, (nuint)i));
+                var (xlo, xhi) = Vector128.Widen(Vector128.LoadUnsafe(ref px, (nuint)i));
+                a += glo + ghi;
+                b = Vector128.FusedMultiplyAdd(glo, xlo - m, b);
+                b = Vector128.FusedMultiplyAdd(ghi, xhi - m, b);
+            }
+            s = Vector128.Sum(a);
+            sx = Vector128.Sum(b);
+        }
         for (; i < n; i++)
         {
             double g = Unsafe.Add(ref pg, i);
@@ -526,7 +565,8 @@ public static unsafe class CpuBatchNorm
         return (s, sx);
     }
 
-    // ---- Elementwise helpers, SIMD for float and double through Vector512<T> / Vector256<T>. ----
+    // ---- Elementwise helpers, SIMD for float and double through Vector512<T>, Vector256<T> and Vector128<T> ----
+    // ---- (ARM64: AdvSimd; elsewhere the last one takes half a Vector256 of the tail). ----
 
     /// <summary>y = (x - mean) * scale + shift for one channel's contiguous values.</summary>
     private static void AffineSegment<T>(ReadOnlySpan<T> x, Span<T> y, T mean, T scale, T shift)
@@ -546,6 +586,12 @@ public static unsafe class CpuBatchNorm
             Vector256<T> m = Vector256.Create(mean), s = Vector256.Create(scale), b = Vector256.Create(shift);
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                 ((Vector256.LoadUnsafe(ref px, (nuint)i) - m) * s + b).StoreUnsafe(ref py, (nuint)i);
+        }
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            Vector128<T> m = Vector128.Create(mean), s = Vector128.Create(scale), b = Vector128.Create(shift);
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                ((Vector128.LoadUnsafe(ref px, (nuint)i) - m) * s + b).StoreUnsafe(ref py, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref py, i) = (Unsafe.Add(ref px, i) - mean) * scale + shift;
     }
@@ -575,6 +621,15 @@ public static unsafe class CpuBatchNorm
             {
                 var v = (Vector256.LoadUnsafe(ref px, (nuint)i) - Vector256.LoadUnsafe(ref pm, (nuint)i)) *
                     Vector256.LoadUnsafe(ref ps, (nuint)i) + Vector256.LoadUnsafe(ref pb, (nuint)i);
+                v.StoreUnsafe(ref py, (nuint)i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                var v = (Vector128.LoadUnsafe(ref px, (nuint)i) - Vector128.LoadUnsafe(ref pm, (nuint)i)) *
+                    Vector128.LoadUnsafe(ref ps, (nuint)i) + Vector128.LoadUnsafe(ref pb, (nuint)i);
                 v.StoreUnsafe(ref py, (nuint)i);
             }
         }
@@ -613,6 +668,17 @@ public static unsafe class CpuBatchNorm
                 v.StoreUnsafe(ref pd, (nuint)i);
             }
         }
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            Vector128<T> m = Vector128.Create(mean), a = Vector128.Create(k1), b = Vector128.Create(k2),
+                g = Vector128.Create(dyMean);
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                var v = a * (Vector128.LoadUnsafe(ref pg, (nuint)i) - g) +
+                    b * (Vector128.LoadUnsafe(ref px, (nuint)i) - m);
+                v.StoreUnsafe(ref pd, (nuint)i);
+            }
+        }
         for (; i < n; i++)
             Unsafe.Add(ref pd, i) = k1 * (Unsafe.Add(ref pg, i) - dyMean) + k2 * (Unsafe.Add(ref px, i) - mean);
     }
@@ -648,6 +714,17 @@ public static unsafe class CpuBatchNorm
                     (Vector256.LoadUnsafe(ref pg, (nuint)i) - Vector256.LoadUnsafe(ref pc, (nuint)i)) +
                     Vector256.LoadUnsafe(ref pb, (nuint)i) *
                     (Vector256.LoadUnsafe(ref px, (nuint)i) - Vector256.LoadUnsafe(ref pm, (nuint)i));
+                v.StoreUnsafe(ref pd, (nuint)i);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                var v = Vector128.LoadUnsafe(ref pa, (nuint)i) *
+                    (Vector128.LoadUnsafe(ref pg, (nuint)i) - Vector128.LoadUnsafe(ref pc, (nuint)i)) +
+                    Vector128.LoadUnsafe(ref pb, (nuint)i) *
+                    (Vector128.LoadUnsafe(ref px, (nuint)i) - Vector128.LoadUnsafe(ref pm, (nuint)i));
                 v.StoreUnsafe(ref pd, (nuint)i);
             }
         }

@@ -316,7 +316,7 @@ public static partial class CpuPooling
 
     /// <summary>
     /// The maxima and winners of consecutive 2x2 windows (a b over e f: top[2c], top[2c + 1], bottom[2c],
-    /// bottom[2c + 1]), 16 at a time with AVX-512, 8 with AVX2: the maximum as <see cref="MaxPool2x2"/> takes it
+    /// bottom[2c + 1]), 16 at a time with AVX-512, 8 with AVX2, 4 with ARM64's AdvSimd: the maximum as <see cref="MaxPool2x2"/> takes it
     /// (max(max(a, e), max(b, f))), the winner with the comparisons of <see cref="Window2x2ArgMax"/>.
     /// </summary>
     private static void ArgMax2x2Run(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> y,
@@ -388,6 +388,39 @@ public static partial class CpuPooling
                 MemoryMarshal.Write(argMax.Slice(c, 8), in bytes);
             }
         }
+        else if (HasPairs128)
+        {
+            // ARM64 (AdvSimd) and the forced Vector128 path: 4 windows at a time, the same comparisons.
+            for (; c + 4 <= windows; c += 4)
+            {
+                var r0lo = Vector128.Create(top.Slice(2 * c, 4));
+                var r0hi = Vector128.Create(top.Slice(2 * c + 4, 4));
+                var r1lo = Vector128.Create(bottom.Slice(2 * c, 4));
+                var r1hi = Vector128.Create(bottom.Slice(2 * c + 4, 4));
+                var nan = ~(Vector128.Equals(r0lo, r0lo) & Vector128.Equals(r0hi, r0hi) &
+                            Vector128.Equals(r1lo, r1lo) & Vector128.Equals(r1hi, r1hi));
+                if (nan != Vector128<float>.Zero)
+                {
+                    ArgMax2x2Scalar(top, bottom, y, argMax, c, c + 4, reluMask);
+                    continue;
+                }
+                var a = EvenOf(r0lo, r0hi);
+                var b = OddOf(r0lo, r0hi);
+                var e = EvenOf(r1lo, r1hi);
+                var f = OddOf(r1lo, r1hi);
+                Vector128.Max(Vector128.Max(a, e), Vector128.Max(b, f)).CopyTo(y.Slice(c, 4));
+                Vector128<float> upper = Vector128.Max(a, b), lower = Vector128.Max(e, f);
+                var right = Vector128.GreaterThan(b, a).AsInt32();
+                var rightBelow = Vector128.GreaterThan(f, e).AsInt32();
+                var winner = Vector128.ConditionalSelect(Vector128.GreaterThan(lower, upper).AsInt32(),
+                    Vector128.Create(2) - rightBelow, -right);
+                if (reluMask)
+                    winner |= Vector128.LessThanOrEqual(Vector128.Max(upper, lower), Vector128<float>.Zero).AsInt32();
+                var words = Vector128.Narrow(winner, winner);
+                uint bytes = Vector128.Narrow(words, words).AsUInt32().ToScalar();
+                MemoryMarshal.Write(argMax.Slice(c, 4), in bytes);
+            }
+        }
         ArgMax2x2Scalar(top, bottom, y, argMax, c, windows, reluMask);
     }
 
@@ -398,7 +431,7 @@ public static partial class CpuPooling
         {
             float a = top[2 * c], b = top[2 * c + 1], e = bottom[2 * c], f = bottom[2 * c + 1];
             // ForwardPlane's maximum: MaxPool2x2's with vectors, WindowMax's scan without.
-            y[c] = Vector256.IsHardwareAccelerated ? Max4(a, b, e, f)
+            y[c] = Uses2x2Vectors ? Max4(a, b, e, f)
                 : float.Max(float.Max(float.Max(float.Max(a, a), b), e), f);
             if (float.IsNaN(a) || float.IsNaN(b) || float.IsNaN(e) || float.IsNaN(f))
             {
@@ -413,7 +446,7 @@ public static partial class CpuPooling
 
     /// <summary>
     /// dx of consecutive 2x2 windows from their winners: g to the winner, 0 to the other three (every element
-    /// written, as <see cref="MaxPool2x2BackwardRowVectors"/> writes it), 16 or 8 windows at a time.
+    /// written, as <see cref="MaxPool2x2BackwardRowVectors"/> writes it), 16, 8 or 4 windows at a time.
     /// </summary>
     private static void Scatter2x2Run(ReadOnlySpan<byte> argMax, ReadOnlySpan<float> g, Span<float> d0,
         Span<float> d1)
@@ -447,6 +480,23 @@ public static partial class CpuPooling
                 var ge = grad & Vector256.Equals(winner, Vector256.Create(2)).AsSingle();
                 var gf = grad & Vector256.Equals(winner, Vector256.Create(3)).AsSingle();
                 StoreWindows8(ga, gb, ge, gf, d0, d1, c);
+            }
+        }
+        else if (HasPairs128)
+        {
+            for (; c + 4 <= windows; c += 4)
+            {
+                var packed = Vector128.CreateScalar(MemoryMarshal.Read<uint>(argMax.Slice(c, 4))).AsByte();
+                var winner = Vector128.WidenLower(Vector128.WidenLower(packed)).AsInt32();
+                var grad = Vector128.Create(g.Slice(c, 4));
+                var ga = grad & Vector128.Equals(winner, Vector128<int>.Zero).AsSingle();
+                var gb = grad & Vector128.Equals(winner, Vector128<int>.One).AsSingle();
+                var ge = grad & Vector128.Equals(winner, Vector128.Create(2)).AsSingle();
+                var gf = grad & Vector128.Equals(winner, Vector128.Create(3)).AsSingle();
+                InterleaveLow4(ga, gb).CopyTo(d0.Slice(2 * c, 4));
+                InterleaveHigh4(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
+                InterleaveLow4(ge, gf).CopyTo(d1.Slice(2 * c, 4));
+                InterleaveHigh4(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
             }
         }
         for (; c < windows; c++)

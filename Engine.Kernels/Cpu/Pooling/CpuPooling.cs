@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -201,7 +202,7 @@ public static partial class CpuPooling
             return;
         }
         bool is2x2 = d is { KernelH: 2, KernelW: 2, StrideH: 2, StrideW: 2, PadH: 0, PadW: 0 };
-        if (typeof(T) == typeof(float) && is2x2 && Vector256.IsHardwareAccelerated)
+        if (typeof(T) == typeof(float) && is2x2 && Uses2x2Vectors)
         {
             // Windows wholly inside the input take the SIMD path; 'full' adds a clipped last row and column.
             int rows = d.H / 2, cols = d.W / 2;
@@ -250,9 +251,9 @@ public static partial class CpuPooling
 
     // 2x2 stride-2 windows wholly inside the input: the gradient goes to the first maximum of the four (ties keep
     // the earlier element, the top row before the bottom one). Random data makes any branch on the comparison
-    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512, 8 with AVX2
-    // (deinterleave, compare, select, interleave), else one window at a time with integer arithmetic. Windows holding
-    // a NaN take the scan.
+    // mispredict half the time, so the choice is computed: 16 windows at once with AVX-512, 8 with AVX2, 4 with SSE
+    // or ARM64's AdvSimd (deinterleave, compare, select, interleave), else one window at a time with integer
+    // arithmetic. Windows holding a NaN take the scan.
     private static void MaxPool2x2Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int width,
         int outW, int rows, int cols)
     {
@@ -379,8 +380,33 @@ public static partial class CpuPooling
     {
         int c = Avx512F.IsSupported ? MaxPool2x2BackwardRow16(x0, x1, g, d0, d1, cols) : 0;
         if (Avx2.IsSupported) c = MaxPool2x2BackwardRow8(x0, x1, g, d0, d1, c, cols);
-        return Sse.IsSupported ? MaxPool2x2BackwardRow4(x0, x1, g, d0, d1, c, cols) : c;
+        return HasPairs128 ? MaxPool2x2BackwardRow4(x0, x1, g, d0, d1, c, cols) : c;
     }
+
+    /// <summary>
+    /// Whether the 4-window steps run: their even/odd splits and interleaves are one instruction each with SSE
+    /// (shufps, unpcklps) and with ARM64's AdvSimd (uzp1/uzp2, zip1/zip2), so ARM64 takes them too.
+    /// </summary>
+    private static bool HasPairs128 => Sse.IsSupported || AdvSimd.Arm64.IsSupported;
+
+    /// <summary>Whether the 2x2 max-pool forward takes windows wholly inside the input in vectors.</summary>
+    private static bool Uses2x2Vectors => Vector256.IsHardwareAccelerated || HasPairs128;
+
+    /// <summary>Lanes 0 and 2 of <paramref name="lo"/>, then of <paramref name="hi"/>.</summary>
+    private static Vector128<float> EvenOf(Vector128<float> lo, Vector128<float> hi) =>
+        Sse.IsSupported ? Sse.Shuffle(lo, hi, 0x88) : AdvSimd.Arm64.UnzipEven(lo, hi);
+
+    /// <summary>Lanes 1 and 3 of <paramref name="lo"/>, then of <paramref name="hi"/>.</summary>
+    private static Vector128<float> OddOf(Vector128<float> lo, Vector128<float> hi) =>
+        Sse.IsSupported ? Sse.Shuffle(lo, hi, 0xDD) : AdvSimd.Arm64.UnzipOdd(lo, hi);
+
+    /// <summary>a0 b0 a1 b1: the first halves of <paramref name="a"/> and <paramref name="b"/> interleaved.</summary>
+    private static Vector128<float> InterleaveLow4(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.UnpackLow(a, b) : AdvSimd.Arm64.ZipLow(a, b);
+
+    /// <summary>a2 b2 a3 b3: the second halves interleaved.</summary>
+    private static Vector128<float> InterleaveHigh4(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.UnpackHigh(a, b) : AdvSimd.Arm64.ZipHigh(a, b);
 
     /// <summary>
     /// <see cref="MaxPool2x2BackwardRow8"/> with SSE, 4 windows at a time from window <paramref name="c"/>: the last
@@ -401,10 +427,10 @@ public static partial class CpuPooling
             var nan = ~(Vector128.Equals(r0lo, r0lo) & Vector128.Equals(r0hi, r0hi) & Vector128.Equals(r1lo, r1lo) &
                         Vector128.Equals(r1hi, r1hi));
             if (nan != Vector128<float>.Zero) break;
-            var a = Sse.Shuffle(r0lo, r0hi, 0x88);
-            var b = Sse.Shuffle(r0lo, r0hi, 0xDD);
-            var e = Sse.Shuffle(r1lo, r1hi, 0x88);
-            var f = Sse.Shuffle(r1lo, r1hi, 0xDD);
+            var a = EvenOf(r0lo, r0hi);
+            var b = OddOf(r0lo, r0hi);
+            var e = EvenOf(r1lo, r1hi);
+            var f = OddOf(r1lo, r1hi);
             var top = Vector128.GreaterThan(b, a);
             var bottom = Vector128.GreaterThan(f, e);
             var lower = Vector128.GreaterThan(Vector128.Max(e, f), Vector128.Max(a, b));
@@ -413,10 +439,10 @@ public static partial class CpuPooling
             var gb = Vector128.AndNot(grad & top, lower);
             var ge = Vector128.AndNot(grad & lower, bottom);
             var gf = grad & lower & bottom;
-            Sse.UnpackLow(ga, gb).CopyTo(d0.Slice(2 * c, 4));
-            Sse.UnpackHigh(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
-            Sse.UnpackLow(ge, gf).CopyTo(d1.Slice(2 * c, 4));
-            Sse.UnpackHigh(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
+            InterleaveLow4(ga, gb).CopyTo(d0.Slice(2 * c, 4));
+            InterleaveHigh4(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
+            InterleaveLow4(ge, gf).CopyTo(d1.Slice(2 * c, 4));
+            InterleaveHigh4(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
         }
         return c;
     }
@@ -682,7 +708,7 @@ public static partial class CpuPooling
                 }
             }
             var evenOdd8 = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
-            for (; j <= cols - 8; j += 8)
+            for (; Vector256.IsHardwareAccelerated && j <= cols - 8; j += 8)
             {
                 nuint i = (nuint)(2 * j);
                 var a = Vector256.Shuffle(Vector256.Max(
@@ -692,6 +718,14 @@ public static partial class CpuPooling
                 Vector256.Create(
                     Vector128.Max(a.GetLower(), a.GetUpper()),
                     Vector128.Max(b.GetLower(), b.GetUpper())).StoreUnsafe(ref o, (nuint)j);
+            }
+            for (; HasPairs128 && j <= cols - 4; j += 4)
+            {
+                // ARM64 (AdvSimd) and the forced Vector128 path: four windows from two vectors of each row.
+                nuint i = (nuint)(2 * j);
+                var lo = Vector128.Max(Vector128.LoadUnsafe(ref r0, i), Vector128.LoadUnsafe(ref r1, i));
+                var hi = Vector128.Max(Vector128.LoadUnsafe(ref r0, i + 4), Vector128.LoadUnsafe(ref r1, i + 4));
+                Vector128.Max(EvenOf(lo, hi), OddOf(lo, hi)).StoreUnsafe(ref o, (nuint)j);
             }
             ReadOnlySpan<float> row0 = x.Slice(2 * oh * width, width), row1 = x.Slice((2 * oh + 1) * width, width);
             for (; j < cols; j++)
