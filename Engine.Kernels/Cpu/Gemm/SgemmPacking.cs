@@ -135,6 +135,15 @@ internal static unsafe class SgemmPacking
                             Transpose8x8(b + (j0 + j) * ldb + p0 + 8, ldb, d0 + 8 * nr + j, nr);
                         }
                     }
+                    // 4-column groups: ARM64's 8-wide slivers (AdvSimd), and the rest of a sliver elsewhere.
+                    if (Lanes128.IsSupported && steps == 16)
+                    {
+                        for (; j + 4 <= cols; j += 4)
+                        {
+                            for (int q = 0; q < 16; q += 4)
+                                Lanes128.Transpose4x4(b + (j0 + j) * ldb + p0 + q, ldb, d0 + q * nr + j, nr);
+                        }
+                    }
                     for (; j < cols; j++)
                     {
                         float* src = b + (j0 + j) * ldb + p0;

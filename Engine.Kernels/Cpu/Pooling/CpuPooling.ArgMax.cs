@@ -316,8 +316,9 @@ public static partial class CpuPooling
 
     /// <summary>
     /// The maxima and winners of consecutive 2x2 windows (a b over e f: top[2c], top[2c + 1], bottom[2c],
-    /// bottom[2c + 1]), 16 at a time with AVX-512, 8 with AVX2, 4 with ARM64's AdvSimd: the maximum as <see cref="MaxPool2x2"/> takes it
-    /// (max(max(a, e), max(b, f))), the winner with the comparisons of <see cref="Window2x2ArgMax"/>.
+    /// bottom[2c + 1]), 16 at a time with AVX-512, 8 with AVX2, 4 with ARM64's AdvSimd: the maximum as
+    /// <see cref="MaxPool2x2"/> takes it (max(max(a, e), max(b, f))), the winner with the comparisons of
+    /// <see cref="Window2x2ArgMax"/>.
     /// </summary>
     private static void ArgMax2x2Run(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> y,
         Span<byte> argMax, bool reluMask)
@@ -404,10 +405,10 @@ public static partial class CpuPooling
                     ArgMax2x2Scalar(top, bottom, y, argMax, c, c + 4, reluMask);
                     continue;
                 }
-                var a = EvenOf(r0lo, r0hi);
-                var b = OddOf(r0lo, r0hi);
-                var e = EvenOf(r1lo, r1hi);
-                var f = OddOf(r1lo, r1hi);
+                var a = Lanes128.EvenOf(r0lo, r0hi);
+                var b = Lanes128.OddOf(r0lo, r0hi);
+                var e = Lanes128.EvenOf(r1lo, r1hi);
+                var f = Lanes128.OddOf(r1lo, r1hi);
                 Vector128.Max(Vector128.Max(a, e), Vector128.Max(b, f)).CopyTo(y.Slice(c, 4));
                 Vector128<float> upper = Vector128.Max(a, b), lower = Vector128.Max(e, f);
                 var right = Vector128.GreaterThan(b, a).AsInt32();
@@ -493,10 +494,10 @@ public static partial class CpuPooling
                 var gb = grad & Vector128.Equals(winner, Vector128<int>.One).AsSingle();
                 var ge = grad & Vector128.Equals(winner, Vector128.Create(2)).AsSingle();
                 var gf = grad & Vector128.Equals(winner, Vector128.Create(3)).AsSingle();
-                InterleaveLow4(ga, gb).CopyTo(d0.Slice(2 * c, 4));
-                InterleaveHigh4(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
-                InterleaveLow4(ge, gf).CopyTo(d1.Slice(2 * c, 4));
-                InterleaveHigh4(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
+                Lanes128.ZipLow(ga, gb).CopyTo(d0.Slice(2 * c, 4));
+                Lanes128.ZipHigh(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
+                Lanes128.ZipLow(ge, gf).CopyTo(d1.Slice(2 * c, 4));
+                Lanes128.ZipHigh(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
             }
         }
         for (; c < windows; c++)

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics.Arm;
 using System.Runtime.Intrinsics.X86;
 using System.Numerics;
 using System.Runtime.InteropServices;
@@ -383,30 +382,11 @@ public static partial class CpuPooling
         return HasPairs128 ? MaxPool2x2BackwardRow4(x0, x1, g, d0, d1, c, cols) : c;
     }
 
-    /// <summary>
-    /// Whether the 4-window steps run: their even/odd splits and interleaves are one instruction each with SSE
-    /// (shufps, unpcklps) and with ARM64's AdvSimd (uzp1/uzp2, zip1/zip2), so ARM64 takes them too.
-    /// </summary>
-    private static bool HasPairs128 => Sse.IsSupported || AdvSimd.Arm64.IsSupported;
+    /// <summary>Whether the 4-window steps run: SSE, and ARM64's AdvSimd (see <see cref="Lanes128"/>).</summary>
+    private static bool HasPairs128 => Lanes128.IsSupported;
 
     /// <summary>Whether the 2x2 max-pool forward takes windows wholly inside the input in vectors.</summary>
     private static bool Uses2x2Vectors => Vector256.IsHardwareAccelerated || HasPairs128;
-
-    /// <summary>Lanes 0 and 2 of <paramref name="lo"/>, then of <paramref name="hi"/>.</summary>
-    private static Vector128<float> EvenOf(Vector128<float> lo, Vector128<float> hi) =>
-        Sse.IsSupported ? Sse.Shuffle(lo, hi, 0x88) : AdvSimd.Arm64.UnzipEven(lo, hi);
-
-    /// <summary>Lanes 1 and 3 of <paramref name="lo"/>, then of <paramref name="hi"/>.</summary>
-    private static Vector128<float> OddOf(Vector128<float> lo, Vector128<float> hi) =>
-        Sse.IsSupported ? Sse.Shuffle(lo, hi, 0xDD) : AdvSimd.Arm64.UnzipOdd(lo, hi);
-
-    /// <summary>a0 b0 a1 b1: the first halves of <paramref name="a"/> and <paramref name="b"/> interleaved.</summary>
-    private static Vector128<float> InterleaveLow4(Vector128<float> a, Vector128<float> b) =>
-        Sse.IsSupported ? Sse.UnpackLow(a, b) : AdvSimd.Arm64.ZipLow(a, b);
-
-    /// <summary>a2 b2 a3 b3: the second halves interleaved.</summary>
-    private static Vector128<float> InterleaveHigh4(Vector128<float> a, Vector128<float> b) =>
-        Sse.IsSupported ? Sse.UnpackHigh(a, b) : AdvSimd.Arm64.ZipHigh(a, b);
 
     /// <summary>
     /// <see cref="MaxPool2x2BackwardRow8"/> with SSE, 4 windows at a time from window <paramref name="c"/>: the last
@@ -427,10 +407,10 @@ public static partial class CpuPooling
             var nan = ~(Vector128.Equals(r0lo, r0lo) & Vector128.Equals(r0hi, r0hi) & Vector128.Equals(r1lo, r1lo) &
                         Vector128.Equals(r1hi, r1hi));
             if (nan != Vector128<float>.Zero) break;
-            var a = EvenOf(r0lo, r0hi);
-            var b = OddOf(r0lo, r0hi);
-            var e = EvenOf(r1lo, r1hi);
-            var f = OddOf(r1lo, r1hi);
+            var a = Lanes128.EvenOf(r0lo, r0hi);
+            var b = Lanes128.OddOf(r0lo, r0hi);
+            var e = Lanes128.EvenOf(r1lo, r1hi);
+            var f = Lanes128.OddOf(r1lo, r1hi);
             var top = Vector128.GreaterThan(b, a);
             var bottom = Vector128.GreaterThan(f, e);
             var lower = Vector128.GreaterThan(Vector128.Max(e, f), Vector128.Max(a, b));
@@ -439,10 +419,10 @@ public static partial class CpuPooling
             var gb = Vector128.AndNot(grad & top, lower);
             var ge = Vector128.AndNot(grad & lower, bottom);
             var gf = grad & lower & bottom;
-            InterleaveLow4(ga, gb).CopyTo(d0.Slice(2 * c, 4));
-            InterleaveHigh4(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
-            InterleaveLow4(ge, gf).CopyTo(d1.Slice(2 * c, 4));
-            InterleaveHigh4(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
+            Lanes128.ZipLow(ga, gb).CopyTo(d0.Slice(2 * c, 4));
+            Lanes128.ZipHigh(ga, gb).CopyTo(d0.Slice(2 * c + 4, 4));
+            Lanes128.ZipLow(ge, gf).CopyTo(d1.Slice(2 * c, 4));
+            Lanes128.ZipHigh(ge, gf).CopyTo(d1.Slice(2 * c + 4, 4));
         }
         return c;
     }
@@ -725,7 +705,7 @@ public static partial class CpuPooling
                 nuint i = (nuint)(2 * j);
                 var lo = Vector128.Max(Vector128.LoadUnsafe(ref r0, i), Vector128.LoadUnsafe(ref r1, i));
                 var hi = Vector128.Max(Vector128.LoadUnsafe(ref r0, i + 4), Vector128.LoadUnsafe(ref r1, i + 4));
-                Vector128.Max(EvenOf(lo, hi), OddOf(lo, hi)).StoreUnsafe(ref o, (nuint)j);
+                Vector128.Max(Lanes128.EvenOf(lo, hi), Lanes128.OddOf(lo, hi)).StoreUnsafe(ref o, (nuint)j);
             }
             ReadOnlySpan<float> row0 = x.Slice(2 * oh * width, width), row1 = x.Slice((2 * oh + 1) * width, width);
             for (; j < cols; j++)
