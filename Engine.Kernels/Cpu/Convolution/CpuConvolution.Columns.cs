@@ -219,7 +219,14 @@ public static unsafe partial class CpuConvolution
             ScatterAddSegment<Vector256<float>, Masked256>((float*)src, stride, ow0, a, b, (float*)dxRow);
             return;
         }
-        for (int q = a; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
+        int q0 = a;
+        if (stride == 1 && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            // ARM64's AdvSimd: each element gets the one addition the scalar loop gives it.
+            for (; q0 <= b - Vector128<T>.Count; q0 += Vector128<T>.Count)
+                (Vector128.Load(dxRow + q0) + Vector128.Load(src + (q0 - ow0))).Store(dxRow + q0);
+        }
+        for (int q = q0; q < b; q++) dxRow[(nint)q * stride] += src[q - ow0];
     }
 
     /// <summary>
@@ -283,7 +290,13 @@ public static unsafe partial class CpuConvolution
             AddRun<Vector256<float>, Masked256, Yes>((float*)src, add, (float*)dst, n);
             return;
         }
-        for (int j = 0; j < n; j++) dst[j] = src[j] + value;
+        int j = 0;
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+        {
+            var v = Vector128.Create(value);
+            for (; j <= n - Vector128<T>.Count; j += Vector128<T>.Count) (Vector128.Load(src + j) + v).Store(dst + j);
+        }
+        for (; j < n; j++) dst[j] = src[j] + value;
     }
 
     /// <summary>

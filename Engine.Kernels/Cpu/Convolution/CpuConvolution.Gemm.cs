@@ -21,6 +21,8 @@ public static unsafe partial class CpuConvolution
             GemmCore<T, Vector512<T>, Simd512<T>>(m, n, depth, a, lda, b, ldb, c, ldc, accumulate);
         else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             GemmCore<T, Vector256<T>, Simd256<T>>(m, n, depth, a, lda, b, ldb, c, ldc, accumulate);
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            GemmCore<T, Vector128<T>, Simd128<T>>(m, n, depth, a, lda, b, ldb, c, ldc, accumulate);
         else
             GemmCore<T, T, SimdScalar<T>>(m, n, depth, a, lda, b, ldb, c, ldc, accumulate);
     }
@@ -132,6 +134,8 @@ public static unsafe partial class CpuConvolution
             GemmTransposedBCore<T, Vector512<T>, Simd512<T>>(m, n, depth, a, lda, b, ldb, c, ldc);
         else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             GemmTransposedBCore<T, Vector256<T>, Simd256<T>>(m, n, depth, a, lda, b, ldb, c, ldc);
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            GemmTransposedBCore<T, Vector128<T>, Simd128<T>>(m, n, depth, a, lda, b, ldb, c, ldc);
         else
             GemmTransposedBCore<T, T, SimdScalar<T>>(m, n, depth, a, lda, b, ldb, c, ldc);
     }
@@ -225,6 +229,8 @@ public static unsafe partial class CpuConvolution
             AddToCore<T, Vector512<T>, Simd512<T>>(dst, src, n);
         else if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             AddToCore<T, Vector256<T>, Simd256<T>>(dst, src, n);
+        else if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            AddToCore<T, Vector128<T>, Simd128<T>>(dst, src, n);
         else
             AddToCore<T, T, SimdScalar<T>>(dst, src, n);
     }
@@ -355,6 +361,8 @@ public static unsafe partial class CpuConvolution
             return SumRowCore<T, Vector512<T>, Simd512<T>>(row, n);
         if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
             return SumRowCore<T, Vector256<T>, Simd256<T>>(row, n);
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            return SumRowCore<T, Vector128<T>, Simd128<T>>(row, n);
         return SumRowCore<T, T, SimdScalar<T>>(row, n);
     }
 
@@ -443,6 +451,33 @@ public static unsafe partial class CpuConvolution
         public static Vector256<T> Add(Vector256<T> a, Vector256<T> b) => a + b;
 
         public static T Sum(Vector256<T> v) => Vector256.Sum(v);
+    }
+
+    /// <summary>ARM64's AdvSimd (and x86 forced onto Vector128).</summary>
+    private readonly struct Simd128<T> : ISimd<Vector128<T>, T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static int Count => Vector128<T>.Count;
+
+        public static Vector128<T> Zero => Vector128<T>.Zero;
+
+        public static Vector128<T> Load(T* p) => Vector128.Load(p);
+
+        public static void Store(T* p, Vector128<T> v) => v.Store(p);
+
+        public static Vector128<T> Broadcast(T x) => Vector128.Create(x);
+
+        public static Vector128<T> MulAdd(Vector128<T> a, Vector128<T> b, Vector128<T> c)
+        {
+            if (typeof(T) == typeof(float))
+                return Vector128.MultiplyAddEstimate(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
+            if (typeof(T) == typeof(double))
+                return Vector128.MultiplyAddEstimate(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>();
+            return a * b + c;
+        }
+
+        public static Vector128<T> Add(Vector128<T> a, Vector128<T> b) => a + b;
+
+        public static T Sum(Vector128<T> v) => Vector128.Sum(v);
     }
 
     /// <summary>One lane: the fallback where no vector unit is accelerated.</summary>
