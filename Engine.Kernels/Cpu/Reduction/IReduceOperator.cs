@@ -16,6 +16,10 @@ internal interface IReduceOperator<A> where A : unmanaged, INumber<A>
 
     static abstract A Combine(A a, A b);
 
+    static abstract Vector128<A> Map(Vector128<A> x);
+
+    static abstract Vector128<A> Combine(Vector128<A> a, Vector128<A> b);
+
     static abstract Vector256<A> Map(Vector256<A> x);
 
     static abstract Vector256<A> Combine(Vector256<A> a, Vector256<A> b);

@@ -11,7 +11,9 @@ internal readonly struct SumOperator<A> : IReduceOperator<A> where A : unmanaged
     public static A Identity => A.Zero;
     public static A Map(A x) => x;
     public static A Combine(A a, A b) => a + b;
+    public static Vector128<A> Map(Vector128<A> x) => x;
     public static Vector256<A> Map(Vector256<A> x) => x;
+    public static Vector128<A> Combine(Vector128<A> a, Vector128<A> b) => a + b;
     public static Vector256<A> Combine(Vector256<A> a, Vector256<A> b) => a + b;
     public static Vector512<A> Map(Vector512<A> x) => x;
     public static Vector512<A> Combine(Vector512<A> a, Vector512<A> b) => a + b;
@@ -23,7 +25,9 @@ internal readonly struct ProdOperator<A> : IReduceOperator<A> where A : unmanage
     public static A Identity => A.One;
     public static A Map(A x) => x;
     public static A Combine(A a, A b) => a * b;
+    public static Vector128<A> Map(Vector128<A> x) => x;
     public static Vector256<A> Map(Vector256<A> x) => x;
+    public static Vector128<A> Combine(Vector128<A> a, Vector128<A> b) => a * b;
     public static Vector256<A> Combine(Vector256<A> a, Vector256<A> b) => a * b;
     public static Vector512<A> Map(Vector512<A> x) => x;
     public static Vector512<A> Combine(Vector512<A> a, Vector512<A> b) => a * b;
@@ -38,7 +42,9 @@ internal readonly struct MaxOperator<A> : IReduceOperator<A> where A : unmanaged
     public static A Identity => A.CreateSaturating(double.NegativeInfinity);
     public static A Map(A x) => x;
     public static A Combine(A a, A b) => A.Max(a, b);
+    public static Vector128<A> Map(Vector128<A> x) => x;
     public static Vector256<A> Map(Vector256<A> x) => x;
+    public static Vector128<A> Combine(Vector128<A> a, Vector128<A> b) => Vector128.Max(a, b);
     public static Vector256<A> Combine(Vector256<A> a, Vector256<A> b) => Vector256.Max(a, b);
     public static Vector512<A> Map(Vector512<A> x) => x;
     public static Vector512<A> Combine(Vector512<A> a, Vector512<A> b) => Vector512.Max(a, b);
@@ -50,7 +56,9 @@ internal readonly struct MinOperator<A> : IReduceOperator<A> where A : unmanaged
     public static A Identity => A.CreateSaturating(double.PositiveInfinity);
     public static A Map(A x) => x;
     public static A Combine(A a, A b) => A.Min(a, b);
+    public static Vector128<A> Map(Vector128<A> x) => x;
     public static Vector256<A> Map(Vector256<A> x) => x;
+    public static Vector128<A> Combine(Vector128<A> a, Vector128<A> b) => Vector128.Min(a, b);
     public static Vector256<A> Combine(Vector256<A> a, Vector256<A> b) => Vector256.Min(a, b);
     public static Vector512<A> Map(Vector512<A> x) => x;
     public static Vector512<A> Combine(Vector512<A> a, Vector512<A> b) => Vector512.Min(a, b);
@@ -62,7 +70,9 @@ internal readonly struct SumSquaresOperator<A> : IReduceOperator<A> where A : un
     public static A Identity => A.Zero;
     public static A Map(A x) => x * x;
     public static A Combine(A a, A b) => a + b;
+    public static Vector128<A> Map(Vector128<A> x) => x * x;
     public static Vector256<A> Map(Vector256<A> x) => x * x;
+    public static Vector128<A> Combine(Vector128<A> a, Vector128<A> b) => a + b;
     public static Vector256<A> Combine(Vector256<A> a, Vector256<A> b) => a + b;
     public static Vector512<A> Map(Vector512<A> x) => x * x;
     public static Vector512<A> Combine(Vector512<A> a, Vector512<A> b) => a + b;
@@ -74,7 +84,9 @@ internal readonly struct SumAbsOperator<A> : IReduceOperator<A> where A : unmana
     public static A Identity => A.Zero;
     public static A Map(A x) => A.Abs(x);
     public static A Combine(A a, A b) => a + b;
+    public static Vector128<A> Map(Vector128<A> x) => Vector128.Abs(x);
     public static Vector256<A> Map(Vector256<A> x) => Vector256.Abs(x);
+    public static Vector128<A> Combine(Vector128<A> a, Vector128<A> b) => a + b;
     public static Vector256<A> Combine(Vector256<A> a, Vector256<A> b) => a + b;
     public static Vector512<A> Map(Vector512<A> x) => Vector512.Abs(x);
     public static Vector512<A> Combine(Vector512<A> a, Vector512<A> b) => a + b;

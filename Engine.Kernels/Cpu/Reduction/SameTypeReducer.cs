@@ -55,6 +55,21 @@ internal readonly unsafe struct SameTypeReducer<T, TOp, TFinish> : IReducer<T, T
             a0 = TOp.Combine(TOp.Combine(a0, a1), TOp.Combine(a2, a3));
             for (int k = 0; k < w; k++) acc = TOp.Combine(acc, a0.GetElement(k));
         }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<T>.Count)
+        {
+            int w = Vector128<T>.Count;
+            Vector128<T> a0 = Vector128.Create(TOp.Identity), a1 = a0, a2 = a0, a3 = a0;
+            for (; i <= n - 4 * w; i += 4 * w)
+            {
+                a0 = TOp.Combine(a0, TOp.Map(Vector128.Load(p + i)));
+                a1 = TOp.Combine(a1, TOp.Map(Vector128.Load(p + i + w)));
+                a2 = TOp.Combine(a2, TOp.Map(Vector128.Load(p + i + 2 * w)));
+                a3 = TOp.Combine(a3, TOp.Map(Vector128.Load(p + i + 3 * w)));
+            }
+            for (; i <= n - w; i += w) a0 = TOp.Combine(a0, TOp.Map(Vector128.Load(p + i)));
+            a0 = TOp.Combine(TOp.Combine(a0, a1), TOp.Combine(a2, a3));
+            for (int k = 0; k < w; k++) acc = TOp.Combine(acc, a0.GetElement(k));
+        }
         for (; i < n; i++) acc = TOp.Combine(acc, TOp.Map(p[i]));
         return acc;
     }
@@ -71,6 +86,11 @@ internal readonly unsafe struct SameTypeReducer<T, TOp, TFinish> : IReducer<T, T
         {
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                 Vector256.Store(TOp.Combine(Vector256.Load(acc + i), TOp.Map(Vector256.Load(p + i))), acc + i);
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                Vector128.Store(TOp.Combine(Vector128.Load(acc + i), TOp.Map(Vector128.Load(p + i))), acc + i);
         }
         for (; i < n; i++) acc[i] = TOp.Combine(acc[i], TOp.Map(p[i]));
     }

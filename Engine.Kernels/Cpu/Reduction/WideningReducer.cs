@@ -67,6 +67,28 @@ internal readonly unsafe struct WideningReducer<TOp, TFinish> : IReducer<float, 
             a0 = TOp.Combine(TOp.Combine(a0, a1), TOp.Combine(a2, a3));
             for (int k = 0; k < Vector256<double>.Count; k++) acc = TOp.Combine(acc, a0.GetElement(k));
         }
+        else if (Vector128.IsHardwareAccelerated && n >= Vector128<float>.Count)
+        {
+            int w = Vector128<float>.Count;
+            Vector128<double> a0 = Vector128.Create(TOp.Identity), a1 = a0, a2 = a0, a3 = a0;
+            for (; i <= n - 2 * w; i += 2 * w)
+            {
+                var (l0, h0) = Vector128.Widen(Vector128.Load(p + i));
+                var (l1, h1) = Vector128.Widen(Vector128.Load(p + i + w));
+                a0 = TOp.Combine(a0, TOp.Map(l0));
+                a1 = TOp.Combine(a1, TOp.Map(h0));
+                a2 = TOp.Combine(a2, TOp.Map(l1));
+                a3 = TOp.Combine(a3, TOp.Map(h1));
+            }
+            for (; i <= n - w; i += w)
+            {
+                var (l0, h0) = Vector128.Widen(Vector128.Load(p + i));
+                a0 = TOp.Combine(a0, TOp.Map(l0));
+                a1 = TOp.Combine(a1, TOp.Map(h0));
+            }
+            a0 = TOp.Combine(TOp.Combine(a0, a1), TOp.Combine(a2, a3));
+            for (int k = 0; k < Vector128<double>.Count; k++) acc = TOp.Combine(acc, a0.GetElement(k));
+        }
         for (; i < n; i++) acc = TOp.Combine(acc, TOp.Map(p[i]));
         return acc;
     }
@@ -92,6 +114,16 @@ internal readonly unsafe struct WideningReducer<TOp, TFinish> : IReducer<float, 
                 var (lo, hi) = Vector256.Widen(Vector256.Load(p + i));
                 Vector256.Store(TOp.Combine(Vector256.Load(acc + i), TOp.Map(lo)), acc + i);
                 Vector256.Store(TOp.Combine(Vector256.Load(acc + i + h), TOp.Map(hi)), acc + i + h);
+            }
+        }
+        if (Vector128.IsHardwareAccelerated)
+        {
+            int w = Vector128<float>.Count, h = Vector128<double>.Count;
+            for (; i <= n - w; i += w)
+            {
+                var (lo, hi) = Vector128.Widen(Vector128.Load(p + i));
+                Vector128.Store(TOp.Combine(Vector128.Load(acc + i), TOp.Map(lo)), acc + i);
+                Vector128.Store(TOp.Combine(Vector128.Load(acc + i + h), TOp.Map(hi)), acc + i + h);
             }
         }
         for (; i < n; i++) acc[i] = TOp.Combine(acc[i], TOp.Map(p[i]));
