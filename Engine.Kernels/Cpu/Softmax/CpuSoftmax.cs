@@ -280,6 +280,8 @@ public static unsafe class CpuSoftmax
     {
         T Invoke(T x);
 
+        Vector128<T> Invoke(Vector128<T> x);
+
         Vector256<T> Invoke(Vector256<T> x);
 
         Vector512<T> Invoke(Vector512<T> x);
@@ -288,6 +290,8 @@ public static unsafe class CpuSoftmax
     private interface IBinaryOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         T Invoke(T a, T b);
+
+        Vector128<T> Invoke(Vector128<T> a, Vector128<T> b);
 
         Vector256<T> Invoke(Vector256<T> a, Vector256<T> b);
 
@@ -299,6 +303,10 @@ public static unsafe class CpuSoftmax
 
     private static bool Use256<T>() where T : unmanaged =>
         Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported;
+
+    /// <summary>ARM64's AdvSimd: only where no wider vectors run, so x86 keeps its order of summation.</summary>
+    private static bool Use128<T>() where T : unmanaged =>
+        !Vector256.IsHardwareAccelerated && Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported;
 
     private static T Max<T>(ReadOnlySpan<T> x) where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -318,6 +326,14 @@ public static unsafe class CpuSoftmax
             for (i = Vector256<T>.Count; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                 v = Vector256.Max(v, Vector256.LoadUnsafe(ref p, (nuint)i));
             m = HorizontalMax(v);
+        }
+        else if (Use128<T>() && n >= Vector128<T>.Count)
+        {
+            var v = Vector128.LoadUnsafe(ref p);
+            for (i = Vector128<T>.Count; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                v = Vector128.Max(v, Vector128.LoadUnsafe(ref p, (nuint)i));
+            m = v[0];
+            for (int k = 1; k < Vector128<T>.Count; k++) m = T.Max(m, v[k]);
         }
         for (; i < n; i++) m = T.Max(m, Unsafe.Add(ref p, i));
         return m;
@@ -345,6 +361,11 @@ public static unsafe class CpuSoftmax
         {
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
                 op.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
+        }
+        if (Use128<T>())
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                op.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i)).StoreUnsafe(ref py, (nuint)i);
         }
         for (; i < n; i++) Unsafe.Add(ref py, i) = op.Invoke(Unsafe.Add(ref px, i));
     }
@@ -379,6 +400,17 @@ public static unsafe class CpuSoftmax
             }
             s += Vector256.Sum(acc);
         }
+        if (Use128<T>())
+        {
+            var acc = Vector128<T>.Zero;
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                var v = op.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i));
+                v.StoreUnsafe(ref py, (nuint)i);
+                acc += v;
+            }
+            s += Vector128.Sum(acc);
+        }
         for (; i < n; i++)
         {
             T v = op.Invoke(Unsafe.Add(ref px, i));
@@ -409,6 +441,13 @@ public static unsafe class CpuSoftmax
                 acc += op.Invoke(Vector256.LoadUnsafe(ref px, (nuint)i));
             s += Vector256.Sum(acc);
         }
+        if (Use128<T>())
+        {
+            var acc = Vector128<T>.Zero;
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                acc += op.Invoke(Vector128.LoadUnsafe(ref px, (nuint)i));
+            s += Vector128.Sum(acc);
+        }
         for (; i < n; i++) s += op.Invoke(Unsafe.Add(ref px, i));
         return s;
     }
@@ -433,6 +472,14 @@ public static unsafe class CpuSoftmax
             for (; i <= n - Vector256<T>.Count; i += Vector256<T>.Count)
             {
                 op.Invoke(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i))
+                    .StoreUnsafe(ref py, (nuint)i);
+            }
+        }
+        if (Use128<T>())
+        {
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+            {
+                op.Invoke(Vector128.LoadUnsafe(ref pa, (nuint)i), Vector128.LoadUnsafe(ref pb, (nuint)i))
                     .StoreUnsafe(ref py, (nuint)i);
             }
         }
@@ -461,11 +508,23 @@ public static unsafe class CpuSoftmax
                 acc += op.Invoke(Vector256.LoadUnsafe(ref pa, (nuint)i), Vector256.LoadUnsafe(ref pb, (nuint)i));
             s += Vector256.Sum(acc);
         }
+        if (Use128<T>())
+        {
+            var acc = Vector128<T>.Zero;
+            for (; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
+                acc += op.Invoke(Vector128.LoadUnsafe(ref pa, (nuint)i), Vector128.LoadUnsafe(ref pb, (nuint)i));
+            s += Vector128.Sum(acc);
+        }
         for (; i < n; i++) s += op.Invoke(Unsafe.Add(ref pa, i), Unsafe.Add(ref pb, i));
         return s;
     }
 
     /// <summary>Vector exp for float and double (the only element types with vector paths).</summary>
+    private static Vector128<T> Exp<T>(Vector128<T> v) where T : unmanaged =>
+        typeof(T) == typeof(float)
+            ? Vector128.Exp(v.AsSingle()).As<float, T>()
+            : Vector128.Exp(v.AsDouble()).As<double, T>();
+
     private static Vector256<T> Exp<T>(Vector256<T> v) where T : unmanaged =>
         typeof(T) == typeof(float)
             ? Vector256.Exp(v.AsSingle()).As<float, T>()
@@ -483,6 +542,8 @@ public static unsafe class CpuSoftmax
     {
         public T Invoke(T x) => T.Exp((x - max) * invT);
 
+        public Vector128<T> Invoke(Vector128<T> x) => Exp((x - Vector128.Create(max)) * Vector128.Create(invT));
+
         public Vector256<T> Invoke(Vector256<T> x) => Exp((x - Vector256.Create(max)) * Vector256.Create(invT));
 
         public Vector512<T> Invoke(Vector512<T> x) => Exp((x - Vector512.Create(max)) * Vector512.Create(invT));
@@ -492,6 +553,8 @@ public static unsafe class CpuSoftmax
     private readonly struct ScaleOp<T>(T scale) : IUnaryOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T x) => x * scale;
+
+        public Vector128<T> Invoke(Vector128<T> x) => x * Vector128.Create(scale);
 
         public Vector256<T> Invoke(Vector256<T> x) => x * Vector256.Create(scale);
 
@@ -504,6 +567,9 @@ public static unsafe class CpuSoftmax
     {
         public T Invoke(T x) => (x - max) * invT - logSum;
 
+        public Vector128<T> Invoke(Vector128<T> x) =>
+            (x - Vector128.Create(max)) * Vector128.Create(invT) - Vector128.Create(logSum);
+
         public Vector256<T> Invoke(Vector256<T> x) =>
             (x - Vector256.Create(max)) * Vector256.Create(invT) - Vector256.Create(logSum);
 
@@ -515,6 +581,8 @@ public static unsafe class CpuSoftmax
     {
         public T Invoke(T x) => x;
 
+        public Vector128<T> Invoke(Vector128<T> x) => x;
+
         public Vector256<T> Invoke(Vector256<T> x) => x;
 
         public Vector512<T> Invoke(Vector512<T> x) => x;
@@ -524,6 +592,8 @@ public static unsafe class CpuSoftmax
     {
         public T Invoke(T a, T b) => T.Max(a, b);
 
+        public Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => Vector128.Max(a, b);
+
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Vector256.Max(a, b);
 
         public Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => Vector512.Max(a, b);
@@ -532,6 +602,8 @@ public static unsafe class CpuSoftmax
     private readonly struct AddOp<T> : IBinaryOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T a, T b) => a + b;
+
+        public Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => a + b;
 
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a + b;
 
@@ -543,6 +615,8 @@ public static unsafe class CpuSoftmax
     {
         public T Invoke(T a, T b) => (a - b) * scale;
 
+        public Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => (a - b) * Vector128.Create(scale);
+
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => (a - b) * Vector256.Create(scale);
 
         public Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => (a - b) * Vector512.Create(scale);
@@ -552,6 +626,8 @@ public static unsafe class CpuSoftmax
     private readonly struct ExpDiffOp<T>(T invT) : IBinaryOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T a, T b) => T.Exp((a - b) * invT);
+
+        public Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => Exp((a - b) * Vector128.Create(invT));
 
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Exp((a - b) * Vector256.Create(invT));
 
@@ -563,6 +639,8 @@ public static unsafe class CpuSoftmax
     {
         public T Invoke(T a, T b) => T.Exp(a) * b;
 
+        public Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => Exp(a) * b;
+
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => Exp(a) * b;
 
         public Vector512<T> Invoke(Vector512<T> a, Vector512<T> b) => Exp(a) * b;
@@ -571,6 +649,8 @@ public static unsafe class CpuSoftmax
     private readonly struct MulOp<T> : IBinaryOp<T> where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T a, T b) => a * b;
+
+        public Vector128<T> Invoke(Vector128<T> a, Vector128<T> b) => a * b;
 
         public Vector256<T> Invoke(Vector256<T> a, Vector256<T> b) => a * b;
 
@@ -582,6 +662,9 @@ public static unsafe class CpuSoftmax
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T y, T dy) => y * (dy - dot) * invT;
+
+        public Vector128<T> Invoke(Vector128<T> y, Vector128<T> dy) =>
+            y * (dy - Vector128.Create(dot)) * Vector128.Create(invT);
 
         public Vector256<T> Invoke(Vector256<T> y, Vector256<T> dy) =>
             y * (dy - Vector256.Create(dot)) * Vector256.Create(invT);
@@ -595,6 +678,9 @@ public static unsafe class CpuSoftmax
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         public T Invoke(T y, T dy) => (dy - T.Exp(y) * sum) * invT;
+
+        public Vector128<T> Invoke(Vector128<T> y, Vector128<T> dy) =>
+            (dy - Exp(y) * Vector128.Create(sum)) * Vector128.Create(invT);
 
         public Vector256<T> Invoke(Vector256<T> y, Vector256<T> dy) =>
             (dy - Exp(y) * Vector256.Create(sum)) * Vector256.Create(invT);
