@@ -737,6 +737,13 @@ public static partial class CpuPooling
                 acc += Vector256.LoadUnsafe(ref r, (nuint)i);
             sum = Vector256.Sum(acc);
         }
+        else if (Vector128.IsHardwareAccelerated && x.Length >= Vector128<T>.Count)
+        {
+            var acc = Vector128<T>.Zero;
+            for (; i <= x.Length - Vector128<T>.Count; i += Vector128<T>.Count)
+                acc += Vector128.LoadUnsafe(ref r, (nuint)i);
+            sum = Vector128.Sum(acc);
+        }
         for (; i < x.Length; i++) sum += x[i];
         return sum;
     }
@@ -760,6 +767,13 @@ public static partial class CpuPooling
             for (; i <= x.Length - Vector256<T>.Count; i += Vector256<T>.Count)
                 acc = Vector256.Max(acc, Vector256.LoadUnsafe(ref r, (nuint)i));
             for (int k = 0; k < Vector256<T>.Count; k++) max = T.Max(max, acc[k]);
+        }
+        else if (Vector128.IsHardwareAccelerated && x.Length >= Vector128<T>.Count)
+        {
+            var acc = Vector128.Create(T.NegativeInfinity);
+            for (; i <= x.Length - Vector128<T>.Count; i += Vector128<T>.Count)
+                acc = Vector128.Max(acc, Vector128.LoadUnsafe(ref r, (nuint)i));
+            for (int k = 0; k < Vector128<T>.Count; k++) max = T.Max(max, acc[k]);
         }
         for (; i < x.Length; i++) max = T.Max(max, x[i]);
         return max;
