@@ -5,10 +5,12 @@
 # and the times are not (an emulated run takes minutes; nothing here measures speed).
 #
 #   tools/arm64-check.sh [--install] [--scalar] [ConformanceCheck options: --category NAME --filter REGEX --verbose]
+#   tools/arm64-check.sh [--install] [--scalar] --trainer [FashionMnist options]
 #
 # --install first installs what the emulation needs (Debian/Ubuntu, as root): qemu-user-static and the ARM64 C and
 # C++ runtime libraries (dpkg --add-architecture arm64). --scalar hides the vector instructions from the JIT
-# (DOTNET_EnableHWIntrinsic=0), the scalar path on ARM64. On an ARM64 machine nothing is emulated.
+# (DOTNET_EnableHWIntrinsic=0), the scalar path on ARM64. --trainer runs the Fashion-MNIST trainer instead (one
+# epoch of LeNet on 2000 images; needs Debian's dataset-fashion-mnist). On an ARM64 machine nothing is emulated.
 # The suite is published self-contained for linux-arm64 into artifacts/arm64-check (the ARM64 runtime pack comes
 # from NuGet) and run there by tools/ConformanceCheck, NUnit's in-process runner: the test host cannot start under
 # the emulation. The last line is "N passed, N failed, N skipped"; the exit code is ConformanceCheck's.
@@ -43,12 +45,23 @@ if [[ $(uname -m) != aarch64 ]]; then
   emulate=(qemu-aarch64-static)
 fi
 
-out=artifacts/arm64-check
-mkdir -p artifacts
-if ! dotnet publish tools/ConformanceCheck/ConformanceCheck.csproj -c Release -r linux-arm64 --self-contained \
-  -o "$out" >artifacts/arm64-check-publish.log 2>&1; then
-  grep -E "error" artifacts/arm64-check-publish.log | sort -u | tail -n 20 >&2
-  echo "arm64-check: dotnet publish failed; the whole log is artifacts/arm64-check-publish.log" >&2
-  exit 1
+# Publishes a project self-contained for linux-arm64 into artifacts/$2.
+publish() {
+  mkdir -p artifacts
+  if ! dotnet publish "$1" -c Release -r linux-arm64 --self-contained -o "artifacts/$2" \
+    >"artifacts/$2-publish.log" 2>&1; then
+    grep -E "error" "artifacts/$2-publish.log" | sort -u | tail -n 20 >&2
+    echo "arm64-check: dotnet publish failed; the whole log is artifacts/$2-publish.log" >&2
+    exit 1
+  fi
+}
+
+if [[ ${1:-} == --trainer ]]; then
+  # The Fashion-MNIST trainer, one epoch of LeNet on a 2000-image slice (further arguments go to it).
+  shift
+  publish samples/FashionMnist/FashionMnist.csproj arm64-trainer
+  exec env "${settings[@]}" "${emulate[@]}" artifacts/arm64-trainer/FashionMnist --model lenet --epochs 1 \
+    --limit 2000 "$@"
 fi
-exec env "${settings[@]}" "${emulate[@]}" "$out/ConformanceCheck" "$@"
+publish tools/ConformanceCheck/ConformanceCheck.csproj arm64-check
+exec env "${settings[@]}" "${emulate[@]}" artifacts/arm64-check/ConformanceCheck "$@"
