@@ -1,6 +1,9 @@
 namespace Engine.Bench;
 
-/// <summary>Memory-bound elementwise operators through Nd on 1M and 16M floats: reports GB/s moved.</summary>
+/// <summary>
+/// Memory-bound elementwise operators through Nd on 1M and 16M floats, and a transposed copy of a 1024 and a 4096
+/// square matrix: reports GB/s moved.
+/// </summary>
 public static class ElementwiseSuite
 {
     public static IEnumerable<BenchResult> Run(BenchContext ctx)
@@ -19,6 +22,18 @@ public static class ElementwiseSuite
                 double bytes = (name == "add" ? 3.0 : 2.0) * n * sizeof(float);
                 yield return ctx.Measure(caseName, () => op().Dispose(), bytes: bytes);
             }
+        }
+        // A matrix copied transposed (the last two axes swapped into a new contiguous array).
+        foreach (int side in new[] { 1024, 4096 })
+        {
+            string caseName = $"transpose_{side}x{side}";
+            if (!ctx.Wants(caseName)) continue;
+            using var m = Nd.Ones(side, side);
+            yield return ctx.Measure(caseName, () =>
+            {
+                using var view = m.T;
+                view.Copy().Dispose();
+            }, bytes: 2.0 * side * side * sizeof(float));
         }
     }
 }

@@ -157,6 +157,11 @@ def suite_elementwise(bench, torch):
             case = f"{name}_{n}"
             if bench.wants(case):
                 bench.measure(case, op, nbytes=(3.0 if name == "add" else 2.0) * n * 4)
+    for side in (1024, 4096):
+        case = f"transpose_{side}x{side}"
+        if bench.wants(case):
+            m = torch.ones(side, side)
+            bench.measure(case, lambda: m.t().contiguous(), nbytes=2.0 * side * side * 4)
 
 
 def suite_gemm(bench, torch, cases):

@@ -213,7 +213,8 @@ public static unsafe partial class CpuLayout
 
     /// <summary>
     /// The last two axes swapped: the source runs along axis r-2, the destination along axis r-1. Copies in
-    /// TransposeTile x TransposeTile tiles so both the strided reads and the writes stay in L1.
+    /// TransposeTile x TransposeTile tiles so both the strided reads and the writes stay in L1; 4-byte elements go
+    /// through 4 x 4 register transposes (SSE, or ARM64's AdvSimd).
     /// </summary>
     private static void CopyTransposed<T>(T* src, long[] ss, T* dst, long[] ds, long[] n, int r) where T : unmanaged
     {
@@ -237,7 +238,17 @@ public static unsafe partial class CpuLayout
                 for (long b0 = 0; b0 < b; b0 += TransposeTile)
                 {
                     long b1 = Math.Min(b, b0 + TransposeTile);
-                    for (long i = a0; i < a1; i++)
+                    long i = a0;
+                    if (sizeof(T) == 4 && Lanes128.IsSupported)
+                    {
+                        // 4 x 4 blocks through registers (lane moves only, so any 4-byte type keeps its bits).
+                        for (; i + 4 <= a1; i += 4)
+                        {
+                            CopyTransposed4Rows((float*)(s + i), sStrideB, (float*)(d + i * dStrideA), dStrideA,
+                                b0, b1);
+                        }
+                    }
+                    for (; i < a1; i++)
                     {
                         T* row = d + i * dStrideA;
                         T* column = s + i;
@@ -248,6 +259,20 @@ public static unsafe partial class CpuLayout
                 if (u % tilesA == 0) position.Next();
             }
         });
+    }
+
+    /// <summary>
+    /// Four destination rows of a transposed tile, columns b0 to b1: dst[q * dStride + j] = src[j * sStride + q] for
+    /// q &lt; 4, in 4 x 4 register transposes, then column by column for the last few.
+    /// </summary>
+    private static void CopyTransposed4Rows(float* src, long sStride, float* dst, long dStride, long b0, long b1)
+    {
+        long j = b0;
+        for (; j + 4 <= b1; j += 4) Lanes128.Transpose4x4(src + j * sStride, (nint)sStride, dst + j, (nint)dStride);
+        for (; j < b1; j++)
+        {
+            for (int q = 0; q < 4; q++) dst[q * dStride + j] = src[j * sStride + q];
+        }
     }
 
     /// <summary>
