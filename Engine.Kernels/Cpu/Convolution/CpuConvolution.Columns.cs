@@ -171,8 +171,23 @@ public static unsafe partial class CpuConvolution
             return;
         }
         new Span<T>(seg, a - ow0).Clear();
-        if (stride == 1) new ReadOnlySpan<T>(xRow + a, b - a).CopyTo(new Span<T>(seg + (a - ow0), b - a));
-        else for (int q = a; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
+        if (stride == 1)
+        {
+            new ReadOnlySpan<T>(xRow + a, b - a).CopyTo(new Span<T>(seg + (a - ow0), b - a));
+        }
+        else
+        {
+            int q = a;
+            if (typeof(T) == typeof(float) && stride == 2 && Lanes128.IsSupported)
+            {
+                // ARM64's AdvSimd: the even lanes of two vectors, 4 outputs a step. A step reads up to input
+                // 2q + 7, so it stops while that is still before input 2(b - 1), the last one in bounds.
+                float* xs = (float*)xRow, ys = (float*)seg - ow0;
+                for (; q + 5 <= b; q += 4)
+                    Lanes128.EvenOf(Vector128.Load(xs + 2 * q), Vector128.Load(xs + 2 * q + 4)).Store(ys + q);
+            }
+            for (; q < b; q++) seg[q - ow0] = xRow[(nint)q * stride];
+        }
         new Span<T>(seg + (b - ow0), ow1 - b).Clear();
     }
 
