@@ -389,10 +389,10 @@ public static partial class CpuPooling
     private static bool Uses2x2Vectors => Vector256.IsHardwareAccelerated || HasPairs128;
 
     /// <summary>
-    /// <see cref="MaxPool2x2BackwardRow8"/> with SSE, 4 windows at a time from window <paramref name="c"/>: the last
-    /// windows of a row past the wider vectors (LeNet's rows of 12 and 4 windows end in 4), the same comparisons
-    /// and selections. With it AVX2 runs such rows in place: staged into long rows for the 8-window vectors they
-    /// spent half their time in the copies. LeNet's pool backward at batch 256, one thread, fastest ms: 24x24 planes
+    /// <see cref="MaxPool2x2BackwardRow8"/> with SSE or ARM64's AdvSimd (<see cref="Lanes128"/>), 4 windows at a
+    /// time from window <paramref name="c"/>: the last windows of a row past the wider vectors (LeNet's rows of 12
+    /// and 4 windows end in 4; on ARM64 every window), the same comparisons and selections. With it AVX2 runs such
+    /// rows in place: staged into long rows for the 8-window vectors they spent half their time in the copies. LeNet's pool backward at batch 256, one thread, fastest ms: 24x24 planes
     /// 0.86-0.88 -> 0.41-0.45 (PyTorch 0.48-0.52), 8x8 planes 0.33-0.34 -> 0.19-0.21 (PyTorch 0.15).
     /// </summary>
     private static int MaxPool2x2BackwardRow4(ReadOnlySpan<float> x0, ReadOnlySpan<float> x1, ReadOnlySpan<float> g,

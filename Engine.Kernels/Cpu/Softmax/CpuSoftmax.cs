@@ -332,8 +332,7 @@ public static unsafe class CpuSoftmax
             var v = Vector128.LoadUnsafe(ref p);
             for (i = Vector128<T>.Count; i <= n - Vector128<T>.Count; i += Vector128<T>.Count)
                 v = Vector128.Max(v, Vector128.LoadUnsafe(ref p, (nuint)i));
-            m = v[0];
-            for (int k = 1; k < Vector128<T>.Count; k++) m = T.Max(m, v[k]);
+            m = HorizontalMax(v);
         }
         for (; i < n; i++) m = T.Max(m, Unsafe.Add(ref p, i));
         return m;
@@ -343,6 +342,13 @@ public static unsafe class CpuSoftmax
     {
         T m = v[0];
         for (int k = 1; k < Vector256<T>.Count; k++) m = T.Max(m, v[k]);
+        return m;
+    }
+
+    private static T HorizontalMax<T>(Vector128<T> v) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T m = v[0];
+        for (int k = 1; k < Vector128<T>.Count; k++) m = T.Max(m, v[k]);
         return m;
     }
 
